@@ -1,0 +1,5 @@
+"""``python -m lnctl``."""
+
+from lnctl.cli.entry import main
+
+raise SystemExit(main())

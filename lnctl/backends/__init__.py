@@ -1,0 +1,1 @@
+"""Lightning backends behind one small contract (``base.Backend``)."""

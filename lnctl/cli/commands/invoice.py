@@ -1,0 +1,132 @@
+"""``lnctl invoice`` (create), ``lnctl invoices`` (list)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from lnctl.cli.options import CursorOption, JsonOption, LimitOption
+
+
+class Network(str, Enum):
+    bitcoin = "bitcoin"
+    testnet = "testnet"
+    signet = "signet"
+    regtest = "regtest"
+
+
+class InvoiceStatus(str, Enum):
+    open = "open"
+    settled = "settled"
+    expired = "expired"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("invoice")(invoice)
+    app.command("invoices")(invoices)
+
+
+def amount_msat(sats: int | None, msats: int | None) -> int | None:
+    from lnctl.errors import InvalidInputError
+
+    if sats is not None and msats is not None:
+        raise InvalidInputError("give --amount or --amount-msat, not both", code="USAGE")
+    if sats is not None:
+        return sats * 1000
+    return msats
+
+
+def invoice(
+    ctx: typer.Context,
+    amount: Annotated[int | None, typer.Option("--amount", min=1, help="Amount in sats.",
+                      show_default=False)] = None,
+    amount_msat_: Annotated[int | None, typer.Option("--amount-msat", min=1,
+                            help="Amount in msat.", show_default=False)] = None,
+    description: Annotated[str | None, typer.Option("--description",
+                           help="Public description (BOLT 11 'd').", show_default=False)] = None,
+    memo: Annotated[str | None, typer.Option("--memo", help="Private note, stored encrypted; "
+                    "never in the invoice.", show_default=False)] = None,
+    expiry: Annotated[int, typer.Option("--expiry", min=1, help="Seconds until it expires.")] = 3600,
+    network: Annotated[Network | None, typer.Option("--network", help="Network of the invoice "
+                       "(default: the wallet's, regtest).", show_default=False)] = None,
+    qr: Annotated[bool, typer.Option("--qr", help="Also show a QR code.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a BOLT 11 invoice signed by this wallet's node key. Omit the amount for an
+    amountless invoice."""
+    from lnctl.cli.output import deliver
+    from lnctl.core.invoices import create_invoice
+    from lnctl.core.payments import recover
+
+    with ctx.obj.wallet() as wallet:
+        recover(wallet)
+        doc = create_invoice(
+            wallet,
+            amount_msat=amount_msat(amount, amount_msat_),
+            description=description,
+            memo=memo,
+            expiry=expiry,
+            network=network.value if network else None,
+        )
+        warnings = wallet.warnings
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import console, kv_table, msat, plain_line
+
+        plain_line(d["invoice"])
+        if qr:
+            import segno
+
+            segno.make(d["invoice"].upper(), error="l", micro=False).terminal(compact=True)
+        console().print(kv_table([
+            ("amount", msat(d["amount_msat"]) if d["amount_msat"] else "any amount"),
+            ("payment hash", d["payment_hash"]),
+            ("description" if d["description_hash"] is None else "description hash",
+             d["description"] if d["description_hash"] is None else d["description_hash"]),
+            ("memo", "stored encrypted" if d["encrypted_memo"] else None),
+            ("expires at", d["expires_at"]),
+        ]))
+
+    deliver(doc, as_json, render, warnings)
+
+
+def invoices(
+    ctx: typer.Context,
+    status: Annotated[InvoiceStatus | None, typer.Option("--status", help="Only these.",
+                      show_default=False)] = None,
+    limit: LimitOption = 50,
+    cursor: CursorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List invoices, newest first, memos decrypted."""
+    from lnctl.cli.output import deliver
+    from lnctl.core.invoices import list_invoices
+    from lnctl.core.payments import recover
+
+    with ctx.obj.wallet() as wallet:
+        recover(wallet)
+        doc = list_invoices(wallet, status.value if status else None, limit, cursor)
+        warnings = wallet.warnings
+    deliver(doc, as_json, render_invoices, warnings)
+
+
+def render_invoices(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import console, msat, table, text
+
+    t = table()
+    for col in ("payment hash", "status", "amount", "description", "memo", "expires at"):
+        t.add_column(col)
+    for inv in d["invoices"]:
+        t.add_row(
+            inv["payment_hash"][:16] + "..",
+            inv["status"],
+            msat(inv["amount_msat"]) if inv["amount_msat"] else "any",
+            text(inv["description"] if inv["description_hash"] is None else "(hashed)"),
+            text(inv["memo"] or ""),
+            str(inv["expires_at"]),
+        )
+    console().print(t)
+    if d["next_cursor"]:
+        console().print(f"more: --cursor {d['next_cursor']}")

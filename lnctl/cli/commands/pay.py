@@ -1,0 +1,163 @@
+"""``lnctl pay``, ``lnctl payments``, ``lnctl lookup``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from lnctl.cli.options import CursorOption, JsonOption, LimitOption
+
+
+class PaymentStatus(str, Enum):
+    succeeded = "succeeded"
+    failed = "failed"
+    in_flight = "in_flight"
+
+
+class IfPaid(str, Enum):
+    error = "error"
+    ok = "ok"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pay")(pay)
+    app.command("payments")(payments)
+    app.command("lookup")(lookup)
+
+
+def pay(
+    ctx: typer.Context,
+    invoice: Annotated[str | None, typer.Argument(help="BOLT 11 invoice (read from stdin when "
+                       "omitted: the first invoice found, or a JSON document's 'invoice').",
+                       show_default=False)] = None,
+    amount: Annotated[int | None, typer.Option("--amount", min=1, help="Sats, for an invoice "
+                      "without an amount only.", show_default=False)] = None,
+    max_fee: Annotated[int | None, typer.Option("--max-fee", min=0, help="Fee cap in sats "
+                       "(default: the larger of 5 sat and 1% of the amount).",
+                       show_default=False)] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="Seconds for the whole "
+                       "payment.")] = 30.0,
+    retries: Annotated[int, typer.Option("--retries", min=1, help="Attempts in all.")] = 3,
+    induce_failure: Annotated[int, typer.Option("--induce-failure", min=0, help="Make the first N attempts fail with a "
+                              "temporary channel failure (default N: 1).")] = 0,
+    if_paid: Annotated[IfPaid, typer.Option("--if-paid", help="Already paid: 'error' exits 5, "
+                       "'ok' exits 0 with the stored result.")] = IfPaid.error,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report what would "
+                       "happen; move nothing.")] = False,
+    memo: Annotated[str | None, typer.Option("--memo", help="Private note, stored encrypted.",
+                    show_default=False)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
+    failures only, a timeout, proof of payment, never twice."""
+    from lnctl.cli.commands.info import read_stdin_invoice
+    from lnctl.cli.output import deliver
+    from lnctl.core.payments import pay as core_pay
+
+    text = invoice if invoice is not None else read_stdin_invoice()
+    with ctx.obj.wallet() as wallet:
+        doc = core_pay(
+            wallet, text,
+            amount_msat=amount * 1000 if amount is not None else None,
+            max_fee_msat=max_fee * 1000 if max_fee is not None else None,
+            timeout_s=timeout, retries=retries, induce_failures=induce_failure,
+            if_paid=if_paid.value, dry_run=dry_run, memo=memo,
+        )
+        warnings = wallet.warnings
+    deliver(doc, as_json, render_dry_run if dry_run else render_payment, warnings)
+    if dry_run and doc["exit_code"]:
+        raise typer.Exit(doc["exit_code"])
+
+
+def render_payment(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import console, kv_table, msat
+
+    console().print(kv_table([
+        ("status", d["status"]),
+        ("payment hash", d["payment_hash"]),
+        ("amount", msat(d["amount_msat"])),
+        ("fee", msat(d["fee_msat"])),
+        ("attempts", d["attempts"]),
+        ("latency", f"{d['latency_ms']} ms" if d["latency_ms"] is not None else None),
+        ("preimage", d["preimage"]),
+        ("failure", d["failure_reason"]),
+    ]))
+
+
+def render_dry_run(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import console, kv_table, msat
+
+    console().print(kv_table([
+        ("would", d["would"] + (f" ({d['failure_reason']})" if d["failure_reason"] else "")),
+        ("exit code", d["exit_code"]),
+        ("amount", msat(d["amount_msat"])),
+        ("fee", msat(d["fee_msat"])),
+        ("fee cap", msat(d["max_fee_msat"])),
+        ("channel", d["channel_id"]),
+        ("self-payment", "yes" if d["self_payment"] else "no"),
+    ], title="dry run: nothing was reserved or sent"))
+
+
+def payments(
+    ctx: typer.Context,
+    status: Annotated[PaymentStatus | None, typer.Option("--status", help="Only these.",
+                      show_default=False)] = None,
+    limit: LimitOption = 50,
+    cursor: CursorOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List payments, newest first."""
+    from lnctl.cli.output import deliver
+    from lnctl.core.payments import list_payments
+
+    with ctx.obj.wallet() as wallet:
+        doc = list_payments(wallet, status.value if status else None, limit, cursor)
+        warnings = wallet.warnings
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import console, msat, table, text
+
+        t = table()
+        for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
+            t.add_column(col)
+        for p in d["payments"]:
+            t.add_row(p["payment_hash"][:16] + "..", p["status"], msat(p["amount_msat"]),
+                      msat(p["fee_msat"]), str(p["attempts"]), p["failure_reason"] or "",
+                      text(p["memo"] or ""))
+        console().print(t)
+        if d["next_cursor"]:
+            console().print(f"more: --cursor {d['next_cursor']}")
+
+    deliver(doc, as_json, render, warnings)
+
+
+def lookup(
+    ctx: typer.Context,
+    payment_hash: Annotated[str, typer.Argument(help="64 hex characters.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show the invoice and/or payment with this payment hash, and its state."""
+    from lnctl.cli.output import deliver
+    from lnctl.core.payments import lookup as core_lookup
+
+    with ctx.obj.wallet() as wallet:
+        doc = core_lookup(wallet, payment_hash)
+        warnings = wallet.warnings
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import console, kv_table, msat
+
+        if d["invoice"]:
+            i = d["invoice"]
+            console().print(kv_table([
+                ("status", i["status"]), ("amount", msat(i["amount_msat"])),
+                ("description", i["description"]), ("description hash", i["description_hash"]),
+                ("memo", i["memo"]), ("expires at", i["expires_at"]),
+                ("settled at", i["settled_at"]),
+            ], title="invoice"))
+        if d["payment"]:
+            render_payment(d["payment"])
+
+    deliver(doc, as_json, render, warnings)

@@ -1,0 +1,106 @@
+"""The console entry point and the one place exceptions become exit codes.
+
+``lnctl --version`` is answered before anything is imported. Every other command goes through
+the Typer app; its errors are turned into the documented exit codes here, with the real
+traceback available through ``--traceback`` or ``LNCTL_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _wants_traceback(argv: list[str]) -> bool:
+    return "--traceback" in argv or os.environ.get("LNCTL_DEBUG", "") not in ("", "0")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):
+        from lnctl import __version__
+
+        sys.stdout.write(f"lnctl {__version__}\n")
+        return 0
+    as_json = "--json" in args
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        from lnctl.errors import InterruptedError_
+
+        return _fail(InterruptedError_("interrupted", hint="anything in flight is resolved "
+                                       "by the next lnctl command"), as_json, args)
+    except BrokenPipeError:
+        # the reader went away (lnctl ... | head): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        from lnctl.errors import LnctlError
+
+        if isinstance(exc, LnctlError):
+            return _fail(exc, as_json, args)
+        if _wants_traceback(args):
+            raise
+        import sqlite3
+
+        if isinstance(exc, (OSError, sqlite3.Error)):
+            from lnctl.errors import StorageError
+
+            return _fail(StorageError(f"storage error: {exc}", hint="check LNCTL_HOME, the disk "
+                                      "and permissions; --traceback shows details"), as_json, args)
+        from lnctl.errors import LnctlError as Internal
+
+        return _fail(Internal(f"internal error: {type(exc).__name__}: {exc}",
+                              hint="run again with --traceback and report it"), as_json, args)
+
+
+def _fail(exc: object, as_json: bool, args: list[str]) -> int:
+    from lnctl.cli.output import print_error
+    from lnctl.errors import LnctlError
+
+    assert isinstance(exc, LnctlError)
+    if _wants_traceback(args) and exc.__cause__ is not None:
+        import traceback
+
+        traceback.print_exception(exc)
+    print_error(exc, as_json)
+    return int(exc.exit_code)
+
+
+def _run(args: list[str]) -> int:
+    from lnctl.cli.app import get_command
+    from lnctl.errors import InvalidInputError
+    from lnctl.cli._click import click_exceptions
+
+    command = get_command()
+    args = _optional_values(args)
+    Exit, Abort, ClickException = click_exceptions()
+    try:
+        result = command.main(args=args, prog_name="lnctl", standalone_mode=False)
+    except Exit as exc:
+        return int(exc.exit_code)
+    except Abort:
+        raise KeyboardInterrupt from None
+    except ClickException as exc:
+        raise InvalidInputError(exc.format_message(), code="USAGE",
+                                hint="see lnctl --help") from None
+    return int(result or 0)
+
+
+# Options whose value may be left out, and the value that means (``--induce-failure`` = 1).
+OPTIONAL_VALUES = {"--induce-failure": "1"}
+
+
+def _optional_values(args: list[str]) -> list[str]:
+    """Give ``--induce-failure`` its default when no integer follows it (the parser wants one)."""
+    out = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        default = OPTIONAL_VALUES.get(arg)
+        following = args[i + 1] if i + 1 < len(args) else ""
+        if default is not None and not following.isdigit():
+            arg = f"{arg}={default}"
+        out.append(arg)
+    return out

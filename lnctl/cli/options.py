@@ -1,0 +1,18 @@
+"""Options shared by commands, defined once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")
+]
+LimitOption = Annotated[
+    int, typer.Option("--limit", min=1, max=1000, help="At most this many items (1-1000).")
+]
+CursorOption = Annotated[
+    int | None,
+    typer.Option("--cursor", help="Continue a listing from the previous page's next_cursor."),
+]

@@ -1,0 +1,127 @@
+"""Everything lnctl prints: one JSON document on stdout with ``--json``, Rich for people, errors
+as one line on stderr. Text that comes from an invoice is untrusted: control characters,
+escape sequences and bidi overrides are removed, and Rich markup is never interpreted."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lnctl.errors import LnctlError
+
+_BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def sanitize(text: object) -> str:
+    """Untrusted text made safe for a terminal: every C0/C1 control character (ESC included, so
+    no escape sequence survives), DEL and bidi controls become U+FFFD; newlines and tabs are
+    shown as spaces."""
+    s = str(text)
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in "\n\t":
+            out.append(" ")
+        elif o < 0x20 or 0x7F <= o < 0xA0 or o in _BIDI:
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=True, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+_consoles: dict[str, Console] = {}
+
+
+def console(stderr: bool = False) -> Console:
+    key = "err" if stderr else "out"
+    if key not in _consoles:
+        from rich.console import Console
+
+        stream = sys.stderr if stderr else sys.stdout
+        # Piped output is read by programs: wide enough that hashes and invoices never wrap.
+        width = None if stream.isatty() else 240
+        _consoles[key] = Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return _consoles[key]
+
+
+def plain_line(text: str) -> None:
+    """A line that must reach stdout unwrapped (an invoice that another program will read)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"lnctl: warning: {sanitize(message)}\n")
+
+
+def error_document(exc: LnctlError) -> dict[str, Any]:
+    doc: dict[str, Any] = {"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}}
+    for key, value in exc.details.items():
+        if key in ("payment",):
+            doc[key] = value
+        else:
+            doc["error"][key] = value
+    doc["error"]["exit_code"] = int(exc.exit_code)
+    return doc
+
+
+def print_error(exc: LnctlError, as_json: bool) -> None:
+    if as_json:
+        emit_json(error_document(exc))
+        return
+    line = f"lnctl: error: {sanitize(exc.message)}"
+    if exc.hint:
+        line += f" (hint: {sanitize(exc.hint)})"
+    sys.stderr.write(line + "\n")
+
+
+def table(title: str | None = None) -> Any:
+    from rich.table import Table
+
+    return Table(title=title, show_header=True, header_style="bold", title_justify="left")
+
+
+def text(value: object, style: str = "") -> Any:
+    """Untrusted text as a Rich Text: sanitized, and never parsed as markup."""
+    from rich.text import Text
+
+    return Text("" if value is None else sanitize(value), style=style)
+
+
+def kv_table(rows: list[tuple[str, object]], title: str | None = None) -> Any:
+    from rich.table import Table
+
+    t = Table(show_header=False, title=title, title_justify="left", box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    for key, value in rows:
+        t.add_row(key, text("-" if value is None or value == "" else value))
+    return t
+
+
+def msat(value: int | None) -> str:
+    """An amount for people: sats with msat precision, never a float."""
+    if value is None:
+        return "-"
+    sats, rem = divmod(int(value), 1000)
+    return f"{sats:,}.{rem:03d} sat" if rem else f"{sats:,} sat"
+
+
+def deliver(doc: Any, as_json: bool, render: Any, warnings: list[str] | None = None) -> None:
+    """Hand a result to the right printer: JSON, or ``render(doc)`` for people. Warnings go to
+    stderr either way, once each."""
+    for message in dict.fromkeys(warnings or []):
+        warn(message)
+    if as_json:
+        emit_json(doc)
+    else:
+        render(doc)

@@ -1,0 +1,52 @@
+"""What the global options decide, handed to every command through ``ctx.obj``."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from lnctl.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from lnctl.config import Config
+    from lnctl.core.wallet import Wallet
+
+
+class State:
+    def __init__(self, home: str | None, backend: str | None, network: str | None) -> None:
+        self.home = home
+        self.backend = backend
+        self.network = network
+        self._config: Config | None = None
+
+    @classmethod
+    def build(cls, *, home: str | None, backend: str | None, network: str | None, verbose: int,
+              quiet: bool, log_format: str) -> State:
+        from lnctl import log
+
+        if log_format not in ("text", "json"):
+            raise InvalidInputError("--log-format is text or json", code="USAGE")
+        level = os.environ.get("LNCTL_LOG_LEVEL", "warning").lower()
+        if level not in log.LEVELS:
+            raise InvalidInputError(f"LNCTL_LOG_LEVEL {level!r} is not one of "
+                                    f"{', '.join(log.LEVELS)}", code="USAGE")
+        if quiet:
+            level = "error"
+        elif verbose:
+            level = "debug" if verbose > 1 else "info"
+        log.configure(level, log_format)
+        return cls(home, backend, network)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from lnctl.config import Config
+
+            self._config = Config.from_env(home=self.home, backend=self.backend,
+                                           network=self.network)
+        return self._config
+
+    def wallet(self) -> Wallet:
+        from lnctl.core.wallet import Wallet
+
+        return Wallet(self.config)

@@ -1,0 +1,66 @@
+"""Configuration: one value object built from options and environment, passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+
+BACKENDS = ("simulated", "lnbits")
+NETWORKS = ("bitcoin", "testnet", "signet", "regtest")
+
+
+class Config:
+    """Where the wallet lives and what it talks to. Options override environment variables."""
+
+    __slots__ = ("home", "backend", "network", "memo_key_b64", "env")
+
+    def __init__(
+        self,
+        home: str,
+        backend: str = "simulated",
+        network: str = "regtest",
+        memo_key_b64: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.home = home
+        self.backend = backend
+        self.network = network
+        self.memo_key_b64 = memo_key_b64
+        self.env = dict(env or {})
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: dict[str, str] | os._Environ[str] | None = None,
+        *,
+        home: str | None = None,
+        backend: str | None = None,
+        network: str | None = None,
+    ) -> Config:
+        from lnctl.errors import InvalidInputError
+
+        env = dict(os.environ if environ is None else environ)
+        home = home or env.get("LNCTL_HOME") or os.path.join(os.path.expanduser("~"), ".lnctl")
+        backend = (backend or env.get("LNCTL_BACKEND") or "simulated").lower()
+        if backend not in BACKENDS:
+            raise InvalidInputError(
+                f"unknown backend {backend!r}",
+                code="INVALID_BACKEND",
+                hint=f"LNCTL_BACKEND is one of: {', '.join(BACKENDS)}",
+            )
+        network = (network or env.get("LNCTL_NETWORK") or "regtest").lower()
+        if network not in NETWORKS:
+            raise InvalidInputError(
+                f"unknown network {network!r}",
+                code="INVALID_NETWORK",
+                hint=f"LNCTL_NETWORK is one of: {', '.join(NETWORKS)}",
+            )
+        return cls(
+            home=os.path.abspath(home),
+            backend=backend,
+            network=network,
+            memo_key_b64=env.get("LNCTL_MEMO_KEY") or None,
+            env=env,
+        )
+
+    def path(self, *parts: str) -> str:
+        return os.path.join(self.home, *parts)

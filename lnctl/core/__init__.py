@@ -1,0 +1,1 @@
+"""The integrator: invoices, the payment lifecycle, retries, recovery, memos, metrics."""

@@ -1,0 +1,72 @@
+"""Channel operations over the JSON ledger."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lnctl.errors import InvalidInputError
+from lnctl.storage.ledger import OPEN, receivable_msat, spendable_msat
+
+if TYPE_CHECKING:
+    from lnctl.core.wallet import Wallet
+
+
+def channel_document(ch: dict[str, Any]) -> dict[str, Any]:
+    doc = {k: v for k, v in ch.items() if k != "htlcs"}
+    doc["htlcs"] = [{"payment_hash": h, **v} for h, v in ch["htlcs"].items()]
+    doc["spendable_msat"] = spendable_msat(ch)
+    doc["receivable_msat"] = receivable_msat(ch)
+    return doc
+
+
+def _check_peer(peer: str) -> str:
+    from lnctl.secp256k1 import parse_pubkey
+
+    peer = peer.strip().lower()
+    try:
+        ok = parse_pubkey(bytes.fromhex(peer)) is not None
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InvalidInputError(f"not a node id: {peer[:80]!r}", code="INVALID_PEER",
+                                hint="a node id is a 33-byte compressed public key in hex")
+    return peer
+
+
+def open_channel(wallet: Wallet, peer: str, capacity_msat: int, push_msat: int) -> dict[str, Any]:
+    from lnctl.core.payments import recover
+
+    peer = _check_peer(peer)
+    if peer == wallet.node_key.node_id:
+        raise InvalidInputError("cannot open a channel to this wallet itself", code="INVALID_PEER")
+    recover(wallet)
+    return channel_document(wallet.ledger.open_channel(peer, capacity_msat, push_msat))
+
+
+def close_channel(wallet: Wallet, channel_id: str) -> dict[str, Any]:
+    from lnctl.core.payments import recover
+
+    recover(wallet)
+    return channel_document(wallet.ledger.close_channel(channel_id.strip()))
+
+
+def list_channels(wallet: Wallet) -> dict[str, Any]:
+    from lnctl.core.payments import recover
+
+    recover(wallet)
+    return {"channels": [channel_document(ch) for ch in wallet.ledger.channels()]}
+
+
+def balance(wallet: Wallet) -> dict[str, Any]:
+    from lnctl.core.payments import recover
+
+    recover(wallet)
+    open_channels = [ch for ch in wallet.ledger.channels() if ch["state"] == OPEN]
+    return {
+        "local_msat": sum(ch["local_msat"] for ch in open_channels),
+        "remote_msat": sum(ch["remote_msat"] for ch in open_channels),
+        "inflight_msat": sum(ch["inflight_msat"] for ch in open_channels),
+        "spendable_msat": sum(spendable_msat(ch) for ch in open_channels),
+        "receivable_msat": sum(receivable_msat(ch) for ch in open_channels),
+        "open_channels": len(open_channels),
+    }

@@ -1,0 +1,14 @@
+"""Decoding for people and scripts (no wallet needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lnctl import bolt11
+
+
+def decode_document(text: str) -> dict[str, Any]:
+    invoice = bolt11.decode(text)
+    doc = invoice.to_dict()
+    doc["invoice"] = invoice.bolt11
+    return doc

@@ -1,0 +1,26 @@
+"""The demo flow: invoice with memo, paid with one induced failure, result, metrics."""
+
+from __future__ import annotations
+
+from hashlib import sha256
+from typing import TYPE_CHECKING, Any
+
+from lnctl.core.invoices import create_invoice
+from lnctl.core.payments import pay, recover
+
+if TYPE_CHECKING:
+    from lnctl.core.wallet import Wallet
+
+DEMO_AMOUNT_MSAT = 100_000 * 1000
+
+
+def run_demo(wallet: Wallet) -> dict[str, Any]:
+    from lnctl.metrics import exposition
+
+    recover(wallet)
+    invoice = create_invoice(wallet, amount_msat=DEMO_AMOUNT_MSAT, description=None, memo="demo",
+                             expiry=3600)
+    payment = pay(wallet, invoice["invoice"], induce_failures=1)
+    proof = sha256(bytes.fromhex(payment["preimage"])).hexdigest() == payment["payment_hash"]
+    return {"invoice": invoice, "payment": payment, "proof_ok": proof,
+            "metrics": exposition(wallet)}

@@ -1,0 +1,122 @@
+"""The one exception tree of lnctl and the exit-code table of the scripting contract.
+
+Nothing below ``lnctl.cli`` prints or exits: it raises one of these, and the CLI's single
+handler turns it into an exit code and a one-line message (or a JSON error document).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes users' scripts branch on. Stable: never renumber."""
+
+    OK = 0
+    INTERNAL = 1  # internal or storage error (corrupt state, unsafe key file, disk)
+    INVALID = 2  # usage or invalid input: bad invoice, wrong network, expired, unsupported
+    PAYMENT_FAILED = 3  # failed permanently (no route, not enough liquidity, ...)
+    RETRIES_EXHAUSTED = 4  # failed after retries (transient failures, or out of time)
+    DUPLICATE = 5  # already paid or already in flight
+    PENDING = 6  # outcome still unknown: do not pay again, look it up
+    INTERRUPTED = 130
+
+
+class LnctlError(Exception):
+    """Root of every error lnctl raises on purpose.
+
+    ``code`` is a stable machine-readable name (``INVALID_INVOICE``), ``message`` one line for
+    people, ``hint`` what to do about it. ``details`` is extra structured data for ``--json``.
+    """
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+    default_code = "INTERNAL_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        hint: str = "",
+        details: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.hint = hint
+        self.details = details or {}
+
+
+class StorageError(LnctlError):
+    """The wallet's files cannot be read or written (disk, permissions, locks)."""
+
+    default_code = "STORAGE_ERROR"
+
+
+class CorruptStateError(StorageError):
+    """A file on disk is not what lnctl wrote: refused, never overwritten."""
+
+    default_code = "CORRUPT_STATE"
+
+
+class UnsafePermissionsError(StorageError):
+    """A secret is readable by group or others (refused, as ssh does)."""
+
+    default_code = "UNSAFE_PERMISSIONS"
+
+
+class MemoKeyError(StorageError):
+    """A memo cannot be decrypted: key missing, wrong, or ciphertext tampered with."""
+
+    default_code = "MEMO_KEY_ERROR"
+
+
+class InvalidInputError(LnctlError):
+    """Usage or invalid input (exit 2)."""
+
+    exit_code = ExitCode.INVALID
+    default_code = "INVALID_INPUT"
+
+
+class InvalidInvoiceError(InvalidInputError):
+    """A BOLT 11 string that a strict reader must refuse."""
+
+    default_code = "INVALID_INVOICE"
+
+
+class NotFoundError(InvalidInputError):
+    """Nothing is stored under the given payment hash."""
+
+    default_code = "NOT_FOUND"
+
+
+class PaymentError(LnctlError):
+    """A payment did not succeed. Carries the payment record for ``--json``."""
+
+    exit_code = ExitCode.PAYMENT_FAILED
+    default_code = "PAYMENT_FAILED"
+
+
+class PaymentFailedError(PaymentError):
+    exit_code = ExitCode.PAYMENT_FAILED
+    default_code = "PAYMENT_FAILED"
+
+
+class RetriesExhaustedError(PaymentError):
+    exit_code = ExitCode.RETRIES_EXHAUSTED
+    default_code = "RETRIES_EXHAUSTED"
+
+
+class DuplicatePaymentError(PaymentError):
+    exit_code = ExitCode.DUPLICATE
+    default_code = "DUPLICATE_PAYMENT"
+
+
+class PaymentPendingError(PaymentError):
+    exit_code = ExitCode.PENDING
+    default_code = "PAYMENT_PENDING"
+
+
+class InterruptedError_(LnctlError):
+    exit_code = ExitCode.INTERRUPTED
+    default_code = "INTERRUPTED"

@@ -1,0 +1,45 @@
+"""Structured events on stderr: ``--log-format text|json``, ``-v``/``-q``, ``LNCTL_LOG_LEVEL``.
+
+A few lines instead of the logging module: nothing is set up at import time and a command that
+logs nothing pays nothing. Secrets never reach a log line: fields named like one are refused
+here, whatever a caller passes."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+FORBIDDEN_FIELDS = frozenset({"memo", "preimage", "secret", "key", "node_key", "memo_key"})
+
+
+class _Settings:
+    level = LEVELS["warning"]
+    fmt = "text"
+
+
+def configure(level: str, fmt: str) -> None:
+    _Settings.level = LEVELS[level]
+    _Settings.fmt = fmt
+
+
+def enabled(level: str) -> bool:
+    return LEVELS[level] >= _Settings.level
+
+
+def event(level: str, name: str, **fields: object) -> None:
+    """One event: ``event("info", "payment_attempt", payment_hash=..., attempt=2)``."""
+    if LEVELS[level] < _Settings.level:
+        return
+    safe = {k: v for k, v in fields.items() if k not in FORBIDDEN_FIELDS}
+    if _Settings.fmt == "json":
+        import json
+
+        record = {"ts": round(time.time(), 3), "level": level, "event": name, **safe}
+        line = json.dumps(record, ensure_ascii=True, default=str)
+    else:
+        from lnctl.cli.output import sanitize
+
+        parts = " ".join(f"{k}={sanitize(v)}" for k, v in safe.items())
+        line = f"lnctl {level}: {name} {parts}".rstrip()
+    sys.stderr.write(line + "\n")

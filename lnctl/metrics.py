@@ -1,0 +1,157 @@
+"""Prometheus metrics that stay true across many short lnctl processes.
+
+Counters live in the history store and are updated in the same transaction as the event they
+count; a scrape reads that small table (its cost does not grow with history) and the channel
+ledger for the channel gauges. Exporters: an HTTP endpoint, a textfile for node_exporter, and a
+push to a Pushgateway.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from lnctl.storage.history import LATENCY_BUCKETS_MS
+
+if TYPE_CHECKING:
+    from prometheus_client.registry import CollectorRegistry
+
+    from lnctl.config import Config
+    from lnctl.core.wallet import Wallet
+
+FAILURE_REASONS = (
+    "NO_ROUTE", "INSUFFICIENT_BALANCE", "INCORRECT_PAYMENT_DETAILS", "INVOICE_EXPIRED",
+    "FEE_LIMIT_EXCEEDED", "TIMEOUT", "TEMPORARY_CHANNEL_FAILURE", "CANCELED",
+)
+
+# Every metric lnctl exports (the dashboard test checks its queries against this list).
+METRIC_NAMES = (
+    "ln_payment_success_total", "ln_payment_failure_total", "ln_payment_latency_seconds",
+    "ln_payment_attempts_total", "ln_payment_retries_total", "ln_payment_fees_msat_total",
+    "ln_payment_sent_msat_total", "ln_invoices_created_total", "ln_invoices_settled_total",
+    "ln_invoices_received_msat_total", "ln_last_successful_payment_timestamp_seconds",
+    "ln_channel_capacity_msat", "ln_channel_local_msat", "ln_channel_remote_msat",
+    "ln_channel_inflight_msat", "ln_channel_open", "lnctl_info",
+)
+
+
+class LnctlCollector:
+    """Reads the durable counters and the ledger at each scrape. Opens its own connection per
+    scrape, so it can serve from any thread."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def describe(self) -> list[Any]:
+        return []  # collected on each scrape; nothing to check at registration
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import (
+            CounterMetricFamily,
+            GaugeMetricFamily,
+            HistogramMetricFamily,
+            InfoMetricFamily,
+        )
+
+        from lnctl import __version__
+        from lnctl.core.wallet import Wallet
+
+        with Wallet(self.config) as wallet:
+            counters = wallet.history.counters()
+            channels = wallet.ledger.channels() if wallet.ledger.exists() else []
+            node_id = wallet.node_key.node_id
+
+        def value(name: str, labels: str = "") -> int:
+            return counters.get((name, labels), 0)
+
+        def counter(name: str, help_: str, key: str) -> Any:
+            c = CounterMetricFamily(name, help_)
+            c.add_metric([], value(key))
+            return c
+
+        yield counter("ln_payment_success", "Payments that succeeded.", "payments_succeeded")
+        failures = CounterMetricFamily("ln_payment_failure", "Payments that failed, by reason.",
+                                       labels=["reason"])
+        reasons = set(FAILURE_REASONS) | {lbl for (n, lbl) in counters if n == "payments_failed"}
+        for reason in sorted(reasons):
+            failures.add_metric([reason], value("payments_failed", reason))
+        yield failures
+        buckets = [(_le(ms), value("payment_latency_bucket", str(ms))) for ms in LATENCY_BUCKETS_MS]
+        buckets.append(("+Inf", value("payment_latency_count")))
+        yield HistogramMetricFamily(
+            "ln_payment_latency_seconds", "Time from the start of a payment to its outcome.",
+            buckets=buckets, sum_value=value("payment_latency_sum_ms") / 1000,
+        )
+        yield counter("ln_payment_attempts", "Payment attempts sent (first tries and retries).",
+                      "payment_attempts")
+        yield counter("ln_payment_retries", "Payment attempts after the first.", "payment_retries")
+        yield counter("ln_payment_fees_msat", "Routing fees paid, in msat.", "payment_fees_msat")
+        yield counter("ln_payment_sent_msat", "Amounts paid (without fees), in msat.",
+                      "payments_sent_msat")
+        yield counter("ln_invoices_created", "Invoices created.", "invoices_created")
+        yield counter("ln_invoices_settled", "Invoices paid to this wallet.", "invoices_settled")
+        yield counter("ln_invoices_received_msat", "Amounts received, in msat.",
+                      "invoices_received_msat")
+        last = GaugeMetricFamily("ln_last_successful_payment_timestamp_seconds",
+                                 "Unix time of the last successful payment (0: never).")
+        last.add_metric([], value("last_success_timestamp"))
+        yield last
+        for field, help_ in (("capacity", "Channel capacity"), ("local", "Local balance"),
+                             ("remote", "Remote balance"), ("inflight", "In-flight HTLCs")):
+            g = GaugeMetricFamily(f"ln_channel_{field}_msat", f"{help_}, in msat.",
+                                  labels=["channel_id", "state"])
+            for ch in channels:
+                g.add_metric([ch["channel_id"], ch["state"]], ch[f"{field}_msat"])
+            yield g
+        opened = GaugeMetricFamily("ln_channel_open", "Open channels.")
+        opened.add_metric([], sum(1 for ch in channels if ch["state"] == "OPEN"))
+        yield opened
+        info = InfoMetricFamily("lnctl", "This wallet.")
+        info.add_metric([], {"node_id": node_id, "network": self.config.network,
+                             "backend": self.config.backend, "version": __version__})
+        yield info
+
+
+def _le(ms: int) -> str:
+    return f"{ms / 1000:g}" if ms % 1000 else f"{ms // 1000}.0"
+
+
+def registry(config: Config) -> CollectorRegistry:
+    from prometheus_client import CollectorRegistry
+
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(LnctlCollector(config))  # type: ignore[arg-type]
+    return reg
+
+
+def exposition(wallet: Wallet) -> str:
+    from prometheus_client import generate_latest
+
+    return generate_latest(registry(wallet.config)).decode()
+
+
+def write_textfile(config: Config, path: str) -> None:
+    """Write the exposition atomically, for node_exporter's textfile collector."""
+    from prometheus_client import generate_latest
+
+    from lnctl.storage.files import atomic_write
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        from lnctl.errors import InvalidInputError
+
+        raise InvalidInputError(f"no such folder: {folder}", code="INVALID_PATH")
+    atomic_write(os.path.abspath(path), generate_latest(registry(config)), mode=0o644)
+
+
+def push(config: Config, gateway: str, job: str) -> None:
+    from prometheus_client import push_to_gateway
+
+    from lnctl.errors import StorageError
+
+    try:
+        push_to_gateway(gateway, job=job, registry=registry(config), timeout=10)
+    except OSError as exc:
+        raise StorageError(f"cannot push to {gateway}: {exc}", code="PUSH_FAILED",
+                           hint="check --gateway and that the Pushgateway is running") from exc

@@ -1,0 +1,1 @@
+"""Everything lnctl keeps on disk: secrets, the history store, the channel ledger."""

@@ -1,0 +1,116 @@
+"""Safe files: private folders, secrets refused when others can read them, atomic replacement."""
+
+from __future__ import annotations
+
+import os
+import secrets as _secrets
+
+from lnctl.errors import StorageError, UnsafePermissionsError
+
+
+def ensure_private_dir(path: str) -> None:
+    """Create ``path`` (and parents) 0700 if missing. An existing folder is left as it is."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create {path}: {exc.strerror}", hint="check LNCTL_HOME and its permissions"
+        ) from exc
+
+
+def check_private(path: str, *, is_dir: bool = False) -> None:
+    """Refuse a secret (or the folder of secrets) that group or others may read, as ssh does."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
+    if st.st_mode & 0o077:
+        mode = "700" if is_dir else "600"
+        raise UnsafePermissionsError(
+            f"permissions {st.st_mode & 0o777:04o} for {path} are too open",
+            hint=f"it must not be accessible by others: run chmod {mode} {path}",
+        )
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise UnsafePermissionsError(
+            f"{path} is owned by another user (uid {st.st_uid})",
+            hint=f"run chown {os.getuid()} {path}",
+        )
+
+
+def fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_temp(folder: str, name: str, data: bytes, mode: int) -> str:
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{_secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def atomic_write(path: str, data: bytes, *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data``: temp file in the same folder, fsync, rename, fsync folder."""
+    folder, name = os.path.split(path)
+    tmp = _write_temp(folder, name, data, mode)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    fsync_dir(folder)
+
+
+def create_exclusive(path: str, data: bytes, *, mode: int = 0o600) -> bool:
+    """Create ``path`` holding ``data`` unless it exists. Readers never see a partial file: the
+    content is written to a temp file first and hard-linked into place. True when we created it."""
+    folder, name = os.path.split(path)
+    tmp = _write_temp(folder, name, data, mode)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+    fsync_dir(folder)
+    return True
+
+
+def sweep_temp_files(folder: str, name: str) -> int:
+    """Remove temp files that a crash left behind for ``name``. Returns how many."""
+    removed = 0
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if entry.startswith(prefix) and entry.endswith(".tmp"):
+            pid = entry[len(prefix) :].split(".", 1)[0]
+            if pid.isdigit() and _pid_alive(int(pid)):
+                continue
+            try:
+                os.unlink(os.path.join(folder, entry))
+                removed += 1
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

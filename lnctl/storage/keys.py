@@ -1,0 +1,72 @@
+"""The node's secp256k1 identity key, kept in ``$LNCTL_HOME/secrets/node.key`` (0600)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from lnctl.errors import CorruptStateError
+from lnctl.storage.files import check_private, create_exclusive, ensure_private_dir
+
+N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+class NodeKey:
+    """A node's private key. Signing goes through libsecp256k1 (coincurve), imported on use."""
+
+    __slots__ = ("_secret", "_private", "_node_id")
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) != 32 or not 0 < int.from_bytes(secret, "big") < N:
+            raise ValueError("not a valid secp256k1 secret key")
+        self._secret = secret
+        self._private: object = None
+        self._node_id: bytes | None = None
+
+    def _key(self):  # type: ignore[no-untyped-def]
+        if self._private is None:
+            from coincurve import PrivateKey
+
+            self._private = PrivateKey(self._secret)
+        return self._private
+
+    @property
+    def public_key(self) -> bytes:
+        if self._node_id is None:
+            self._node_id = self._key().public_key.format(compressed=True)
+        return self._node_id
+
+    @property
+    def node_id(self) -> str:
+        return self.public_key.hex()
+
+    def sign_recoverable(self, msg32: bytes) -> bytes:
+        """65 bytes: r, s (low-S), recovery id."""
+        sig: bytes = self._key().sign_recoverable(msg32, hasher=None)
+        return sig
+
+    def __repr__(self) -> str:  # never show the secret
+        return "NodeKey(<secret>)"
+
+
+def load_or_create_key(path: str) -> NodeKey:
+    """Load the key at ``path``, creating it (0600, in a 0700 folder) on first use.
+
+    Concurrent first uses agree on one key: the file appears complete or not at all.
+    A key file that group or others can read is refused.
+    """
+    folder = os.path.dirname(path)
+    ensure_private_dir(folder)
+    if not os.path.exists(path):
+        create_exclusive(path, secrets.token_bytes(32).hex().encode() + b"\n")
+    check_private(folder, is_dir=True)
+    check_private(path)
+    with open(path, "rb") as fh:
+        raw = fh.read().strip()
+    try:
+        return NodeKey(bytes.fromhex(raw.decode("ascii")))
+    except (ValueError, UnicodeDecodeError):
+        raise CorruptStateError(
+            f"{path} does not hold a valid node key",
+            hint="restore it from your backup; lnctl never overwrites a key file",
+        ) from None

@@ -1,0 +1,68 @@
+"""SQLite done one way for every store: WAL, synchronous=FULL, busy timeout, BEGIN IMMEDIATE,
+``PRAGMA user_version`` as the schema version with forward-only migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from lnctl.errors import CorruptStateError, StorageError
+
+BUSY_TIMEOUT_S = 60.0
+
+
+def connect(path: str, migrations: Sequence[str], what: str) -> sqlite3.Connection:
+    """Open (creating and migrating as needed) the store at ``path``. Refuses a file that is
+    not a database or has a schema newer than ``migrations`` knows."""
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA synchronous = FULL")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != len(migrations):
+            _migrate(conn, path, migrations, version, what)
+        return conn
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise StorageError(f"{what} {path} is locked: {exc}", hint="try again") from exc
+        raise CorruptStateError(
+            f"{what} {path} is unreadable: {exc}",
+            hint="restore it from a backup; lnctl does not overwrite a damaged store",
+        ) from exc
+
+
+def _migrate(conn: sqlite3.Connection, path: str, migrations: Sequence[str], seen: int,
+             what: str) -> None:
+    if seen > len(migrations):
+        raise CorruptStateError(
+            f"{what} {path} has schema version {seen}; this lnctl knows up to {len(migrations)}",
+            code="UNKNOWN_SCHEMA",
+            hint="upgrade lnctl; an older lnctl never rewrites a newer store",
+        )
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    with transaction(conn):
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, len(migrations)):
+            for statement in migrations[number].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {len(migrations)}")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``: the write lock is taken before the first read, so
+    concurrent read-then-write transactions queue instead of losing updates."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise StorageError(f"store is busy: {exc}", hint="try again") from exc
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

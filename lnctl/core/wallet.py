@@ -73,7 +73,7 @@ class Wallet:
 
             ledger = Ledger(self.home)
             if not ledger.exists():
-                ledger.ensure_channel(self.backend.peer_id, DEFAULT_CHANNEL_SAT * 1000)
+                self.backend  # noqa: B018 - opening the node creates its first channel
             self._ledger = ledger
         return self._ledger
 
@@ -95,6 +95,10 @@ class Wallet:
                 self._local_invoice,
                 SimSettings.from_env(self.env),
             )
+            from lnctl.storage.ledger import Ledger
+
+            # the simulated node starts with one channel to its peer, all of it local
+            Ledger(self.home).ensure_channel(self._backend.peer_id, DEFAULT_CHANNEL_SAT * 1000)
         return self._backend
 
     def _local_invoice(self, payment_hash: str) -> LocalInvoice | None:

@@ -1,0 +1,69 @@
+"""Helpers for tests that look inside a wallet home."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import coincurve
+
+from lnctl import bolt11
+
+CAPACITY_MSAT = 1_000_000_000
+RESERVE_MSAT = 10_000_000
+
+
+def ledger(home: Path) -> dict[str, Any]:
+    return json.loads((home / "channels.json").read_text())  # type: ignore[no-any-return]
+
+
+def check_ledger(home: Path) -> dict[str, Any]:
+    """The on-disk invariants of the channel ledger, asserted."""
+    doc = ledger(home)
+    for ch in doc["channels"]:
+        assert ch["local_msat"] + ch["remote_msat"] + ch["inflight_msat"] == ch["capacity_msat"]
+        assert min(ch["local_msat"], ch["remote_msat"], ch["inflight_msat"]) >= 0
+        assert sum(h["amount_msat"] for h in ch["htlcs"].values()) == ch["inflight_msat"]
+    return doc
+
+
+def rows(home: Path, sql: str, *args: object) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(home / "history.sqlite")
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def network_rows(home: Path, sql: str, *args: object) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(home / "simnet" / "network.sqlite")
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def foreign_invoice(amount_msat: int | None = 1_000_000, network: str = "regtest",
+                    key: coincurve.PrivateKey | None = None, expiry: int = 3600) -> str:
+    """An invoice of some other node (a random key unless one is given)."""
+    import hashlib
+    import os
+
+    key = key or coincurve.PrivateKey()
+    return bolt11.encode(network=network, amount_msat=amount_msat,
+                         payment_hash=hashlib.sha256(os.urandom(32)).digest(),
+                         payment_secret=os.urandom(32), description="elsewhere", expiry=expiry,
+                         sign=lambda m: key.sign_recoverable(m, hasher=None))
+
+
+def peer_key(home: Path) -> coincurve.PrivateKey:
+    secret = bytes.fromhex((home / "simnet" / "peer.key").read_text().strip())
+    return coincurve.PrivateKey(secret)
+
+
+def fee(amount_msat: int) -> int:
+    return 1000 + amount_msat * 100 // 1_000_000

@@ -1,0 +1,250 @@
+"""The strict BOLT 11 codec: the specification's examples, hand-made invalid invoices signed with
+the specification's key, a round-trip property, and agreement with two PyPI decoders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from decimal import Decimal
+from pathlib import Path
+
+import coincurve
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lnctl import bolt11, secp256k1
+from lnctl.errors import InvalidInvoiceError
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_KEY = coincurve.PrivateKey(
+    bytes.fromhex("e126f68f7eafcc8b74f54d269fe206be715000f94dac067d1c04a8ca3b2db734")
+)
+SPEC_PAYEE = "03e7156ae33b0a208d0744199163177e909e80176e55d97a2f221ede0f934dd9ad"
+HASH = bytes.fromhex("0001020304050607080900010203040506070809000102030405060708090102")
+SECRET = bytes([0x11] * 32)
+TS = 1496314658
+
+
+def _examples() -> dict[str, list[dict[str, object]]]:
+    """The shared examples (the full specification list when present), else our copy."""
+    for path in (ROOT.parent / "shared" / "bolt11-examples.json",
+                 ROOT / "tests" / "data" / "bolt11-examples.json"):
+        if path.exists():
+            return json.loads(path.read_text())  # type: ignore[no-any-return]
+    raise FileNotFoundError("bolt11-examples.json")
+
+
+EXAMPLES = _examples()
+COMPARED = ("payee", "payment_hash", "amount_msat", "timestamp", "description",
+            "description_hash", "network", "expiry", "min_final_cltv_expiry",
+            "fallback_addresses", "metadata", "payment_secret")
+
+
+@pytest.mark.parametrize("example", EXAMPLES["valid"], ids=lambda e: str(e["title"])[:60])
+def test_specification_valid_examples_decode_to_the_stated_fields(example: dict) -> None:
+    decoded = bolt11.decode(str(example["invoice"]), now=0).to_dict()
+    for key in COMPARED:
+        if key in example:
+            assert decoded[key] == example[key], key
+
+
+@pytest.mark.parametrize("example", EXAMPLES["invalid"], ids=lambda e: str(e["title"])[:60])
+def test_specification_invalid_examples_are_refused(example: dict) -> None:
+    with pytest.raises(InvalidInvoiceError):
+        bolt11.decode(str(example["invoice"]))
+
+
+# -- hand-made invoices signed with the specification's key ----------------------------------------
+
+
+def craft(hrp: str, fields: list[list[int]], *, key: coincurve.PrivateKey = SPEC_KEY,
+          high_s: bool = False, upper: bool = False) -> str:
+    data = [(TS >> 5 * (6 - i)) & 31 for i in range(7)]
+    for f in fields:
+        data += f
+    msg = hashlib.sha256(hrp.encode() + bytes(bolt11.convertbits(data, 5, 8, True))).digest()
+    sig = key.sign_recoverable(msg, hasher=None)
+    if high_s:
+        s = secp256k1.N - int.from_bytes(sig[32:64], "big")
+        sig = sig[:32] + s.to_bytes(32, "big") + bytes([sig[64] ^ 1])
+    text = bolt11.bech32_encode(hrp, data + bolt11.convertbits(sig, 8, 5, True))
+    return text.upper() if upper else text
+
+
+def f(tag: str, data: bytes) -> list[int]:
+    return bolt11._bytes_field(bolt11.CHARSET.index(tag), data)
+
+
+def fi(tag: str, groups: list[int]) -> list[int]:
+    return bolt11._field(bolt11.CHARSET.index(tag), groups)
+
+
+P, S, D = f("p", HASH), f("s", SECRET), f("d", b"coffee")
+FEATURES = fi("9", bolt11._from_int(1 << 8 | 1 << 14))
+BASE = [P, S, D, FEATURES]
+
+
+def test_crafted_baseline_is_accepted() -> None:
+    inv = bolt11.decode(craft("lnbc2500u", BASE))
+    assert (inv.payee, inv.amount_msat, inv.description) == (SPEC_PAYEE, 250_000_000, "coffee")
+
+
+@pytest.mark.parametrize(
+    ("hrp", "fields", "reason"),
+    [
+        ("lnbc2500000001p", BASE, "sub-millisatoshi"),
+        ("lnbc2500u", [P, D, FEATURES], "payment secret"),
+        ("lnbc2500u", [S, D, FEATURES], "payment hash"),
+        ("lnbc2500u", [P, S, FEATURES], "exactly one of"),
+        ("lnbc2500u", [P, S, D, f("h", HASH), FEATURES], "exactly one of"),
+        ("lnbc2500u", [P, P, S, D, FEATURES], "more than one 'p'"),
+        ("lnbc2500u", [P, S, S, D, FEATURES], "more than one 's'"),
+        ("lnbc2500u", [P, S, D, D, FEATURES], "more than one 'd'"),
+        ("lnbc2500u", [P, S, D, fi("9", bolt11._from_int(1 << 100 | 1 << 8 | 1 << 14))],
+         "unknown feature bit 100"),
+        ("lnbc2500u", BASE + [fi("x", [0, 1])], "not minimally encoded"),
+        ("lnbc2500u", BASE + [fi("c", [0, 18])], "not minimally encoded"),
+        ("lnbc02500u", BASE, "leading zero"),
+        ("lnbc2500x", BASE, "multiplier"),
+        ("lnxy2500u", BASE, "currency"),
+        ("lnbc2500u", [P, S, f("d", b"\xff\xfe"), FEATURES], "UTF-8"),
+        ("lnbc2500u", [P, S, D, FEATURES, f("r", b"\x02" * 50)], "routing hint"),
+    ],
+)
+def test_strict_reader_refuses(hrp: str, fields: list[list[int]], reason: str) -> None:
+    with pytest.raises(InvalidInvoiceError, match=reason):
+        bolt11.decode(craft(hrp, fields))
+
+
+def test_unknown_odd_feature_is_ignored_and_unknown_field_skipped() -> None:
+    inv = bolt11.decode(craft("lnbc2500u", [P, S, D, fi("9", bolt11._from_int(
+        1 << 99 | 1 << 8 | 1 << 14)), fi("v", [1, 2, 3])]))
+    assert inv.features == [8, 14, 99]
+
+
+def test_fields_of_the_wrong_length_are_skipped_as_the_spec_requires() -> None:
+    short_p = bolt11._bytes_field(bolt11.TAG_P, HASH[:31])
+    inv = bolt11.decode(craft("lnbc2500u", [short_p, P, S, D, FEATURES]))
+    assert inv.payment_hash == HASH.hex()
+
+
+def test_mixed_case_and_missing_separator_are_refused() -> None:
+    good = craft("lnbc2500u", BASE)
+    with pytest.raises(InvalidInvoiceError, match="mixes"):
+        bolt11.decode(good[:10] + good[10:].upper())
+    with pytest.raises(InvalidInvoiceError):
+        bolt11.decode(good.replace("1", "", 1).replace("1", ""))
+    assert bolt11.decode(good.upper()).payment_hash == HASH.hex()
+
+
+def test_high_s_signature_recovers_the_right_payee() -> None:
+    inv = bolt11.decode(craft("lnbc2500u", BASE, high_s=True))
+    assert inv.payee == SPEC_PAYEE
+
+
+def test_n_field_is_verified_low_s_only() -> None:
+    n = f("n", SPEC_KEY.public_key.format())
+    assert bolt11.decode(craft("lnbc2500u", BASE + [n])).payee == SPEC_PAYEE
+    with pytest.raises(InvalidInvoiceError, match="does not verify"):
+        bolt11.decode(craft("lnbc2500u", BASE + [n], high_s=True))
+    other = f("n", coincurve.PrivateKey().public_key.format())
+    with pytest.raises(InvalidInvoiceError, match="does not verify"):
+        bolt11.decode(craft("lnbc2500u", BASE + [other]))
+
+
+def test_signature_that_is_not_recoverable_is_refused() -> None:
+    good = craft("lnbc2500u", BASE)
+    hrp, data = bolt11.bech32_decode(good)
+    x = next(x for x in range(1, 100) if bolt11_lift_fails(x))
+    sig = x.to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\x00"
+    text = bolt11.bech32_encode(hrp, data[:-104] + bolt11.convertbits(sig, 8, 5, True))
+    with pytest.raises(InvalidInvoiceError, match="not recoverable"):
+        bolt11.decode(text)
+
+
+def bolt11_lift_fails(x: int) -> bool:
+    return secp256k1._lift_x(x, 0) is None
+
+
+def test_flipping_any_character_is_detected() -> None:
+    good = craft("lnbc2500u", BASE)
+    sep = good.rfind("1")
+    for i in range(sep + 1, len(good)):
+        c = "q" if good[i] != "q" else "p"
+        with pytest.raises(InvalidInvoiceError):
+            bolt11.decode(good[:i] + c + good[i + 1:])
+
+
+@pytest.mark.parametrize(
+    ("msat", "text"),
+    [(100_000_000, "1m"), (1, "10p"), (100, "1n"), (100_000, "1u"), (250_000_000, "2500u"),
+     (100_000_000_000, "1"), (967_878_534, "9678785340p"), (1_000_000_000_000, "10")],
+)
+def test_shortest_amount_encoding(msat: int, text: str) -> None:
+    assert bolt11.encode_amount(msat) == text
+    assert bolt11.parse_amount(text) == msat
+
+
+# -- round trip and agreement with other decoders ---------------------------------------------------
+
+descriptions = st.text(max_size=120).filter(lambda s: len(s.encode()) <= 639)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    amount=st.one_of(st.none(), st.integers(min_value=1, max_value=21_000_000 * 10**11)),
+    description=st.one_of(st.none(), descriptions),
+    expiry=st.integers(min_value=1, max_value=2**30),
+    network=st.sampled_from(sorted(bolt11.NETWORK_PREFIXES)),
+    cltv=st.integers(min_value=18, max_value=2**20),
+    with_n=st.booleans(),
+)
+def test_round_trip(amount: int | None, description: str | None, expiry: int, network: str,
+                    cltv: int, with_n: bool) -> None:
+    key = coincurve.PrivateKey()
+    payee = key.public_key.format()
+    dhash = hashlib.sha256(b"memo").digest() if description is None else None
+    text = bolt11.encode(network=network, amount_msat=amount, payment_hash=HASH,
+                         payment_secret=SECRET, description=description, description_hash=dhash,
+                         expiry=expiry, min_final_cltv_expiry=cltv,
+                         sign=lambda m: key.sign_recoverable(m, hasher=None), timestamp=TS,
+                         payee=payee if with_n else None)
+    inv = bolt11.decode(text)
+    assert inv.network == network and inv.amount_msat == amount
+    assert inv.payee == payee.hex() and inv.payment_hash == HASH.hex()
+    assert inv.description == description
+    assert inv.description_hash == (dhash.hex() if dhash else None)
+    assert (inv.expiry, inv.min_final_cltv_expiry, inv.timestamp) == (expiry, cltv, TS)
+    assert inv.features == [8, 14]
+
+
+@settings(max_examples=40, deadline=None)
+@given(amount=st.integers(min_value=1, max_value=10**15), description=descriptions,
+       network=st.sampled_from(["bitcoin", "testnet", "regtest"]))
+def test_pypi_decoders_read_our_invoices_the_same_way(amount: int, description: str,
+                                                      network: str) -> None:
+    import bolt11 as pypi_bolt11
+    from pyln.proto.invoice import Invoice as PylnInvoice
+
+    key = coincurve.PrivateKey()
+    text = bolt11.encode(network=network, amount_msat=amount, payment_hash=HASH,
+                         payment_secret=SECRET, description=description,
+                         sign=lambda m: key.sign_recoverable(m, hasher=None), timestamp=TS)
+    ours = bolt11.decode(text)
+    theirs = pypi_bolt11.decode(text)
+    assert (theirs.amount_msat, theirs.payee, theirs.payment_hash, theirs.description) == (
+        ours.amount_msat, ours.payee, ours.payment_hash, ours.description)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pyln = PylnInvoice.decode(text)
+    assert int(pyln.amount * Decimal(10**11)) == ours.amount_msat
+    assert pyln.pubkey.format().hex() == ours.payee
+    assert pyln.paymenthash.hex() == ours.payment_hash
+    assert dict(pyln.tags)["d"] == ours.description
+
+
+def test_invoice_text_is_only_ascii_printable() -> None:
+    with pytest.raises(InvalidInvoiceError, match="printable"):
+        bolt11.decode("lnbc1\x1b[31m")

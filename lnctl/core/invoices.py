@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
-from lnctl import bolt11
+from lnctl import bolt11, log
 from lnctl.errors import InvalidInputError, LnctlError, MemoKeyError, NotFoundError
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ def create_invoice(
         with memo_encryption(wallet) as keyring:
             encrypted = keyring.encrypt(memo, "invoice", payment_hash.hex())
             wallet.history.add_invoice({**record, "memo": encrypted}, keyring.primary)
+    log.event("info", "invoice_created", payment_hash=record["payment_hash"],
+              amount_msat=amount_msat, with_memo=memo is not None)
     return {
         "id": record["payment_hash"],
         "invoice": invoice,

@@ -16,7 +16,7 @@ import time
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
-from lnctl import bolt11
+from lnctl import bolt11, log
 from lnctl.backends.base import (
     CANCELED,
     INSUFFICIENT_BALANCE,
@@ -33,6 +33,7 @@ from lnctl.errors import (
     InvalidInputError,
     InvalidInvoiceError,
     LnctlError,
+    PaymentError,
     PaymentFailedError,
     PaymentPendingError,
     RetriesExhaustedError,
@@ -347,6 +348,8 @@ def pay(
                     details={"failure_reason": "FEE_LIMIT_EXCEEDED"},
                 )
             channel_id = wallet.ledger.reserve(payment_hash, amount + cap, OUT)
+            log.event("debug", "payment_reserved", payment_hash=payment_hash,
+                      channel_id=channel_id, reserved_msat=amount + cap)
         except PaymentFailedError as exc:
             row = _record_failure(wallet, payment_hash, str(exc.details.get("failure_reason", exc.code)))
             exc.details["payment"] = payment_document(row)
@@ -354,7 +357,21 @@ def pay(
         failpoints.hit("after_reserve", wallet.env)
         result = _send_with_retries(wallet, invoice, amount, cap, channel_id, started, timeout_s,
                                     retries, induce_failures)
-        return _conclude(wallet, invoice, amount, route.self_payment, result, started, timeout_s)
+        try:
+            doc = _conclude(wallet, invoice, amount, route.self_payment, result, started,
+                            timeout_s)
+        except PaymentError as exc:
+            _log_result(error_payment(exc))
+            raise
+        _log_result(doc)
+        return doc
+
+
+def _log_result(doc: dict[str, Any] | None) -> None:
+    if doc is not None:
+        log.event("info", "payment_result", payment_hash=doc["payment_hash"],
+                  outcome=doc["status"], attempts=doc["attempts"], latency_ms=doc["latency_ms"],
+                  fee_msat=doc["fee_msat"], failure_reason=doc["failure_reason"])
 
 
 def _send_with_retries(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int,
@@ -383,9 +400,13 @@ def _send_with_retries(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap
     def attempt() -> SendResult:
         number = _count_attempt(wallet, invoice.payment_hash, channel_id)
         failpoints.hit("before_send", wallet.env)
+        sent = time.monotonic()
         result = backend.send(invoice, amount, cap, number, wait_s=remaining(),
                               induce_failure=number <= induce_failures)
         failpoints.hit("after_send", wallet.env)
+        log.event("info", "payment_attempt", payment_hash=invoice.payment_hash, attempt=number,
+                  outcome=result.state.value, failure_reason=result.failure_reason,
+                  latency_ms=int((time.monotonic() - sent) * 1000))
         return result
 
     result: SendResult = attempt()
@@ -524,6 +545,8 @@ def recover(wallet: Wallet) -> list[dict[str, Any]]:
             continue  # alive in another process
         with lock:
             outcome = _resolve(wallet, payment_hash, htlcs.get(payment_hash))
+            log.event("info" if outcome else "debug", "recovery", payment_hash=payment_hash,
+                      outcome=outcome or "STILL_PENDING")
             if outcome:
                 resolved.append({"payment_hash": payment_hash, "outcome": outcome})
     return resolved

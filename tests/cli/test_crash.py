@@ -1,0 +1,135 @@
+"""kill -9 at every named crash point and at random moments: nothing lost, doubled or stuck."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from lnctl.core.failpoints import POINTS
+from tests.conftest import popen, run
+from tests.helpers import CAPACITY_MSAT, check_ledger, fee, network_rows, rows
+
+AMOUNT_MSAT = 1_000_000
+
+
+def _local(home: Path) -> int:
+    return sum(ch["local_msat"] for ch in check_ledger(home)["channels"])
+
+
+def _remote_invoice(home: Path, sats: int = 1000) -> str:
+    return str(run(home, "simulate", "invoice", "--amount", str(sats), "--json").json["invoice"])
+
+
+@pytest.mark.parametrize(
+    ("point", "args", "outcome"),
+    [
+        ("after_claim", [], "FAILED"),
+        ("after_reserve", [], "FAILED"),
+        ("before_send", [], "FAILED"),
+        ("after_send", [], "SUCCEEDED"),
+        ("after_ledger_settle", [], "SUCCEEDED"),
+        ("after_ledger_release", ["--induce-failure", "3", "--retries", "3"], "FAILED"),
+    ],
+)
+@pytest.mark.parametrize("self_payment", [False, True], ids=["remote", "self"])
+def test_kill_at_each_payment_crash_point(home: Path, point: str, args: list[str], outcome: str,
+                                          self_payment: bool) -> None:
+    if self_payment:
+        invoice = run(home, "invoice", "--amount-msat", str(AMOUNT_MSAT), "--json").json["invoice"]
+    else:
+        invoice = _remote_invoice(home)
+    r = run(home, "pay", invoice, "--json", *args, env={"LNCTL_FAILPOINT": point})
+    assert r.code == -9, (r.code, r.err)
+    recovered = run(home, "payments", "--json")  # any command recovers first
+    assert recovered.code == 0, recovered.err
+    [payment] = recovered.json["payments"]
+    assert payment["status"] == outcome, payment
+    doc = check_ledger(home)
+    assert all(not ch["htlcs"] for ch in doc["channels"])
+    spent = fee(AMOUNT_MSAT) + (0 if self_payment else AMOUNT_MSAT)
+    assert _local(home) == CAPACITY_MSAT - (spent if outcome == "SUCCEEDED" else 0)
+    network_success = network_rows(home, "SELECT * FROM attempts WHERE outcome = 'SUCCEEDED'")
+    assert len(network_success) == (1 if outcome == "SUCCEEDED" else 0)
+    if self_payment:
+        inv = rows(home, "SELECT status FROM invoices")[0]
+        assert inv["status"] == ("SETTLED" if outcome == "SUCCEEDED" else "OPEN")
+    again = run(home, "pay", invoice, "--json")
+    assert again.code == (5 if outcome == "SUCCEEDED" else 0), again.out
+    assert _local(home) == CAPACITY_MSAT - spent  # debited exactly once in the end
+
+
+def _with_inbound(home: Path) -> str:
+    peer = run(home, "simulate", "invoice", "--json").json["payee"]
+    return str(run(home, "channel", "open", "--peer", peer, "--capacity", "100000", "--push",
+                   "50000", "--json").json["channel_id"])
+
+
+@pytest.mark.parametrize(
+    ("point", "settled"),
+    [("incoming_after_reserve", False), ("incoming_after_network", True),
+     ("incoming_after_history", True)],
+)
+def test_kill_at_each_receive_crash_point(home: Path, point: str, settled: bool) -> None:
+    channel = _with_inbound(home)
+    invoice = run(home, "invoice", "--amount", "2000", "--json").json
+    r = run(home, "simulate", "pay", invoice["invoice"], env={"LNCTL_FAILPOINT": point})
+    assert r.code == -9
+    looked = run(home, "lookup", invoice["payment_hash"], "--json").json["invoice"]
+    assert looked["status"] == ("SETTLED" if settled else "OPEN")
+    chans = {c["channel_id"]: c for c in check_ledger(home)["channels"]}
+    assert chans[channel]["htlcs"] == {}
+    assert chans[channel]["local_msat"] == 50_000_000 + (2_000_000 if settled else 0)
+    assert chans[channel]["remote_msat"] == 50_000_000 - (2_000_000 if settled else 0)
+    if not settled:
+        assert run(home, "simulate", "pay", invoice["invoice"]).code == 0
+        assert _local(home) == CAPACITY_MSAT + 52_000_000
+
+
+def test_every_named_point_is_tested() -> None:
+    covered = {"after_claim", "after_reserve", "before_send", "after_send", "after_ledger_settle",
+               "after_ledger_release", "incoming_after_reserve", "incoming_after_network",
+               "incoming_after_history", "rotate_after_new_key", "rotate_mid_reencrypt",
+               "rotate_before_retire"}
+    assert covered == set(POINTS)
+
+
+@pytest.mark.slow
+def test_kill_at_random_moments(home: Path) -> None:
+    rng = random.Random(20261128)
+    channel = _with_inbound(home)
+    initial_local = _local(home)
+    received = 0
+    for _ in range(6):
+        invoices = [d["invoice"] for d in run(home, "simulate", "invoice", "--amount", "1000",
+                                               "--count", "6", "--json").json]
+        mine = [run(home, "invoice", "--amount", "500", "--json").json["invoice"] for _ in range(2)]
+        env = {"LNCTL_SIM_LATENCY_MS": str(rng.choice([0, 50, 200]))}
+        procs = [popen(home, "pay", inv, "--json", "--induce-failure", str(rng.randint(0, 2)),
+                       env=env) for inv in invoices]
+        procs += [popen(home, "simulate", "pay", inv, "--json") for inv in mine]
+        time.sleep(rng.uniform(0.05, 0.6))
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.communicate()
+        time.sleep(0.25)  # let the slowest attempts resolve on the network
+        assert run(home, "payments", "--limit", "1").code == 0  # recovers
+        doc = check_ledger(home)
+        assert all(not ch["htlcs"] for ch in doc["channels"]), doc
+        assert rows(home, "SELECT * FROM payments WHERE status = 'IN_FLIGHT'") == []
+        succeeded = {r["payment_hash"] for r in rows(
+            home, "SELECT payment_hash FROM payments WHERE status = 'SUCCEEDED'")}
+        on_network = {r["payment_hash"] for r in network_rows(
+            home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'")}
+        assert succeeded == on_network
+        settled = {r["payment_hash"] for r in rows(
+            home, "SELECT payment_hash FROM invoices WHERE status = 'SETTLED'")}
+        paid_in = {r["payment_hash"] for r in network_rows(home, "SELECT * FROM incoming")}
+        assert settled == paid_in
+        received = 500_000 * len(paid_in)
+        spent = len(succeeded) * (1_000_000 + fee(1_000_000))
+        assert _local(home) == initial_local - spent + received
+        assert doc["channels"][1]["channel_id"] == channel

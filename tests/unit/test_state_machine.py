@@ -1,0 +1,151 @@
+"""A hypothesis state machine over open / pay / settle / fail / close / crash: the ledger and the
+history keep their invariants and agree with the network's record after every step."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from lnctl.config import Config
+from lnctl.core import failpoints, payments
+from lnctl.core.invoices import create_invoice
+from lnctl.core.wallet import Wallet
+from lnctl.errors import LnctlError
+from tests.helpers import check_ledger, fee, network_rows, rows
+
+PAY_POINTS = [None, "after_claim", "after_reserve", "before_send", "after_send",
+              "after_ledger_settle", "after_ledger_release"]
+RECEIVE_POINTS = [None, "incoming_after_reserve", "incoming_after_network",
+                  "incoming_after_history"]
+
+
+class Crash(BaseException):
+    """The process died here (SIGKILL in real runs)."""
+
+
+class WalletMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp())
+        self.home = self.tmp / "home"
+        self.crash_at: str | None = None
+        self.original_hit = failpoints.hit
+        failpoints.hit = self._hit  # type: ignore[assignment]
+        self.wallet = self._open()
+        self.wallet.backend  # noqa: B018 - the node opens with its first channel
+        self.wallet.history  # noqa: B018
+        self.initial = self._totals()
+
+    def _hit(self, name: str, env: dict[str, str]) -> None:
+        if name == self.crash_at:
+            self.crash_at = None
+            raise Crash(name)
+
+    def _open(self) -> Wallet:
+        return Wallet(Config.from_env({"LNCTL_HOME": str(self.home)}))
+
+    def _restart(self) -> None:
+        self.wallet.close()
+        self.wallet = self._open()
+        payments.recover(self.wallet)
+
+    def _totals(self) -> tuple[int, int]:
+        chans = check_ledger(self.home)["channels"]
+        return sum(c["local_msat"] for c in chans), sum(c["remote_msat"] for c in chans)
+
+    def _attempt(self, point: str | None, action) -> None:  # type: ignore[no-untyped-def]
+        self.crash_at = point
+        try:
+            action()
+        except Crash:
+            self._restart()
+        except LnctlError:
+            pass
+        self.crash_at = None
+
+    @rule(sats=st.integers(1, 400_000), induce=st.integers(0, 3), point=st.sampled_from(PAY_POINTS))
+    def pay_remote(self, sats: int, induce: int, point: str | None) -> None:
+        [invoice] = self.wallet.backend.create_remote_invoices(sats * 1000, "", 3600, 1)
+        self._attempt(point, lambda: payments.pay(self.wallet, invoice, induce_failures=induce,
+                                                  retries=2))
+
+    @rule(sats=st.integers(1, 100_000), point=st.sampled_from(PAY_POINTS))
+    def pay_self(self, sats: int, point: str | None) -> None:
+        inv = create_invoice(self.wallet, amount_msat=sats * 1000, description="", memo=None,
+                             expiry=3600)
+        self._attempt(point, lambda: payments.pay(self.wallet, inv["invoice"]))
+
+    @rule(sats=st.integers(1, 100_000), point=st.sampled_from(RECEIVE_POINTS))
+    def receive(self, sats: int, point: str | None) -> None:
+        inv = create_invoice(self.wallet, amount_msat=sats * 1000, description="", memo=None,
+                             expiry=3600)
+        self._attempt(point, lambda: payments.simulate_incoming(self.wallet, inv["invoice"]))
+
+    @rule(capacity=st.integers(20_000, 2_000_000), push_ppm=st.integers(0, 1_000_000))
+    def open_channel(self, capacity: int, push_ppm: int) -> None:
+        push = capacity * push_ppm // 1_000_000
+        before = self._totals()
+        self.wallet.ledger.open_channel(self.wallet.backend.peer_id, capacity * 1000, push * 1000)
+        self.initial = (self.initial[0] + (capacity - push) * 1000, self.initial[1] + push * 1000)
+        assert self._totals() == (before[0] + (capacity - push) * 1000, before[1] + push * 1000)
+
+    @rule(index=st.integers(0, 5))
+    def close_channel(self, index: int) -> None:
+        chans = self.wallet.ledger.channels()
+        if index < len(chans):
+            try:
+                self.wallet.ledger.close_channel(chans[index]["channel_id"])
+            except LnctlError:
+                pass
+
+    @rule()
+    def crash_and_recover(self) -> None:
+        self._restart()
+
+    @invariant()
+    def books_balance(self) -> None:
+        payments.recover(self.wallet)
+        doc = check_ledger(self.home)
+        assert all(not ch["htlcs"] for ch in doc["channels"])
+        assert rows(self.home, "SELECT 1 FROM payments WHERE status = 'IN_FLIGHT'") == []
+        succeeded = rows(self.home, "SELECT payment_hash, amount_msat, fee_msat, payee FROM "
+                                    "payments WHERE status = 'SUCCEEDED'")
+        on_network = {r[0] for r in network_rows(
+            self.home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'")}
+        assert {r["payment_hash"] for r in succeeded} == on_network
+        me = self.wallet.node_key.node_id
+        out = sum(r["fee_msat"] + (0 if r["payee"] == me else r["amount_msat"]) for r in succeeded)
+        assert all(r["fee_msat"] == fee(r["amount_msat"]) for r in succeeded)
+        received = sum(r[0] for r in network_rows(self.home, "SELECT amount_msat FROM incoming"))
+        local, remote = self._totals()
+        assert local == self.initial[0] - out + received
+        assert remote == self.initial[1] + out - received
+
+    def teardown(self) -> None:
+        failpoints.hit = self.original_hit  # type: ignore[assignment]
+        self.wallet.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+WalletMachine.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=12, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_lnctl_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("LNCTL_"):
+            monkeypatch.delenv(key)
+
+
+TestWallet = WalletMachine.TestCase

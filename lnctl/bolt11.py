@@ -13,7 +13,10 @@ no typing at run time) and needs no C extension to decode.
 from __future__ import annotations
 
 import time
-from hashlib import sha256
+try:  # CPython's built-in SHA-256: no OpenSSL to load at start-up (decode is hot)
+    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import sha256
 
 from lnctl.errors import InvalidInvoiceError
 

@@ -69,6 +69,12 @@ def _fail(exc: object, as_json: bool, args: list[str]) -> int:
 
 
 def _run(args: list[str]) -> int:
+    if os.environ.get("LNCTL_FAST_PATH", "1") != "0":
+        from lnctl.cli.fast import run as run_fast
+
+        code = run_fast(args)
+        if code is not None:
+            return code
     from lnctl.cli.app import get_command
     from lnctl.errors import InvalidInputError
     from lnctl.cli._click import click_exceptions

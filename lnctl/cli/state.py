@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
-
 from lnctl.errors import InvalidInputError
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from lnctl.config import Config
     from lnctl.core.wallet import Wallet

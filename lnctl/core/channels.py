@@ -34,7 +34,7 @@ def _check_peer(peer: str) -> str:
 
 
 def open_channel(wallet: Wallet, peer: str, capacity_msat: int, push_msat: int) -> dict[str, Any]:
-    from lnctl.core.payments import recover
+    from lnctl.core.recovery import recover
 
     peer = _check_peer(peer)
     if peer == wallet.node_key.node_id:
@@ -44,21 +44,21 @@ def open_channel(wallet: Wallet, peer: str, capacity_msat: int, push_msat: int) 
 
 
 def close_channel(wallet: Wallet, channel_id: str) -> dict[str, Any]:
-    from lnctl.core.payments import recover
+    from lnctl.core.recovery import recover
 
     recover(wallet)
     return channel_document(wallet.ledger.close_channel(channel_id.strip()))
 
 
 def list_channels(wallet: Wallet) -> dict[str, Any]:
-    from lnctl.core.payments import recover
+    from lnctl.core.recovery import recover
 
     recover(wallet)
     return {"channels": [channel_document(ch) for ch in wallet.ledger.channels()]}
 
 
 def balance(wallet: Wallet) -> dict[str, Any]:
-    from lnctl.core.payments import recover
+    from lnctl.core.recovery import recover
 
     recover(wallet)
     open_channels = [ch for ch in wallet.ledger.channels() if ch["state"] == OPEN]

@@ -6,7 +6,8 @@ from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
 from lnctl.core.invoices import create_invoice
-from lnctl.core.payments import pay, recover
+from lnctl.core.payments import pay
+from lnctl.core.recovery import recover
 
 if TYPE_CHECKING:
     from lnctl.core.wallet import Wallet

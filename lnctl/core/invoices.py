@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
-from hashlib import sha256
-from typing import TYPE_CHECKING, Any
+try:  # CPython's built-in SHA-256: no OpenSSL to load at start-up (decode is hot)
+    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import sha256
 
 from lnctl import bolt11, log
 from lnctl.errors import InvalidInputError, LnctlError, MemoKeyError, NotFoundError
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterator
+    from typing import Any
 
     from lnctl.core.wallet import Wallet
     from lnctl.memo import Keyring
@@ -49,7 +53,7 @@ def create_invoice(
     if memo is not None and len(memo.encode("utf-8")) > MAX_MEMO_BYTES:
         raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
 
-    preimage = secrets.token_bytes(32)
+    preimage = os.urandom(32)
     payment_hash = sha256(preimage).digest()
     description_hash = None
     if description is None and memo is not None:
@@ -61,7 +65,7 @@ def create_invoice(
         network=network,
         amount_msat=amount_msat,
         payment_hash=payment_hash,
-        payment_secret=secrets.token_bytes(32),
+        payment_secret=os.urandom(32),
         description=description,
         description_hash=description_hash,
         expiry=expiry,

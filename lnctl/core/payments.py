@@ -27,6 +27,7 @@ from lnctl.backends.base import (
 from lnctl.core import failpoints
 from lnctl.core.invoices import normalize_hash
 from lnctl.core.locks import HashLock
+from lnctl.core.recovery import recover
 from lnctl.errors import (
     DuplicatePaymentError,
     ExitCode,
@@ -530,14 +531,11 @@ def _settle_incoming(wallet: Wallet, payment_hash: str, amount: int) -> None:
 # -- recovery -------------------------------------------------------------------------------------
 
 
-def recover(wallet: Wallet) -> list[dict[str, Any]]:
-    """Resolve every in-flight payment and HTLC whose process is gone, against the backend's
-    record: SUCCEEDED is debited once, FAILED or never sent is released, PENDING stays.
-    Cheap when nothing is in flight (one indexed query and one small file read)."""
-    if not wallet.has_activity():
-        return []
-    htlcs = wallet.ledger.htlcs() if wallet.ledger.exists() else {}
-    rows = {r["payment_hash"]: r for r in wallet.history.in_flight_payments()}
+def resolve(wallet: Wallet, htlcs: dict[str, tuple[str, dict[str, Any]]],
+            in_flight: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    """Resolve in-flight payments and HTLCs whose process is gone, against the backend's
+    record: SUCCEEDED is debited once, FAILED or never sent is released, PENDING stays."""
+    rows = {r["payment_hash"]: r for r in in_flight}
     resolved = []
     for payment_hash in sorted(set(htlcs) | set(rows)):
         lock = HashLock(wallet.home, payment_hash)

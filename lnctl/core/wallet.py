@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
-
 from lnctl.config import Config
 from lnctl.errors import InvalidInputError
 from lnctl.storage.files import ensure_private_dir
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from lnctl.backends.simulated import LocalInvoice, SimulatedBackend
     from lnctl.memo import Keyring

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets as _secrets
 
 from lnctl.errors import StorageError, UnsafePermissionsError
 
@@ -46,7 +45,7 @@ def fsync_dir(path: str) -> None:
 
 
 def _write_temp(folder: str, name: str, data: bytes, mode: int) -> str:
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{_secrets.token_hex(4)}.tmp")
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         os.write(fd, data)

@@ -8,12 +8,14 @@ they count, so metrics can never disagree with the history.
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from contextlib import AbstractContextManager
 
 from lnctl.errors import NotFoundError
-from lnctl.storage.sqlite import connect, transaction
+from lnctl.storage.sqlite import Transaction, connect
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    import sqlite3
 MAX_PAGE = 1000
 
 # Histogram buckets of ln_payment_latency_seconds, in milliseconds (kept as integers).
@@ -101,8 +103,8 @@ class History:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        return transaction(self.conn)
+    def transaction(self) -> Transaction:
+        return Transaction(self.conn)
 
     # -- counters (durable metrics) ---------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 
 from lnctl.errors import CorruptStateError
 from lnctl.storage.files import check_private, create_exclusive, ensure_private_dir
@@ -58,7 +57,7 @@ def load_or_create_key(path: str) -> NodeKey:
     folder = os.path.dirname(path)
     ensure_private_dir(folder)
     if not os.path.exists(path):
-        create_exclusive(path, secrets.token_bytes(32).hex().encode() + b"\n")
+        create_exclusive(path, os.urandom(32).hex().encode() + b"\n")
     check_private(folder, is_dir=True)
     check_private(path)
     with open(path, "rb") as fh:

@@ -18,9 +18,6 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TypeVar
 
 from lnctl.errors import CorruptStateError, InvalidInputError, NotFoundError, PaymentFailedError, StorageError
 from lnctl.storage.files import atomic_write, sweep_temp_files
@@ -31,9 +28,14 @@ RESERVE_PPM = 10_000  # 1% of capacity
 OPEN, CLOSED = "OPEN", "CLOSED"
 OUT, IN = "out", "in"
 
-T = TypeVar("T")
-Doc = dict[str, Any]
-Channel = dict[str, Any]
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+    Doc = dict[str, Any]
+    Channel = dict[str, Any]
 
 
 def spendable_msat(ch: Channel) -> int:
@@ -134,23 +136,20 @@ class Ledger:
 
     # -- the one way to change it -----------------------------------------------------------------------
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _lock(self) -> int:
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise StorageError(f"cannot open {self.lock_path}: {exc.strerror}") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
 
     def update(self, change: Callable[[Doc], T]) -> T:
         """Run ``change`` on the current document under the lock and write the result atomically.
         ``change`` mutates the document in place and returns a value; if it raises, nothing is
         written."""
-        with self._locked():
+        fd = self._lock()
+        try:
             sweep_temp_files(self.home, FILENAME)
             doc = self.read()
             result = change(doc)
@@ -161,6 +160,8 @@ class Ledger:
                 raise StorageError(f"refusing to write an inconsistent ledger: {exc}") from exc
             atomic_write(self.path, (json.dumps(doc, indent=2) + "\n").encode())
             return result
+        finally:
+            os.close(fd)  # closing releases the lock
 
     # -- operations -----------------------------------------------------------------------------------
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 
 from lnctl.errors import CorruptStateError, StorageError
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 BUSY_TIMEOUT_S = 60.0
 
@@ -43,7 +45,7 @@ def _migrate(conn: sqlite3.Connection, path: str, migrations: Sequence[str], see
         )
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
-    with transaction(conn):
+    with Transaction(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number in range(version, len(migrations)):
             for statement in migrations[number].split(";"):
@@ -52,17 +54,23 @@ def _migrate(conn: sqlite3.Connection, path: str, migrations: Sequence[str], see
         conn.execute(f"PRAGMA user_version = {len(migrations)}")
 
 
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``: the write lock is taken before the first read, so
-    concurrent read-then-write transactions queue instead of losing updates."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        raise StorageError(f"store is busy: {exc}", hint="try again") from exc
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+class Transaction:
+    """``with Transaction(conn) as conn:`` is ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on
+    any exception): the write lock is taken before the first read, so concurrent read-then-write
+    transactions queue instead of losing updates."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StorageError(f"store is busy: {exc}", hint="try again") from exc
+        return self.conn
+
+    def __exit__(self, kind: object, value: object, tb: object) -> None:
+        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+transaction = Transaction

@@ -28,16 +28,6 @@ def register(app: typer.Typer) -> None:
     app.command("invoices")(invoices)
 
 
-def amount_msat(sats: int | None, msats: int | None) -> int | None:
-    from lnctl.errors import InvalidInputError
-
-    if sats is not None and msats is not None:
-        raise InvalidInputError("give --amount or --amount-msat, not both", code="USAGE")
-    if sats is not None:
-        return sats * 1000
-    return msats
-
-
 def invoice(
     ctx: typer.Context,
     amount: Annotated[int | None, typer.Option("--amount", min=1, help="Amount in sats.",
@@ -56,40 +46,11 @@ def invoice(
 ) -> None:
     """Create a BOLT 11 invoice signed by this wallet's node key. Omit the amount for an
     amountless invoice."""
-    from lnctl.cli.output import deliver
-    from lnctl.core.invoices import create_invoice
-    from lnctl.core.payments import recover
+    from lnctl.cli.actions import invoice_action
 
-    with ctx.obj.wallet() as wallet:
-        recover(wallet)
-        doc = create_invoice(
-            wallet,
-            amount_msat=amount_msat(amount, amount_msat_),
-            description=description,
-            memo=memo,
-            expiry=expiry,
-            network=network.value if network else None,
-        )
-        warnings = wallet.warnings
-
-    def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, kv_table, msat, plain_line
-
-        plain_line(d["invoice"])
-        if qr:
-            import segno
-
-            segno.make(d["invoice"].upper(), error="l", micro=False).terminal(compact=True)
-        console().print(kv_table([
-            ("amount", msat(d["amount_msat"]) if d["amount_msat"] else "any amount"),
-            ("payment hash", d["payment_hash"]),
-            ("description" if d["description_hash"] is None else "description hash",
-             d["description"] if d["description_hash"] is None else d["description_hash"]),
-            ("memo", "stored encrypted" if d["encrypted_memo"] else None),
-            ("expires at", d["expires_at"]),
-        ]))
-
-    deliver(doc, as_json, render, warnings)
+    invoice_action(ctx.obj, amount=amount, amount_msat_=amount_msat_, description=description,
+                   memo=memo, expiry=expiry, network=network.value if network else None, qr=qr,
+                   as_json=as_json)
 
 
 def invoices(
@@ -103,7 +64,7 @@ def invoices(
     """List invoices, newest first, memos decrypted."""
     from lnctl.cli.output import deliver
     from lnctl.core.invoices import list_invoices
-    from lnctl.core.payments import recover
+    from lnctl.core.recovery import recover
 
     with ctx.obj.wallet() as wallet:
         recover(wallet)

@@ -52,7 +52,7 @@ def pay(
 ) -> None:
     """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
     failures only, a timeout, proof of payment, never twice."""
-    from lnctl.cli.commands.info import read_stdin_invoice
+    from lnctl.cli.actions import read_stdin_invoice
     from lnctl.cli.output import deliver
     from lnctl.core.payments import pay as core_pay
 

@@ -53,7 +53,7 @@ def pay(
     as_json: JsonOption = False,
 ) -> None:
     """The simulated network pays one of our invoices: remote to local, the invoice SETTLED."""
-    from lnctl.cli.commands.info import read_stdin_invoice
+    from lnctl.cli.actions import read_stdin_invoice
     from lnctl.cli.output import deliver
     from lnctl.core.payments import simulate_incoming
 

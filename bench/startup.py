@@ -1,0 +1,64 @@
+"""Start-up time of lnctl against bare Python, interleaved so that machine noise hits all alike.
+
+    python bench/startup.py [--runs 40]
+
+Prints the median wall time of each command and its ratio to `python -c pass`. The commands run
+with the same interpreter, on a throwaway wallet home, as a script would call them.
+Targets (issue 2): decode within 2x and invoice within 2.5x of bare Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SPEC_INVOICE = (
+    "lnbc2500u1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygspp5qqqsyqcyq5rqwzqf"
+    "qqqsyqcyq5rqwzqfqqqsyqcyq5rqwzqfqypqdq5xysxxatsyp3k7enxv4jsxqzpu9qrsgquk0rl77nj30yxdy8j9vdx"
+    "85fkpmdla2087ne0xh8nhedh8w27kyke0lp53ut353s06fv3qfegext0eh0ymjpf39tuven09sam30g4vgpfna3rh"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    lnctl = shutil.which("lnctl", path=os.path.dirname(sys.executable)) or shutil.which("lnctl")
+    if lnctl is None:
+        sys.exit("install lnctl first (pip install .)")
+    home = tempfile.mkdtemp(prefix="lnctl-bench-")
+    env = {**os.environ, "LNCTL_HOME": home}
+    subprocess.run([lnctl, "info"], env=env, check=True, capture_output=True)  # create the home
+    cases = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "lnctl --version": [lnctl, "--version"],
+        "lnctl decode --json": [lnctl, "decode", SPEC_INVOICE, "--json"],
+        "lnctl decode (table)": [lnctl, "decode", SPEC_INVOICE],
+        "lnctl invoice --json": [lnctl, "invoice", "--amount", "100000", "--json"],
+        "lnctl invoice (human)": [lnctl, "invoice", "--amount", "100000"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(3):  # warm the page cache
+        for cmd in cases.values():
+            subprocess.run(cmd, env=env, capture_output=True, check=True)
+    for _ in range(args.runs):
+        for name, cmd in cases.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, env=env, capture_output=True, check=True)
+            times[name].append(time.perf_counter() - start)
+    base = statistics.median(times["python -c pass"])
+    print(f"{'command':24} {'median ms':>10} {'x bare python':>14}   ({args.runs} interleaved runs)")
+    for name, xs in times.items():
+        med = statistics.median(xs)
+        print(f"{name:24} {med * 1000:10.1f} {med / base:14.2f}")
+    shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

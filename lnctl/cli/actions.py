@@ -1,0 +1,108 @@
+"""Bodies of the commands that shell scripts call most (``decode``, ``invoice``), free of Typer so
+that the fast path (``lnctl.cli.fast``) and the Typer commands run the very same code."""
+
+from __future__ import annotations
+
+import sys
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from typing import Any
+
+    from lnctl.cli.state import State
+
+
+def read_stdin_invoice() -> str:
+    from lnctl.core.payments import read_invoice_from_text
+    from lnctl.errors import InvalidInputError
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InvalidInputError("no invoice given", code="NO_INVOICE",
+                                hint="pass it as an argument or pipe it in")
+    return read_invoice_from_text(sys.stdin.read(1 << 20))
+
+
+def decode_action(invoice: str | None, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.decode import decode_document
+
+    doc = decode_document(invoice if invoice is not None else read_stdin_invoice())
+    deliver(doc, as_json, render_decoded)
+
+
+def render_decoded(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import console, kv_table, msat
+
+    rows: list[tuple[str, object]] = [
+        ("network", d["network"]),
+        ("amount", msat(d["amount_msat"]) if d["amount_msat"] is not None else "any amount"),
+        ("payee", d["payee"]),
+        ("payment hash", d["payment_hash"]),
+        ("payment secret", d["payment_secret"]),
+    ]
+    if d["description_hash"] is not None:
+        rows.append(("description hash", d["description_hash"]))
+    else:
+        rows.append(("description", d["description"]))
+    rows += [
+        ("created", d["timestamp"]),
+        ("expires at", f"{d['expires_at']}{' (expired)' if d['expired'] else ''}"),
+        ("min final cltv", d["min_final_cltv_expiry"]),
+        ("features", ", ".join(f"{v['name']}({k})" for k, v in d["features"].items())),
+    ]
+    for i, hops in enumerate(d["route_hints"]):
+        rows.append((f"route hint {i + 1}", " -> ".join(
+            f"{h['pubkey'][:16]}.. {h['short_channel_id']}" for h in hops)))
+    if d["fallback_addresses"]:
+        rows.append(("fallback", ", ".join(d["fallback_addresses"])))
+    if d["metadata"]:
+        rows.append(("metadata", d["metadata"]))
+    console().print(kv_table(rows, title="BOLT 11 invoice"))
+
+
+def amount_msat(sats: int | None, msats: int | None) -> int | None:
+    from lnctl.errors import InvalidInputError
+
+    if sats is not None and msats is not None:
+        raise InvalidInputError("give --amount or --amount-msat, not both", code="USAGE")
+    if sats is not None:
+        return sats * 1000
+    return msats
+
+
+def invoice_action(state: State, *, amount: int | None, amount_msat_: int | None,
+                   description: str | None, memo: str | None, expiry: int, network: str | None,
+                   qr: bool, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.invoices import create_invoice
+    from lnctl.core.recovery import recover
+
+    with state.wallet() as wallet:
+        recover(wallet)
+        doc = create_invoice(
+            wallet,
+            amount_msat=amount_msat(amount, amount_msat_),
+            description=description,
+            memo=memo,
+            expiry=expiry,
+            network=network,
+        )
+        warnings = wallet.warnings
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import console, kv_table, msat, plain_line
+
+        plain_line(d["invoice"])
+        if qr:
+            import segno
+
+            segno.make(d["invoice"].upper(), error="l", micro=False).terminal(compact=True)
+        console().print(kv_table([
+            ("amount", msat(d["amount_msat"]) if d["amount_msat"] else "any amount"),
+            ("payment hash", d["payment_hash"]),
+            ("description" if d["description_hash"] is None else "description hash",
+             d["description"] if d["description_hash"] is None else d["description_hash"]),
+            ("memo", "stored encrypted" if d["encrypted_memo"] else None),
+            ("expires at", d["expires_at"]),
+        ]))
+
+    deliver(doc, as_json, render, warnings)

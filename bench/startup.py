@@ -53,7 +53,9 @@ def main() -> None:
             subprocess.run(cmd, env=env, capture_output=True, check=True)
             times[name].append(time.perf_counter() - start)
     base = statistics.median(times["python -c pass"])
-    print(f"{'command':24} {'median ms':>10} {'x bare python':>14}   ({args.runs} interleaved runs)")
+    print(
+        f"{'command':24} {'median ms':>10} {'x bare python':>14}   ({args.runs} interleaved runs)"
+    )
     for name, xs in times.items():
         med = statistics.median(xs)
         print(f"{name:24} {med * 1000:10.1f} {med / base:14.2f}")

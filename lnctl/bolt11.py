@@ -13,6 +13,7 @@ no typing at run time) and needs no C extension to decode.
 from __future__ import annotations
 
 import time
+
 try:  # CPython's built-in SHA-256: no OpenSSL to load at start-up (decode is hot)
     from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - other Pythons
@@ -41,7 +42,17 @@ _MULTIPLIERS = {"m": 100_000_000, "u": 100_000, "n": 100}  # msat per unit; "p" 
 
 # Tagged field types (the value of the first 5-bit group).
 TAG_P, TAG_S, TAG_D, TAG_M, TAG_N, TAG_H, TAG_X, TAG_C, TAG_F, TAG_R, TAG_9 = (
-    1, 16, 13, 27, 19, 23, 6, 24, 9, 3, 5,
+    1,
+    16,
+    13,
+    27,
+    19,
+    23,
+    6,
+    24,
+    9,
+    3,
+    5,
 )
 _FIXED_LENGTHS = {TAG_P: 52, TAG_S: 52, TAG_H: 52, TAG_N: 53}
 
@@ -68,7 +79,7 @@ def _fail(message: str) -> InvalidInvoiceError:
     )
 
 
-# -- bech32 ---------------------------------------------------------------------------------------
+# -- bech32 ----------------------------------------------------------------------------------------
 
 
 def _polymod(values: list[int]) -> int:
@@ -151,7 +162,7 @@ def _from_int(n: int) -> list[int]:
     return out[::-1]
 
 
-# -- amounts --------------------------------------------------------------------------------------
+# -- amounts ---------------------------------------------------------------------------------------
 
 
 def parse_amount(text: str) -> int:
@@ -201,7 +212,7 @@ def _split_hrp(hrp: str) -> tuple[str, int | None]:
     return network, (parse_amount(amount) if amount else None)
 
 
-# -- addresses for fallback fields ----------------------------------------------------------------
+# -- addresses for fallback fields -----------------------------------------------------------------
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
@@ -231,16 +242,29 @@ def _fallback_address(network: str, version: int, program: bytes) -> str | None:
     return None
 
 
-# -- the invoice ----------------------------------------------------------------------------------
+# -- the invoice -----------------------------------------------------------------------------------
 
 
 class Invoice:
     """A decoded, verified BOLT 11 invoice. Amounts are integers of msat."""
 
     __slots__ = (
-        "bolt11", "network", "amount_msat", "timestamp", "payee", "payment_hash",
-        "payment_secret", "description", "description_hash", "expiry", "min_final_cltv_expiry",
-        "features", "route_hints", "fallback_addresses", "metadata", "signature",
+        "bolt11",
+        "network",
+        "amount_msat",
+        "timestamp",
+        "payee",
+        "payment_hash",
+        "payment_secret",
+        "description",
+        "description_hash",
+        "expiry",
+        "min_final_cltv_expiry",
+        "features",
+        "route_hints",
+        "fallback_addresses",
+        "metadata",
+        "signature",
     )
 
     def __init__(self, **fields: object) -> None:
@@ -290,7 +314,7 @@ class Invoice:
             "min_final_cltv_expiry": self.min_final_cltv_expiry,
             "features": {
                 str(bit): {"name": name, "required": bit % 2 == 0}
-                for bit, name in zip(self.features, self.feature_names())
+                for bit, name in zip(self.features, self.feature_names(), strict=True)
             },
             "route_hints": self.route_hints,
             "fallback_addresses": self.fallback_addresses,
@@ -445,7 +469,7 @@ def decode(text: str, *, now: float | None = None) -> Invoice:  # noqa: C901 - o
     )
 
 
-# -- encoding -------------------------------------------------------------------------------------
+# -- encoding --------------------------------------------------------------------------------------
 
 
 def _field(tag: int, groups: list[int]) -> list[int]:
@@ -479,7 +503,11 @@ def encode(
         raise ValueError("exactly one of description and description_hash")
     if len(payment_hash) != 32 or len(payment_secret) != 32:
         raise ValueError("payment hash and secret are 32 bytes")
-    hrp = "ln" + NETWORK_PREFIXES[network] + ("" if amount_msat is None else encode_amount(amount_msat))
+    hrp = (
+        "ln"
+        + NETWORK_PREFIXES[network]
+        + ("" if amount_msat is None else encode_amount(amount_msat))
+    )
     ts = int(time.time()) if timestamp is None else timestamp
     data = [(ts >> 5 * (6 - i)) & 31 for i in range(7)]
     data += _bytes_field(TAG_P, payment_hash)

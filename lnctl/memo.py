@@ -43,8 +43,12 @@ def key_id(key: bytes) -> str:
 def associated_data(purpose: str, kid: str, payment_hash: str) -> bytes:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown memo purpose {purpose!r}")
-    return b"lnctl/memo/v1\0" + purpose.encode() + b"\0" + bytes.fromhex(kid) + bytes.fromhex(
-        payment_hash
+    return (
+        b"lnctl/memo/v1\0"
+        + purpose.encode()
+        + b"\0"
+        + bytes.fromhex(kid)
+        + bytes.fromhex(payment_hash)
     )
 
 
@@ -55,24 +59,32 @@ def parse_blob(blob: str) -> tuple[str, bytes, bytes]:
     except (binascii.Error, ValueError):
         raise MemoKeyError("stored memo is not valid base64: it was altered") from None
     if len(raw) < 1 + KEY_ID_BYTES + NONCE_BYTES + TAG_BYTES or raw[0] != FORMAT_VERSION:
-        raise MemoKeyError("stored memo has an unknown format: it was altered or is from a newer lnctl")
+        raise MemoKeyError(
+            "stored memo has an unknown format: it was altered or is from a newer lnctl"
+        )
     kid = raw[1 : 1 + KEY_ID_BYTES].hex()
     nonce = raw[1 + KEY_ID_BYTES : 1 + KEY_ID_BYTES + NONCE_BYTES]
     return kid, nonce, raw[1 + KEY_ID_BYTES + NONCE_BYTES :]
 
 
 class Keyring:
-    """Memo keys by id, one of them primary. Loaded from ``secrets/memo.keys`` or the environment."""
+    """Memo keys by id, one of them primary, from ``secrets/memo.keys`` or the environment."""
 
-    def __init__(self, path: str | None, keys: dict[str, bytes], primary: str,
-                 retiring: set[str] | None = None, from_env: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | None,
+        keys: dict[str, bytes],
+        primary: str,
+        retiring: set[str] | None = None,
+        from_env: bool = False,
+    ) -> None:
         self.path = path
         self.keys = keys
         self.primary = primary
         self.retiring = retiring or set()
         self.from_env = from_env
 
-    # -- loading ----------------------------------------------------------------------------------
+    # -- loading -----------------------------------------------------------------------------------
 
     @classmethod
     def load(cls, secrets_dir: str, env_key_b64: str | None, *, create: bool) -> Keyring | None:
@@ -107,10 +119,14 @@ class Keyring:
                     code="UNKNOWN_SCHEMA",
                     hint="upgrade lnctl; the keyring was not changed",
                 )
-            keys = {kid: base64.b64decode(k["key"], validate=True) for kid, k in doc["keys"].items()}
+            keys = {
+                kid: base64.b64decode(k["key"], validate=True) for kid, k in doc["keys"].items()
+            }
             retiring = {kid for kid, k in doc["keys"].items() if k.get("state") == "retiring"}
             primary = doc["primary"]
-            if primary not in keys or any(len(k) != 32 or key_id(k) != kid for kid, k in keys.items()):
+            if primary not in keys or any(
+                len(k) != 32 or key_id(k) != kid for kid, k in keys.items()
+            ):
                 raise ValueError("key ids do not match their keys")
         except CorruptStateError:
             raise
@@ -125,7 +141,7 @@ class Keyring:
         assert self.path is not None and not self.from_env
         atomic_write(self.path, _serialize(self.primary, self.keys, self.retiring))
 
-    # -- use ----------------------------------------------------------------------------------------
+    # -- use ---------------------------------------------------------------------------------------
 
     def encrypt(self, text: str, purpose: str, payment_hash: str) -> str:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -152,7 +168,9 @@ class Keyring:
                 hint="set LNCTL_MEMO_KEY to that key, or restore secrets/memo.keys from a backup",
             )
         try:
-            return AESGCM(key).decrypt(nonce, ct, associated_data(purpose, kid, payment_hash)).decode()
+            return (
+                AESGCM(key).decrypt(nonce, ct, associated_data(purpose, kid, payment_hash)).decode()
+            )
         except InvalidTag:
             raise MemoKeyError(
                 "memo failed authentication: wrong key, or it was altered or moved",

@@ -21,18 +21,35 @@ if TYPE_CHECKING:
     from lnctl.core.wallet import Wallet
 
 FAILURE_REASONS = (
-    "NO_ROUTE", "INSUFFICIENT_BALANCE", "INCORRECT_PAYMENT_DETAILS", "INVOICE_EXPIRED",
-    "FEE_LIMIT_EXCEEDED", "TIMEOUT", "TEMPORARY_CHANNEL_FAILURE", "CANCELED",
+    "NO_ROUTE",
+    "INSUFFICIENT_BALANCE",
+    "INCORRECT_PAYMENT_DETAILS",
+    "INVOICE_EXPIRED",
+    "FEE_LIMIT_EXCEEDED",
+    "TIMEOUT",
+    "TEMPORARY_CHANNEL_FAILURE",
+    "CANCELED",
 )
 
 # Every metric lnctl exports (the dashboard test checks its queries against this list).
 METRIC_NAMES = (
-    "ln_payment_success_total", "ln_payment_failure_total", "ln_payment_latency_seconds",
-    "ln_payment_attempts_total", "ln_payment_retries_total", "ln_payment_fees_msat_total",
-    "ln_payment_sent_msat_total", "ln_invoices_created_total", "ln_invoices_settled_total",
-    "ln_invoices_received_msat_total", "ln_last_successful_payment_timestamp_seconds",
-    "ln_channel_capacity_msat", "ln_channel_local_msat", "ln_channel_remote_msat",
-    "ln_channel_inflight_msat", "ln_channel_open", "lnctl_info",
+    "ln_payment_success_total",
+    "ln_payment_failure_total",
+    "ln_payment_latency_seconds",
+    "ln_payment_attempts_total",
+    "ln_payment_retries_total",
+    "ln_payment_fees_msat_total",
+    "ln_payment_sent_msat_total",
+    "ln_invoices_created_total",
+    "ln_invoices_settled_total",
+    "ln_invoices_received_msat_total",
+    "ln_last_successful_payment_timestamp_seconds",
+    "ln_channel_capacity_msat",
+    "ln_channel_local_msat",
+    "ln_channel_remote_msat",
+    "ln_channel_inflight_msat",
+    "ln_channel_open",
+    "lnctl_info",
 )
 
 
@@ -71,8 +88,9 @@ class LnctlCollector:
             return c
 
         yield counter("ln_payment_success", "Payments that succeeded.", "payments_succeeded")
-        failures = CounterMetricFamily("ln_payment_failure", "Payments that failed, by reason.",
-                                       labels=["reason"])
+        failures = CounterMetricFamily(
+            "ln_payment_failure", "Payments that failed, by reason.", labels=["reason"]
+        )
         reasons = set(FAILURE_REASONS) | {lbl for (n, lbl) in counters if n == "payments_failed"}
         for reason in sorted(reasons):
             failures.add_metric([reason], value("payments_failed", reason))
@@ -80,27 +98,41 @@ class LnctlCollector:
         buckets = [(_le(ms), value("payment_latency_bucket", str(ms))) for ms in LATENCY_BUCKETS_MS]
         buckets.append(("+Inf", value("payment_latency_count")))
         yield HistogramMetricFamily(
-            "ln_payment_latency_seconds", "Time from the start of a payment to its outcome.",
-            buckets=buckets, sum_value=value("payment_latency_sum_ms") / 1000,
+            "ln_payment_latency_seconds",
+            "Time from the start of a payment to its outcome.",
+            buckets=buckets,
+            sum_value=value("payment_latency_sum_ms") / 1000,
         )
-        yield counter("ln_payment_attempts", "Payment attempts sent (first tries and retries).",
-                      "payment_attempts")
+        yield counter(
+            "ln_payment_attempts",
+            "Payment attempts sent (first tries and retries).",
+            "payment_attempts",
+        )
         yield counter("ln_payment_retries", "Payment attempts after the first.", "payment_retries")
         yield counter("ln_payment_fees_msat", "Routing fees paid, in msat.", "payment_fees_msat")
-        yield counter("ln_payment_sent_msat", "Amounts paid (without fees), in msat.",
-                      "payments_sent_msat")
+        yield counter(
+            "ln_payment_sent_msat", "Amounts paid (without fees), in msat.", "payments_sent_msat"
+        )
         yield counter("ln_invoices_created", "Invoices created.", "invoices_created")
         yield counter("ln_invoices_settled", "Invoices paid to this wallet.", "invoices_settled")
-        yield counter("ln_invoices_received_msat", "Amounts received, in msat.",
-                      "invoices_received_msat")
-        last = GaugeMetricFamily("ln_last_successful_payment_timestamp_seconds",
-                                 "Unix time of the last successful payment (0: never).")
+        yield counter(
+            "ln_invoices_received_msat", "Amounts received, in msat.", "invoices_received_msat"
+        )
+        last = GaugeMetricFamily(
+            "ln_last_successful_payment_timestamp_seconds",
+            "Unix time of the last successful payment (0: never).",
+        )
         last.add_metric([], value("last_success_timestamp"))
         yield last
-        for field, help_ in (("capacity", "Channel capacity"), ("local", "Local balance"),
-                             ("remote", "Remote balance"), ("inflight", "In-flight HTLCs")):
-            g = GaugeMetricFamily(f"ln_channel_{field}_msat", f"{help_}, in msat.",
-                                  labels=["channel_id", "state"])
+        for field, help_ in (
+            ("capacity", "Channel capacity"),
+            ("local", "Local balance"),
+            ("remote", "Remote balance"),
+            ("inflight", "In-flight HTLCs"),
+        ):
+            g = GaugeMetricFamily(
+                f"ln_channel_{field}_msat", f"{help_}, in msat.", labels=["channel_id", "state"]
+            )
             for ch in channels:
                 g.add_metric([ch["channel_id"], ch["state"]], ch[f"{field}_msat"])
             yield g
@@ -108,8 +140,15 @@ class LnctlCollector:
         opened.add_metric([], sum(1 for ch in channels if ch["state"] == "OPEN"))
         yield opened
         info = InfoMetricFamily("lnctl", "This wallet.")
-        info.add_metric([], {"node_id": node_id, "network": self.config.network,
-                             "backend": self.config.backend, "version": __version__})
+        info.add_metric(
+            [],
+            {
+                "node_id": node_id,
+                "network": self.config.network,
+                "backend": self.config.backend,
+                "version": __version__,
+            },
+        )
         yield info
 
 
@@ -121,7 +160,7 @@ def registry(config: Config) -> CollectorRegistry:
     from prometheus_client import CollectorRegistry
 
     reg = CollectorRegistry(auto_describe=False)
-    reg.register(LnctlCollector(config))  # type: ignore[arg-type]
+    reg.register(LnctlCollector(config))
     return reg
 
 
@@ -153,5 +192,8 @@ def push(config: Config, gateway: str, job: str) -> None:
     try:
         push_to_gateway(gateway, job=job, registry=registry(config), timeout=10)
     except OSError as exc:
-        raise StorageError(f"cannot push to {gateway}: {exc}", code="PUSH_FAILED",
-                           hint="check --gateway and that the Pushgateway is running") from exc
+        raise StorageError(
+            f"cannot push to {gateway}: {exc}",
+            code="PUSH_FAILED",
+            hint="check --gateway and that the Pushgateway is running",
+        ) from exc

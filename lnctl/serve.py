@@ -26,10 +26,14 @@ def serve(config: Config, host: str, port: int, started: Callable[[str, int], No
         server = ThreadingHTTPServer((host, port), handler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise StorageError(f"port {port} on {host} is already in use", code="PORT_IN_USE",
-                               hint="pick another with --port") from None
-        raise StorageError(f"cannot listen on {host}:{port}: {exc.strerror}",
-                           code="LISTEN_FAILED") from None
+            raise StorageError(
+                f"port {port} on {host} is already in use",
+                code="PORT_IN_USE",
+                hint="pick another with --port",
+            ) from None
+        raise StorageError(
+            f"cannot listen on {host}:{port}: {exc.strerror}", code="LISTEN_FAILED"
+        ) from None
     server.daemon_threads = True
     stop = threading.Event()
 
@@ -37,8 +41,9 @@ def serve(config: Config, host: str, port: int, started: Callable[[str, int], No
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
+    )
     thread.start()
     try:
         started(host, server.server_address[1])

@@ -33,12 +33,21 @@ def lnctl_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run(home: Path, *args: str, input: str | None = None, env: dict[str, str] | None = None,
-        timeout: float = 60) -> Result:
+def run(
+    home: Path,
+    *args: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Result:
     """lnctl as a real process (python -m lnctl), as scripts run it."""
     proc = subprocess.run(
-        [sys.executable, "-m", "lnctl", *args], input=input, capture_output=True, text=True,
-        env={**lnctl_env(home), **(env or {})}, timeout=timeout,
+        [sys.executable, "-m", "lnctl", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env={**lnctl_env(home), **(env or {})},
+        timeout=timeout,
         stdin=None if input is not None else subprocess.DEVNULL,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
@@ -46,8 +55,12 @@ def run(home: Path, *args: str, input: str | None = None, env: dict[str, str] | 
 
 def popen(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "lnctl", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL, text=True, env={**lnctl_env(home), **(env or {})},
+        [sys.executable, "-m", "lnctl", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**lnctl_env(home), **(env or {})},
     )
 
 

@@ -47,17 +47,26 @@ def network_rows(home: Path, sql: str, *args: object) -> list[sqlite3.Row]:
         conn.close()
 
 
-def foreign_invoice(amount_msat: int | None = 1_000_000, network: str = "regtest",
-                    key: coincurve.PrivateKey | None = None, expiry: int = 3600) -> str:
+def foreign_invoice(
+    amount_msat: int | None = 1_000_000,
+    network: str = "regtest",
+    key: coincurve.PrivateKey | None = None,
+    expiry: int = 3600,
+) -> str:
     """An invoice of some other node (a random key unless one is given)."""
     import hashlib
     import os
 
     key = key or coincurve.PrivateKey()
-    return bolt11.encode(network=network, amount_msat=amount_msat,
-                         payment_hash=hashlib.sha256(os.urandom(32)).digest(),
-                         payment_secret=os.urandom(32), description="elsewhere", expiry=expiry,
-                         sign=lambda m: key.sign_recoverable(m, hasher=None))
+    return bolt11.encode(
+        network=network,
+        amount_msat=amount_msat,
+        payment_hash=hashlib.sha256(os.urandom(32)).digest(),
+        payment_secret=os.urandom(32),
+        description="elsewhere",
+        expiry=expiry,
+        sign=lambda m: key.sign_recoverable(m, hasher=None),
+    )
 
 
 def peer_key(home: Path) -> coincurve.PrivateKey:

@@ -8,13 +8,13 @@ explicit failure from the node is FAILED.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 from lnctl.bolt11 import Invoice
 
 
-class SendState(str, Enum):
+class SendState(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     PENDING = "PENDING"  # sent, outcome not known yet
@@ -62,8 +62,14 @@ class Backend(Protocol):
         ...
 
     def send(
-        self, invoice: Invoice, amount_msat: int, max_fee_msat: int, attempt: int, *,
-        wait_s: float, induce_failure: bool = False,
+        self,
+        invoice: Invoice,
+        amount_msat: int,
+        max_fee_msat: int,
+        attempt: int,
+        *,
+        wait_s: float,
+        induce_failure: bool = False,
     ) -> SendResult:
         """Send one attempt (``attempt`` counts this payment's tries, from 1) and wait at most
         ``wait_s`` for its outcome (PENDING after that). ``induce_failure`` makes the attempt fail

@@ -134,12 +134,14 @@ class SimulatedBackend:
         self.network = network
         self.local_invoice = local_invoice
         self.settings = settings
-        self.conn = connect(os.path.join(self.folder, "network.sqlite"), _SCHEMA, "simulated network")
+        self.conn = connect(
+            os.path.join(self.folder, "network.sqlite"), _SCHEMA, "simulated network"
+        )
 
     def close(self) -> None:
         self.conn.close()
 
-    # -- the peer's invoices ------------------------------------------------------------------------
+    # -- the peer's invoices -----------------------------------------------------------------------
 
     def create_remote_invoices(
         self, amount_msat: int | None, description: str, expiry: int, count: int
@@ -151,20 +153,26 @@ class SimulatedBackend:
             preimage = secrets.token_bytes(32)
             payment_hash = hashlib.sha256(preimage).digest()
             invoice = bolt11.encode(
-                network=self.network, amount_msat=amount_msat, payment_hash=payment_hash,
-                payment_secret=secrets.token_bytes(32), description=description, expiry=expiry,
-                sign=self.peer.sign_recoverable, timestamp=now,
+                network=self.network,
+                amount_msat=amount_msat,
+                payment_hash=payment_hash,
+                payment_secret=secrets.token_bytes(32),
+                description=description,
+                expiry=expiry,
+                sign=self.peer.sign_recoverable,
+                timestamp=now,
             )
             made.append(invoice)
             rows.append((payment_hash.hex(), invoice, preimage.hex(), amount_msat, now))
         with transaction(self.conn) as conn:
             conn.executemany(
                 "INSERT INTO remote_invoices (payment_hash, bolt11, preimage, amount_msat, status, "
-                "created_at) VALUES (?, ?, ?, ?, 'OPEN', ?)", rows,
+                "created_at) VALUES (?, ?, ?, ?, 'OPEN', ?)",
+                rows,
             )
         return made
 
-    # -- paying out ---------------------------------------------------------------------------------
+    # -- paying out --------------------------------------------------------------------------------
 
     def quote(self, invoice: Invoice, amount_msat: int) -> Route:
         if invoice.payee not in (self.our_node_id, self.peer_id):
@@ -174,8 +182,9 @@ class SimulatedBackend:
                 hint="the simulated network reaches only this wallet and its peer",
                 details={"failure_reason": NO_ROUTE},
             )
-        return Route(fee_msat=routing_fee_msat(amount_msat),
-                     self_payment=invoice.payee == self.our_node_id)
+        return Route(
+            fee_msat=routing_fee_msat(amount_msat), self_payment=invoice.payee == self.our_node_id
+        )
 
     def _transient_failure(self, payment_hash: str, attempt: int) -> bool:
         if self.settings.failure_rate <= 0:
@@ -186,16 +195,19 @@ class SimulatedBackend:
             rng = random.SystemRandom()
         return rng.random() < self.settings.failure_rate
 
-    def _decide(self, invoice: Invoice, amount_msat: int, attempt: int,
-                induce_failure: bool) -> tuple[str, str | None, str | None]:
+    def _decide(
+        self, invoice: Invoice, amount_msat: int, attempt: int, induce_failure: bool
+    ) -> tuple[str, str | None, str | None]:
         """(outcome, failure reason, preimage) of one attempt, applying its effects on the
         network's side. Runs inside the attempt's transaction."""
         if induce_failure or self._transient_failure(invoice.payment_hash, attempt):
             return "FAILED", TEMPORARY_CHANNEL_FAILURE, None
         if invoice.payee == self.our_node_id:
             local = self.local_invoice(invoice.payment_hash)
-            if local is None or local.settled or (
-                local.amount_msat is not None and amount_msat < local.amount_msat
+            if (
+                local is None
+                or local.settled
+                or (local.amount_msat is not None and amount_msat < local.amount_msat)
             ):
                 return "FAILED", INCORRECT_PAYMENT_DETAILS, None
             if local.expires_at <= time.time():
@@ -207,8 +219,10 @@ class SimulatedBackend:
             "SELECT preimage, amount_msat, status FROM remote_invoices WHERE payment_hash = ?",
             (invoice.payment_hash,),
         ).fetchone()
-        if row is None or row["status"] != "OPEN" or (
-            row["amount_msat"] is not None and amount_msat < row["amount_msat"]
+        if (
+            row is None
+            or row["status"] != "OPEN"
+            or (row["amount_msat"] is not None and amount_msat < row["amount_msat"])
         ):
             return "FAILED", INCORRECT_PAYMENT_DETAILS, None
         if invoice.is_expired():
@@ -220,8 +234,14 @@ class SimulatedBackend:
         return "SUCCEEDED", None, str(row["preimage"])
 
     def send(
-        self, invoice: Invoice, amount_msat: int, max_fee_msat: int, attempt: int, *,
-        wait_s: float, induce_failure: bool = False,
+        self,
+        invoice: Invoice,
+        amount_msat: int,
+        max_fee_msat: int,
+        attempt: int,
+        *,
+        wait_s: float,
+        induce_failure: bool = False,
     ) -> SendResult:
         route = self.quote(invoice, amount_msat)
         now = time.time()
@@ -234,9 +254,17 @@ class SimulatedBackend:
             conn.execute(
                 "INSERT INTO attempts (payment_hash, attempt, amount_msat, started_at, resolve_at, "
                 "outcome, failure_reason, fee_msat, preimage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (invoice.payment_hash, sequence, amount_msat, now,
-                 now + self.settings.latency_ms / 1000, outcome, reason,
-                 route.fee_msat if outcome == "SUCCEEDED" else None, preimage),
+                (
+                    invoice.payment_hash,
+                    sequence,
+                    amount_msat,
+                    now,
+                    now + self.settings.latency_ms / 1000,
+                    outcome,
+                    reason,
+                    route.fee_msat if outcome == "SUCCEEDED" else None,
+                    preimage,
+                ),
             )
         resolve_at = now + self.settings.latency_ms / 1000
         wait = min(resolve_at, now + max(wait_s, 0.0)) - time.time()
@@ -257,16 +285,19 @@ class SimulatedBackend:
         if last["resolve_at"] > time.time():
             return SendResult(SendState.PENDING)
         if last["outcome"] == "SUCCEEDED":
-            return SendResult(SendState.SUCCEEDED, preimage=last["preimage"], fee_msat=last["fee_msat"])
+            return SendResult(
+                SendState.SUCCEEDED, preimage=last["preimage"], fee_msat=last["fee_msat"]
+            )
         return SendResult(SendState.FAILED, failure_reason=last["failure_reason"])
 
-    # -- paying in ----------------------------------------------------------------------------------
+    # -- paying in ---------------------------------------------------------------------------------
 
     def pay_to_us(self, payment_hash: str, amount_msat: int) -> None:
         """The network pays one of our invoices (recorded once; the HTLC is already reserved)."""
         with transaction(self.conn) as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO incoming (payment_hash, amount_msat, paid_at) VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO incoming (payment_hash, amount_msat, paid_at) "
+                "VALUES (?, ?, ?)",
                 (payment_hash, amount_msat, time.time()),
             )
 

@@ -9,5 +9,5 @@ def click_exceptions() -> tuple[type[BaseException], type[BaseException], type[E
     try:
         from typer._click.exceptions import ClickException
     except ImportError:  # a Typer that uses the click package
-        from click.exceptions import ClickException
+        from click.exceptions import ClickException  # type: ignore[assignment,unused-ignore]
     return Exit, Abort, ClickException

@@ -4,6 +4,7 @@ that the fast path (``lnctl.cli.fast``) and the Typer commands run the very same
 from __future__ import annotations
 
 import sys
+
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from typing import Any
@@ -16,8 +17,9 @@ def read_stdin_invoice() -> str:
     from lnctl.errors import InvalidInputError
 
     if sys.stdin is None or sys.stdin.isatty():
-        raise InvalidInputError("no invoice given", code="NO_INVOICE",
-                                hint="pass it as an argument or pipe it in")
+        raise InvalidInputError(
+            "no invoice given", code="NO_INVOICE", hint="pass it as an argument or pipe it in"
+        )
     return read_invoice_from_text(sys.stdin.read(1 << 20))
 
 
@@ -50,8 +52,12 @@ def render_decoded(d: dict[str, Any]) -> None:
         ("features", ", ".join(f"{v['name']}({k})" for k, v in d["features"].items())),
     ]
     for i, hops in enumerate(d["route_hints"]):
-        rows.append((f"route hint {i + 1}", " -> ".join(
-            f"{h['pubkey'][:16]}.. {h['short_channel_id']}" for h in hops)))
+        rows.append(
+            (
+                f"route hint {i + 1}",
+                " -> ".join(f"{h['pubkey'][:16]}.. {h['short_channel_id']}" for h in hops),
+            )
+        )
     if d["fallback_addresses"]:
         rows.append(("fallback", ", ".join(d["fallback_addresses"])))
     if d["metadata"]:
@@ -69,9 +75,18 @@ def amount_msat(sats: int | None, msats: int | None) -> int | None:
     return msats
 
 
-def invoice_action(state: State, *, amount: int | None, amount_msat_: int | None,
-                   description: str | None, memo: str | None, expiry: int, network: str | None,
-                   qr: bool, as_json: bool) -> None:
+def invoice_action(
+    state: State,
+    *,
+    amount: int | None,
+    amount_msat_: int | None,
+    description: str | None,
+    memo: str | None,
+    expiry: int,
+    network: str | None,
+    qr: bool,
+    as_json: bool,
+) -> None:
     from lnctl.cli.output import deliver
     from lnctl.core.invoices import create_invoice
     from lnctl.core.recovery import recover
@@ -96,13 +111,21 @@ def invoice_action(state: State, *, amount: int | None, amount_msat_: int | None
             import segno
 
             segno.make(d["invoice"].upper(), error="l", micro=False).terminal(compact=True)
-        console().print(kv_table([
-            ("amount", msat(d["amount_msat"]) if d["amount_msat"] else "any amount"),
-            ("payment hash", d["payment_hash"]),
-            ("description" if d["description_hash"] is None else "description hash",
-             d["description"] if d["description_hash"] is None else d["description_hash"]),
-            ("memo", "stored encrypted" if d["encrypted_memo"] else None),
-            ("expires at", d["expires_at"]),
-        ]))
+        console().print(
+            kv_table(
+                [
+                    ("amount", msat(d["amount_msat"]) if d["amount_msat"] else "any amount"),
+                    ("payment hash", d["payment_hash"]),
+                    (
+                        "description" if d["description_hash"] is None else "description hash",
+                        d["description"]
+                        if d["description_hash"] is None
+                        else d["description_hash"],
+                    ),
+                    ("memo", "stored encrypted" if d["encrypted_memo"] else None),
+                    ("expires at", d["expires_at"]),
+                ]
+            )
+        )
 
     deliver(doc, as_json, render, warnings)

@@ -33,24 +33,61 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    home: Annotated[str | None, typer.Option("--home", envvar="LNCTL_HOME",
-                    help="Wallet folder (default ~/.lnctl).", show_default=False)] = None,
-    backend: Annotated[str | None, typer.Option("--backend", envvar="LNCTL_BACKEND",
-                       help="simulated (default) or lnbits.", show_default=False)] = None,
-    network: Annotated[str | None, typer.Option("--network", envvar="LNCTL_NETWORK",
-                       help="The wallet's network (default regtest).", show_default=False)] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True,
-                       help="More log output on stderr (-v info, -vv debug).")] = 0,
+    home: Annotated[
+        str | None,
+        typer.Option(
+            "--home",
+            envvar="LNCTL_HOME",
+            help="Wallet folder (default ~/.lnctl).",
+            show_default=False,
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            envvar="LNCTL_BACKEND",
+            help="simulated (default) or lnbits.",
+            show_default=False,
+        ),
+    ] = None,
+    network: Annotated[
+        str | None,
+        typer.Option(
+            "--network",
+            envvar="LNCTL_NETWORK",
+            help="The wallet's network (default regtest).",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="More log output on stderr (-v info, -vv debug)."
+        ),
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
     log_format: Annotated[str, typer.Option("--log-format", help="text or json.")] = "text",
-    traceback: Annotated[bool, typer.Option("--traceback",
-                         help="Show the real traceback of an error (or LNCTL_DEBUG=1).")] = False,
-    version: Annotated[bool, typer.Option("--version", "-V", callback=_version, is_eager=True,
-                       help="Print the version and exit.")] = False,
+    traceback: Annotated[
+        bool,
+        typer.Option("--traceback", help="Show the real traceback of an error (or LNCTL_DEBUG=1)."),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """lnctl: a scriptable Lightning wallet."""
-    ctx.obj = State.build(home=home, backend=backend, network=network, verbose=verbose,
-                          quiet=quiet, log_format=log_format)
+    ctx.obj = State.build(
+        home=home,
+        backend=backend,
+        network=network,
+        verbose=verbose,
+        quiet=quiet,
+        log_format=log_format,
+    )
 
 
 for module in (info, invoice, pay, channel, simulate, memo, metrics, demo):

@@ -28,8 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         from lnctl.errors import InterruptedError_
 
-        return _fail(InterruptedError_("interrupted", hint="anything in flight is resolved "
-                                       "by the next lnctl command"), as_json, args)
+        return _fail(
+            InterruptedError_(
+                "interrupted", hint="anything in flight is resolved by the next lnctl command"
+            ),
+            as_json,
+            args,
+        )
     except BrokenPipeError:
         # the reader went away (lnctl ... | head): not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -47,12 +52,24 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, (OSError, sqlite3.Error)):
             from lnctl.errors import StorageError
 
-            return _fail(StorageError(f"storage error: {exc}", hint="check LNCTL_HOME, the disk "
-                                      "and permissions; --traceback shows details"), as_json, args)
+            return _fail(
+                StorageError(
+                    f"storage error: {exc}",
+                    hint="check LNCTL_HOME, the disk and permissions; --traceback shows details",
+                ),
+                as_json,
+                args,
+            )
         from lnctl.errors import LnctlError as Internal
 
-        return _fail(Internal(f"internal error: {type(exc).__name__}: {exc}",
-                              hint="run again with --traceback and report it"), as_json, args)
+        return _fail(
+            Internal(
+                f"internal error: {type(exc).__name__}: {exc}",
+                hint="run again with --traceback and report it",
+            ),
+            as_json,
+            args,
+        )
 
 
 def _fail(exc: object, as_json: bool, args: list[str]) -> int:
@@ -75,9 +92,9 @@ def _run(args: list[str]) -> int:
         code = run_fast(args)
         if code is not None:
             return code
+    from lnctl.cli._click import click_exceptions
     from lnctl.cli.app import get_command
     from lnctl.errors import InvalidInputError
-    from lnctl.cli._click import click_exceptions
 
     command = get_command()
     args = _optional_values(args)
@@ -85,12 +102,12 @@ def _run(args: list[str]) -> int:
     try:
         result = command.main(args=args, prog_name="lnctl", standalone_mode=False)
     except Exit as exc:
-        return int(exc.exit_code)
+        return int(getattr(exc, "exit_code", 0))
     except Abort:
         raise KeyboardInterrupt from None
     except ClickException as exc:
-        raise InvalidInputError(exc.format_message(), code="USAGE",
-                                hint="see lnctl --help") from None
+        message = exc.format_message()  # type: ignore[attr-defined]
+        raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from None
     return int(result or 0)
 
 
@@ -100,7 +117,7 @@ OPTIONAL_VALUES = {"--induce-failure": "1"}
 
 def _optional_values(args: list[str]) -> list[str]:
     """Give ``--induce-failure`` its default when no integer follows it (the parser wants one)."""
-    out = []
+    out: list[str] = []
     for i, arg in enumerate(args):
         if arg == "--":
             return out + args[i:]

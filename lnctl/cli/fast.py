@@ -14,8 +14,15 @@ NETWORKS = ("bitcoin", "testnet", "signet", "regtest")
 # option -> kind, per command ("flag", "int" (>= 1), "str", "network")
 COMMANDS: dict[str, dict[str, str]] = {
     "decode": {"--json": "flag"},
-    "invoice": {"--json": "flag", "--amount": "int", "--amount-msat": "int", "--expiry": "int",
-                "--description": "str", "--memo": "str", "--network": "network"},
+    "invoice": {
+        "--json": "flag",
+        "--amount": "int",
+        "--amount-msat": "int",
+        "--expiry": "int",
+        "--description": "str",
+        "--memo": "str",
+        "--network": "network",
+    },
 }
 
 
@@ -25,7 +32,9 @@ def _split(args: list[str], i: int) -> tuple[str, str | None, int]:
     return name, (value if eq else None), i + 1
 
 
-def parse(args: list[str]) -> tuple[dict[str, str | None], str, dict[str, object], list[str]] | None:
+def parse(
+    args: list[str],
+) -> tuple[dict[str, str | None], str, dict[str, object], list[str]] | None:
     """(global options, command, options, positionals), or None to leave the call to Typer."""
     glob: dict[str, str | None] = {}
     i = 0
@@ -76,6 +85,8 @@ def parse(args: list[str]) -> tuple[dict[str, str | None], str, dict[str, object
             options[name] = value
         else:
             options[name] = value
+    if len(positionals) > (1 if command == "decode" else 0):
+        return None
     return glob, command, options, positionals
 
 
@@ -85,20 +96,22 @@ def run(args: list[str]) -> int | None:
     if parsed is None:
         return None
     glob, command, options, positionals = parsed
+    from lnctl.cli.state import State
+
+    state = State.build(
+        home=glob.get("--home"),
+        backend=glob.get("--backend"),
+        network=glob.get("--network"),
+        verbose=0,
+        quiet=False,
+        log_format="text",
+    )
     if command == "decode":
-        if len(positionals) > 1:
-            return None
         from lnctl.cli.actions import decode_action
 
         decode_action(positionals[0] if positionals else None, bool(options.get("--json")))
         return 0
-    if positionals:
-        return None
     from lnctl.cli.actions import invoice_action
-    from lnctl.cli.state import State
-
-    state = State.build(home=glob.get("--home"), backend=glob.get("--backend"),
-                        network=glob.get("--network"), verbose=0, quiet=False, log_format="text")
 
     def opt(name: str) -> object:
         return options.get(name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from typing import Any

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+
 from lnctl.errors import InvalidInputError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -19,16 +20,25 @@ class State:
         self._config: Config | None = None
 
     @classmethod
-    def build(cls, *, home: str | None, backend: str | None, network: str | None, verbose: int,
-              quiet: bool, log_format: str) -> State:
+    def build(
+        cls,
+        *,
+        home: str | None,
+        backend: str | None,
+        network: str | None,
+        verbose: int,
+        quiet: bool,
+        log_format: str,
+    ) -> State:
         from lnctl import log
 
         if log_format not in ("text", "json"):
             raise InvalidInputError("--log-format is text or json", code="USAGE")
         level = os.environ.get("LNCTL_LOG_LEVEL", "warning").lower()
         if level not in log.LEVELS:
-            raise InvalidInputError(f"LNCTL_LOG_LEVEL {level!r} is not one of "
-                                    f"{', '.join(log.LEVELS)}", code="USAGE")
+            raise InvalidInputError(
+                f"LNCTL_LOG_LEVEL {level!r} is not one of {', '.join(log.LEVELS)}", code="USAGE"
+            )
         if quiet:
             level = "error"
         elif verbose:
@@ -41,8 +51,9 @@ class State:
         if self._config is None:
             from lnctl.config import Config
 
-            self._config = Config.from_env(home=self.home, backend=self.backend,
-                                           network=self.network)
+            self._config = Config.from_env(
+                home=self.home, backend=self.backend, network=self.network
+            )
         return self._config
 
     def wallet(self) -> Wallet:

@@ -28,8 +28,11 @@ def _check_peer(peer: str) -> str:
     except ValueError:
         ok = False
     if not ok:
-        raise InvalidInputError(f"not a node id: {peer[:80]!r}", code="INVALID_PEER",
-                                hint="a node id is a 33-byte compressed public key in hex")
+        raise InvalidInputError(
+            f"not a node id: {peer[:80]!r}",
+            code="INVALID_PEER",
+            hint="a node id is a 33-byte compressed public key in hex",
+        )
     return peer
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from lnctl import bolt11
+
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from typing import Any
-
-from lnctl import bolt11
 
 
 def decode_document(text: str) -> dict[str, Any]:

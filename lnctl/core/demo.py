@@ -19,9 +19,14 @@ def run_demo(wallet: Wallet) -> dict[str, Any]:
     from lnctl.metrics import exposition
 
     recover(wallet)
-    invoice = create_invoice(wallet, amount_msat=DEMO_AMOUNT_MSAT, description=None, memo="demo",
-                             expiry=3600)
+    invoice = create_invoice(
+        wallet, amount_msat=DEMO_AMOUNT_MSAT, description=None, memo="demo", expiry=3600
+    )
     payment = pay(wallet, invoice["invoice"], induce_failures=1)
     proof = sha256(bytes.fromhex(payment["preimage"])).hexdigest() == payment["payment_hash"]
-    return {"invoice": invoice, "payment": payment, "proof_ok": proof,
-            "metrics": exposition(wallet)}
+    return {
+        "invoice": invoice,
+        "payment": payment,
+        "proof_ok": proof,
+        "metrics": exposition(wallet),
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from contextlib import contextmanager
+
 try:  # CPython's built-in SHA-256: no OpenSSL to load at start-up (decode is hot)
     from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - other Pythons
@@ -42,8 +43,9 @@ def create_invoice(
     if amount_msat is not None and amount_msat <= 0:
         raise InvalidInputError("the amount must be positive", code="INVALID_AMOUNT")
     if not 0 < expiry <= MAX_EXPIRY:
-        raise InvalidInputError(f"expiry must be between 1 and {MAX_EXPIRY} seconds",
-                                code="INVALID_EXPIRY")
+        raise InvalidInputError(
+            f"expiry must be between 1 and {MAX_EXPIRY} seconds", code="INVALID_EXPIRY"
+        )
     if description is not None and len(description.encode("utf-8")) > bolt11.MAX_DESCRIPTION_BYTES:
         raise InvalidInputError(
             f"description is longer than BOLT 11 allows ({bolt11.MAX_DESCRIPTION_BYTES} bytes)",
@@ -89,8 +91,13 @@ def create_invoice(
         with memo_encryption(wallet) as keyring:
             encrypted = keyring.encrypt(memo, "invoice", payment_hash.hex())
             wallet.history.add_invoice({**record, "memo": encrypted}, keyring.primary)
-    log.event("info", "invoice_created", payment_hash=record["payment_hash"],
-              amount_msat=amount_msat, with_memo=memo is not None)
+    log.event(
+        "info",
+        "invoice_created",
+        payment_hash=record["payment_hash"],
+        amount_msat=amount_msat,
+        with_memo=memo is not None,
+    )
     return {
         "id": record["payment_hash"],
         "invoice": invoice,
@@ -184,8 +191,9 @@ def invoice_document(wallet: Wallet, row: sqlite3.Row, *, with_memo: bool = True
     }
 
 
-def list_invoices(wallet: Wallet, status: str | None, limit: int,
-                  cursor: int | None) -> dict[str, Any]:
+def list_invoices(
+    wallet: Wallet, status: str | None, limit: int, cursor: int | None
+) -> dict[str, Any]:
     if limit < 1:
         raise InvalidInputError("--limit must be at least 1", code="INVALID_LIMIT")
     rows = wallet.history.list_invoices(status, limit, cursor)
@@ -210,13 +218,20 @@ def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> dict[str, Any]:
         desc, desc_hash = decoded.description, decoded.description_hash
     digest = sha256(text.encode("utf-8")).hexdigest()
     match = digest == desc_hash if desc_hash else text == desc
-    return {"payment_hash": payment_hash, "match": match,
-            "description_hash": desc_hash, "text_sha256": digest}
+    return {
+        "payment_hash": payment_hash,
+        "match": match,
+        "description_hash": desc_hash,
+        "text_sha256": digest,
+    }
 
 
 def normalize_hash(value: str) -> str:
     value = value.strip().lower()
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise InvalidInputError(f"not a payment hash: {value[:80]!r}", code="INVALID_HASH",
-                                hint="a payment hash is 64 hex characters")
+        raise InvalidInputError(
+            f"not a payment hash: {value[:80]!r}",
+            code="INVALID_HASH",
+            hint="a payment hash is 64 hex characters",
+        )
     return value

@@ -18,8 +18,10 @@ def show(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
     """Decrypt the memo of one invoice or payment. Errors (missing key, tampering) propagate."""
     payment_hash = normalize_hash(payment_hash)
     found = []
-    for purpose, row in (("invoice", wallet.history.get_invoice(payment_hash)),
-                         ("payment", wallet.history.get_payment(payment_hash))):
+    for purpose, row in (
+        ("invoice", wallet.history.get_invoice(payment_hash)),
+        ("payment", wallet.history.get_payment(payment_hash)),
+    ):
         if row is not None and row["memo"] is not None:
             found.append((purpose, row))
     if not found:
@@ -28,11 +30,17 @@ def show(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
     if keyring is None:
         from lnctl.errors import MemoKeyError
 
-        raise MemoKeyError("no memo key is available", code="MEMO_KEY_MISSING",
-                           hint="set LNCTL_MEMO_KEY, or restore secrets/memo.keys from a backup")
+        raise MemoKeyError(
+            "no memo key is available",
+            code="MEMO_KEY_MISSING",
+            hint="set LNCTL_MEMO_KEY, or restore secrets/memo.keys from a backup",
+        )
     purpose, row = found[0]
-    return {"payment_hash": payment_hash, "kind": purpose,
-            "memo": keyring.decrypt(row["memo"], purpose, payment_hash)}
+    return {
+        "payment_hash": payment_hash,
+        "kind": purpose,
+        "memo": keyring.decrypt(row["memo"], purpose, payment_hash),
+    }
 
 
 def rotate_key(wallet: Wallet) -> dict[str, Any]:
@@ -72,9 +80,14 @@ def rotate_key(wallet: Wallet) -> dict[str, Any]:
         wallet.warnings.append(
             f"{unreadable} memo(s) could not be decrypted and keep their old key"
         )
-    return {"primary_key_id": keyring.primary, "resumed": resumed, "reencrypted": moved,
-            "unreadable": unreadable, "retired_key_ids": retired,
-            "retiring_key_ids": sorted(keyring.retiring)}
+    return {
+        "primary_key_id": keyring.primary,
+        "resumed": resumed,
+        "reencrypted": moved,
+        "unreadable": unreadable,
+        "retired_key_ids": retired,
+        "retiring_key_ids": sorted(keyring.retiring),
+    }
 
 
 def _reencrypt(wallet: Wallet) -> tuple[int, int]:
@@ -88,8 +101,11 @@ def _reencrypt(wallet: Wallet) -> tuple[int, int]:
     for table, purpose in (("invoices", "invoice"), ("payments", "payment")):
         skip.clear()
         while True:
-            rows = [r for r in history.rows_with_memos(table, keyring.primary, BATCH + len(skip))
-                    if r["id"] not in skip][:BATCH]
+            rows = [
+                r
+                for r in history.rows_with_memos(table, keyring.primary, BATCH + len(skip))
+                if r["id"] not in skip
+            ][:BATCH]
             if not rows:
                 break
             updates = []
@@ -100,8 +116,14 @@ def _reencrypt(wallet: Wallet) -> tuple[int, int]:
                     skip.add(r["id"])
                     unreadable += 1
                     continue
-                updates.append((keyring.encrypt(text, purpose, r["payment_hash"]),
-                                keyring.primary, r["id"], r["memo"]))
+                updates.append(
+                    (
+                        keyring.encrypt(text, purpose, r["payment_hash"]),
+                        keyring.primary,
+                        r["id"],
+                        r["memo"],
+                    )
+                )
             with history.transaction() as conn:
                 cur = conn.executemany(
                     f"UPDATE {table} SET memo = ?, memo_key_id = ? WHERE id = ? AND memo = ?",

@@ -77,11 +77,12 @@ def payment_document(row: sqlite3.Row | dict[str, Any], memo: str | None = None)
     }
 
 
-# -- validation -----------------------------------------------------------------------------------
+# -- validation ------------------------------------------------------------------------------------
 
 
-def validate(wallet: Wallet, text: str, amount_msat: int | None,
-             max_fee_msat: int | None) -> tuple[bolt11.Invoice, int, int]:
+def validate(
+    wallet: Wallet, text: str, amount_msat: int | None, max_fee_msat: int | None
+) -> tuple[bolt11.Invoice, int, int]:
     """Decode strictly and check network, expiry, amount and fee cap. (invoice, amount, cap)."""
     invoice = bolt11.decode(text)
     if invoice.network != wallet.config.network:
@@ -92,20 +93,25 @@ def validate(wallet: Wallet, text: str, amount_msat: int | None,
         )
     if invoice.is_expired():
         raise InvalidInvoiceError(
-            f"invoice expired at {invoice.expires_at}", code="INVOICE_EXPIRED",
+            f"invoice expired at {invoice.expires_at}",
+            code="INVOICE_EXPIRED",
             hint="ask the payee for a new invoice",
         )
     if invoice.amount_msat is None:
         if amount_msat is None:
-            raise InvalidInputError("the invoice has no amount", code="AMOUNT_REQUIRED",
-                                    hint="pass --amount SATS")
+            raise InvalidInputError(
+                "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
+            )
         if amount_msat <= 0:
             raise InvalidInputError("the amount must be positive", code="INVALID_AMOUNT")
         amount = amount_msat
     else:
         if amount_msat is not None:
-            raise InvalidInputError("the invoice already has an amount", code="AMOUNT_NOT_ALLOWED",
-                                    hint="--amount is only for invoices without one")
+            raise InvalidInputError(
+                "the invoice already has an amount",
+                code="AMOUNT_NOT_ALLOWED",
+                hint="--amount is only for invoices without one",
+            )
         amount = invoice.amount_msat
     cap = default_fee_cap_msat(amount) if max_fee_msat is None else max_fee_msat
     if cap < 0:
@@ -113,11 +119,12 @@ def validate(wallet: Wallet, text: str, amount_msat: int | None,
     return invoice, amount, cap
 
 
-# -- the history side ----------------------------------------------------------------------------
+# -- the history side ------------------------------------------------------------------------------
 
 
-def _claim(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, memo: str | None,
-           if_paid: str) -> dict[str, Any] | None:
+def _claim(
+    wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, memo: str | None, if_paid: str
+) -> dict[str, Any] | None:
     """Record the payment IN_FLIGHT (the caller holds the hash lock). Returns the stored
     document instead when it already SUCCEEDED and ``if_paid == 'ok'``."""
     if memo is None:
@@ -129,8 +136,15 @@ def _claim(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, memo:
         return _claim_row(wallet, invoice, amount, cap, encrypted, keyring.primary, if_paid)
 
 
-def _claim_row(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int,
-               encrypted: str | None, key_id: str | None, if_paid: str) -> dict[str, Any] | None:
+def _claim_row(
+    wallet: Wallet,
+    invoice: bolt11.Invoice,
+    amount: int,
+    cap: int,
+    encrypted: str | None,
+    key_id: str | None,
+    if_paid: str,
+) -> dict[str, Any] | None:
     history = wallet.history
     now = time.time()
     with history.transaction() as conn:
@@ -151,20 +165,32 @@ def _claim_row(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int,
                 hint=f"look it up later: lnctl lookup {invoice.payment_hash}",
                 details={"payment": payment_document(row)},
             )
-        values = (invoice.bolt11, invoice.payee, invoice.description_hash, amount, cap,
-                  encrypted, key_id, now, now, invoice.payment_hash)
+        values = (
+            invoice.bolt11,
+            invoice.payee,
+            invoice.description_hash,
+            amount,
+            cap,
+            encrypted,
+            key_id,
+            now,
+            now,
+            invoice.payment_hash,
+        )
         if row is None:
             conn.execute(
                 "INSERT INTO payments (bolt11, payee, description_hash, amount_msat, max_fee_msat, "
                 "memo, memo_key_id, created_at, updated_at, payment_hash, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'IN_FLIGHT')", values,
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'IN_FLIGHT')",
+                values,
             )
         else:  # an earlier attempt FAILED: paying again is allowed
             conn.execute(
                 "UPDATE payments SET bolt11 = ?, payee = ?, description_hash = ?, amount_msat = ?, "
                 "max_fee_msat = ?, memo = coalesce(?, memo), "
                 "memo_key_id = CASE WHEN ? IS NULL THEN memo_key_id ELSE ? END, "
-                "created_at = ?, updated_at = ?, status = 'IN_FLIGHT', fee_msat = NULL, attempts = 0, "
+                "created_at = ?, updated_at = ?, status = 'IN_FLIGHT', fee_msat = NULL, "
+                "attempts = 0, "
                 "failure_reason = NULL, preimage = NULL, latency_ms = NULL, channel_id = NULL "
                 "WHERE payment_hash = ?",
                 values[:6] + (key_id,) + values[6:],
@@ -190,8 +216,9 @@ def _count_attempt(wallet: Wallet, payment_hash: str, channel_id: str | None) ->
         return int(attempts)
 
 
-def _record_success(wallet: Wallet, payment_hash: str, preimage: str, fee_msat: int,
-                    self_payment: bool) -> sqlite3.Row:
+def _record_success(
+    wallet: Wallet, payment_hash: str, preimage: str, fee_msat: int, self_payment: bool
+) -> sqlite3.Row:
     history = wallet.history
     now = time.time()
     with history.transaction() as conn:
@@ -247,8 +274,9 @@ def _observe_latency(conn: sqlite3.Connection, latency_ms: int) -> None:
 # -- settle / fail: shared by the payment flow and recovery ----------------------------------------
 
 
-def _settle(wallet: Wallet, payment_hash: str, result: SendResult, amount: int,
-            self_payment: bool) -> sqlite3.Row:
+def _settle(
+    wallet: Wallet, payment_hash: str, result: SendResult, amount: int, self_payment: bool
+) -> sqlite3.Row:
     preimage = result.preimage or ""
     try:
         proof = sha256(bytes.fromhex(preimage)).hexdigest() == payment_hash
@@ -272,7 +300,7 @@ def _fail(wallet: Wallet, payment_hash: str, reason: str) -> sqlite3.Row:
     return _record_failure(wallet, payment_hash, reason)
 
 
-# -- pay ------------------------------------------------------------------------------------------
+# -- pay -------------------------------------------------------------------------------------------
 
 
 def read_invoice_from_text(text: str) -> str:
@@ -295,8 +323,11 @@ def read_invoice_from_text(text: str) -> str:
         text,
     )
     if match is None:
-        raise InvalidInvoiceError("no BOLT 11 invoice found in the input",
-                                  code="NO_INVOICE", hint="pass the invoice as an argument")
+        raise InvalidInvoiceError(
+            "no BOLT 11 invoice found in the input",
+            code="NO_INVOICE",
+            hint="pass the invoice as an argument",
+        )
     return match.group(0)
 
 
@@ -333,7 +364,8 @@ def pay(
     if not lock.try_acquire():
         raise DuplicatePaymentError(
             "a payment of this invoice is already in flight in another process",
-            code="ALREADY_IN_FLIGHT", hint=f"look it up later: lnctl lookup {payment_hash}",
+            code="ALREADY_IN_FLIGHT",
+            hint=f"look it up later: lnctl lookup {payment_hash}",
         )
     with lock:
         stored = _claim(wallet, invoice, amount, cap, memo, if_paid)
@@ -345,22 +377,30 @@ def pay(
             if route.fee_msat > cap:
                 raise PaymentFailedError(
                     f"the route costs {route.fee_msat} msat, more than the {cap} msat fee cap",
-                    code="FEE_LIMIT_EXCEEDED", hint="raise --max-fee",
+                    code="FEE_LIMIT_EXCEEDED",
+                    hint="raise --max-fee",
                     details={"failure_reason": "FEE_LIMIT_EXCEEDED"},
                 )
             channel_id = wallet.ledger.reserve(payment_hash, amount + cap, OUT)
-            log.event("debug", "payment_reserved", payment_hash=payment_hash,
-                      channel_id=channel_id, reserved_msat=amount + cap)
+            log.event(
+                "debug",
+                "payment_reserved",
+                payment_hash=payment_hash,
+                channel_id=channel_id,
+                reserved_msat=amount + cap,
+            )
         except PaymentFailedError as exc:
-            row = _record_failure(wallet, payment_hash, str(exc.details.get("failure_reason", exc.code)))
+            row = _record_failure(
+                wallet, payment_hash, str(exc.details.get("failure_reason", exc.code))
+            )
             exc.details["payment"] = payment_document(row)
             raise
         failpoints.hit("after_reserve", wallet.env)
-        result = _send_with_retries(wallet, invoice, amount, cap, channel_id, started, timeout_s,
-                                    retries, induce_failures)
+        result = _send_with_retries(
+            wallet, invoice, amount, cap, channel_id, started, timeout_s, retries, induce_failures
+        )
         try:
-            doc = _conclude(wallet, invoice, amount, route.self_payment, result, started,
-                            timeout_s)
+            doc = _conclude(wallet, invoice, amount, route.self_payment, result, started, timeout_s)
         except PaymentError as exc:
             _log_result(error_payment(exc))
             raise
@@ -370,14 +410,29 @@ def pay(
 
 def _log_result(doc: dict[str, Any] | None) -> None:
     if doc is not None:
-        log.event("info", "payment_result", payment_hash=doc["payment_hash"],
-                  outcome=doc["status"], attempts=doc["attempts"], latency_ms=doc["latency_ms"],
-                  fee_msat=doc["fee_msat"], failure_reason=doc["failure_reason"])
+        log.event(
+            "info",
+            "payment_result",
+            payment_hash=doc["payment_hash"],
+            outcome=doc["status"],
+            attempts=doc["attempts"],
+            latency_ms=doc["latency_ms"],
+            fee_msat=doc["fee_msat"],
+            failure_reason=doc["failure_reason"],
+        )
 
 
-def _send_with_retries(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int,
-                       channel_id: str, started: float, timeout_s: float, retries: int,
-                       induce_failures: int) -> SendResult:
+def _send_with_retries(
+    wallet: Wallet,
+    invoice: bolt11.Invoice,
+    amount: int,
+    cap: int,
+    channel_id: str,
+    started: float,
+    timeout_s: float,
+    retries: int,
+    induce_failures: int,
+) -> SendResult:
     """Send attempts until one succeeds, fails for good, stays pending, or retries/time run out.
     Exponential backoff with full jitter between definite transient failures only."""
     import backoff
@@ -402,46 +457,68 @@ def _send_with_retries(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap
         number = _count_attempt(wallet, invoice.payment_hash, channel_id)
         failpoints.hit("before_send", wallet.env)
         sent = time.monotonic()
-        result = backend.send(invoice, amount, cap, number, wait_s=remaining(),
-                              induce_failure=number <= induce_failures)
+        result = backend.send(
+            invoice,
+            amount,
+            cap,
+            number,
+            wait_s=remaining(),
+            induce_failure=number <= induce_failures,
+        )
         failpoints.hit("after_send", wallet.env)
-        log.event("info", "payment_attempt", payment_hash=invoice.payment_hash, attempt=number,
-                  outcome=result.state.value, failure_reason=result.failure_reason,
-                  latency_ms=int((time.monotonic() - sent) * 1000))
+        log.event(
+            "info",
+            "payment_attempt",
+            payment_hash=invoice.payment_hash,
+            attempt=number,
+            outcome=result.state.value,
+            failure_reason=result.failure_reason,
+            latency_ms=int((time.monotonic() - sent) * 1000),
+        )
         return result
 
     result: SendResult = attempt()
     return result
 
 
-def _conclude(wallet: Wallet, invoice: bolt11.Invoice, amount: int, self_payment: bool,
-              result: SendResult, started: float, timeout_s: float) -> dict[str, Any]:
+def _conclude(
+    wallet: Wallet,
+    invoice: bolt11.Invoice,
+    amount: int,
+    self_payment: bool,
+    result: SendResult,
+    started: float,
+    timeout_s: float,
+) -> dict[str, Any]:
     payment_hash = invoice.payment_hash
     if result.state is SendState.SUCCEEDED:
         row = _settle(wallet, payment_hash, result, amount, self_payment)
         return payment_document(row)
     if result.state is SendState.PENDING:
-        row = wallet.history.get_payment(payment_hash)
-        assert row is not None
+        pending = wallet.history.get_payment(payment_hash)
+        assert pending is not None
         raise PaymentPendingError(
             f"no outcome within {timeout_s:g} s: the payment is still in flight",
             code="PAYMENT_PENDING",
             hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
-            details={"payment": payment_document(row)},
+            details={"payment": payment_document(pending)},
         )
     reason = result.failure_reason or CANCELED
     timed_out = result.transient and time.monotonic() - started >= timeout_s
     if timed_out:
         reason = TIMEOUT
     row = _fail(wallet, payment_hash, reason)
-    doc = {"payment": payment_document(row)}
+    doc: dict[str, object] = {"payment": payment_document(row)}
     if result.transient:
         raise RetriesExhaustedError(
             f"payment failed after {row['attempts']} attempt(s): {reason}",
-            code=reason, hint="try again later, or raise --retries / --timeout", details=doc,
+            code=reason,
+            hint="try again later, or raise --retries / --timeout",
+            details=doc,
         )
-    raise PaymentFailedError(f"payment failed: {reason}", code=reason,
-                             hint=_FAILURE_HINTS.get(reason, ""), details=doc)
+    raise PaymentFailedError(
+        f"payment failed: {reason}", code=reason, hint=_FAILURE_HINTS.get(reason, ""), details=doc
+    )
 
 
 _FAILURE_HINTS = {
@@ -454,8 +531,13 @@ _FAILURE_HINTS = {
 def _dry_run(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int) -> dict[str, Any]:
     """What paying would do, without reserving, sending or recording anything."""
     doc: dict[str, Any] = {
-        "dry_run": True, "payment_hash": invoice.payment_hash, "amount_msat": amount,
-        "max_fee_msat": cap, "fee_msat": None, "channel_id": None, "payee": invoice.payee,
+        "dry_run": True,
+        "payment_hash": invoice.payment_hash,
+        "amount_msat": amount,
+        "max_fee_msat": cap,
+        "fee_msat": None,
+        "channel_id": None,
+        "payee": invoice.payee,
         "self_payment": invoice.payee == wallet.node_key.node_id,
     }
     code, reason = ExitCode.OK, None
@@ -488,7 +570,9 @@ def simulate_incoming(wallet: Wallet, text: str, amount_msat: int | None = None)
     """The simulated network pays one of our invoices: remote -> local, invoice SETTLED."""
     invoice = bolt11.decode(text)
     if invoice.payee != wallet.node_key.node_id:
-        raise InvalidInputError("that invoice was not issued by this wallet", code="NOT_OUR_INVOICE")
+        raise InvalidInputError(
+            "that invoice was not issued by this wallet", code="NOT_OUR_INVOICE"
+        )
     recover(wallet)
     row = wallet.history.get_invoice(invoice.payment_hash)
     if row is None:
@@ -499,25 +583,34 @@ def simulate_incoming(wallet: Wallet, text: str, amount_msat: int | None = None)
         raise InvalidInvoiceError("that invoice has expired", code="INVOICE_EXPIRED")
     amount = row["amount_msat"] or amount_msat
     if amount is None:
-        raise InvalidInputError("the invoice has no amount", code="AMOUNT_REQUIRED",
-                                hint="pass --amount SATS")
+        raise InvalidInputError(
+            "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
+        )
     if row["amount_msat"] is not None and amount_msat is not None:
         raise InvalidInputError("the invoice already has an amount", code="AMOUNT_NOT_ALLOWED")
     lock = HashLock(wallet.home, invoice.payment_hash)
     if not lock.try_acquire():
-        raise DuplicatePaymentError("that invoice is being paid right now", code="ALREADY_IN_FLIGHT")
+        raise DuplicatePaymentError(
+            "that invoice is being paid right now", code="ALREADY_IN_FLIGHT"
+        )
     with lock:
         if wallet.history.get_payment(invoice.payment_hash) is not None:
-            raise DuplicatePaymentError("this wallet is paying that invoice itself",
-                                        code="ALREADY_IN_FLIGHT")
+            raise DuplicatePaymentError(
+                "this wallet is paying that invoice itself", code="ALREADY_IN_FLIGHT"
+            )
         channel_id = wallet.ledger.reserve(invoice.payment_hash, amount, IN)
         failpoints.hit("incoming_after_reserve", wallet.env)
         wallet.backend.pay_to_us(invoice.payment_hash, amount)
         failpoints.hit("incoming_after_network", wallet.env)
         _settle_incoming(wallet, invoice.payment_hash, amount)
     final = wallet.history.require_invoice(invoice.payment_hash)
-    return {"payment_hash": invoice.payment_hash, "status": "SETTLED", "amount_msat": amount,
-            "channel_id": channel_id, "settled_at": final["settled_at"]}
+    return {
+        "payment_hash": invoice.payment_hash,
+        "status": "SETTLED",
+        "amount_msat": amount,
+        "channel_id": channel_id,
+        "settled_at": final["settled_at"],
+    }
 
 
 def _settle_incoming(wallet: Wallet, payment_hash: str, amount: int) -> None:
@@ -528,11 +621,12 @@ def _settle_incoming(wallet: Wallet, payment_hash: str, amount: int) -> None:
     wallet.ledger.settle(payment_hash)
 
 
-# -- recovery -------------------------------------------------------------------------------------
+# -- recovery --------------------------------------------------------------------------------------
 
 
-def resolve(wallet: Wallet, htlcs: dict[str, tuple[str, dict[str, Any]]],
-            in_flight: list[sqlite3.Row]) -> list[dict[str, Any]]:
+def resolve(
+    wallet: Wallet, htlcs: dict[str, tuple[str, dict[str, Any]]], in_flight: list[sqlite3.Row]
+) -> list[dict[str, Any]]:
     """Resolve in-flight payments and HTLCs whose process is gone, against the backend's
     record: SUCCEEDED is debited once, FAILED or never sent is released, PENDING stays."""
     rows = {r["payment_hash"]: r for r in in_flight}
@@ -543,14 +637,20 @@ def resolve(wallet: Wallet, htlcs: dict[str, tuple[str, dict[str, Any]]],
             continue  # alive in another process
         with lock:
             outcome = _resolve(wallet, payment_hash, htlcs.get(payment_hash))
-            log.event("info" if outcome else "debug", "recovery", payment_hash=payment_hash,
-                      outcome=outcome or "STILL_PENDING")
+            log.event(
+                "info" if outcome else "debug",
+                "recovery",
+                payment_hash=payment_hash,
+                outcome=outcome or "STILL_PENDING",
+            )
             if outcome:
                 resolved.append({"payment_hash": payment_hash, "outcome": outcome})
     return resolved
 
 
-def _resolve(wallet: Wallet, payment_hash: str, htlc: tuple[str, dict[str, Any]] | None) -> str | None:
+def _resolve(
+    wallet: Wallet, payment_hash: str, htlc: tuple[str, dict[str, Any]] | None
+) -> str | None:
     if htlc is not None and htlc[1]["direction"] == IN:
         if wallet.backend.paid_to_us(payment_hash):
             _settle_incoming(wallet, payment_hash, htlc[1]["amount_msat"])
@@ -565,17 +665,24 @@ def _resolve(wallet: Wallet, payment_hash: str, htlc: tuple[str, dict[str, Any]]
     if status.state is SendState.PENDING:
         return None
     if status.state is SendState.SUCCEEDED:
-        _settle(wallet, payment_hash, status, row["amount_msat"],
-                row["payee"] == wallet.node_key.node_id)
+        _settle(
+            wallet,
+            payment_hash,
+            status,
+            row["amount_msat"],
+            row["payee"] == wallet.node_key.node_id,
+        )
         return "SUCCEEDED"
     _fail(wallet, payment_hash, status.failure_reason or CANCELED)
     return "FAILED"
 
 
-# -- lookups --------------------------------------------------------------------------------------
+# -- lookups ---------------------------------------------------------------------------------------
 
 
-def list_payments(wallet: Wallet, status: str | None, limit: int, cursor: int | None) -> dict[str, Any]:
+def list_payments(
+    wallet: Wallet, status: str | None, limit: int, cursor: int | None
+) -> dict[str, Any]:
     from lnctl.core.invoices import reveal_memo
 
     if limit < 1:

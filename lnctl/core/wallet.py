@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+
 from lnctl.config import Config
 from lnctl.errors import InvalidInputError
 from lnctl.storage.files import ensure_private_dir
@@ -106,8 +107,9 @@ class Wallet:
         row = self.history.get_invoice(payment_hash)
         if row is None:
             return None
-        return LocalInvoice(row["preimage"], row["amount_msat"], row["status"] == "SETTLED",
-                            row["expires_at"])
+        return LocalInvoice(
+            row["preimage"], row["amount_msat"], row["status"] == "SETTLED", row["expires_at"]
+        )
 
     def keyring(self, *, create: bool) -> Keyring | None:
         if self._keyring is None:

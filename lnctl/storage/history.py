@@ -106,7 +106,7 @@ class History:
     def transaction(self) -> Transaction:
         return Transaction(self.conn)
 
-    # -- counters (durable metrics) ---------------------------------------------------------------
+    # -- counters (durable metrics) ----------------------------------------------------------------
 
     @staticmethod
     def bump(conn: sqlite3.Connection, name: str, labels: str = "", delta: int = 1) -> None:
@@ -143,7 +143,7 @@ class History:
         ).fetchone()
         return int(row[0]) if row else 0
 
-    # -- invoices -----------------------------------------------------------------------------------
+    # -- invoices ----------------------------------------------------------------------------------
 
     def add_invoice(self, record: dict[str, object], memo_key_id: str | None) -> None:
         with self.transaction() as conn:
@@ -169,7 +169,9 @@ class History:
             raise NotFoundError(f"no invoice with payment hash {payment_hash}")
         return row
 
-    def settle_invoice(self, conn: sqlite3.Connection, payment_hash: str, received_msat: int) -> bool:
+    def settle_invoice(
+        self, conn: sqlite3.Connection, payment_hash: str, received_msat: int
+    ) -> bool:
         """Mark an OPEN invoice SETTLED inside ``conn``'s transaction. False if it was not OPEN."""
         now = int(time.time())
         cur = conn.execute(
@@ -187,7 +189,8 @@ class History:
         self, status: str | None, limit: int, cursor: int | None, now: int | None = None
     ) -> list[sqlite3.Row]:
         now = int(time.time()) if now is None else now
-        where, args = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        args: list[object] = []
         if status == "open":
             where.append("status = 'OPEN' AND expires_at > ?")
             args.append(now)
@@ -206,7 +209,7 @@ class History:
         args.append(min(limit, MAX_PAGE))
         return self.conn.execute(sql, args).fetchall()
 
-    # -- payments -----------------------------------------------------------------------------------
+    # -- payments ----------------------------------------------------------------------------------
 
     def get_payment(self, payment_hash: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.conn.execute(
@@ -219,8 +222,11 @@ class History:
             f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE status = 'IN_FLIGHT'"
         ).fetchall()
 
-    def list_payments(self, status: str | None, limit: int, cursor: int | None) -> list[sqlite3.Row]:
-        where, args = [], []  # type: ignore[var-annotated]
+    def list_payments(
+        self, status: str | None, limit: int, cursor: int | None
+    ) -> list[sqlite3.Row]:
+        where: list[str] = []
+        args: list[object] = []
         if status:
             where.append("status = ?")
             args.append(status.upper())

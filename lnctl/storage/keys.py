@@ -7,6 +7,10 @@ import os
 from lnctl.errors import CorruptStateError
 from lnctl.storage.files import check_private, create_exclusive, ensure_private_dir
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from coincurve import PrivateKey
+
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -19,10 +23,10 @@ class NodeKey:
         if len(secret) != 32 or not 0 < int.from_bytes(secret, "big") < N:
             raise ValueError("not a valid secp256k1 secret key")
         self._secret = secret
-        self._private: object = None
+        self._private: PrivateKey | None = None
         self._node_id: bytes | None = None
 
-    def _key(self):  # type: ignore[no-untyped-def]
+    def _key(self) -> PrivateKey:
         if self._private is None:
             from coincurve import PrivateKey
 

@@ -19,7 +19,13 @@ import json
 import os
 import time
 
-from lnctl.errors import CorruptStateError, InvalidInputError, NotFoundError, PaymentFailedError, StorageError
+from lnctl.errors import (
+    CorruptStateError,
+    InvalidInputError,
+    NotFoundError,
+    PaymentFailedError,
+    StorageError,
+)
 from lnctl.storage.files import atomic_write, sweep_temp_files
 
 SCHEMA_VERSION = 1
@@ -43,13 +49,13 @@ def spendable_msat(ch: Channel) -> int:
     already left ``local_msat``)."""
     if ch["state"] != OPEN:
         return 0
-    return max(0, ch["local_msat"] - ch["reserve_msat"])
+    return max(0, int(ch["local_msat"]) - int(ch["reserve_msat"]))
 
 
 def receivable_msat(ch: Channel) -> int:
     if ch["state"] != OPEN:
         return 0
-    return max(0, ch["remote_msat"] - ch["reserve_msat"])
+    return max(0, int(ch["remote_msat"]) - int(ch["reserve_msat"]))
 
 
 def _check_channel(ch: Channel) -> None:
@@ -64,7 +70,11 @@ def _check_channel(ch: Channel) -> None:
         raise ValueError("htlcs must be an object")
     total = 0
     for h in htlcs.values():
-        if type(h.get("amount_msat")) is not int or h["amount_msat"] <= 0 or h.get("direction") not in (OUT, IN):
+        if (
+            type(h.get("amount_msat")) is not int
+            or h["amount_msat"] <= 0
+            or h.get("direction") not in (OUT, IN)
+        ):
             raise ValueError("invalid HTLC")
         total += h["amount_msat"]
     if total != ch["inflight_msat"]:
@@ -95,7 +105,7 @@ class Ledger:
         self.path = os.path.join(home, FILENAME)
         self.lock_path = self.path + ".lock"
 
-    # -- reading --------------------------------------------------------------------------------------
+    # -- reading -----------------------------------------------------------------------------------
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
@@ -134,7 +144,7 @@ class Ledger:
                 out[payment_hash] = (ch["channel_id"], htlc)
         return out
 
-    # -- the one way to change it -----------------------------------------------------------------------
+    # -- the one way to change it ------------------------------------------------------------------
 
     def _lock(self) -> int:
         try:
@@ -163,7 +173,7 @@ class Ledger:
         finally:
             os.close(fd)  # closing releases the lock
 
-    # -- operations -----------------------------------------------------------------------------------
+    # -- operations --------------------------------------------------------------------------------
 
     def ensure_channel(self, peer: str, capacity_msat: int) -> None:
         """On first use, one OPEN channel of ``capacity_msat`` to ``peer``, all of it local."""
@@ -178,7 +188,9 @@ class Ledger:
 
     def open_channel(self, peer: str, capacity_msat: int, push_msat: int) -> Channel:
         if capacity_msat <= 0 or not 0 <= push_msat <= capacity_msat:
-            raise InvalidInputError("push must be between 0 and the capacity", code="INVALID_AMOUNT")
+            raise InvalidInputError(
+                "push must be between 0 and the capacity", code="INVALID_AMOUNT"
+            )
 
         def change(doc: Doc) -> Channel:
             ch = _new_channel(doc, peer, capacity_msat, push_msat)
@@ -191,7 +203,9 @@ class Ledger:
         def change(doc: Doc) -> Channel:
             ch = _find(doc, channel_id)
             if ch["state"] == CLOSED:
-                raise InvalidInputError(f"channel {channel_id} is already closed", code="CHANNEL_CLOSED")
+                raise InvalidInputError(
+                    f"channel {channel_id} is already closed", code="CHANNEL_CLOSED"
+                )
             if ch["htlcs"]:
                 raise InvalidInputError(
                     f"channel {channel_id} has {len(ch['htlcs'])} HTLC(s) in flight",
@@ -287,8 +301,9 @@ def _htlc_channel(doc: Doc, payment_hash: str) -> Channel | None:
 def _find(doc: Doc, channel_id: str) -> Channel:
     matches = [ch for ch in doc["channels"] if ch["channel_id"] == channel_id]
     if not matches:
-        raise NotFoundError(f"no channel {channel_id}", code="CHANNEL_NOT_FOUND",
-                            hint="see lnctl channel list")
+        raise NotFoundError(
+            f"no channel {channel_id}", code="CHANNEL_NOT_FOUND", hint="see lnctl channel list"
+        )
     return matches[0]  # type: ignore[no-any-return]
 
 

@@ -35,8 +35,9 @@ def connect(path: str, migrations: Sequence[str], what: str) -> sqlite3.Connecti
         ) from exc
 
 
-def _migrate(conn: sqlite3.Connection, path: str, migrations: Sequence[str], seen: int,
-             what: str) -> None:
+def _migrate(
+    conn: sqlite3.Connection, path: str, migrations: Sequence[str], seen: int, what: str
+) -> None:
     if seen > len(migrations):
         raise CorruptStateError(
             f"{what} {path} has schema version {seen}; this lnctl knows up to {len(migrations)}",

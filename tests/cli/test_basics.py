@@ -105,9 +105,15 @@ def test_memo_is_hashed_into_the_invoice_and_never_stored_in_clear(cli, home: Pa
 
 
 def test_invoice_refuses_bad_input_with_exit_2(cli) -> None:  # type: ignore[no-untyped-def]
-    for args in (["--amount", "0"], ["--amount", "-5"], ["--amount", "abc"],
-                 ["--amount", "1", "--amount-msat", "1000"], ["--network", "mainnet"],
-                 ["--description", "x" * 700], ["--expiry", "0"]):
+    for args in (
+        ["--amount", "0"],
+        ["--amount", "-5"],
+        ["--amount", "abc"],
+        ["--amount", "1", "--amount-msat", "1000"],
+        ["--network", "mainnet"],
+        ["--description", "x" * 700],
+        ["--expiry", "0"],
+    ):
         r = cli("invoice", *args, "--json")
         assert r.code == 2, args
         assert set(r.json["error"]) >= {"code", "message", "hint"}
@@ -123,8 +129,15 @@ def test_decode_json_fields(cli) -> None:  # type: ignore[no-untyped-def]
     assert d["description"] == "1 cup coffee" and d["description_hash"] is None
     assert d["expiry"] == 60 and d["expired"] is True
     assert d["expires_at"] == d["timestamp"] + 60
-    for key in ("payment_hash", "payment_secret", "min_final_cltv_expiry", "features",
-                "route_hints", "fallback_addresses", "metadata"):
+    for key in (
+        "payment_hash",
+        "payment_secret",
+        "min_final_cltv_expiry",
+        "features",
+        "route_hints",
+        "fallback_addresses",
+        "metadata",
+    ):
         assert key in d
 
 
@@ -144,9 +157,14 @@ def test_decode_reads_stdin(cli) -> None:  # type: ignore[no-untyped-def]
 
 def _hostile_invoice(description: str) -> str:
     key = coincurve.PrivateKey()
-    return bolt11.encode(network="regtest", amount_msat=1000, payment_hash=bytes(32),
-                         payment_secret=bytes(32), description=description,
-                         sign=lambda m: key.sign_recoverable(m, hasher=None))
+    return bolt11.encode(
+        network="regtest",
+        amount_msat=1000,
+        payment_hash=bytes(32),
+        payment_secret=bytes(32),
+        description=description,
+        sign=lambda m: key.sign_recoverable(m, hasher=None),
+    )
 
 
 def test_untrusted_description_never_reaches_the_terminal_raw(cli) -> None:  # type: ignore[no-untyped-def]
@@ -181,16 +199,25 @@ def test_traceback_flag_shows_the_real_error(cli, home: Path) -> None:  # type: 
 
 
 def test_invoices_listing_filters_and_pages(cli) -> None:  # type: ignore[no-untyped-def]
-    hashes = [cli("invoice", "--amount", str(i + 1), "--json").json["payment_hash"]
-              for i in range(5)]
+    hashes = [
+        cli("invoice", "--amount", str(i + 1), "--json").json["payment_hash"] for i in range(5)
+    ]
     cli("invoice", "--amount", "9", "--expiry", "1", "--json")
     import time
 
     time.sleep(1.1)
     page = cli("invoices", "--limit", "2", "--status", "open", "--json").json
     assert [i["payment_hash"] for i in page["invoices"]] == hashes[::-1][:2]
-    nxt = cli("invoices", "--limit", "2", "--status", "open", "--cursor",
-              str(page["next_cursor"]), "--json").json
+    nxt = cli(
+        "invoices",
+        "--limit",
+        "2",
+        "--status",
+        "open",
+        "--cursor",
+        str(page["next_cursor"]),
+        "--json",
+    ).json
     assert [i["payment_hash"] for i in nxt["invoices"]] == hashes[::-1][2:4]
     expired = cli("invoices", "--status", "expired", "--json").json["invoices"]
     assert len(expired) == 1 and expired[0]["status"] == "EXPIRED"
@@ -199,8 +226,10 @@ def test_invoices_listing_filters_and_pages(cli) -> None:  # type: ignore[no-unt
 
 
 def test_fifty_concurrent_invoices_are_all_recorded(home: Path) -> None:
-    procs = [popen(home, "invoice", "--amount", str(i + 1), "--memo", f"m{i}", "--json")
-             for i in range(50)]
+    procs = [
+        popen(home, "invoice", "--amount", str(i + 1), "--memo", f"m{i}", "--json")
+        for i in range(50)
+    ]
     results = []
     for p in procs:
         out, err = p.communicate(timeout=120)
@@ -223,3 +252,34 @@ def test_wallet_home_option_overrides_environment(tmp_path: Path, cli) -> None: 
     other = tmp_path / "other"
     r = cli("--home", str(other), "info", "--json")
     assert r.json["home"] == str(other) and os.path.isdir(other)
+
+
+def test_qr_code(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("invoice", "--amount", "1", "--qr")
+    assert r.code == 0
+    lines = r.out.splitlines()
+    assert lines[0].startswith("lnbcrt")
+    assert sum("█" in line or "▀" in line or "▄" in line for line in lines) > 10
+
+
+def test_logs_never_carry_secrets(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("-vv", "--log-format", "json", "invoice", "--amount", "1", "--memo", "hush", "--json")
+    created = r.json
+    import json as _json
+    import sqlite3
+
+    lines = [_json.loads(line) for line in r.err.splitlines()]
+    assert any(e["event"] == "invoice_created" for e in lines)
+    conn = sqlite3.connect(home / "history.sqlite")
+    preimage = conn.execute(
+        "SELECT preimage FROM invoices WHERE payment_hash = ?", (created["payment_hash"],)
+    ).fetchone()[0]
+    conn.close()
+    key = (home / "secrets" / "node.key").read_text().strip()
+    paid = cli("-vv", "--log-format", "json", "pay", created["invoice"], "--json")
+    for text in (r.err, paid.err):
+        assert preimage not in text and "hush" not in text and key not in text
+    events = [_json.loads(line)["event"] for line in paid.err.splitlines()]
+    assert "payment_attempt" in events and "payment_result" in events
+    quiet = cli("-q", "invoice", "--amount", "1")
+    assert quiet.err == ""

@@ -35,8 +35,9 @@ def _remote_invoice(home: Path, sats: int = 1000) -> str:
     ],
 )
 @pytest.mark.parametrize("self_payment", [False, True], ids=["remote", "self"])
-def test_kill_at_each_payment_crash_point(home: Path, point: str, args: list[str], outcome: str,
-                                          self_payment: bool) -> None:
+def test_kill_at_each_payment_crash_point(
+    home: Path, point: str, args: list[str], outcome: str, self_payment: bool
+) -> None:
     if self_payment:
         invoice = run(home, "invoice", "--amount-msat", str(AMOUNT_MSAT), "--json").json["invoice"]
     else:
@@ -63,14 +64,29 @@ def test_kill_at_each_payment_crash_point(home: Path, point: str, args: list[str
 
 def _with_inbound(home: Path) -> str:
     peer = run(home, "simulate", "invoice", "--json").json["payee"]
-    return str(run(home, "channel", "open", "--peer", peer, "--capacity", "100000", "--push",
-                   "50000", "--json").json["channel_id"])
+    return str(
+        run(
+            home,
+            "channel",
+            "open",
+            "--peer",
+            peer,
+            "--capacity",
+            "100000",
+            "--push",
+            "50000",
+            "--json",
+        ).json["channel_id"]
+    )
 
 
 @pytest.mark.parametrize(
     ("point", "settled"),
-    [("incoming_after_reserve", False), ("incoming_after_network", True),
-     ("incoming_after_history", True)],
+    [
+        ("incoming_after_reserve", False),
+        ("incoming_after_network", True),
+        ("incoming_after_history", True),
+    ],
 )
 def test_kill_at_each_receive_crash_point(home: Path, point: str, settled: bool) -> None:
     channel = _with_inbound(home)
@@ -89,10 +105,20 @@ def test_kill_at_each_receive_crash_point(home: Path, point: str, settled: bool)
 
 
 def test_every_named_point_is_tested() -> None:
-    covered = {"after_claim", "after_reserve", "before_send", "after_send", "after_ledger_settle",
-               "after_ledger_release", "incoming_after_reserve", "incoming_after_network",
-               "incoming_after_history", "rotate_after_new_key", "rotate_mid_reencrypt",
-               "rotate_before_retire"}
+    covered = {
+        "after_claim",
+        "after_reserve",
+        "before_send",
+        "after_send",
+        "after_ledger_settle",
+        "after_ledger_release",
+        "incoming_after_reserve",
+        "incoming_after_network",
+        "incoming_after_history",
+        "rotate_after_new_key",
+        "rotate_mid_reencrypt",
+        "rotate_before_retire",
+    }
     assert covered == set(POINTS)
 
 
@@ -103,12 +129,18 @@ def test_kill_at_random_moments(home: Path) -> None:
     initial_local = _local(home)
     received = 0
     for _ in range(6):
-        invoices = [d["invoice"] for d in run(home, "simulate", "invoice", "--amount", "1000",
-                                               "--count", "6", "--json").json]
+        invoices = [
+            d["invoice"]
+            for d in run(
+                home, "simulate", "invoice", "--amount", "1000", "--count", "6", "--json"
+            ).json
+        ]
         mine = [run(home, "invoice", "--amount", "500", "--json").json["invoice"] for _ in range(2)]
         env = {"LNCTL_SIM_LATENCY_MS": str(rng.choice([0, 50, 200]))}
-        procs = [popen(home, "pay", inv, "--json", "--induce-failure", str(rng.randint(0, 2)),
-                       env=env) for inv in invoices]
+        procs = [
+            popen(home, "pay", inv, "--json", "--induce-failure", str(rng.randint(0, 2)), env=env)
+            for inv in invoices
+        ]
         procs += [popen(home, "simulate", "pay", inv, "--json") for inv in mine]
         time.sleep(rng.uniform(0.05, 0.6))
         for p in procs:
@@ -120,13 +152,21 @@ def test_kill_at_random_moments(home: Path) -> None:
         doc = check_ledger(home)
         assert all(not ch["htlcs"] for ch in doc["channels"]), doc
         assert rows(home, "SELECT * FROM payments WHERE status = 'IN_FLIGHT'") == []
-        succeeded = {r["payment_hash"] for r in rows(
-            home, "SELECT payment_hash FROM payments WHERE status = 'SUCCEEDED'")}
-        on_network = {r["payment_hash"] for r in network_rows(
-            home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'")}
+        succeeded = {
+            r["payment_hash"]
+            for r in rows(home, "SELECT payment_hash FROM payments WHERE status = 'SUCCEEDED'")
+        }
+        on_network = {
+            r["payment_hash"]
+            for r in network_rows(
+                home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'"
+            )
+        }
         assert succeeded == on_network
-        settled = {r["payment_hash"] for r in rows(
-            home, "SELECT payment_hash FROM invoices WHERE status = 'SETTLED'")}
+        settled = {
+            r["payment_hash"]
+            for r in rows(home, "SELECT payment_hash FROM invoices WHERE status = 'SETTLED'")
+        }
         paid_in = {r["payment_hash"] for r in network_rows(home, "SELECT * FROM incoming")}
         assert settled == paid_in
         received = 500_000 * len(paid_in)

@@ -20,16 +20,21 @@ def _run(home: Path, tmp_path: Path, *args: str, **env: str) -> subprocess.Compl
     lnctl.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m lnctl "$@"\n')
     lnctl.chmod(0o755)
     full = {**lnctl_env(home), "PATH": f"{shim}:{os.environ['PATH']}", **env}
-    return subprocess.run(["bash", str(SCRIPT), *args], env=full, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        ["bash", str(SCRIPT), *args], env=full, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_ci_script_pays_then_treats_a_rerun_as_done(home: Path, tmp_path: Path) -> None:
     first = _run(home, tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("paid: preimage ")
-    invoice = subprocess.run([sys.executable, "-m", "lnctl", "payments", "--json"],
-                             env=lnctl_env(home), capture_output=True, text=True)
+    invoice = subprocess.run(
+        [sys.executable, "-m", "lnctl", "payments", "--json"],
+        env=lnctl_env(home),
+        capture_output=True,
+        text=True,
+    )
     import json
 
     paid = json.loads(invoice.stdout)["payments"][0]["invoice"]

@@ -25,7 +25,7 @@ def _encodings(text: str) -> list[bytes]:
     raw = text.encode()
     found = [raw]
     for shift in range(3):  # base64 of the text at every alignment
-        chunk = base64.b64encode(b"\0" * shift + raw)[4 if shift else 0:-4]
+        chunk = base64.b64encode(b"\0" * shift + raw)[4 if shift else 0 : -4]
         if len(chunk) > 8:
             found.append(chunk)
     return found
@@ -37,11 +37,13 @@ def _make(home: Path) -> list[dict]:
         doc = run(home, "invoice", "--amount", "10", "--memo", memo, "--json").json
         made.append({"payment_hash": doc["payment_hash"], "memo": memo})
     invoice = run(home, "simulate", "invoice", "--amount", "5", "--json").json["invoice"]
-    paid = run(home, "-vv", "--log-format", "json", "pay", invoice, "--memo", "payment note 42",
-               "--json")
+    paid = run(
+        home, "-vv", "--log-format", "json", "pay", invoice, "--memo", "payment note 42", "--json"
+    )
     assert paid.code == 0, paid.err
-    made.append({"payment_hash": paid.json["payment_hash"], "memo": "payment note 42",
-                 "log": paid.err})
+    made.append(
+        {"payment_hash": paid.json["payment_hash"], "memo": "payment note 42", "log": paid.err}
+    )
     return made
 
 
@@ -65,8 +67,10 @@ def test_memo_show_and_verify(home: Path) -> None:
     made = _make(home)
     shown = run(home, "memo", "show", made[0]["payment_hash"], "--json")
     assert shown.code == 0 and shown.json["memo"] == MEMOS[0]
-    assert run(home, "memo", "show", made[-1]["payment_hash"], "--json").json["memo"] == \
-        "payment note 42"
+    assert (
+        run(home, "memo", "show", made[-1]["payment_hash"], "--json").json["memo"]
+        == "payment note 42"
+    )
     ok = run(home, "memo", "verify", made[1]["payment_hash"], MEMOS[1], "--json")
     assert ok.code == 0 and ok.json["match"] is True
     assert ok.json["description_hash"] == hashlib.sha256(MEMOS[1].encode()).hexdigest()
@@ -93,12 +97,18 @@ def test_tampered_and_swapped_ciphertexts_are_detected(home: Path) -> None:
     made = _make(home)
     conn = sqlite3.connect(home / "history.sqlite")
     (a,), (b,) = conn.execute("SELECT memo FROM invoices ORDER BY id LIMIT 2").fetchall()
-    conn.execute("UPDATE invoices SET memo = ? WHERE payment_hash = ?", (b, made[0]["payment_hash"]))
-    conn.execute("UPDATE invoices SET memo = ? WHERE payment_hash = ?", (a, made[1]["payment_hash"]))
+    conn.execute(
+        "UPDATE invoices SET memo = ? WHERE payment_hash = ?", (b, made[0]["payment_hash"])
+    )
+    conn.execute(
+        "UPDATE invoices SET memo = ? WHERE payment_hash = ?", (a, made[1]["payment_hash"])
+    )
     raw = bytearray(base64.b64decode(a))
     raw[-1] ^= 1
-    conn.execute("UPDATE invoices SET memo = ? WHERE payment_hash = ?",
-                 (base64.b64encode(bytes(raw)).decode(), made[2]["payment_hash"]))
+    conn.execute(
+        "UPDATE invoices SET memo = ? WHERE payment_hash = ?",
+        (base64.b64encode(bytes(raw)).decode(), made[2]["payment_hash"]),
+    )
     conn.commit()
     conn.close()
     listed = run(home, "invoices", "--json")
@@ -117,8 +127,16 @@ def test_unsafe_keyring_and_bad_environment_key(home: Path) -> None:
     assert r.code == 1 and r.json["error"]["code"] == "UNSAFE_PERMISSIONS"
     assert "chmod 600" in r.json["error"]["hint"]
     (home / "secrets" / "memo.keys").chmod(0o600)
-    r = run(home, "invoice", "--amount", "1", "--memo", "m", "--json",
-            env={"LNCTL_MEMO_KEY": "bm90IDMyIGJ5dGVz"})
+    r = run(
+        home,
+        "invoice",
+        "--amount",
+        "1",
+        "--memo",
+        "m",
+        "--json",
+        env={"LNCTL_MEMO_KEY": "bm90IDMyIGJ5dGVz"},
+    )
     assert r.code == 2 and r.json["error"]["code"] == "INVALID_MEMO_KEY"
 
 
@@ -135,8 +153,14 @@ def test_rotation_reencrypts_everything_and_retires_the_old_key(home: Path) -> N
     assert d["primary_key_id"] != old and d["retired_key_ids"] == [old]
     assert d["reencrypted"] == 4 and d["unreadable"] == 0
     assert list(_keyring(home)["keys"]) == [d["primary_key_id"]]
-    used = {r[0] for r in rows(home, "SELECT memo_key_id FROM invoices WHERE memo IS NOT NULL "
-                                     "UNION SELECT memo_key_id FROM payments WHERE memo IS NOT NULL")}
+    used = {
+        r[0]
+        for r in rows(
+            home,
+            "SELECT memo_key_id FROM invoices WHERE memo IS NOT NULL "
+            "UNION SELECT memo_key_id FROM payments WHERE memo IS NOT NULL",
+        )
+    }
     assert used == {d["primary_key_id"]}
     for m in made:
         assert run(home, "memo", "show", m["payment_hash"], "--json").json["memo"] == m["memo"]
@@ -144,15 +168,17 @@ def test_rotation_reencrypts_everything_and_retires_the_old_key(home: Path) -> N
     assert again["retired_key_ids"] == [d["primary_key_id"]] and not again["resumed"]
 
 
-@pytest.mark.parametrize("point", ["rotate_after_new_key", "rotate_mid_reencrypt",
-                                   "rotate_before_retire"])
+@pytest.mark.parametrize(
+    "point", ["rotate_after_new_key", "rotate_mid_reencrypt", "rotate_before_retire"]
+)
 def test_rotation_killed_at_each_step_then_rerun(home: Path, point: str) -> None:
     made = _make(home)
     for i in range(600):  # more than one re-encryption batch
         run_args = ["invoice", "--amount", "1", "--memo", f"bulk {i}", "--json"]
         if i % 200 == 0:
-            made.append({"payment_hash": run(home, *run_args).json["payment_hash"],
-                         "memo": f"bulk {i}"})
+            made.append(
+                {"payment_hash": run(home, *run_args).json["payment_hash"], "memo": f"bulk {i}"}
+            )
         else:
             _insert_copy(home, i)
     old = _keyring(home)["primary"]
@@ -166,7 +192,9 @@ def test_rotation_killed_at_each_step_then_rerun(home: Path, point: str) -> None
     assert old not in ring["keys"] and list(ring["keys"]) == [ring["primary"]]
     listed = run(home, "invoices", "--limit", "1000", "--json")
     assert "[memo unavailable]" not in listed.out and listed.err == ""
-    used = {r[0] for r in rows(home, "SELECT DISTINCT memo_key_id FROM invoices WHERE memo IS NOT NULL")}
+    used = {
+        r[0] for r in rows(home, "SELECT DISTINCT memo_key_id FROM invoices WHERE memo IS NOT NULL")
+    }
     assert used == {ring["primary"]}
 
 
@@ -181,10 +209,61 @@ def _insert_copy(home: Path, i: int) -> None:
     h = hashlib.sha256(os.urandom(32)).hexdigest()
     conn = sqlite3.connect(home / "history.sqlite")
     conn.execute(
-        "INSERT INTO invoices (payment_hash, bolt11, preimage, amount_msat, description_hash, memo, "
-        "memo_key_id, created_at, expires_at, status) VALUES (?, 'x', ?, 1000, ?, ?, ?, 0, 9999999999, "
+        "INSERT INTO invoices (payment_hash, bolt11, preimage, amount_msat, description_hash, "
+        "memo, memo_key_id, created_at, expires_at, status) "
+        "VALUES (?, 'x', ?, 1000, ?, ?, ?, 0, 9999999999, "
         "'OPEN')",
         (h, "00" * 32, "00" * 32, ring.encrypt(f"bulk {i}", "invoice", h), ring.primary),
     )
     conn.commit()
     conn.close()
+
+
+def test_key_usage_warns_then_refuses_long_before_the_gcm_limit(home: Path) -> None:
+    from lnctl.memo import MAX_ENCRYPTIONS, WARN_ENCRYPTIONS
+
+    _make(home)
+    kid = _keyring(home)["primary"]
+    count = rows(home, "SELECT encryptions FROM memo_key_usage WHERE key_id = ?", kid)[0][0]
+    assert count == 4  # three invoice memos and one payment memo so far
+    conn = sqlite3.connect(home / "history.sqlite")
+    conn.execute(
+        "UPDATE memo_key_usage SET encryptions = ? WHERE key_id = ?", (WARN_ENCRYPTIONS, kid)
+    )
+    conn.commit()
+    r = run(home, "invoice", "--amount", "1", "--memo", "m", "--json")
+    assert r.code == 0 and "rotate-key" in r.err and "warning" in r.err
+    conn.execute(
+        "UPDATE memo_key_usage SET encryptions = ? WHERE key_id = ?", (MAX_ENCRYPTIONS, kid)
+    )
+    conn.commit()
+    conn.close()
+    r = run(home, "invoice", "--amount", "1", "--memo", "m", "--json")
+    assert r.code == 1 and r.json["error"]["code"] == "MEMO_KEY_EXHAUSTED"
+    assert run(home, "memo", "rotate-key").code == 0
+    assert run(home, "invoice", "--amount", "1", "--memo", "m", "--json").code == 0
+    assert MAX_ENCRYPTIONS < 2**32
+
+
+def test_wrong_key_from_the_environment(home: Path) -> None:
+    made = _make(home)
+    other = base64.b64encode(b"k" * 32).decode()
+    (home / "secrets" / "memo.keys").unlink()
+    r = run(home, "memo", "show", made[0]["payment_hash"], "--json", env={"LNCTL_MEMO_KEY": other})
+    assert r.code == 1 and r.json["error"]["code"] == "MEMO_KEY_MISSING"
+    fresh = run(
+        home,
+        "invoice",
+        "--amount",
+        "1",
+        "--memo",
+        "env memo",
+        "--json",
+        env={"LNCTL_MEMO_KEY": other},
+    ).json["payment_hash"]
+    assert (
+        run(home, "memo", "show", fresh, "--json", env={"LNCTL_MEMO_KEY": other}).json["memo"]
+        == "env memo"
+    )
+    assert run(home, "memo", "show", fresh, "--json").code == 1  # without the key: refused
+    assert run(home, "memo", "rotate-key", "--json", env={"LNCTL_MEMO_KEY": other}).code == 2

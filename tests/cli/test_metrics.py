@@ -29,14 +29,18 @@ def metric_values(home: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], f
 
 
 def test_counters_equal_the_history_after_200_invocations_50_at_a_time(home: Path) -> None:
-    remote = [d["invoice"] for d in run(home, "simulate", "invoice", "--amount", "100",
-                                         "--count", "60", "--json").json]
+    remote = [
+        d["invoice"]
+        for d in run(home, "simulate", "invoice", "--amount", "100", "--count", "60", "--json").json
+    ]
     foreign = [foreign_invoice() for _ in range(20)]
     jobs: list[list[str]] = []
     jobs += [["invoice", "--amount", str(i + 1), "--json"] for i in range(60)]
     jobs += [["pay", inv, "--json"] for inv in remote[:40]]
     jobs += [["pay", inv, "--induce-failure", "1", "--json"] for inv in remote[40:55]]
-    jobs += [["pay", inv, "--induce-failure", "3", "--retries", "3", "--json"] for inv in remote[55:]]
+    jobs += [
+        ["pay", inv, "--induce-failure", "3", "--retries", "3", "--json"] for inv in remote[55:]
+    ]
     jobs += [["pay", inv, "--json"] for inv in foreign]
     jobs += [["payments", "--limit", "5", "--json"] for _ in range(30)]
     jobs += [["channel", "balance", "--json"] for _ in range(10)]
@@ -45,8 +49,9 @@ def test_counters_equal_the_history_after_200_invocations_50_at_a_time(home: Pat
     env = {**lnctl_env(home), "LNCTL_SIM_LATENCY_MS": "20"}
 
     def call(args: list[str]) -> int:
-        return subprocess.run([sys.executable, "-m", "lnctl", *args], env=env,
-                              capture_output=True, timeout=300).returncode
+        return subprocess.run(
+            [sys.executable, "-m", "lnctl", *args], env=env, capture_output=True, timeout=300
+        ).returncode
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         codes = list(pool.map(call, jobs))
@@ -56,42 +61,66 @@ def test_counters_equal_the_history_after_200_invocations_50_at_a_time(home: Pat
     def history(sql: str) -> int:
         return int(rows(home, sql)[0][0] or 0)
 
-    assert m[("ln_payment_success_total", ())] == history(
-        "SELECT count(*) FROM payments WHERE status = 'SUCCEEDED'") == 55
-    for reason, n in [(r[0], r[1]) for r in rows(
-            home, "SELECT failure_reason, count(*) FROM payments WHERE status = 'FAILED' "
-                  "GROUP BY failure_reason")]:
+    assert (
+        m[("ln_payment_success_total", ())]
+        == history("SELECT count(*) FROM payments WHERE status = 'SUCCEEDED'")
+        == 55
+    )
+    for reason, n in [
+        (r[0], r[1])
+        for r in rows(
+            home,
+            "SELECT failure_reason, count(*) FROM payments WHERE status = 'FAILED' "
+            "GROUP BY failure_reason",
+        )
+    ]:
         assert m[("ln_payment_failure_total", (("reason", reason),))] == n
     assert m[("ln_payment_failure_total", (("reason", "NO_ROUTE"),))] == 20
     assert m[("ln_payment_failure_total", (("reason", "TEMPORARY_CHANNEL_FAILURE"),))] == 5
     assert m[("ln_payment_attempts_total", ())] == history("SELECT sum(attempts) FROM payments")
     assert m[("ln_payment_retries_total", ())] == history(
-        "SELECT sum(max(attempts - 1, 0)) FROM payments")
+        "SELECT sum(max(attempts - 1, 0)) FROM payments"
+    )
     assert m[("ln_payment_fees_msat_total", ())] == history(
-        "SELECT sum(fee_msat) FROM payments WHERE status = 'SUCCEEDED'")
+        "SELECT sum(fee_msat) FROM payments WHERE status = 'SUCCEEDED'"
+    )
     assert m[("ln_payment_sent_msat_total", ())] == history(
-        "SELECT sum(amount_msat) FROM payments WHERE status = 'SUCCEEDED'")
+        "SELECT sum(amount_msat) FROM payments WHERE status = 'SUCCEEDED'"
+    )
     assert m[("ln_invoices_created_total", ())] == history("SELECT count(*) FROM invoices") == 60
     assert m[("ln_payment_latency_seconds_count", ())] == history(
-        "SELECT count(*) FROM payments WHERE status != 'IN_FLIGHT'")
+        "SELECT count(*) FROM payments WHERE status != 'IN_FLIGHT'"
+    )
     for le in ("0.1", "0.5", "1.0", "1.5", "2.0", "5.0"):
         assert m[("ln_payment_latency_seconds_bucket", (("le", le),))] == history(
-            f"SELECT count(*) FROM payments WHERE status != 'IN_FLIGHT' AND latency_ms <= {float(le) * 1000}")
-    assert abs(m[("ln_payment_latency_seconds_sum", ())] * 1000 - history(
-        "SELECT sum(latency_ms) FROM payments WHERE status != 'IN_FLIGHT'")) < 1
+            "SELECT count(*) FROM payments WHERE status != 'IN_FLIGHT' "
+            f"AND latency_ms <= {float(le) * 1000}"
+        )
+    assert (
+        abs(
+            m[("ln_payment_latency_seconds_sum", ())] * 1000
+            - history("SELECT sum(latency_ms) FROM payments WHERE status != 'IN_FLIGHT'")
+        )
+        < 1
+    )
     last = history("SELECT max(updated_at) FROM payments WHERE status = 'SUCCEEDED'")
     assert abs(m[("ln_last_successful_payment_timestamp_seconds", ())] - last) <= 1
     chans = json.loads((home / "channels.json").read_text())["channels"]
-    assert m[("ln_channel_local_msat", (("channel_id", chans[0]["channel_id"]),
-                                        ("state", "OPEN")))] == chans[0]["local_msat"]
+    assert (
+        m[("ln_channel_local_msat", (("channel_id", chans[0]["channel_id"]), ("state", "OPEN")))]
+        == chans[0]["local_msat"]
+    )
 
 
 def test_every_metric_has_a_name_lnctl_documents(home: Path) -> None:
     names = set()
     for fam in run(home, "metrics", "--json").json["metrics"].values():
         for s in fam["samples"]:
-            names.add(re.sub(r"_(bucket|sum|count)$", "", s["name"])
-                      if s["name"].startswith("ln_payment_latency") else s["name"])
+            names.add(
+                re.sub(r"_(bucket|sum|count)$", "", s["name"])
+                if s["name"].startswith("ln_payment_latency")
+                else s["name"]
+            )
     assert names == set(METRIC_NAMES)
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for name in METRIC_NAMES:
@@ -99,8 +128,9 @@ def test_every_metric_has_a_name_lnctl_documents(home: Path) -> None:
 
 
 def test_dashboard_queries_refer_only_to_exported_metrics() -> None:
-    dash = json.loads((Path(__file__).resolve().parents[2] / "examples" /
-                       "grafana-dashboard.json").read_text())
+    dash = json.loads(
+        (Path(__file__).resolve().parents[2] / "examples" / "grafana-dashboard.json").read_text()
+    )
     exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
     assert len(exprs) >= 10
     used = set()
@@ -128,19 +158,29 @@ def free_port() -> int:
 
 def test_serve_metrics_serves_and_stops_cleanly_on_sigterm(home: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "lnctl", "serve-metrics", "--port", str(port)],
-                            env=lnctl_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lnctl", "serve-metrics", "--port", str(port)],
+        env=lnctl_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         body = ""
         for _ in range(100):
             try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+                body = (
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2)
+                    .read()
+                    .decode()
+                )
                 break
             except OSError:
                 time.sleep(0.1)
         assert "ln_payment_success_total 0.0" in body
-        run(home, "pay", run(home, "simulate", "invoice", "--amount", "1", "--json").json["invoice"])
+        run(
+            home, "pay", run(home, "simulate", "invoice", "--amount", "1", "--json").json["invoice"]
+        )
         body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
         assert "ln_payment_success_total 1.0" in body  # another process's payment, seen live
         taken = run(home, "serve-metrics", "--port", str(port), "--json")

@@ -51,14 +51,26 @@ def test_demo_flow(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
 def test_pipe_from_invoice_to_pay_with_induced_failure(home: Path) -> None:
     env = lnctl_env(home)
     py = f"{sys.executable} -m lnctl"
-    proc = subprocess.run(f"{py} invoice --amount 100000 | {py} pay --induce-failure",
-                          shell=True, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        f"{py} invoice --amount 100000 | {py} pay --induce-failure",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "SUCCEEDED" in proc.stdout
     payment = rows(home, "SELECT * FROM payments")[0]
     assert payment["status"] == "SUCCEEDED" and payment["attempts"] == 2
-    proc = subprocess.run(f"{py} invoice --amount 1000 --json | {py} pay --json",
-                          shell=True, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        f"{py} invoice --amount 1000 --json | {py} pay --json",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -192,8 +204,16 @@ def test_retries_then_success_and_retries_exhausted(cli, home: Path) -> None:  #
 
 def test_transient_failures_until_the_timeout(cli) -> None:  # type: ignore[no-untyped-def]
     started = time.monotonic()
-    r = cli("pay", remote_invoice(cli, 100), "--retries", "50", "--timeout", "1.5", "--json",
-            env={"LNCTL_SIM_FAILURE_RATE": "1"})
+    r = cli(
+        "pay",
+        remote_invoice(cli, 100),
+        "--retries",
+        "50",
+        "--timeout",
+        "1.5",
+        "--json",
+        env={"LNCTL_SIM_FAILURE_RATE": "1"},
+    )
     assert r.code == 4 and r.json["payment"]["failure_reason"] == "TIMEOUT"
     assert 1 < r.json["payment"]["attempts"] < 50
     assert time.monotonic() - started < 10
@@ -206,7 +226,9 @@ def test_outcome_unknown_at_timeout_is_pending_then_looked_up(cli, home: Path) -
     assert r.json["payment"]["status"] == "IN_FLIGHT"
     h = r.json["payment"]["payment_hash"]
     assert cli("pay", invoice, "--json").code == 5  # never re-sent while pending
-    assert cli("channel", "close", "800000x1x0", "--json").json["error"]["code"] == "HTLCS_IN_FLIGHT"
+    assert (
+        cli("channel", "close", "800000x1x0", "--json").json["error"]["code"] == "HTLCS_IN_FLIGHT"
+    )
     time.sleep(2)
     looked = cli("lookup", h, "--json").json["payment"]
     assert looked["status"] == "SUCCEEDED" and looked["attempts"] == 1
@@ -234,8 +256,9 @@ def test_receive_with_simulate_pay_and_channels(cli, home: Path) -> None:  # typ
     r = cli("simulate", "pay", mine["invoice"], "--json")
     assert r.code == 3 and r.json["error"]["code"] == "INSUFFICIENT_BALANCE"  # no inbound yet
     peer = cli("simulate", "invoice", "--json").json["payee"]
-    opened = cli("channel", "open", "--peer", peer, "--capacity", "500000", "--push", "200000",
-                 "--json").json
+    opened = cli(
+        "channel", "open", "--peer", peer, "--capacity", "500000", "--push", "200000", "--json"
+    ).json
     assert opened["local_msat"] == 300_000_000 and opened["remote_msat"] == 200_000_000
     assert opened["reserve_msat"] == 5_000_000
     r = cli("simulate", "pay", mine["invoice"], "--json")
@@ -261,8 +284,9 @@ def test_payments_listing_and_lookup(cli) -> None:  # type: ignore[no-untyped-de
     cli("pay", foreign_invoice(), "--json")
     listed = cli("payments", "--json").json["payments"]
     assert [p["status"] for p in listed] == ["FAILED", "SUCCEEDED"]
-    assert [p["status"] for p in cli("payments", "--status", "succeeded", "--json")
-            .json["payments"]] == ["SUCCEEDED"]
+    assert [
+        p["status"] for p in cli("payments", "--status", "succeeded", "--json").json["payments"]
+    ] == ["SUCCEEDED"]
     page = cli("payments", "--limit", "1", "--json").json
     assert len(page["payments"]) == 1 and page["next_cursor"]
     found = cli("lookup", ok["payment_hash"], "--json").json

@@ -28,8 +28,10 @@ def need(binary: str) -> str:
     if path is None:
         if os.environ.get("CI"):
             pytest.fail(f"{binary} is missing in CI: tests/run.sh should have installed it")
-        pytest.skip(f"{binary} is not installed (Debian: apt-get install prometheus "
-                    "prometheus-pushgateway); tests/run.sh installs it when run as root")
+        pytest.skip(
+            f"{binary} is not installed (Debian: apt-get install prometheus "
+            "prometheus-pushgateway); tests/run.sh installs it when run as root"
+        )
     return path
 
 
@@ -64,32 +66,46 @@ def test_promtool_accepts_the_exposition(home: Path, tmp_path: Path) -> None:
     run(home, "pay", "lnbcrt1invalid")
     text = run(home, "metrics").out
     assert "ln_payment_latency_seconds_bucket" in text
-    check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
-                           text=True, timeout=60)
+    check = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.strip() == "" and check.stderr.strip() == ""
 
 
 def test_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
     promtool = need("promtool")
-    dash = json.loads((Path(__file__).resolve().parents[2] / "examples" /
-                       "grafana-dashboard.json").read_text())
+    dash = json.loads(
+        (Path(__file__).resolve().parents[2] / "examples" / "grafana-dashboard.json").read_text()
+    )
     exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
-    rules = {"groups": [{"name": "dashboard", "rules": [
-        {"record": f"lnctl:dashboard_{i}", "expr": e} for i, e in enumerate(exprs)]}]}
+    rules = {
+        "groups": [
+            {
+                "name": "dashboard",
+                "rules": [
+                    {"record": f"lnctl:dashboard_{i}", "expr": e} for i, e in enumerate(exprs)
+                ],
+            }
+        ]
+    }
     path = tmp_path / "rules.yml"
     path.write_text(json.dumps(rules))  # JSON is YAML
-    check = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True,
-                           text=True, timeout=60)
+    check = subprocess.run(
+        [promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 
 @pytest.fixture
 def served(home: Path) -> Iterator[int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "lnctl", "serve-metrics", "--port", str(port)],
-                            env=lnctl_env(home), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lnctl", "serve-metrics", "--port", str(port)],
+        env=lnctl_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/metrics")
         yield port
@@ -97,23 +113,34 @@ def served(home: Path) -> Iterator[int]:
         stop(proc)  # type: ignore[arg-type]
 
 
-def test_real_prometheus_scrapes_the_right_success_count(home: Path, tmp_path: Path,
-                                                         served: int) -> None:
+def test_real_prometheus_scrapes_the_right_success_count(
+    home: Path, tmp_path: Path, served: int
+) -> None:
     prometheus = need("prometheus")
     invoices = run(home, "simulate", "invoice", "--amount", "10", "--count", "3", "--json").json
     for d in invoices:
         assert run(home, "pay", d["invoice"]).code == 0
     config = tmp_path / "prometheus.yml"
-    config.write_text(json.dumps({
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "scrape_configs": [{"job_name": "lnctl",
-                            "static_configs": [{"targets": [f"127.0.0.1:{served}"]}]}],
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "scrape_configs": [
+                    {"job_name": "lnctl", "static_configs": [{"targets": [f"127.0.0.1:{served}"]}]}
+                ],
+            }
+        )
+    )
     web = free_port()
     proc = subprocess.Popen(
-        [prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-         f"--web.listen-address=127.0.0.1:{web}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            prometheus,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{web}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(f"http://127.0.0.1:{web}/-/ready", 60)
@@ -136,13 +163,24 @@ def test_real_prometheus_scrapes_the_right_success_count(home: Path, tmp_path: P
 def test_push_to_a_real_pushgateway(home: Path) -> None:
     gateway_bin = need("prometheus-pushgateway")
     port = free_port()
-    proc = subprocess.Popen([gateway_bin, f"--web.listen-address=127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [gateway_bin, f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/metrics")
         run(home, "demo")
-        r = run(home, "metrics", "push", "--gateway", f"http://127.0.0.1:{port}", "--job", "ci",
-                "--json")
+        r = run(
+            home,
+            "metrics",
+            "push",
+            "--gateway",
+            f"http://127.0.0.1:{port}",
+            "--job",
+            "ci",
+            "--json",
+        )
         assert r.code == 0 and r.json["pushed"] is True, r.out + r.err
         body = get(f"http://127.0.0.1:{port}/metrics")
         assert 'ln_payment_success_total{instance="",job="ci"} 1' in body

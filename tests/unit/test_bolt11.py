@@ -29,17 +29,30 @@ TS = 1496314658
 
 def _examples() -> dict[str, list[dict[str, object]]]:
     """The shared examples (the full specification list when present), else our copy."""
-    for path in (ROOT.parent / "shared" / "bolt11-examples.json",
-                 ROOT / "tests" / "data" / "bolt11-examples.json"):
+    for path in (
+        ROOT.parent / "shared" / "bolt11-examples.json",
+        ROOT / "tests" / "data" / "bolt11-examples.json",
+    ):
         if path.exists():
             return json.loads(path.read_text())  # type: ignore[no-any-return]
     raise FileNotFoundError("bolt11-examples.json")
 
 
 EXAMPLES = _examples()
-COMPARED = ("payee", "payment_hash", "amount_msat", "timestamp", "description",
-            "description_hash", "network", "expiry", "min_final_cltv_expiry",
-            "fallback_addresses", "metadata", "payment_secret")
+COMPARED = (
+    "payee",
+    "payment_hash",
+    "amount_msat",
+    "timestamp",
+    "description",
+    "description_hash",
+    "network",
+    "expiry",
+    "min_final_cltv_expiry",
+    "fallback_addresses",
+    "metadata",
+    "payment_secret",
+)
 
 
 @pytest.mark.parametrize("example", EXAMPLES["valid"], ids=lambda e: str(e["title"])[:60])
@@ -59,8 +72,14 @@ def test_specification_invalid_examples_are_refused(example: dict) -> None:
 # -- hand-made invoices signed with the specification's key ----------------------------------------
 
 
-def craft(hrp: str, fields: list[list[int]], *, key: coincurve.PrivateKey = SPEC_KEY,
-          high_s: bool = False, upper: bool = False) -> str:
+def craft(
+    hrp: str,
+    fields: list[list[int]],
+    *,
+    key: coincurve.PrivateKey = SPEC_KEY,
+    high_s: bool = False,
+    upper: bool = False,
+) -> str:
     data = [(TS >> 5 * (6 - i)) & 31 for i in range(7)]
     for f in fields:
         data += f
@@ -102,8 +121,11 @@ def test_crafted_baseline_is_accepted() -> None:
         ("lnbc2500u", [P, P, S, D, FEATURES], "more than one 'p'"),
         ("lnbc2500u", [P, S, S, D, FEATURES], "more than one 's'"),
         ("lnbc2500u", [P, S, D, D, FEATURES], "more than one 'd'"),
-        ("lnbc2500u", [P, S, D, fi("9", bolt11._from_int(1 << 100 | 1 << 8 | 1 << 14))],
-         "unknown feature bit 100"),
+        (
+            "lnbc2500u",
+            [P, S, D, fi("9", bolt11._from_int(1 << 100 | 1 << 8 | 1 << 14))],
+            "unknown feature bit 100",
+        ),
         ("lnbc2500u", BASE + [fi("x", [0, 1])], "not minimally encoded"),
         ("lnbc2500u", BASE + [fi("c", [0, 18])], "not minimally encoded"),
         ("lnbc02500u", BASE, "leading zero"),
@@ -119,8 +141,12 @@ def test_strict_reader_refuses(hrp: str, fields: list[list[int]], reason: str) -
 
 
 def test_unknown_odd_feature_is_ignored_and_unknown_field_skipped() -> None:
-    inv = bolt11.decode(craft("lnbc2500u", [P, S, D, fi("9", bolt11._from_int(
-        1 << 99 | 1 << 8 | 1 << 14)), fi("v", [1, 2, 3])]))
+    inv = bolt11.decode(
+        craft(
+            "lnbc2500u",
+            [P, S, D, fi("9", bolt11._from_int(1 << 99 | 1 << 8 | 1 << 14)), fi("v", [1, 2, 3])],
+        )
+    )
     assert inv.features == [8, 14, 99]
 
 
@@ -174,20 +200,28 @@ def test_flipping_any_character_is_detected() -> None:
     for i in range(sep + 1, len(good)):
         c = "q" if good[i] != "q" else "p"
         with pytest.raises(InvalidInvoiceError):
-            bolt11.decode(good[:i] + c + good[i + 1:])
+            bolt11.decode(good[:i] + c + good[i + 1 :])
 
 
 @pytest.mark.parametrize(
     ("msat", "text"),
-    [(100_000_000, "1m"), (1, "10p"), (100, "1n"), (100_000, "1u"), (250_000_000, "2500u"),
-     (100_000_000_000, "1"), (967_878_534, "9678785340p"), (1_000_000_000_000, "10")],
+    [
+        (100_000_000, "1m"),
+        (1, "10p"),
+        (100, "1n"),
+        (100_000, "1u"),
+        (250_000_000, "2500u"),
+        (100_000_000_000, "1"),
+        (967_878_534, "9678785340p"),
+        (1_000_000_000_000, "10"),
+    ],
 )
 def test_shortest_amount_encoding(msat: int, text: str) -> None:
     assert bolt11.encode_amount(msat) == text
     assert bolt11.parse_amount(text) == msat
 
 
-# -- round trip and agreement with other decoders ---------------------------------------------------
+# -- round trip and agreement with other decoders --------------------------------------------------
 
 descriptions = st.text(max_size=120).filter(lambda s: len(s.encode()) <= 639)
 
@@ -201,16 +235,25 @@ descriptions = st.text(max_size=120).filter(lambda s: len(s.encode()) <= 639)
     cltv=st.integers(min_value=18, max_value=2**20),
     with_n=st.booleans(),
 )
-def test_round_trip(amount: int | None, description: str | None, expiry: int, network: str,
-                    cltv: int, with_n: bool) -> None:
+def test_round_trip(
+    amount: int | None, description: str | None, expiry: int, network: str, cltv: int, with_n: bool
+) -> None:
     key = coincurve.PrivateKey()
     payee = key.public_key.format()
     dhash = hashlib.sha256(b"memo").digest() if description is None else None
-    text = bolt11.encode(network=network, amount_msat=amount, payment_hash=HASH,
-                         payment_secret=SECRET, description=description, description_hash=dhash,
-                         expiry=expiry, min_final_cltv_expiry=cltv,
-                         sign=lambda m: key.sign_recoverable(m, hasher=None), timestamp=TS,
-                         payee=payee if with_n else None)
+    text = bolt11.encode(
+        network=network,
+        amount_msat=amount,
+        payment_hash=HASH,
+        payment_secret=SECRET,
+        description=description,
+        description_hash=dhash,
+        expiry=expiry,
+        min_final_cltv_expiry=cltv,
+        sign=lambda m: key.sign_recoverable(m, hasher=None),
+        timestamp=TS,
+        payee=payee if with_n else None,
+    )
     inv = bolt11.decode(text)
     assert inv.network == network and inv.amount_msat == amount
     assert inv.payee == payee.hex() and inv.payment_hash == HASH.hex()
@@ -221,21 +264,35 @@ def test_round_trip(amount: int | None, description: str | None, expiry: int, ne
 
 
 @settings(max_examples=40, deadline=None)
-@given(amount=st.integers(min_value=1, max_value=10**15), description=descriptions,
-       network=st.sampled_from(["bitcoin", "testnet", "regtest"]))
-def test_pypi_decoders_read_our_invoices_the_same_way(amount: int, description: str,
-                                                      network: str) -> None:
+@given(
+    amount=st.integers(min_value=1, max_value=10**15),
+    description=descriptions,
+    network=st.sampled_from(["bitcoin", "testnet", "regtest"]),
+)
+def test_pypi_decoders_read_our_invoices_the_same_way(
+    amount: int, description: str, network: str
+) -> None:
     import bolt11 as pypi_bolt11
     from pyln.proto.invoice import Invoice as PylnInvoice
 
     key = coincurve.PrivateKey()
-    text = bolt11.encode(network=network, amount_msat=amount, payment_hash=HASH,
-                         payment_secret=SECRET, description=description,
-                         sign=lambda m: key.sign_recoverable(m, hasher=None), timestamp=TS)
+    text = bolt11.encode(
+        network=network,
+        amount_msat=amount,
+        payment_hash=HASH,
+        payment_secret=SECRET,
+        description=description,
+        sign=lambda m: key.sign_recoverable(m, hasher=None),
+        timestamp=TS,
+    )
     ours = bolt11.decode(text)
     theirs = pypi_bolt11.decode(text)
     assert (theirs.amount_msat, theirs.payee, theirs.payment_hash, theirs.description) == (
-        ours.amount_msat, ours.payee, ours.payment_hash, ours.description)
+        ours.amount_msat,
+        ours.payee,
+        ours.payment_hash,
+        ours.description,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pyln = PylnInvoice.decode(text)
@@ -248,3 +305,60 @@ def test_pypi_decoders_read_our_invoices_the_same_way(amount: int, description: 
 def test_invoice_text_is_only_ascii_printable() -> None:
     with pytest.raises(InvalidInvoiceError, match="printable"):
         bolt11.decode("lnbc1\x1b[31m")
+
+
+@pytest.mark.parametrize(
+    ("version", "program", "address"),
+    [
+        (17, "04b61f7dc1ea0dc99424464cc4064dc564d91e89", "1RustyRX2oai4EYYDpQGWvEL62BBGqN9T"),
+        (18, "8f55563b9a19f321c211e9b9f38cdf686ea07845", "3EktnHQD7RiAE6uzMj2ZifT9YgRrkSgzQX"),
+        (
+            0,
+            "751e76e8199196d454941c45d1b3a323f1433bd6",
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+        ),
+        (
+            1,
+            "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+            "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",
+        ),
+    ],
+)
+def test_fallback_addresses(version: int, program: str, address: str) -> None:
+    field = fi("f", [version] + bolt11.convertbits(bytes.fromhex(program), 8, 5, True))
+    inv = bolt11.decode(craft("lnbc2500u", BASE + [field]))
+    assert inv.fallback_addresses == [address]
+
+
+def test_fallback_of_unknown_version_is_skipped() -> None:
+    field = fi("f", [19] + bolt11.convertbits(bytes(20), 8, 5, True))
+    assert bolt11.decode(craft("lnbc2500u", BASE + [field])).fallback_addresses == []
+
+
+def test_route_hints() -> None:
+    hop = (
+        bytes.fromhex("029e03a901b85534ff1e92c43c74431f7ce72046060fcf7a95c37e148f78c77255")
+        + (0x0102030405060708).to_bytes(8, "big")
+        + (1).to_bytes(4, "big")
+        + (20).to_bytes(4, "big")
+        + (3).to_bytes(2, "big")
+    )
+    inv = bolt11.decode(craft("lnbc2500u", BASE + [f("r", hop + hop)]))
+    assert inv.route_hints == [
+        [
+            {
+                "pubkey": "029e03a901b85534ff1e92c43c74431f7ce72046060fcf7a95c37e148f78c77255",
+                "short_channel_id": "66051x263430x1800",
+                "fee_base_msat": 1,
+                "fee_proportional_millionths": 20,
+                "cltv_expiry_delta": 3,
+            }
+        ]
+        * 2
+    ]
+
+
+def test_metadata_and_lightning_uri() -> None:
+    text = craft("lnbc2500u", BASE + [f("m", bytes.fromhex("01fafaf0"))])
+    inv = bolt11.decode("lightning:" + text.upper())
+    assert inv.metadata == "01fafaf0" and inv.bolt11 == text

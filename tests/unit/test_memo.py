@@ -34,8 +34,9 @@ def test_keyring_is_created_private(tmp_path: Path, keyring: Keyring) -> None:
     assert again is not None and again.primary == keyring.primary
 
 
-@settings(max_examples=200, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the keyring is reusable
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # the keyring is reusable
 @given(text=st.one_of(st.text(), st.just(""), st.text(min_size=4096, max_size=4096)))
 def test_round_trip_any_unicode(keyring: Keyring, text: str) -> None:
     blob = keyring.encrypt(text, "invoice", H1)
@@ -52,7 +53,7 @@ def test_every_single_byte_flip_is_detected(keyring: Keyring) -> None:
     raw = base64.b64decode(blob)
     for i in range(len(raw)):
         for mask in (0x01, 0x80, 0xFF):
-            bad = raw[:i] + bytes([raw[i] ^ mask]) + raw[i + 1:]
+            bad = raw[:i] + bytes([raw[i] ^ mask]) + raw[i + 1 :]
             with pytest.raises(MemoKeyError):
                 keyring.decrypt(base64.b64encode(bad).decode(), "invoice", H1)
 

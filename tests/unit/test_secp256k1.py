@@ -24,7 +24,8 @@ def test_recover_and_verify_match_libsecp256k1(secret: bytes, msg: bytes) -> Non
     high_s = (secp256k1.N - int.from_bytes(sig[32:64], "big")).to_bytes(32, "big")
     assert secp256k1.recover(sig[:32] + high_s, sig[64] ^ 1, msg) == pub
     lib = coincurve.PublicKey.from_signature_and_message(
-        sig[:32] + high_s + bytes([sig[64] ^ 1]), msg, hasher=None)
+        sig[:32] + high_s + bytes([sig[64] ^ 1]), msg, hasher=None
+    )
     assert lib.format() == pub
     assert not secp256k1.verify(sig[:32] + high_s, msg, pub)
     # a different message never verifies
@@ -37,7 +38,8 @@ def test_recover_and_verify_match_libsecp256k1(secret: bytes, msg: bytes) -> Non
 def test_arbitrary_signatures_recover_like_libsecp256k1(sig: bytes, recid: int, msg: bytes) -> None:
     try:
         expected = coincurve.PublicKey.from_signature_and_message(
-            sig + bytes([recid]), msg, hasher=None).format()
+            sig + bytes([recid]), msg, hasher=None
+        ).format()
     except Exception:  # libsecp256k1 refuses it
         expected = None
     assert secp256k1.recover(sig, recid, msg) == expected

@@ -19,10 +19,21 @@ from lnctl.core.wallet import Wallet
 from lnctl.errors import LnctlError
 from tests.helpers import check_ledger, fee, network_rows, rows
 
-PAY_POINTS = [None, "after_claim", "after_reserve", "before_send", "after_send",
-              "after_ledger_settle", "after_ledger_release"]
-RECEIVE_POINTS = [None, "incoming_after_reserve", "incoming_after_network",
-                  "incoming_after_history"]
+PAY_POINTS = [
+    None,
+    "after_claim",
+    "after_reserve",
+    "before_send",
+    "after_send",
+    "after_ledger_settle",
+    "after_ledger_release",
+]
+RECEIVE_POINTS = [
+    None,
+    "incoming_after_reserve",
+    "incoming_after_network",
+    "incoming_after_history",
+]
 
 
 class Crash(BaseException):
@@ -72,19 +83,22 @@ class WalletMachine(RuleBasedStateMachine):
     @rule(sats=st.integers(1, 400_000), induce=st.integers(0, 3), point=st.sampled_from(PAY_POINTS))
     def pay_remote(self, sats: int, induce: int, point: str | None) -> None:
         [invoice] = self.wallet.backend.create_remote_invoices(sats * 1000, "", 3600, 1)
-        self._attempt(point, lambda: payments.pay(self.wallet, invoice, induce_failures=induce,
-                                                  retries=2))
+        self._attempt(
+            point, lambda: payments.pay(self.wallet, invoice, induce_failures=induce, retries=2)
+        )
 
     @rule(sats=st.integers(1, 100_000), point=st.sampled_from(PAY_POINTS))
     def pay_self(self, sats: int, point: str | None) -> None:
-        inv = create_invoice(self.wallet, amount_msat=sats * 1000, description="", memo=None,
-                             expiry=3600)
+        inv = create_invoice(
+            self.wallet, amount_msat=sats * 1000, description="", memo=None, expiry=3600
+        )
         self._attempt(point, lambda: payments.pay(self.wallet, inv["invoice"]))
 
     @rule(sats=st.integers(1, 100_000), point=st.sampled_from(RECEIVE_POINTS))
     def receive(self, sats: int, point: str | None) -> None:
-        inv = create_invoice(self.wallet, amount_msat=sats * 1000, description="", memo=None,
-                             expiry=3600)
+        inv = create_invoice(
+            self.wallet, amount_msat=sats * 1000, description="", memo=None, expiry=3600
+        )
         self._attempt(point, lambda: payments.simulate_incoming(self.wallet, inv["invoice"]))
 
     @rule(capacity=st.integers(20_000, 2_000_000), push_ppm=st.integers(0, 1_000_000))
@@ -114,10 +128,17 @@ class WalletMachine(RuleBasedStateMachine):
         doc = check_ledger(self.home)
         assert all(not ch["htlcs"] for ch in doc["channels"])
         assert rows(self.home, "SELECT 1 FROM payments WHERE status = 'IN_FLIGHT'") == []
-        succeeded = rows(self.home, "SELECT payment_hash, amount_msat, fee_msat, payee FROM "
-                                    "payments WHERE status = 'SUCCEEDED'")
-        on_network = {r[0] for r in network_rows(
-            self.home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'")}
+        succeeded = rows(
+            self.home,
+            "SELECT payment_hash, amount_msat, fee_msat, payee FROM "
+            "payments WHERE status = 'SUCCEEDED'",
+        )
+        on_network = {
+            r[0]
+            for r in network_rows(
+                self.home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'"
+            )
+        }
         assert {r["payment_hash"] for r in succeeded} == on_network
         me = self.wallet.node_key.node_id
         out = sum(r["fee_msat"] + (0 if r["payee"] == me else r["amount_msat"]) for r in succeeded)
@@ -134,7 +155,9 @@ class WalletMachine(RuleBasedStateMachine):
 
 
 WalletMachine.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=12, deadline=None,
+    max_examples=25,
+    stateful_step_count=12,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 

@@ -8,8 +8,9 @@ import typer
 
 from lnctl.cli.options import JsonOption
 
-channel_app = typer.Typer(help="Channel liquidity, kept in the JSON channel ledger.",
-                          no_args_is_help=True)
+channel_app = typer.Typer(
+    help="Channel liquidity, kept in the JSON channel ledger.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -21,8 +22,12 @@ def open_(
     ctx: typer.Context,
     peer: Annotated[str, typer.Option("--peer", help="The peer's node id (33-byte hex pubkey).")],
     capacity: Annotated[int, typer.Option("--capacity", min=1, help="Capacity in sats.")],
-    push: Annotated[int, typer.Option("--push", min=0, help="Sats given to the peer at "
-                    "opening (inbound liquidity).")] = 0,
+    push: Annotated[
+        int,
+        typer.Option(
+            "--push", min=0, help="Sats given to the peer at opening (inbound liquidity)."
+        ),
+    ] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Open a channel to a peer."""
@@ -72,11 +77,18 @@ def balance(ctx: typer.Context, as_json: JsonOption = False) -> None:
     def render(d: dict[str, Any]) -> None:
         from lnctl.cli.output import console, kv_table, msat
 
-        console().print(kv_table([
-            ("local", msat(d["local_msat"])), ("remote", msat(d["remote_msat"])),
-            ("in flight", msat(d["inflight_msat"])), ("spendable", msat(d["spendable_msat"])),
-            ("receivable", msat(d["receivable_msat"])), ("open channels", d["open_channels"]),
-        ]))
+        console().print(
+            kv_table(
+                [
+                    ("local", msat(d["local_msat"])),
+                    ("remote", msat(d["remote_msat"])),
+                    ("in flight", msat(d["inflight_msat"])),
+                    ("spendable", msat(d["spendable_msat"])),
+                    ("receivable", msat(d["receivable_msat"])),
+                    ("open channels", d["open_channels"]),
+                ]
+            )
+        )
 
     deliver(doc, as_json, render)
 
@@ -103,12 +115,28 @@ def _render_channels(d: dict[str, Any]) -> None:
     from lnctl.cli.output import console, msat, table
 
     t = table()
-    for col in ("channel", "peer", "state", "local", "liquidity local|remote", "remote",
-                "in flight", "capacity"):
+    for col in (
+        "channel",
+        "peer",
+        "state",
+        "local",
+        "liquidity local|remote",
+        "remote",
+        "in flight",
+        "capacity",
+    ):
         t.add_column(col)
     for ch in d["channels"]:
-        t.add_row(ch["channel_id"], ch["peer"][:16] + "..", ch["state"], msat(ch["local_msat"]),
-                  liquidity_bar(ch["local_msat"], ch["remote_msat"], ch["inflight_msat"],
-                                ch["capacity_msat"]),
-                  msat(ch["remote_msat"]), msat(ch["inflight_msat"]), msat(ch["capacity_msat"]))
+        t.add_row(
+            ch["channel_id"],
+            ch["peer"][:16] + "..",
+            ch["state"],
+            msat(ch["local_msat"]),
+            liquidity_bar(
+                ch["local_msat"], ch["remote_msat"], ch["inflight_msat"], ch["capacity_msat"]
+            ),
+            msat(ch["remote_msat"]),
+            msat(ch["inflight_msat"]),
+            msat(ch["capacity_msat"]),
+        )
     console().print(t)

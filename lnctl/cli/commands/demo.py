@@ -26,16 +26,26 @@ def demo(ctx: typer.Context, as_json: JsonOption = False) -> None:
     def render(d: dict[str, Any]) -> None:
         out = console()
         inv, pay = d["invoice"], d["payment"]
-        out.print("[bold]1. invoice[/bold] (signed by this wallet's node key, memo stored encrypted)")
+        out.print(
+            "[bold]1. invoice[/bold] (signed by this wallet's node key, memo stored encrypted)"
+        )
         out.print(inv["invoice"], soft_wrap=True, markup=False)
-        out.print(f"[bold]2. pay[/bold] with an induced temporary channel failure on the first "
-                  f"attempt: {pay['attempts']} attempts")
-        out.print(kv_table([
-            ("status", pay["status"]), ("amount", msat(pay["amount_msat"])),
-            ("fee", msat(pay["fee_msat"])), ("latency", f"{pay['latency_ms']} ms"),
-            ("preimage", pay["preimage"]),
-            ("proof", "sha256(preimage) == payment_hash" if d["proof_ok"] else "MISMATCH"),
-        ]))
+        out.print(
+            f"[bold]2. pay[/bold] with an induced temporary channel failure on the first "
+            f"attempt: {pay['attempts']} attempts"
+        )
+        out.print(
+            kv_table(
+                [
+                    ("status", pay["status"]),
+                    ("amount", msat(pay["amount_msat"])),
+                    ("fee", msat(pay["fee_msat"])),
+                    ("latency", f"{pay['latency_ms']} ms"),
+                    ("preimage", pay["preimage"]),
+                    ("proof", "sha256(preimage) == payment_hash" if d["proof_ok"] else "MISMATCH"),
+                ]
+            )
+        )
         out.print("[bold]3. metrics[/bold]")
         out.print(d["metrics"], markup=False, highlight=False)
 

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 def info(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the node id (public key), network, backend, home and version."""
     from lnctl import __version__
-    from lnctl.cli.output import deliver, kv_table, console
+    from lnctl.cli.output import console, deliver, kv_table
 
     state = ctx.obj
     with state.wallet() as wallet:
@@ -36,8 +36,10 @@ def info(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def decode(
-    invoice: Annotated[str | None, typer.Argument(help="BOLT 11 invoice (read from stdin "
-                                                  "when omitted).", show_default=False)] = None,
+    invoice: Annotated[
+        str | None,
+        typer.Argument(help="BOLT 11 invoice (read from stdin when omitted).", show_default=False),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Decode and verify a BOLT 11 invoice, strictly. Works without a wallet."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -10,14 +10,14 @@ import typer
 from lnctl.cli.options import CursorOption, JsonOption, LimitOption
 
 
-class Network(str, Enum):
+class Network(StrEnum):
     bitcoin = "bitcoin"
     testnet = "testnet"
     signet = "signet"
     regtest = "regtest"
 
 
-class InvoiceStatus(str, Enum):
+class InvoiceStatus(StrEnum):
     open = "open"
     settled = "settled"
     expired = "expired"
@@ -30,17 +30,35 @@ def register(app: typer.Typer) -> None:
 
 def invoice(
     ctx: typer.Context,
-    amount: Annotated[int | None, typer.Option("--amount", min=1, help="Amount in sats.",
-                      show_default=False)] = None,
-    amount_msat_: Annotated[int | None, typer.Option("--amount-msat", min=1,
-                            help="Amount in msat.", show_default=False)] = None,
-    description: Annotated[str | None, typer.Option("--description",
-                           help="Public description (BOLT 11 'd').", show_default=False)] = None,
-    memo: Annotated[str | None, typer.Option("--memo", help="Private note, stored encrypted; "
-                    "never in the invoice.", show_default=False)] = None,
-    expiry: Annotated[int, typer.Option("--expiry", min=1, help="Seconds until it expires.")] = 3600,
-    network: Annotated[Network | None, typer.Option("--network", help="Network of the invoice "
-                       "(default: the wallet's, regtest).", show_default=False)] = None,
+    amount: Annotated[
+        int | None, typer.Option("--amount", min=1, help="Amount in sats.", show_default=False)
+    ] = None,
+    amount_msat_: Annotated[
+        int | None, typer.Option("--amount-msat", min=1, help="Amount in msat.", show_default=False)
+    ] = None,
+    description: Annotated[
+        str | None,
+        typer.Option("--description", help="Public description (BOLT 11 'd').", show_default=False),
+    ] = None,
+    memo: Annotated[
+        str | None,
+        typer.Option(
+            "--memo",
+            help="Private note, stored encrypted; never in the invoice.",
+            show_default=False,
+        ),
+    ] = None,
+    expiry: Annotated[
+        int, typer.Option("--expiry", min=1, help="Seconds until it expires.")
+    ] = 3600,
+    network: Annotated[
+        Network | None,
+        typer.Option(
+            "--network",
+            help="Network of the invoice (default: the wallet's, regtest).",
+            show_default=False,
+        ),
+    ] = None,
     qr: Annotated[bool, typer.Option("--qr", help="Also show a QR code.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -48,15 +66,24 @@ def invoice(
     amountless invoice."""
     from lnctl.cli.actions import invoice_action
 
-    invoice_action(ctx.obj, amount=amount, amount_msat_=amount_msat_, description=description,
-                   memo=memo, expiry=expiry, network=network.value if network else None, qr=qr,
-                   as_json=as_json)
+    invoice_action(
+        ctx.obj,
+        amount=amount,
+        amount_msat_=amount_msat_,
+        description=description,
+        memo=memo,
+        expiry=expiry,
+        network=network.value if network else None,
+        qr=qr,
+        as_json=as_json,
+    )
 
 
 def invoices(
     ctx: typer.Context,
-    status: Annotated[InvoiceStatus | None, typer.Option("--status", help="Only these.",
-                      show_default=False)] = None,
+    status: Annotated[
+        InvoiceStatus | None, typer.Option("--status", help="Only these.", show_default=False)
+    ] = None,
     limit: LimitOption = 50,
     cursor: CursorOption = None,
     as_json: JsonOption = False,

@@ -52,10 +52,15 @@ def verify(
     with ctx.obj.wallet() as wallet:
         doc = memo_verify(wallet, payment_hash, text_)
     if not doc["match"]:
-        raise InvalidInputError("the text does not match the invoice's description (hash)",
-                                code="MEMO_MISMATCH", hint="check for a typo or extra spaces",
-                                details={"description_hash": doc["description_hash"],
-                                         "text_sha256": doc["text_sha256"]})
+        raise InvalidInputError(
+            "the text does not match the invoice's description (hash)",
+            code="MEMO_MISMATCH",
+            hint="check for a typo or extra spaces",
+            details={
+                "description_hash": doc["description_hash"],
+                "text_sha256": doc["text_sha256"],
+            },
+        )
 
     def render(d: dict[str, Any]) -> None:
         from lnctl.cli.output import console
@@ -79,10 +84,16 @@ def rotate_key(ctx: typer.Context, as_json: JsonOption = False) -> None:
     def render(d: dict[str, Any]) -> None:
         from lnctl.cli.output import console, kv_table
 
-        console().print(kv_table([
-            ("primary key", d["primary_key_id"]), ("re-encrypted", d["reencrypted"]),
-            ("retired keys", ", ".join(d["retired_key_ids"]) or None),
-            ("unreadable", d["unreadable"]), ("resumed", "yes" if d["resumed"] else "no"),
-        ]))
+        console().print(
+            kv_table(
+                [
+                    ("primary key", d["primary_key_id"]),
+                    ("re-encrypted", d["reencrypted"]),
+                    ("retired keys", ", ".join(d["retired_key_ids"]) or None),
+                    ("unreadable", d["unreadable"]),
+                    ("resumed", "yes" if d["resumed"] else "no"),
+                ]
+            )
+        )
 
     deliver(doc, as_json, render, warnings)

@@ -19,9 +19,16 @@ def register(app: typer.Typer) -> None:
 @metrics_app.callback()
 def metrics(
     ctx: typer.Context,
-    textfile: Annotated[str | None, typer.Option("--textfile", help="Write the exposition "
-                        "atomically to PATH (node_exporter's textfile collector) instead of "
-                        "printing it.", show_default=False)] = None,
+    textfile: Annotated[
+        str | None,
+        typer.Option(
+            "--textfile",
+            help="Write the exposition "
+            "atomically to PATH (node_exporter's textfile collector) instead of "
+            "printing it.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Print the Prometheus exposition once (or write it with --textfile)."""
@@ -33,13 +40,11 @@ def metrics(
     state = ctx.obj
     if textfile:
         write_textfile(state.config, textfile)
-        deliver({"textfile": textfile, "written": True}, as_json,
-                lambda d: None)
+        deliver({"textfile": textfile, "written": True}, as_json, lambda d: None)
         return
     with state.wallet() as wallet:
         text = exposition(wallet)
-    deliver(_families(text) if as_json else text, as_json,
-            lambda t: typer.echo(t, nl=False))
+    deliver(_families(text) if as_json else text, as_json, lambda t: typer.echo(t, nl=False))
 
 
 def _families(text: str) -> dict[str, Any]:
@@ -48,10 +53,16 @@ def _families(text: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for fam in text_string_to_metric_families(text):
         out[fam.name] = {
-            "type": fam.type, "help": fam.documentation,
-            "samples": [{"name": s.name, "labels": s.labels,
-                         "value": int(s.value) if float(s.value).is_integer() else s.value}
-                        for s in fam.samples],
+            "type": fam.type,
+            "help": fam.documentation,
+            "samples": [
+                {
+                    "name": s.name,
+                    "labels": s.labels,
+                    "value": int(s.value) if float(s.value).is_integer() else s.value,
+                }
+                for s in fam.samples
+            ],
         }
     return {"metrics": out}
 
@@ -59,8 +70,9 @@ def _families(text: str) -> dict[str, Any]:
 @metrics_app.command("push")
 def push(
     ctx: typer.Context,
-    gateway: Annotated[str, typer.Option("--gateway", help="Pushgateway URL, e.g. "
-                       "http://127.0.0.1:9091.")],
+    gateway: Annotated[
+        str, typer.Option("--gateway", help="Pushgateway URL, e.g. http://127.0.0.1:9091.")
+    ],
     job: Annotated[str, typer.Option("--job", help="Job name.")] = "lnctl",
     as_json: JsonOption = False,
 ) -> None:
@@ -69,16 +81,24 @@ def push(
     from lnctl.metrics import push as core_push
 
     core_push(ctx.obj.config, gateway, job)
-    deliver({"gateway": gateway, "job": job, "pushed": True}, as_json,
-            lambda d: typer.echo(f"pushed to {d['gateway']} (job {d['job']})", err=True))
+    deliver(
+        {"gateway": gateway, "job": job, "pushed": True},
+        as_json,
+        lambda d: typer.echo(f"pushed to {d['gateway']} (job {d['job']})", err=True),
+    )
 
 
 def serve_metrics(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by "
-                    "default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free "
-                    "port).", envvar="LNCTL_METRICS_PORT")] = 9739,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", min=0, max=65535, help="Port (0: any free port).", envvar="LNCTL_METRICS_PORT"
+        ),
+    ] = 9739,
     as_json: JsonOption = False,
 ) -> None:
     """Serve /metrics over HTTP until SIGTERM or SIGINT."""
@@ -87,10 +107,12 @@ def serve_metrics(
 
     def started(address: str, bound: int) -> None:
         if as_json:
-            emit_json({"listening": f"http://{address}:{bound}/metrics", "host": address,
-                       "port": bound})
+            emit_json(
+                {"listening": f"http://{address}:{bound}/metrics", "host": address, "port": bound}
+            )
         else:
-            typer.echo(f"serving http://{address}:{bound}/metrics (SIGTERM or Ctrl-C stops)",
-                       err=True)
+            typer.echo(
+                f"serving http://{address}:{bound}/metrics (SIGTERM or Ctrl-C stops)", err=True
+            )
 
     serve(ctx.obj.config, host, port, started)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -10,13 +10,13 @@ import typer
 from lnctl.cli.options import CursorOption, JsonOption, LimitOption
 
 
-class PaymentStatus(str, Enum):
+class PaymentStatus(StrEnum):
     succeeded = "succeeded"
     failed = "failed"
     in_flight = "in_flight"
 
 
-class IfPaid(str, Enum):
+class IfPaid(StrEnum):
     error = "error"
     ok = "ok"
 
@@ -29,25 +29,57 @@ def register(app: typer.Typer) -> None:
 
 def pay(
     ctx: typer.Context,
-    invoice: Annotated[str | None, typer.Argument(help="BOLT 11 invoice (read from stdin when "
-                       "omitted: the first invoice found, or a JSON document's 'invoice').",
-                       show_default=False)] = None,
-    amount: Annotated[int | None, typer.Option("--amount", min=1, help="Sats, for an invoice "
-                      "without an amount only.", show_default=False)] = None,
-    max_fee: Annotated[int | None, typer.Option("--max-fee", min=0, help="Fee cap in sats "
-                       "(default: the larger of 5 sat and 1% of the amount).",
-                       show_default=False)] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.001, help="Seconds for the whole "
-                       "payment.")] = 30.0,
+    invoice: Annotated[
+        str | None,
+        typer.Argument(
+            help="BOLT 11 invoice (read from stdin when "
+            "omitted: the first invoice found, or a JSON document's 'invoice').",
+            show_default=False,
+        ),
+    ] = None,
+    amount: Annotated[
+        int | None,
+        typer.Option(
+            "--amount",
+            min=1,
+            help="Sats, for an invoice without an amount only.",
+            show_default=False,
+        ),
+    ] = None,
+    max_fee: Annotated[
+        int | None,
+        typer.Option(
+            "--max-fee",
+            min=0,
+            help="Fee cap in sats (default: the larger of 5 sat and 1% of the amount).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.001, help="Seconds for the whole payment.")
+    ] = 30.0,
     retries: Annotated[int, typer.Option("--retries", min=1, help="Attempts in all.")] = 3,
-    induce_failure: Annotated[int, typer.Option("--induce-failure", min=0, help="Make the first N attempts fail with a "
-                              "temporary channel failure (default N: 1).")] = 0,
-    if_paid: Annotated[IfPaid, typer.Option("--if-paid", help="Already paid: 'error' exits 5, "
-                       "'ok' exits 0 with the stored result.")] = IfPaid.error,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report what would "
-                       "happen; move nothing.")] = False,
-    memo: Annotated[str | None, typer.Option("--memo", help="Private note, stored encrypted.",
-                    show_default=False)] = None,
+    induce_failure: Annotated[
+        int,
+        typer.Option(
+            "--induce-failure",
+            min=0,
+            help="Make the first N attempts fail with a temporary channel failure (default N: 1).",
+        ),
+    ] = 0,
+    if_paid: Annotated[
+        IfPaid,
+        typer.Option(
+            "--if-paid", help="Already paid: 'error' exits 5, 'ok' exits 0 with the stored result."
+        ),
+    ] = IfPaid.error,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report what would happen; move nothing.")
+    ] = False,
+    memo: Annotated[
+        str | None,
+        typer.Option("--memo", help="Private note, stored encrypted.", show_default=False),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
@@ -59,11 +91,16 @@ def pay(
     text = invoice if invoice is not None else read_stdin_invoice()
     with ctx.obj.wallet() as wallet:
         doc = core_pay(
-            wallet, text,
+            wallet,
+            text,
             amount_msat=amount * 1000 if amount is not None else None,
             max_fee_msat=max_fee * 1000 if max_fee is not None else None,
-            timeout_s=timeout, retries=retries, induce_failures=induce_failure,
-            if_paid=if_paid.value, dry_run=dry_run, memo=memo,
+            timeout_s=timeout,
+            retries=retries,
+            induce_failures=induce_failure,
+            if_paid=if_paid.value,
+            dry_run=dry_run,
+            memo=memo,
         )
         warnings = wallet.warnings
     deliver(doc, as_json, render_dry_run if dry_run else render_payment, warnings)
@@ -74,36 +111,49 @@ def pay(
 def render_payment(d: dict[str, Any]) -> None:
     from lnctl.cli.output import console, kv_table, msat
 
-    console().print(kv_table([
-        ("status", d["status"]),
-        ("payment hash", d["payment_hash"]),
-        ("amount", msat(d["amount_msat"])),
-        ("fee", msat(d["fee_msat"])),
-        ("attempts", d["attempts"]),
-        ("latency", f"{d['latency_ms']} ms" if d["latency_ms"] is not None else None),
-        ("preimage", d["preimage"]),
-        ("failure", d["failure_reason"]),
-    ]))
+    console().print(
+        kv_table(
+            [
+                ("status", d["status"]),
+                ("payment hash", d["payment_hash"]),
+                ("amount", msat(d["amount_msat"])),
+                ("fee", msat(d["fee_msat"])),
+                ("attempts", d["attempts"]),
+                ("latency", f"{d['latency_ms']} ms" if d["latency_ms"] is not None else None),
+                ("preimage", d["preimage"]),
+                ("failure", d["failure_reason"]),
+            ]
+        )
+    )
 
 
 def render_dry_run(d: dict[str, Any]) -> None:
     from lnctl.cli.output import console, kv_table, msat
 
-    console().print(kv_table([
-        ("would", d["would"] + (f" ({d['failure_reason']})" if d["failure_reason"] else "")),
-        ("exit code", d["exit_code"]),
-        ("amount", msat(d["amount_msat"])),
-        ("fee", msat(d["fee_msat"])),
-        ("fee cap", msat(d["max_fee_msat"])),
-        ("channel", d["channel_id"]),
-        ("self-payment", "yes" if d["self_payment"] else "no"),
-    ], title="dry run: nothing was reserved or sent"))
+    console().print(
+        kv_table(
+            [
+                (
+                    "would",
+                    d["would"] + (f" ({d['failure_reason']})" if d["failure_reason"] else ""),
+                ),
+                ("exit code", d["exit_code"]),
+                ("amount", msat(d["amount_msat"])),
+                ("fee", msat(d["fee_msat"])),
+                ("fee cap", msat(d["max_fee_msat"])),
+                ("channel", d["channel_id"]),
+                ("self-payment", "yes" if d["self_payment"] else "no"),
+            ],
+            title="dry run: nothing was reserved or sent",
+        )
+    )
 
 
 def payments(
     ctx: typer.Context,
-    status: Annotated[PaymentStatus | None, typer.Option("--status", help="Only these.",
-                      show_default=False)] = None,
+    status: Annotated[
+        PaymentStatus | None, typer.Option("--status", help="Only these.", show_default=False)
+    ] = None,
     limit: LimitOption = 50,
     cursor: CursorOption = None,
     as_json: JsonOption = False,
@@ -123,9 +173,15 @@ def payments(
         for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
             t.add_column(col)
         for p in d["payments"]:
-            t.add_row(p["payment_hash"][:16] + "..", p["status"], msat(p["amount_msat"]),
-                      msat(p["fee_msat"]), str(p["attempts"]), p["failure_reason"] or "",
-                      text(p["memo"] or ""))
+            t.add_row(
+                p["payment_hash"][:16] + "..",
+                p["status"],
+                msat(p["amount_msat"]),
+                msat(p["fee_msat"]),
+                str(p["attempts"]),
+                p["failure_reason"] or "",
+                text(p["memo"] or ""),
+            )
         console().print(t)
         if d["next_cursor"]:
             console().print(f"more: --cursor {d['next_cursor']}")
@@ -151,12 +207,20 @@ def lookup(
 
         if d["invoice"]:
             i = d["invoice"]
-            console().print(kv_table([
-                ("status", i["status"]), ("amount", msat(i["amount_msat"])),
-                ("description", i["description"]), ("description hash", i["description_hash"]),
-                ("memo", i["memo"]), ("expires at", i["expires_at"]),
-                ("settled at", i["settled_at"]),
-            ], title="invoice"))
+            console().print(
+                kv_table(
+                    [
+                        ("status", i["status"]),
+                        ("amount", msat(i["amount_msat"])),
+                        ("description", i["description"]),
+                        ("description hash", i["description_hash"]),
+                        ("memo", i["memo"]),
+                        ("expires at", i["expires_at"]),
+                        ("settled at", i["settled_at"]),
+                    ],
+                    title="invoice",
+                )
+            )
         if d["payment"]:
             render_payment(d["payment"])
 

@@ -8,8 +8,9 @@ import typer
 
 from lnctl.cli.options import JsonOption
 
-simulate_app = typer.Typer(help="Act as the simulated network (simulated backend only).",
-                           no_args_is_help=True)
+simulate_app = typer.Typer(
+    help="Act as the simulated network (simulated backend only).", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -19,8 +20,12 @@ def register(app: typer.Typer) -> None:
 @simulate_app.command("invoice")
 def invoice(
     ctx: typer.Context,
-    amount: Annotated[int | None, typer.Option("--amount", min=1, help="Sats (omit for an "
-                      "amountless invoice).", show_default=False)] = None,
+    amount: Annotated[
+        int | None,
+        typer.Option(
+            "--amount", min=1, help="Sats (omit for an amountless invoice).", show_default=False
+        ),
+    ] = None,
     description: Annotated[str, typer.Option("--description", help="Public description.")] = "",
     expiry: Annotated[int, typer.Option("--expiry", min=1, help="Seconds.")] = 3600,
     count: Annotated[int, typer.Option("--count", min=1, max=10000, help="How many.")] = 1,
@@ -32,8 +37,9 @@ def invoice(
     from lnctl.core.simulate import remote_invoices
 
     with ctx.obj.wallet() as wallet:
-        docs = remote_invoices(wallet, amount * 1000 if amount else None, description, expiry,
-                               count)
+        docs = remote_invoices(
+            wallet, amount * 1000 if amount else None, description, expiry, count
+        )
     result: Any = docs if count > 1 else docs[0]
 
     def render(d: Any) -> None:
@@ -46,10 +52,18 @@ def invoice(
 @simulate_app.command("pay")
 def pay(
     ctx: typer.Context,
-    invoice: Annotated[str | None, typer.Argument(help="One of this wallet's invoices (stdin "
-                       "when omitted).", show_default=False)] = None,
-    amount: Annotated[int | None, typer.Option("--amount", min=1, help="Sats, for an amountless "
-                      "invoice.", show_default=False)] = None,
+    invoice: Annotated[
+        str | None,
+        typer.Argument(
+            help="One of this wallet's invoices (stdin when omitted).", show_default=False
+        ),
+    ] = None,
+    amount: Annotated[
+        int | None,
+        typer.Option(
+            "--amount", min=1, help="Sats, for an amountless invoice.", show_default=False
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """The simulated network pays one of our invoices: remote to local, the invoice SETTLED."""
@@ -64,8 +78,15 @@ def pay(
     def render(d: dict[str, Any]) -> None:
         from lnctl.cli.output import console, kv_table, msat
 
-        console().print(kv_table([("status", d["status"]), ("received", msat(d["amount_msat"])),
-                                  ("payment hash", d["payment_hash"]),
-                                  ("channel", d["channel_id"])]))
+        console().print(
+            kv_table(
+                [
+                    ("status", d["status"]),
+                    ("received", msat(d["amount_msat"])),
+                    ("payment hash", d["payment_hash"]),
+                    ("channel", d["channel_id"]),
+                ]
+            )
+        )
 
     deliver(doc, as_json, render)

@@ -64,6 +64,19 @@ def popen(home: Path, *args: str, env: dict[str, str] | None = None) -> subproce
     )
 
 
+def serve_metrics(
+    home: Path, port: int, output: int | None = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    """``lnctl serve-metrics`` on loopback as a background process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lnctl", "serve-metrics", "--port", str(port)],
+        env=lnctl_env(home),
+        stdout=output,
+        stderr=output,
+        text=True,
+    )
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path / "lnctl-home"

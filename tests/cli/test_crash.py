@@ -23,17 +23,24 @@ def _remote_invoice(home: Path, sats: int = 1000) -> str:
     return str(run(home, "simulate", "invoice", "--amount", str(sats), "--json").json["invoice"])
 
 
-@pytest.mark.parametrize(
-    ("point", "args", "outcome"),
-    [
-        ("after_claim", [], "FAILED"),
-        ("after_reserve", [], "FAILED"),
-        ("before_send", [], "FAILED"),
-        ("after_send", [], "SUCCEEDED"),
-        ("after_ledger_settle", [], "SUCCEEDED"),
-        ("after_ledger_release", ["--induce-failure", "3", "--retries", "3"], "FAILED"),
-    ],
-)
+# named crash point, pay options that reach it, what recovery must conclude
+PAY_CASES = [
+    ("after_claim", [], "FAILED"),
+    ("after_reserve", [], "FAILED"),
+    ("before_send", [], "FAILED"),
+    ("after_send", [], "SUCCEEDED"),
+    ("after_ledger_settle", [], "SUCCEEDED"),
+    ("after_ledger_release", ["--induce-failure", "3", "--retries", "3"], "FAILED"),
+]
+RECEIVE_CASES = [
+    ("incoming_after_reserve", False),
+    ("incoming_after_network", True),
+    ("incoming_after_history", True),
+]
+ROTATION_POINTS = ["rotate_after_new_key", "rotate_mid_reencrypt", "rotate_before_retire"]
+
+
+@pytest.mark.parametrize(("point", "args", "outcome"), PAY_CASES)
 @pytest.mark.parametrize("self_payment", [False, True], ids=["remote", "self"])
 def test_kill_at_each_payment_crash_point(
     home: Path, point: str, args: list[str], outcome: str, self_payment: bool
@@ -82,11 +89,7 @@ def _with_inbound(home: Path) -> str:
 
 @pytest.mark.parametrize(
     ("point", "settled"),
-    [
-        ("incoming_after_reserve", False),
-        ("incoming_after_network", True),
-        ("incoming_after_history", True),
-    ],
+    RECEIVE_CASES,
 )
 def test_kill_at_each_receive_crash_point(home: Path, point: str, settled: bool) -> None:
     channel = _with_inbound(home)
@@ -105,21 +108,8 @@ def test_kill_at_each_receive_crash_point(home: Path, point: str, settled: bool)
 
 
 def test_every_named_point_is_tested() -> None:
-    covered = {
-        "after_claim",
-        "after_reserve",
-        "before_send",
-        "after_send",
-        "after_ledger_settle",
-        "after_ledger_release",
-        "incoming_after_reserve",
-        "incoming_after_network",
-        "incoming_after_history",
-        "rotate_after_new_key",
-        "rotate_mid_reencrypt",
-        "rotate_before_retire",
-    }
-    assert covered == set(POINTS)
+    covered = {c[0] for c in PAY_CASES} | {c[0] for c in RECEIVE_CASES} | set(ROTATION_POINTS)
+    assert covered == set(POINTS)  # rotation points: tests/cli/test_memo_cli.py
 
 
 @pytest.mark.slow

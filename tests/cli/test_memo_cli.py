@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.test_crash import ROTATION_POINTS
 from tests.conftest import run
 from tests.helpers import rows
 
@@ -168,9 +169,7 @@ def test_rotation_reencrypts_everything_and_retires_the_old_key(home: Path) -> N
     assert again["retired_key_ids"] == [d["primary_key_id"]] and not again["resumed"]
 
 
-@pytest.mark.parametrize(
-    "point", ["rotate_after_new_key", "rotate_mid_reencrypt", "rotate_before_retire"]
-)
+@pytest.mark.parametrize("point", ROTATION_POINTS)
 def test_rotation_killed_at_each_step_then_rerun(home: Path, point: str) -> None:
     made = _make(home)
     for i in range(600):  # more than one re-encryption batch

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lnctl.metrics import METRIC_NAMES
-from tests.conftest import lnctl_env, run
+from tests.conftest import lnctl_env, run, serve_metrics
 from tests.helpers import foreign_invoice, rows
 
 
@@ -158,13 +158,7 @@ def free_port() -> int:
 
 def test_serve_metrics_serves_and_stops_cleanly_on_sigterm(home: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lnctl", "serve-metrics", "--port", str(port)],
-        env=lnctl_env(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = serve_metrics(home, port, subprocess.PIPE)
     try:
         body = ""
         for _ in range(100):

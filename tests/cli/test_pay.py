@@ -49,28 +49,19 @@ def test_demo_flow(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pipe_from_invoice_to_pay_with_induced_failure(home: Path) -> None:
-    env = lnctl_env(home)
     py = f"{sys.executable} -m lnctl"
-    proc = subprocess.run(
-        f"{py} invoice --amount 100000 | {py} pay --induce-failure",
-        shell=True,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def shell(pipeline: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            pipeline, shell=True, env=lnctl_env(home), capture_output=True, text=True, timeout=60
+        )
+
+    proc = shell(f"{py} invoice --amount 100000 | {py} pay --induce-failure")
     assert proc.returncode == 0, proc.stderr
     assert "SUCCEEDED" in proc.stdout
     payment = rows(home, "SELECT * FROM payments")[0]
     assert payment["status"] == "SUCCEEDED" and payment["attempts"] == 2
-    proc = subprocess.run(
-        f"{py} invoice --amount 1000 --json | {py} pay --json",
-        shell=True,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = shell(f"{py} invoice --amount 1000 --json | {py} pay --json")
     assert proc.returncode == 0, proc.stderr
 
 

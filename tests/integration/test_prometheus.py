@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_metrics import free_port
-from tests.conftest import lnctl_env, run
+from tests.conftest import run, serve_metrics
 
 pytestmark = pytest.mark.integration
 
@@ -100,12 +99,7 @@ def test_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
 @pytest.fixture
 def served(home: Path) -> Iterator[int]:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lnctl", "serve-metrics", "--port", str(port)],
-        env=lnctl_env(home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = serve_metrics(home, port)
     try:
         wait_for(f"http://127.0.0.1:{port}/metrics")
         yield port

@@ -223,6 +223,18 @@ def test_shortest_amount_encoding(msat: int, text: str) -> None:
 
 # -- round trip and agreement with other decoders --------------------------------------------------
 
+
+def signed(key: coincurve.PrivateKey, **fields: object) -> str:
+    """An invoice for HASH/SECRET at TS, signed by ``key``, with ``fields`` for bolt11.encode."""
+    return bolt11.encode(
+        payment_hash=HASH,
+        payment_secret=SECRET,
+        timestamp=TS,  # type: ignore[arg-type]
+        sign=lambda m: key.sign_recoverable(m, hasher=None),
+        **fields,
+    )
+
+
 descriptions = st.text(max_size=120).filter(lambda s: len(s.encode()) <= 639)
 
 
@@ -241,17 +253,14 @@ def test_round_trip(
     key = coincurve.PrivateKey()
     payee = key.public_key.format()
     dhash = hashlib.sha256(b"memo").digest() if description is None else None
-    text = bolt11.encode(
+    text = signed(
+        key,
         network=network,
         amount_msat=amount,
-        payment_hash=HASH,
-        payment_secret=SECRET,
         description=description,
         description_hash=dhash,
         expiry=expiry,
         min_final_cltv_expiry=cltv,
-        sign=lambda m: key.sign_recoverable(m, hasher=None),
-        timestamp=TS,
         payee=payee if with_n else None,
     )
     inv = bolt11.decode(text)
@@ -276,15 +285,7 @@ def test_pypi_decoders_read_our_invoices_the_same_way(
     from pyln.proto.invoice import Invoice as PylnInvoice
 
     key = coincurve.PrivateKey()
-    text = bolt11.encode(
-        network=network,
-        amount_msat=amount,
-        payment_hash=HASH,
-        payment_secret=SECRET,
-        description=description,
-        sign=lambda m: key.sign_recoverable(m, hasher=None),
-        timestamp=TS,
-    )
+    text = signed(key, network=network, amount_msat=amount, description=description)
     ours = bolt11.decode(text)
     theirs = pypi_bolt11.decode(text)
     assert (theirs.amount_msat, theirs.payee, theirs.payment_hash, theirs.description) == (

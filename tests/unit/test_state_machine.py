@@ -17,23 +17,11 @@ from lnctl.core import failpoints, payments
 from lnctl.core.invoices import create_invoice
 from lnctl.core.wallet import Wallet
 from lnctl.errors import LnctlError
+from tests.cli.test_crash import PAY_CASES, RECEIVE_CASES
 from tests.helpers import check_ledger, fee, network_rows, rows
 
-PAY_POINTS = [
-    None,
-    "after_claim",
-    "after_reserve",
-    "before_send",
-    "after_send",
-    "after_ledger_settle",
-    "after_ledger_release",
-]
-RECEIVE_POINTS = [
-    None,
-    "incoming_after_reserve",
-    "incoming_after_network",
-    "incoming_after_history",
-]
+PAY_POINTS = [None] + [case[0] for case in PAY_CASES]
+RECEIVE_POINTS = [None] + [case[0] for case in RECEIVE_CASES]
 
 
 class Crash(BaseException):

@@ -94,7 +94,7 @@ def _run(args: list[str]) -> int:
             return code
     from lnctl.cli._click import click_exceptions
     from lnctl.cli.app import get_command
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import ExitCode, InvalidInputError
 
     command = get_command()
     args = _optional_values(args)
@@ -102,12 +102,16 @@ def _run(args: list[str]) -> int:
     try:
         result = command.main(args=args, prog_name="lnctl", standalone_mode=False)
     except Exit as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Typer turns Ctrl-C into Exit(130)
+            raise KeyboardInterrupt from None
         return int(getattr(exc, "exit_code", 0))
     except Abort:
         raise KeyboardInterrupt from None
     except ClickException as exc:
         message = exc.format_message()  # type: ignore[attr-defined]
         raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from None
+    if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a return value of 130
+        raise KeyboardInterrupt
     return int(result or 0)
 
 

@@ -39,6 +39,7 @@ def create_invoice(
 ) -> dict[str, Any]:
     """A fresh preimage, payment hash and secret, a BOLT 11 invoice signed by the node key,
     recorded in the history store with the memo encrypted."""
+    wallet.require_simulated()  # the embedded node issues invoices with the wallet's key
     network = network or wallet.config.network
     if amount_msat is not None and amount_msat <= 0:
         raise InvalidInputError("the amount must be positive", code="INVALID_AMOUNT")

@@ -77,15 +77,19 @@ class Wallet:
             self._ledger = ledger
         return self._ledger
 
+    def require_simulated(self) -> None:
+        """The embedded node is the only backend this version has; refuse the others (exit 2)."""
+        if self.config.backend != "simulated":
+            raise InvalidInputError(
+                f"the {self.config.backend} backend is not available in this version of lnctl",
+                code="UNSUPPORTED_BACKEND",
+                hint="use LNCTL_BACKEND=simulated",
+            )
+
     @property
     def backend(self) -> SimulatedBackend:
         if self._backend is None:
-            if self.config.backend != "simulated":
-                raise InvalidInputError(
-                    f"the {self.config.backend} backend is not available in this version of lnctl",
-                    code="UNSUPPORTED_BACKEND",
-                    hint="use LNCTL_BACKEND=simulated",
-                )
+            self.require_simulated()
             from lnctl.backends.simulated import SimSettings, SimulatedBackend
 
             self._backend = SimulatedBackend(

@@ -311,3 +311,30 @@ def test_forty_concurrent_payments_never_overdraw_one_channel(cli, home: Path) -
     assert ch["local_msat"] == CAPACITY_MSAT - spent and ch["remote_msat"] == spent
     assert ch["inflight_msat"] == 0
     assert len(rows(home, "SELECT * FROM payments WHERE status = 'SUCCEEDED'")) == paid
+
+
+def test_interrupted_payment_exits_130_and_is_resolved_later(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    invoice = remote_invoice(cli, 3000)
+    proc = popen(home, "pay", invoice, "--json", env={"LNCTL_SIM_LATENCY_MS": "1500"})
+    time.sleep(0.9)  # the attempt is on the network, its outcome not known yet
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    import json
+
+    assert json.loads(out)["error"]["code"] == "INTERRUPTED"
+    time.sleep(1)
+    looked = cli("lookup", rows(home, "SELECT payment_hash FROM payments")[0][0], "--json")
+    assert looked.json["payment"]["status"] == "SUCCEEDED"  # resolved, not sent twice
+    assert len(network_rows(home, "SELECT * FROM attempts")) == 1
+    assert local_msat(home) == CAPACITY_MSAT - 3_000_000 - fee(3_000_000)
+
+
+def test_unsupported_backend_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    for args in (["invoice", "--amount", "1", "--json"], ["channel", "list", "--json"]):
+        r = cli(*args, env={"LNCTL_BACKEND": "lnbits"})
+        assert r.code == 2 and r.json["error"]["code"] == "UNSUPPORTED_BACKEND", r.out
+    r = cli("info", "--json", env={"LNCTL_BACKEND": "nope"})
+    assert r.code == 2 and r.json["error"]["code"] == "INVALID_BACKEND"

@@ -41,9 +41,18 @@ def fill(wallet: Wallet, n: int) -> None:
                 "INSERT INTO payments (payment_hash, bolt11, payee, amount_msat, max_fee_msat, "
                 "fee_msat, status, attempts, failure_reason, preimage, created_at, updated_at, "
                 "latency_ms) VALUES (?, 'lnbcrt...', ?, 1000000, 10000, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (h, "02" + "11" * 32, 1100 if ok else None, "SUCCEEDED" if ok else "FAILED",
-                 1 + i % 3, None if ok else "NO_ROUTE", "00" * 32 if ok else None, now, now,
-                 latency),
+                (
+                    h,
+                    "02" + "11" * 32,
+                    1100 if ok else None,
+                    "SUCCEEDED" if ok else "FAILED",
+                    1 + i % 3,
+                    None if ok else "NO_ROUTE",
+                    "00" * 32 if ok else None,
+                    now,
+                    now,
+                    latency,
+                ),
             )
             if ok:
                 History.bump(conn, "payments_succeeded")

@@ -540,7 +540,8 @@ def _dry_run(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int) -> 
         "payee": invoice.payee,
         "self_payment": invoice.payee == wallet.node_key.node_id,
     }
-    code, reason = ExitCode.OK, None
+    code: int = ExitCode.OK
+    reason: str | None = None
     existing = wallet.history.get_payment(invoice.payment_hash)
     try:
         if existing is not None and existing["status"] in ("SUCCEEDED", "IN_FLIGHT"):
@@ -556,7 +557,7 @@ def _dry_run(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int) -> 
             else:
                 doc["channel_id"] = best["channel_id"]
     except PaymentFailedError as exc:
-        code, reason = ExitCode(exc.exit_code), exc.code
+        code, reason = exc.exit_code, exc.code
     doc["exit_code"] = int(code)
     doc["would"] = "pay" if code == ExitCode.OK else "fail"
     doc["failure_reason"] = reason

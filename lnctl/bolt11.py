@@ -38,6 +38,7 @@ _BASE58_VERSION = {
 }
 
 MSAT_PER_BTC = 100_000_000_000
+MAX_MSAT = 21_000_000 * MSAT_PER_BTC  # no amount can exceed all bitcoin there will ever be
 _MULTIPLIERS = {"m": 100_000_000, "u": 100_000, "n": 100}  # msat per unit; "p" is 1/10 msat
 
 # Tagged field types (the value of the first 5-bit group).

@@ -85,6 +85,17 @@ class InvalidInvoiceError(InvalidInputError):
     default_code = "INVALID_INVOICE"
 
 
+def check_amount(amount_msat: int, what: str = "the amount") -> int:
+    """An amount of msat a user gave: positive and at most 21 million BTC (exit 2 otherwise)."""
+    from lnctl.bolt11 import MAX_MSAT
+
+    if not 0 < amount_msat <= MAX_MSAT:
+        raise InvalidInputError(
+            f"{what} must be between 1 msat and 21,000,000 BTC", code="INVALID_AMOUNT"
+        )
+    return amount_msat
+
+
 class NotFoundError(InvalidInputError):
     """Nothing is stored under the given payment hash."""
 

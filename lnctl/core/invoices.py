@@ -12,7 +12,13 @@ except ImportError:  # pragma: no cover - other Pythons
     from hashlib import sha256
 
 from lnctl import bolt11, log
-from lnctl.errors import InvalidInputError, LnctlError, MemoKeyError, NotFoundError
+from lnctl.errors import (
+    InvalidInputError,
+    LnctlError,
+    MemoKeyError,
+    NotFoundError,
+    check_amount,
+)
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -41,8 +47,8 @@ def create_invoice(
     recorded in the history store with the memo encrypted."""
     wallet.require_simulated()  # the embedded node issues invoices with the wallet's key
     network = network or wallet.config.network
-    if amount_msat is not None and amount_msat <= 0:
-        raise InvalidInputError("the amount must be positive", code="INVALID_AMOUNT")
+    if amount_msat is not None:
+        check_amount(amount_msat)
     if not 0 < expiry <= MAX_EXPIRY:
         raise InvalidInputError(
             f"expiry must be between 1 and {MAX_EXPIRY} seconds", code="INVALID_EXPIRY"

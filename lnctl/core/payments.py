@@ -24,6 +24,7 @@ from lnctl.backends.base import (
     SendResult,
     SendState,
 )
+from lnctl.bolt11 import MAX_MSAT
 from lnctl.core import failpoints
 from lnctl.core.invoices import normalize_hash
 from lnctl.core.locks import HashLock
@@ -39,6 +40,7 @@ from lnctl.errors import (
     PaymentPendingError,
     RetriesExhaustedError,
     StorageError,
+    check_amount,
 )
 from lnctl.storage.history import LATENCY_BUCKETS_MS, History
 from lnctl.storage.ledger import IN, OUT, spendable_msat
@@ -102,9 +104,7 @@ def validate(
             raise InvalidInputError(
                 "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
             )
-        if amount_msat <= 0:
-            raise InvalidInputError("the amount must be positive", code="INVALID_AMOUNT")
-        amount = amount_msat
+        amount = check_amount(amount_msat)
     else:
         if amount_msat is not None:
             raise InvalidInputError(
@@ -112,10 +112,10 @@ def validate(
                 code="AMOUNT_NOT_ALLOWED",
                 hint="--amount is only for invoices without one",
             )
-        amount = invoice.amount_msat
+        amount = check_amount(invoice.amount_msat, "the invoice's amount")
     cap = default_fee_cap_msat(amount) if max_fee_msat is None else max_fee_msat
-    if cap < 0:
-        raise InvalidInputError("--max-fee must not be negative", code="INVALID_FEE_CAP")
+    if not 0 <= cap <= MAX_MSAT:
+        raise InvalidInputError("--max-fee is out of range", code="INVALID_FEE_CAP")
     return invoice, amount, cap
 
 
@@ -582,7 +582,7 @@ def simulate_incoming(wallet: Wallet, text: str, amount_msat: int | None = None)
         raise DuplicatePaymentError("that invoice is already settled", code="ALREADY_PAID")
     if row["expires_at"] <= time.time():
         raise InvalidInvoiceError("that invoice has expired", code="INVOICE_EXPIRED")
-    amount = row["amount_msat"] or amount_msat
+    amount = row["amount_msat"] or (check_amount(amount_msat) if amount_msat else None)
     if amount is None:
         raise InvalidInputError(
             "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lnctl import bolt11
-from lnctl.errors import InvalidInputError
+from lnctl.errors import InvalidInputError, check_amount
 
 if TYPE_CHECKING:
     from lnctl.core.wallet import Wallet
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 def remote_invoices(
     wallet: Wallet, amount_msat: int | None, description: str, expiry: int, count: int
 ) -> list[dict[str, Any]]:
+    if amount_msat is not None:
+        check_amount(amount_msat)
     if len(description.encode()) > bolt11.MAX_DESCRIPTION_BYTES:
         raise InvalidInputError(
             "description is longer than BOLT 11 allows", code="DESCRIPTION_TOO_LONG"

@@ -25,6 +25,7 @@ from lnctl.errors import (
     NotFoundError,
     PaymentFailedError,
     StorageError,
+    check_amount,
 )
 from lnctl.storage.files import atomic_write, sweep_temp_files
 
@@ -187,7 +188,8 @@ class Ledger:
         self.update(change)
 
     def open_channel(self, peer: str, capacity_msat: int, push_msat: int) -> Channel:
-        if capacity_msat <= 0 or not 0 <= push_msat <= capacity_msat:
+        check_amount(capacity_msat, "the capacity")
+        if not 0 <= push_msat <= capacity_msat:
             raise InvalidInputError(
                 "push must be between 0 and the capacity", code="INVALID_AMOUNT"
             )

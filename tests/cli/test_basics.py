@@ -113,6 +113,9 @@ def test_invoice_refuses_bad_input_with_exit_2(cli) -> None:  # type: ignore[no-
         ["--network", "mainnet"],
         ["--description", "x" * 700],
         ["--expiry", "0"],
+        ["--amount", "99999999999999999999"],
+        ["--amount-msat", "9223372036854775807"],
+        ["--amount-msat", str(21_000_000 * 10**11 + 1)],
     ):
         r = cli("invoice", *args, "--json")
         assert r.code == 2, args

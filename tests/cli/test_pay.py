@@ -338,3 +338,21 @@ def test_unsupported_backend_is_refused(cli) -> None:  # type: ignore[no-untyped
         assert r.code == 2 and r.json["error"]["code"] == "UNSUPPORTED_BACKEND", r.out
     r = cli("info", "--json", env={"LNCTL_BACKEND": "nope"})
     assert r.code == 2 and r.json["error"]["code"] == "INVALID_BACKEND"
+
+
+def test_amounts_beyond_all_bitcoin_are_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    huge = str(21_000_000 * 10**8 + 1)  # sats
+    for args in (
+        ["simulate", "invoice", "--amount", huge],
+        ["pay", foreign_invoice(amount_msat=None), "--amount", huge],
+        [
+            "channel",
+            "open",
+            "--peer",
+            cli("simulate", "invoice", "--json").json["payee"],
+            "--capacity",
+            huge,
+        ],
+    ):
+        r = cli(*args, "--json")
+        assert r.code == 2 and r.json["error"]["code"] == "INVALID_AMOUNT", (args, r.out)

@@ -363,3 +363,42 @@ def test_metadata_and_lightning_uri() -> None:
     text = craft("lnbc2500u", BASE + [f("m", bytes.fromhex("01fafaf0"))])
     inv = bolt11.decode("lightning:" + text.upper())
     assert inv.metadata == "01fafaf0" and inv.bolt11 == text
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_text_is_decoded_or_refused_cleanly(text: str) -> None:
+    try:
+        bolt11.decode(text)
+    except InvalidInvoiceError:
+        pass
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    hrp=st.sampled_from(["lnbc", "lnbc2500u", "lntb1m", "lnbcrt10p", "lnbc0", "lnsb1", "lnbc1x"]),
+    data=st.lists(st.integers(0, 31), min_size=0, max_size=400),
+)
+def test_checksummed_garbage_is_refused_cleanly(hrp: str, data: list[int]) -> None:
+    """Valid bech32 with random content reaches the field parser and the signature check."""
+    try:
+        bolt11.decode(bolt11.bech32_encode(hrp, data))
+    except InvalidInvoiceError:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    extra=st.lists(
+        st.tuples(st.integers(0, 31), st.lists(st.integers(0, 31), max_size=70)), max_size=6
+    )
+)
+def test_signed_invoices_with_random_fields_are_decoded_or_refused_cleanly(
+    extra: list[tuple[int, list[int]]],
+) -> None:
+    fields = BASE + [bolt11._field(tag, groups) for tag, groups in extra]
+    try:
+        inv = bolt11.decode(craft("lnbc2500u", fields))
+    except InvalidInvoiceError:
+        return
+    assert inv.payee == SPEC_PAYEE

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 
 def read_stdin_invoice() -> str:
-    from lnctl.core.payments import read_invoice_from_text
     from lnctl.errors import InvalidInputError
 
     if sys.stdin is None or sys.stdin.isatty():
@@ -21,6 +20,36 @@ def read_stdin_invoice() -> str:
             "no invoice given", code="NO_INVOICE", hint="pass it as an argument or pipe it in"
         )
     return read_invoice_from_text(sys.stdin.read(1 << 20))
+
+
+def read_invoice_from_text(text: str) -> str:
+    """The invoice in piped input: a JSON document's ``invoice`` field, or the first BOLT 11
+    string found in the text."""
+    import json
+    import re
+
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            doc = json.loads(stripped)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and isinstance(doc.get("invoice"), str):
+            return str(doc["invoice"])
+    match = re.search(
+        r"(?<![0-9A-Za-z])ln(?:bcrt|bc|tbs|tb)[0-9a-z]*1[02-9ac-hj-np-z]{6,}"
+        r"|(?<![0-9A-Za-z])LN(?:BCRT|BC|TBS|TB)[0-9A-Z]*1[02-9AC-HJ-NP-Z]{6,}",
+        text,
+    )
+    if match is None:
+        from lnctl.errors import InvalidInvoiceError
+
+        raise InvalidInvoiceError(
+            "no BOLT 11 invoice found in the input",
+            code="NO_INVOICE",
+            hint="pass the invoice as an argument",
+        )
+    return match.group(0)
 
 
 def decode_action(invoice: str | None, as_json: bool) -> None:

@@ -165,35 +165,35 @@ def _claim_row(
                 hint=f"look it up later: lnctl lookup {invoice.payment_hash}",
                 details={"payment": payment_document(row)},
             )
-        values = (
-            invoice.bolt11,
-            invoice.payee,
-            invoice.description_hash,
-            amount,
-            cap,
-            encrypted,
-            key_id,
-            now,
-            now,
-            invoice.payment_hash,
-        )
+        values = {
+            "payment_hash": invoice.payment_hash,
+            "bolt11": invoice.bolt11,
+            "payee": invoice.payee,
+            "description_hash": invoice.description_hash,
+            "amount_msat": amount,
+            "max_fee_msat": cap,
+            "memo": encrypted,
+            "memo_key_id": key_id,
+            "now": now,
+        }
         if row is None:
             conn.execute(
-                "INSERT INTO payments (bolt11, payee, description_hash, amount_msat, max_fee_msat, "
-                "memo, memo_key_id, created_at, updated_at, payment_hash, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'IN_FLIGHT')",
+                "INSERT INTO payments (payment_hash, bolt11, payee, description_hash, amount_msat, "
+                "max_fee_msat, memo, memo_key_id, created_at, updated_at, status) VALUES "
+                "(:payment_hash, :bolt11, :payee, :description_hash, :amount_msat, :max_fee_msat, "
+                ":memo, :memo_key_id, :now, :now, 'IN_FLIGHT')",
                 values,
             )
-        else:  # an earlier attempt FAILED: paying again is allowed
+        else:  # an earlier try FAILED: paying again is allowed, as a fresh payment
             conn.execute(
-                "UPDATE payments SET bolt11 = ?, payee = ?, description_hash = ?, amount_msat = ?, "
-                "max_fee_msat = ?, memo = coalesce(?, memo), "
-                "memo_key_id = CASE WHEN ? IS NULL THEN memo_key_id ELSE ? END, "
-                "created_at = ?, updated_at = ?, status = 'IN_FLIGHT', fee_msat = NULL, "
-                "attempts = 0, "
+                "UPDATE payments SET bolt11 = :bolt11, payee = :payee, "
+                "description_hash = :description_hash, amount_msat = :amount_msat, "
+                "max_fee_msat = :max_fee_msat, memo = coalesce(:memo, memo), "
+                "memo_key_id = coalesce(:memo_key_id, memo_key_id), created_at = :now, "
+                "updated_at = :now, status = 'IN_FLIGHT', attempts = 0, fee_msat = NULL, "
                 "failure_reason = NULL, preimage = NULL, latency_ms = NULL, channel_id = NULL "
-                "WHERE payment_hash = ?",
-                values[:6] + (key_id,) + values[6:],
+                "WHERE payment_hash = :payment_hash",
+                values,
             )
         History.count_memo_encryption(conn, key_id)
     return None
@@ -301,34 +301,6 @@ def _fail(wallet: Wallet, payment_hash: str, reason: str) -> sqlite3.Row:
 
 
 # -- pay -------------------------------------------------------------------------------------------
-
-
-def read_invoice_from_text(text: str) -> str:
-    """The invoice in piped input: a JSON document's ``invoice`` field, or the first BOLT 11
-    string found in the text."""
-    import json
-    import re
-
-    stripped = text.strip()
-    if stripped.startswith("{"):
-        try:
-            doc = json.loads(stripped)
-        except ValueError:
-            doc = None
-        if isinstance(doc, dict) and isinstance(doc.get("invoice"), str):
-            return str(doc["invoice"])
-    match = re.search(
-        r"(?<![0-9A-Za-z])ln(?:bcrt|bc|tbs|tb)[0-9a-z]*1[02-9ac-hj-np-z]{6,}"
-        r"|(?<![0-9A-Za-z])LN(?:BCRT|BC|TBS|TB)[0-9A-Z]*1[02-9AC-HJ-NP-Z]{6,}",
-        text,
-    )
-    if match is None:
-        raise InvalidInvoiceError(
-            "no BOLT 11 invoice found in the input",
-            code="NO_INVOICE",
-            hint="pass the invoice as an argument",
-        )
-    return match.group(0)
 
 
 def pay(

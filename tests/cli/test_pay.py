@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +24,19 @@ from tests.helpers import (
 
 def local_msat(home: Path) -> int:
     return sum(ch["local_msat"] for ch in check_ledger(home)["channels"])
+
+
+def wait_for_attempt(home: Path, seconds: float = 20) -> None:
+    """Until the simulated network has received a payment attempt."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if network_rows(home, "SELECT 1 FROM attempts"):
+                return
+        except sqlite3.OperationalError:  # the network's store is not there yet
+            pass
+        time.sleep(0.02)
+    raise AssertionError("no payment attempt reached the network")
 
 
 def remote_invoice(cli, sats: int, **kw: str) -> str:  # type: ignore[no-untyped-def]
@@ -111,8 +125,8 @@ def test_two_processes_paying_one_invoice_exactly_one_pays(cli, home: Path) -> N
 
 def test_in_flight_elsewhere_is_a_duplicate(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
     invoice = remote_invoice(cli, 5000)
-    slow = popen(home, "pay", invoice, "--json", env={"LNCTL_SIM_LATENCY_MS": "1500"})
-    time.sleep(0.8)
+    slow = popen(home, "pay", invoice, "--json", env={"LNCTL_SIM_LATENCY_MS": "3000"})
+    wait_for_attempt(home)
     r = cli("pay", invoice, "--json")
     assert r.code == 5 and r.json["error"]["code"] == "ALREADY_IN_FLIGHT"
     slow.communicate(timeout=30)
@@ -318,14 +332,14 @@ def test_interrupted_payment_exits_130_and_is_resolved_later(cli, home: Path) ->
 
     invoice = remote_invoice(cli, 3000)
     proc = popen(home, "pay", invoice, "--json", env={"LNCTL_SIM_LATENCY_MS": "1500"})
-    time.sleep(0.9)  # the attempt is on the network, its outcome not known yet
+    wait_for_attempt(home)  # the attempt is on the network, its outcome not known yet
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     import json
 
     assert json.loads(out)["error"]["code"] == "INTERRUPTED"
-    time.sleep(1)
+    time.sleep(1.6)
     looked = cli("lookup", rows(home, "SELECT payment_hash FROM payments")[0][0], "--json")
     assert looked.json["payment"]["status"] == "SUCCEEDED"  # resolved, not sent twice
     assert len(network_rows(home, "SELECT * FROM attempts")) == 1

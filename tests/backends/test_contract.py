@@ -12,6 +12,7 @@ import pytest
 from lnctl import bolt11
 from lnctl.backends.base import (
     INCORRECT_PAYMENT_DETAILS,
+    INVOICE_EXPIRED,
     NO_ROUTE,
     TEMPORARY_CHANNEL_FAILURE,
     SendState,
@@ -101,3 +102,13 @@ def test_seeded_failures_are_reproducible(factory) -> None:  # type: ignore[no-u
     first = outcomes("42")
     assert first == outcomes("42") and first != outcomes("43")
     assert 5 < sum(first) < 35
+
+
+def test_invoice_expired_at_the_payee(factory) -> None:  # type: ignore[no-untyped-def]
+    backend = factory()
+    [text] = backend.create_remote_invoices(1000, "short-lived", 1, 1)
+    inv = bolt11.decode(text)
+    time.sleep(1.1)
+    result = backend.send(inv, 1000, 5000, 1, wait_s=1)
+    assert result.state is SendState.FAILED and result.failure_reason == INVOICE_EXPIRED
+    assert not result.transient

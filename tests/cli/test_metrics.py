@@ -13,6 +13,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from lnctl.metrics import METRIC_NAMES
 from tests.conftest import lnctl_env, run, serve_metrics
 from tests.helpers import foreign_invoice, rows
@@ -156,7 +158,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_metrics_serves_and_stops_cleanly_on_sigterm(home: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_serve_metrics_serves_and_stops_cleanly(home: Path, stop_signal: int) -> None:
     port = free_port()
     proc = serve_metrics(home, port, subprocess.PIPE)
     try:
@@ -180,7 +183,7 @@ def test_serve_metrics_serves_and_stops_cleanly_on_sigterm(home: Path) -> None:
         taken = run(home, "serve-metrics", "--port", str(port), "--json")
         assert taken.code == 1 and taken.json["error"]["code"] == "PORT_IN_USE"
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "Traceback" not in err

@@ -61,7 +61,7 @@ def decode_action(invoice: str | None, as_json: bool) -> None:
 
 
 def render_decoded(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, kv_table, msat
+    from lnctl.cli.output import console, kv_table, msat, when
 
     rows: list[tuple[str, object]] = [
         ("network", d["network"]),
@@ -75,8 +75,8 @@ def render_decoded(d: dict[str, Any]) -> None:
     else:
         rows.append(("description", d["description"]))
     rows += [
-        ("created", d["timestamp"]),
-        ("expires at", f"{d['expires_at']}{' (expired)' if d['expired'] else ''}"),
+        ("created", when(d["timestamp"])),
+        ("expires at", f"{when(d['expires_at'])}{' (expired)' if d['expired'] else ''}"),
         ("min final cltv", d["min_final_cltv_expiry"]),
         ("features", ", ".join(f"{v['name']}({k})" for k, v in d["features"].items())),
     ]
@@ -133,7 +133,7 @@ def invoice_action(
         warnings = wallet.warnings
 
     def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, kv_table, msat, plain_line
+        from lnctl.cli.output import console, kv_table, msat, plain_line, when
 
         plain_line(d["invoice"])
         if qr:
@@ -152,7 +152,7 @@ def invoice_action(
                         else d["description_hash"],
                     ),
                     ("memo", "stored encrypted" if d["encrypted_memo"] else None),
-                    ("expires at", d["expires_at"]),
+                    ("expires at", when(d["expires_at"])),
                 ]
             )
         )

@@ -152,6 +152,15 @@ def kv_table(rows: list[tuple[str, object]], title: str | None = None) -> Any:
     return t
 
 
+def when(timestamp: int | None) -> str:
+    """A Unix time for people, in UTC (JSON keeps the integer)."""
+    if timestamp is None:
+        return "-"
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+
+
 def msat(value: int | None) -> str:
     """An amount for people: sats with msat precision, never a float."""
     if value is None:

@@ -155,7 +155,7 @@ def _claim_row(
             raise DuplicatePaymentError(
                 "this invoice is already paid",
                 code="ALREADY_PAID",
-                hint="the stored result is in 'payment'; --if-paid ok exits 0 instead",
+                hint=f"lnctl lookup {invoice.payment_hash} shows it; --if-paid ok exits 0 instead",
                 details={"payment": payment_document(row)},
             )
         if row is not None and row["status"] == "IN_FLIGHT":

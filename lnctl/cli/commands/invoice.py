@@ -101,7 +101,7 @@ def invoices(
 
 
 def render_invoices(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, msat, table, text
+    from lnctl.cli.output import console, msat, table, text, when
 
     t = table()
     for col in ("payment hash", "status", "amount", "description", "memo", "expires at"):
@@ -113,7 +113,7 @@ def render_invoices(d: dict[str, Any]) -> None:
             msat(inv["amount_msat"]) if inv["amount_msat"] else "any",
             text(inv["description"] if inv["description_hash"] is None else "(hashed)"),
             text(inv["memo"] or ""),
-            str(inv["expires_at"]),
+            when(inv["expires_at"]),
         )
     console().print(t)
     if d["next_cursor"]:

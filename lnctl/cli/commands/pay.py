@@ -130,6 +130,7 @@ def render_payment(d: dict[str, Any]) -> None:
 def render_dry_run(d: dict[str, Any]) -> None:
     from lnctl.cli.output import console, kv_table, msat
 
+    console().print("dry run: nothing was reserved or sent")
     console().print(
         kv_table(
             [
@@ -143,8 +144,7 @@ def render_dry_run(d: dict[str, Any]) -> None:
                 ("fee cap", msat(d["max_fee_msat"])),
                 ("channel", d["channel_id"]),
                 ("self-payment", "yes" if d["self_payment"] else "no"),
-            ],
-            title="dry run: nothing was reserved or sent",
+            ]
         )
     )
 
@@ -203,7 +203,7 @@ def lookup(
         warnings = wallet.warnings
 
     def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, kv_table, msat
+        from lnctl.cli.output import console, kv_table, msat, when
 
         if d["invoice"]:
             i = d["invoice"]
@@ -215,8 +215,8 @@ def lookup(
                         ("description", i["description"]),
                         ("description hash", i["description_hash"]),
                         ("memo", i["memo"]),
-                        ("expires at", i["expires_at"]),
-                        ("settled at", i["settled_at"]),
+                        ("expires at", when(i["expires_at"])),
+                        ("settled at", when(i["settled_at"])),
                     ],
                     title="invoice",
                 )

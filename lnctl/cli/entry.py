@@ -109,6 +109,9 @@ def _run(args: list[str]) -> int:
         raise KeyboardInterrupt from None
     except ClickException as exc:
         message = exc.format_message()  # type: ignore[attr-defined]
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `lnctl` or `lnctl channel` alone
+            sys.stderr.write(str(message).rstrip() + "\n")
+            return ExitCode.INVALID
         raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from None
     if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a return value of 130
         raise KeyboardInterrupt

@@ -187,6 +187,9 @@ def test_usage_errors_exit_2_with_json(cli) -> None:  # type: ignore[no-untyped-
     assert r.code == 2 and r.json["error"]["code"] == "USAGE"
     r = cli("frobnicate")
     assert r.code == 2 and "Traceback" not in r.err
+    for args in ([], ["channel"]):
+        r = cli(*args)
+        assert r.code == 2 and r.err.startswith("Usage: lnctl") and "\nCommands:\n" in r.err
 
 
 def test_traceback_flag_shows_the_real_error(cli, home: Path) -> None:  # type: ignore[no-untyped-def]

@@ -567,10 +567,13 @@ def simulate_incoming(wallet: Wallet, text: str, amount_msat: int | None = None)
             "that invoice is being paid right now", code="ALREADY_IN_FLIGHT"
         )
     with lock:
-        if wallet.history.get_payment(invoice.payment_hash) is not None:
+        own = wallet.history.get_payment(invoice.payment_hash)
+        if own is not None and own["status"] == "IN_FLIGHT":
             raise DuplicatePaymentError(
                 "this wallet is paying that invoice itself", code="ALREADY_IN_FLIGHT"
             )
+        if wallet.history.require_invoice(invoice.payment_hash)["status"] == "SETTLED":
+            raise DuplicatePaymentError("that invoice is already settled", code="ALREADY_PAID")
         channel_id = wallet.ledger.reserve(invoice.payment_hash, amount, IN)
         failpoints.hit("incoming_after_reserve", wallet.env)
         wallet.backend.pay_to_us(invoice.payment_hash, amount)

@@ -370,3 +370,15 @@ def test_amounts_beyond_all_bitcoin_are_refused(cli) -> None:  # type: ignore[no
     ):
         r = cli(*args, "--json")
         assert r.code == 2 and r.json["error"]["code"] == "INVALID_AMOUNT", (args, r.out)
+
+
+def test_own_invoice_can_be_received_after_a_failed_self_payment(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    mine = cli("invoice", "--amount", "1000", "--json").json
+    assert cli("pay", mine["invoice"], "--max-fee", "0", "--json").code == 3
+    peer = cli("simulate", "invoice", "--json").json["payee"]
+    cli("channel", "open", "--peer", peer, "--capacity", "100000", "--push", "50000")
+    r = cli("simulate", "pay", mine["invoice"], "--json")
+    assert r.code == 0 and r.json["status"] == "SETTLED"
+    assert cli("pay", mine["invoice"], "--json").json["payment"]["failure_reason"] == (
+        "INCORRECT_PAYMENT_DETAILS"
+    )

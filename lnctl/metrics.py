@@ -74,9 +74,11 @@ class LnctlCollector:
         from lnctl import __version__
         from lnctl.core.wallet import Wallet
 
-        with Wallet(self.config) as wallet:
+        from lnctl.storage.ledger import Ledger
+
+        with Wallet(self.config) as wallet:  # a scrape reads; it never opens the node
             counters = wallet.history.counters()
-            channels = wallet.ledger.channels() if wallet.ledger.exists() else []
+            channels = Ledger(wallet.home).channels()  # none yet: an empty list
             node_id = wallet.node_key.node_id
 
         def value(name: str, labels: str = "") -> int:

@@ -188,3 +188,10 @@ def test_serve_metrics_serves_and_stops_cleanly(home: Path, stop_signal: int) ->
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_a_scrape_never_opens_the_node(home: Path) -> None:
+    r = run(home, "metrics", "--json", env={"LNCTL_BACKEND": "lnbits"})
+    assert r.code == 0
+    assert r.json["metrics"]["ln_channel_open"]["samples"][0]["value"] == 0
+    assert not (home / "simnet").exists() and not (home / "channels.json").exists()

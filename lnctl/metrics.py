@@ -73,7 +73,6 @@ class LnctlCollector:
 
         from lnctl import __version__
         from lnctl.core.wallet import Wallet
-
         from lnctl.storage.ledger import Ledger
 
         with Wallet(self.config) as wallet:  # a scrape reads; it never opens the node

@@ -118,10 +118,8 @@ def invoice_action(
 ) -> None:
     from lnctl.cli.output import deliver
     from lnctl.core.invoices import create_invoice
-    from lnctl.core.recovery import recover
 
     with state.wallet() as wallet:
-        recover(wallet)
         doc = create_invoice(
             wallet,
             amount_msat=amount_msat(amount, amount_msat_),

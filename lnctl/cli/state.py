@@ -57,6 +57,15 @@ class State:
         return self._config
 
     def wallet(self) -> Wallet:
+        """The wallet, recovered: every command that opens one first resolves what a crashed
+        process left in flight."""
+        from lnctl.core.recovery import recover
         from lnctl.core.wallet import Wallet
 
-        return Wallet(self.config)
+        wallet = Wallet(self.config)
+        try:
+            recover(wallet)
+        except BaseException:
+            wallet.close()
+            raise
+        return wallet

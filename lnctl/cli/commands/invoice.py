@@ -91,10 +91,8 @@ def invoices(
     """List invoices, newest first, memos decrypted."""
     from lnctl.cli.output import deliver
     from lnctl.core.invoices import list_invoices
-    from lnctl.core.recovery import recover
 
     with ctx.obj.wallet() as wallet:
-        recover(wallet)
         doc = list_invoices(wallet, status.value if status else None, limit, cursor)
         warnings = wallet.warnings
     deliver(doc, as_json, render_invoices, warnings)

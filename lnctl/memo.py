@@ -22,7 +22,13 @@ import secrets
 from hashlib import sha256
 
 from lnctl.errors import CorruptStateError, InvalidInputError, MemoKeyError, StorageError
-from lnctl.storage.files import atomic_write, check_private, create_exclusive, ensure_private_dir
+from lnctl.storage.files import (
+    atomic_write,
+    check_private,
+    create_exclusive,
+    ensure_private_dir,
+    sweep_temp_files,
+)
 
 FORMAT_VERSION = 1
 KEY_ID_BYTES = 8
@@ -139,6 +145,8 @@ class Keyring:
 
     def save(self) -> None:
         assert self.path is not None and not self.from_env
+        folder, name = os.path.split(self.path)
+        sweep_temp_files(folder, name)  # a crash mid-save may have left one (holding keys)
         atomic_write(self.path, _serialize(self.primary, self.keys, self.retiring))
 
     # -- use ---------------------------------------------------------------------------------------

@@ -175,14 +175,16 @@ def write_textfile(config: Config, path: str) -> None:
     """Write the exposition atomically, for node_exporter's textfile collector."""
     from prometheus_client import generate_latest
 
-    from lnctl.storage.files import atomic_write
+    from lnctl.storage.files import atomic_write, sweep_temp_files
 
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         from lnctl.errors import InvalidInputError
 
         raise InvalidInputError(f"no such folder: {folder}", code="INVALID_PATH")
-    atomic_write(os.path.abspath(path), generate_latest(registry(config)), mode=0o644)
+    target = os.path.abspath(path)
+    sweep_temp_files(folder, os.path.basename(target))
+    atomic_write(target, generate_latest(registry(config)), mode=0o644)
 
 
 def push(config: Config, gateway: str, job: str) -> None:

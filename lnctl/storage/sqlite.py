@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 from lnctl.errors import CorruptStateError, StorageError
@@ -16,7 +17,14 @@ BUSY_TIMEOUT_S = 60.0
 
 def connect(path: str, migrations: Sequence[str], what: str) -> sqlite3.Connection:
     """Open (creating and migrating as needed) the store at ``path``. Refuses a file that is
-    not a database or has a schema newer than ``migrations`` knows."""
+    not a database or has a schema newer than ``migrations`` knows. A new store is created 0600
+    (SQLite gives its -wal and -shm files the same mode): it holds preimages of unpaid invoices."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StorageError(f"cannot create {path}: {exc.strerror}") from exc
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         conn.row_factory = sqlite3.Row

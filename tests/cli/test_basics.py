@@ -289,3 +289,15 @@ def test_logs_never_carry_secrets(cli, home: Path) -> None:  # type: ignore[no-u
     assert "payment_attempt" in events and "payment_result" in events
     quiet = cli("-q", "invoice", "--amount", "1")
     assert quiet.err == ""
+
+
+def test_stores_are_private_files(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("invoice", "--amount", "1", "--memo", "m").code == 0
+    assert cli("simulate", "invoice", "--amount", "1").code == 0
+    for path in [
+        home / "history.sqlite",
+        home / "simnet" / "network.sqlite",
+        *home.glob("*.sqlite-wal"),
+        home / "channels.json",
+    ]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

@@ -58,9 +58,16 @@ COMPARED = (
 @pytest.mark.parametrize("example", EXAMPLES["valid"], ids=lambda e: str(e["title"])[:60])
 def test_specification_valid_examples_decode_to_the_stated_fields(example: dict) -> None:
     decoded = bolt11.decode(str(example["invoice"]), now=0).to_dict()
+    compared = 0
     for key in COMPARED:
-        if key in example:
-            assert decoded[key] == example[key], key
+        expected = example.get(key, ...)
+        comparable = expected is None or isinstance(expected, int | str) or (
+            isinstance(expected, list) and all(isinstance(v, str) for v in expected)
+        )
+        if expected is not ... and comparable:
+            assert decoded[key] == expected, key
+            compared += 1
+    assert compared >= 3 or set(example) <= {"title", "invoice"}
 
 
 @pytest.mark.parametrize("example", EXAMPLES["invalid"], ids=lambda e: str(e["title"])[:60])

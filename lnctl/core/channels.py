@@ -37,33 +37,25 @@ def _check_peer(peer: str) -> str:
 
 
 def open_channel(wallet: Wallet, peer: str, capacity_msat: int, push_msat: int) -> dict[str, Any]:
-    from lnctl.core.recovery import recover
 
     peer = _check_peer(peer)
     if peer == wallet.node_key.node_id:
         raise InvalidInputError("cannot open a channel to this wallet itself", code="INVALID_PEER")
-    recover(wallet)
     return channel_document(wallet.ledger.open_channel(peer, capacity_msat, push_msat))
 
 
 def close_channel(wallet: Wallet, channel_id: str) -> dict[str, Any]:
-    from lnctl.core.recovery import recover
 
-    recover(wallet)
     return channel_document(wallet.ledger.close_channel(channel_id.strip()))
 
 
 def list_channels(wallet: Wallet) -> dict[str, Any]:
-    from lnctl.core.recovery import recover
 
-    recover(wallet)
     return {"channels": [channel_document(ch) for ch in wallet.ledger.channels()]}
 
 
 def balance(wallet: Wallet) -> dict[str, Any]:
-    from lnctl.core.recovery import recover
 
-    recover(wallet)
     open_channels = [ch for ch in wallet.ledger.channels() if ch["state"] == OPEN]
     return {
         "local_msat": sum(ch["local_msat"] for ch in open_channels),

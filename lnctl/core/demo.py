@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from lnctl.core.invoices import create_invoice
 from lnctl.core.payments import pay
-from lnctl.core.recovery import recover
 
 if TYPE_CHECKING:
     from lnctl.core.wallet import Wallet
@@ -18,7 +17,6 @@ DEMO_AMOUNT_MSAT = 100_000 * 1000
 def run_demo(wallet: Wallet) -> dict[str, Any]:
     from lnctl.metrics import exposition
 
-    recover(wallet)
     invoice = create_invoice(
         wallet, amount_msat=DEMO_AMOUNT_MSAT, description=None, memo="demo", expiry=3600
     )

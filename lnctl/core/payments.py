@@ -28,7 +28,6 @@ from lnctl.bolt11 import MAX_MSAT
 from lnctl.core import failpoints
 from lnctl.core.invoices import normalize_hash
 from lnctl.core.locks import HashLock
-from lnctl.core.recovery import recover
 from lnctl.errors import (
     DuplicatePaymentError,
     ExitCode,
@@ -326,7 +325,6 @@ def pay(
         raise InvalidInputError("--if-paid is 'error' or 'ok'", code="INVALID_OPTION")
     started = time.monotonic()
     invoice, amount, cap = validate(wallet, text, amount_msat, max_fee_msat)
-    recover(wallet)
     backend = wallet.backend
     payment_hash = invoice.payment_hash
     if dry_run:
@@ -546,7 +544,6 @@ def simulate_incoming(wallet: Wallet, text: str, amount_msat: int | None = None)
         raise InvalidInputError(
             "that invoice was not issued by this wallet", code="NOT_OUR_INVOICE"
         )
-    recover(wallet)
     row = wallet.history.get_invoice(invoice.payment_hash)
     if row is None:
         raise InvalidInputError("this wallet has no record of that invoice", code="UNKNOWN_INVOICE")
@@ -663,7 +660,6 @@ def list_payments(
 
     if limit < 1:
         raise InvalidInputError("--limit must be at least 1", code="INVALID_LIMIT")
-    recover(wallet)
     rows = wallet.history.list_payments(status, limit, cursor)
     next_cursor = rows[-1]["id"] if rows and len(rows) == min(limit, 1000) else None
     return {
@@ -677,7 +673,6 @@ def lookup(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
     from lnctl.errors import NotFoundError
 
     payment_hash = normalize_hash(payment_hash)
-    recover(wallet)
     doc: dict[str, Any] = {"payment_hash": payment_hash, "invoice": None, "payment": None}
     inv = wallet.history.get_invoice(payment_hash)
     if inv is not None:

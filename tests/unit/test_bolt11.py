@@ -61,8 +61,10 @@ def test_specification_valid_examples_decode_to_the_stated_fields(example: dict)
     compared = 0
     for key in COMPARED:
         expected = example.get(key, ...)
-        comparable = expected is None or isinstance(expected, int | str) or (
-            isinstance(expected, list) and all(isinstance(v, str) for v in expected)
+        comparable = (
+            expected is None
+            or isinstance(expected, int | str)
+            or (isinstance(expected, list) and all(isinstance(v, str) for v in expected))
         )
         if expected is not ... and comparable:
             assert decoded[key] == expected, key

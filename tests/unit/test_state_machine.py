@@ -15,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from lnctl.config import Config
 from lnctl.core import failpoints, payments
 from lnctl.core.invoices import create_invoice
+from lnctl.core.recovery import recover
 from lnctl.core.wallet import Wallet
 from lnctl.errors import LnctlError
 from tests.cli.test_crash import PAY_CASES, RECEIVE_CASES
@@ -52,7 +53,7 @@ class WalletMachine(RuleBasedStateMachine):
     def _restart(self) -> None:
         self.wallet.close()
         self.wallet = self._open()
-        payments.recover(self.wallet)
+        recover(self.wallet)
 
     def _totals(self) -> tuple[int, int]:
         chans = check_ledger(self.home)["channels"]
@@ -112,7 +113,7 @@ class WalletMachine(RuleBasedStateMachine):
 
     @invariant()
     def books_balance(self) -> None:
-        payments.recover(self.wallet)
+        recover(self.wallet)
         doc = check_ledger(self.home)
         assert all(not ch["htlcs"] for ch in doc["channels"])
         assert rows(self.home, "SELECT 1 FROM payments WHERE status = 'IN_FLIGHT'") == []

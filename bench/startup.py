@@ -47,11 +47,13 @@ def _regular_install() -> tuple[str, str, str]:
     subprocess.run([sys.executable, "-m", "venv", venv], check=True)
     python = os.path.join(venv, "bin", "python")
     print("editable install: measuring a regular install in", venv, file=sys.stderr)
-    subprocess.run(
+    pip = subprocess.run(
         [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", root],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
+    if pip.returncode:
+        sys.exit(f"pip install failed:\n{pip.stderr}")
     return python, os.path.join(venv, "bin", "lnctl"), venv
 
 

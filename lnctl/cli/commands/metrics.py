@@ -40,7 +40,11 @@ def metrics(
     state = ctx.obj
     if textfile:
         write_textfile(state.config, textfile)
-        deliver({"textfile": textfile, "written": True}, as_json, lambda d: None)
+        deliver(
+            {"textfile": textfile, "written": True},
+            as_json,
+            lambda d: typer.echo(f"wrote {d['textfile']}", err=True),
+        )
         return
     with state.wallet() as wallet:
         text = exposition(wallet)

@@ -358,7 +358,7 @@ def _minimal_int(groups: list[int], name: str) -> int:
     return _to_int(groups)
 
 
-def decode(text: str, *, now: float | None = None) -> Invoice:  # noqa: C901 - one pass, one place
+def decode(text: str) -> Invoice:
     """Decode and verify a BOLT 11 invoice; raise InvalidInvoiceError for anything a strict
     reader must refuse. ``lightning:`` URI prefixes and surrounding whitespace are accepted."""
     text = text.strip()

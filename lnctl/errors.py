@@ -129,6 +129,6 @@ class PaymentPendingError(PaymentError):
     default_code = "PAYMENT_PENDING"
 
 
-class InterruptedError_(LnctlError):
+class Interrupted(LnctlError):
     exit_code = ExitCode.INTERRUPTED
     default_code = "INTERRUPTED"

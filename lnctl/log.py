@@ -23,10 +23,6 @@ def configure(level: str, fmt: str) -> None:
     _Settings.fmt = fmt
 
 
-def enabled(level: str) -> bool:
-    return LEVELS[level] >= _Settings.level
-
-
 def event(level: str, name: str, **fields: object) -> None:
     """One event: ``event("info", "payment_attempt", payment_hash=..., attempt=2)``."""
     if LEVELS[level] < _Settings.level:

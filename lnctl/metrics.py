@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from lnctl.backends.base import FINAL_REASONS
 from lnctl.storage.history import LATENCY_BUCKETS_MS
 
 if TYPE_CHECKING:
@@ -20,16 +21,8 @@ if TYPE_CHECKING:
     from lnctl.config import Config
     from lnctl.core.wallet import Wallet
 
-FAILURE_REASONS = (
-    "NO_ROUTE",
-    "INSUFFICIENT_BALANCE",
-    "INCORRECT_PAYMENT_DETAILS",
-    "INVOICE_EXPIRED",
-    "FEE_LIMIT_EXCEEDED",
-    "TIMEOUT",
-    "TEMPORARY_CHANNEL_FAILURE",
-    "CANCELED",
-)
+# Every reason a payment can fail with, so each series exists (at 0) before its first failure.
+FAILURE_REASONS = tuple(sorted(FINAL_REASONS))
 
 # Every metric lnctl exports (the dashboard test checks its queries against this list).
 METRIC_NAMES = (

@@ -31,6 +31,19 @@ TIMEOUT = "TIMEOUT"
 TEMPORARY_CHANNEL_FAILURE = "TEMPORARY_CHANNEL_FAILURE"
 CANCELED = "CANCELED"
 TRANSIENT_REASONS = frozenset({TEMPORARY_CHANNEL_FAILURE})
+# Every reason a payment can end FAILED with (a payment's failure_reason).
+FINAL_REASONS = frozenset(
+    {
+        NO_ROUTE,
+        INSUFFICIENT_BALANCE,
+        INCORRECT_PAYMENT_DETAILS,
+        INVOICE_EXPIRED,
+        FEE_LIMIT_EXCEEDED,
+        TIMEOUT,
+        TEMPORARY_CHANNEL_FAILURE,
+        CANCELED,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ import hashlib
 import os
 import random
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from lnctl.backends.base import (
     INVOICE_EXPIRED,
     NO_ROUTE,
     TEMPORARY_CHANNEL_FAILURE,
+    Backend,
     Route,
     SendResult,
     SendState,
@@ -41,7 +43,7 @@ from lnctl.storage.sqlite import connect, transaction
 
 FEE_BASE_MSAT = 1_000
 FEE_PPM = 100
-DEFAULT_CAPACITY_MSAT = 1_000_000 * 1000
+FIRST_CHANNEL_MSAT = 1_000_000 * 1000  # the node's first channel to its peer, all of it local
 
 _SCHEMA = (
     """
@@ -272,11 +274,12 @@ class SimulatedBackend:
             time.sleep(wait)
         return self.status(invoice.payment_hash)
 
-    def _last_attempt(self, payment_hash: str):  # type: ignore[no-untyped-def]
-        return self.conn.execute(
+    def _last_attempt(self, payment_hash: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(
             "SELECT * FROM attempts WHERE payment_hash = ? ORDER BY attempt DESC LIMIT 1",
             (payment_hash,),
         ).fetchone()
+        return row
 
     def status(self, payment_hash: str) -> SendResult:
         last = self._last_attempt(payment_hash)
@@ -306,3 +309,7 @@ class SimulatedBackend:
             "SELECT 1 FROM incoming WHERE payment_hash = ?", (payment_hash,)
         ).fetchone()
         return row is not None
+
+
+def _conforms_to_the_contract(backend: SimulatedBackend) -> Backend:
+    return backend  # mypy checks that the simulated node implements lnctl.backends.base.Backend

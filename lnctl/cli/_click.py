@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 
-def click_exceptions() -> tuple[type[BaseException], type[BaseException], type[Exception]]:
+def click_exceptions() -> tuple[
+    type[BaseException], type[BaseException], type[Exception], type[Exception]
+]:
+    """(Exit, Abort, ClickException, NoArgsIsHelpError)."""
     from typer import Abort, Exit
 
     try:
-        from typer._click.exceptions import ClickException
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
     except ImportError:  # a Typer that uses the click package
-        from click.exceptions import ClickException  # type: ignore[assignment,unused-ignore]
-    return Exit, Abort, ClickException
+        from click.exceptions import (  # type: ignore[assignment,unused-ignore]
+            ClickException,
+            NoArgsIsHelpError,
+        )
+    return Exit, Abort, ClickException, NoArgsIsHelpError

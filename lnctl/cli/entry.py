@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from lnctl.errors import LnctlError
+
 
 def _wants_traceback(argv: list[str]) -> bool:
     return "--traceback" in argv or os.environ.get("LNCTL_DEBUG", "") not in ("", "0")
@@ -26,10 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args)
     except KeyboardInterrupt:
-        from lnctl.errors import InterruptedError_
+        from lnctl.errors import Interrupted
 
         return _fail(
-            InterruptedError_(
+            Interrupted(
                 "interrupted", hint="anything in flight is resolved by the next lnctl command"
             ),
             as_json,
@@ -41,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except Exception as exc:
-        from lnctl.errors import LnctlError
+        from lnctl.errors import LnctlError, StorageError
 
         if isinstance(exc, LnctlError):
             return _fail(exc, as_json, args)
@@ -50,8 +54,6 @@ def main(argv: list[str] | None = None) -> int:
         import sqlite3
 
         if isinstance(exc, (OSError, sqlite3.Error)):
-            from lnctl.errors import StorageError
-
             return _fail(
                 StorageError(
                     f"storage error: {exc}",
@@ -60,10 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                 as_json,
                 args,
             )
-        from lnctl.errors import LnctlError as Internal
-
         return _fail(
-            Internal(
+            LnctlError(
                 f"internal error: {type(exc).__name__}: {exc}",
                 hint="run again with --traceback and report it",
             ),
@@ -72,11 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         )
 
 
-def _fail(exc: object, as_json: bool, args: list[str]) -> int:
+def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
     from lnctl.cli.output import print_error
-    from lnctl.errors import LnctlError
 
-    assert isinstance(exc, LnctlError)
     if _wants_traceback(args) and exc.__cause__ is not None:
         import traceback
 
@@ -98,20 +96,18 @@ def _run(args: list[str]) -> int:
 
     command = get_command()
     args = _optional_values(args)
-    Exit, Abort, ClickException = click_exceptions()
+    Exit, Abort, ClickException, NoArgsIsHelp = click_exceptions()
     try:
         result = command.main(args=args, prog_name="lnctl", standalone_mode=False)
     except Exit as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):  # Typer turns Ctrl-C into Exit(130)
-            raise KeyboardInterrupt from None
         return int(getattr(exc, "exit_code", 0))
     except Abort:
         raise KeyboardInterrupt from None
+    except NoArgsIsHelp as exc:  # `lnctl` or `lnctl channel` alone: the usage, as it is
+        sys.stderr.write(str(exc.format_message()).rstrip() + "\n")  # type: ignore[attr-defined]
+        return ExitCode.INVALID
     except ClickException as exc:
         message = exc.format_message()  # type: ignore[attr-defined]
-        if type(exc).__name__ == "NoArgsIsHelpError":  # `lnctl` or `lnctl channel` alone
-            sys.stderr.write(str(message).rstrip() + "\n")
-            return ExitCode.INVALID
         raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from None
     if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a return value of 130
         raise KeyboardInterrupt

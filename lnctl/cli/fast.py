@@ -8,8 +8,9 @@ which gives the canonical behaviour and error messages.
 
 from __future__ import annotations
 
+from lnctl.config import NETWORKS
+
 GLOBAL_VALUES = ("--home", "--backend", "--network")
-NETWORKS = ("bitcoin", "testnet", "signet", "regtest")
 
 # option -> kind, per command ("flag", "int" (>= 1), "str", "network")
 COMMANDS: dict[str, dict[str, str]] = {
@@ -111,20 +112,26 @@ def run(args: list[str]) -> int | None:
 
         decode_action(positionals[0] if positionals else None, bool(options.get("--json")))
         return 0
+    from lnctl.bolt11 import DEFAULT_EXPIRY
     from lnctl.cli.actions import invoice_action
 
-    def opt(name: str) -> object:
-        return options.get(name)
+    def number(name: str) -> int | None:
+        value = options.get(name)
+        return value if isinstance(value, int) else None
+
+    def string(name: str) -> str | None:
+        value = options.get(name)
+        return value if isinstance(value, str) else None
 
     invoice_action(
         state,
-        amount=opt("--amount"),  # type: ignore[arg-type]
-        amount_msat_=opt("--amount-msat"),  # type: ignore[arg-type]
-        description=opt("--description"),  # type: ignore[arg-type]
-        memo=opt("--memo"),  # type: ignore[arg-type]
-        expiry=options.get("--expiry", 3600),  # type: ignore[arg-type]
-        network=opt("--network"),  # type: ignore[arg-type]
+        amount=number("--amount"),
+        amount_msat_=number("--amount-msat"),
+        description=string("--description"),
+        memo=string("--memo"),
+        expiry=number("--expiry") or DEFAULT_EXPIRY,
+        network=string("--network"),
         qr=False,
-        as_json=bool(options.get("--json")),
+        as_json=options.get("--json") is True,
     )
     return 0

@@ -6,11 +6,14 @@ from typing import Annotated
 
 import typer
 
+from lnctl.storage.history import MAX_PAGE
+
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")
 ]
 LimitOption = Annotated[
-    int, typer.Option("--limit", min=1, max=1000, help="At most this many items (1-1000).")
+    int,
+    typer.Option("--limit", min=1, max=MAX_PAGE, help=f"At most this many items (1-{MAX_PAGE})."),
 ]
 CursorOption = Annotated[
     int | None,

@@ -201,10 +201,7 @@ def invoice_document(wallet: Wallet, row: sqlite3.Row, *, with_memo: bool = True
 def list_invoices(
     wallet: Wallet, status: str | None, limit: int, cursor: int | None
 ) -> dict[str, Any]:
-    if limit < 1:
-        raise InvalidInputError("--limit must be at least 1", code="INVALID_LIMIT")
-    rows = wallet.history.list_invoices(status, limit, cursor)
-    next_cursor = rows[-1]["id"] if len(rows) == min(limit, 1000) and rows else None
+    rows, next_cursor = wallet.history.list_invoices(status, limit, cursor)
     return {
         "invoices": [invoice_document(wallet, r) for r in rows],
         "next_cursor": next_cursor,

@@ -19,7 +19,11 @@ from typing import TYPE_CHECKING, Any
 from lnctl import bolt11, log
 from lnctl.backends.base import (
     CANCELED,
+    FEE_LIMIT_EXCEEDED,
+    INCORRECT_PAYMENT_DETAILS,
     INSUFFICIENT_BALANCE,
+    INVOICE_EXPIRED,
+    NO_ROUTE,
     TIMEOUT,
     SendResult,
     SendState,
@@ -233,7 +237,7 @@ def _record_success(
             History.bump(conn, "payments_succeeded")
             History.bump(conn, "payments_sent_msat", delta=row["amount_msat"])
             History.bump(conn, "payment_fees_msat", delta=fee_msat)
-            History.set_value(conn, "last_success_timestamp", int(now))
+            History.record_max(conn, "last_success_timestamp", int(now))
             _observe_latency(conn, latency_ms)
             if self_payment:
                 history.settle_invoice(conn, payment_hash, row["amount_msat"])
@@ -347,9 +351,9 @@ def pay(
             if route.fee_msat > cap:
                 raise PaymentFailedError(
                     f"the route costs {route.fee_msat} msat, more than the {cap} msat fee cap",
-                    code="FEE_LIMIT_EXCEEDED",
+                    code=FEE_LIMIT_EXCEEDED,
                     hint="raise --max-fee",
-                    details={"failure_reason": "FEE_LIMIT_EXCEEDED"},
+                    details={"failure_reason": FEE_LIMIT_EXCEEDED},
                 )
             channel_id = wallet.ledger.reserve(payment_hash, amount + cap, OUT)
             log.event(
@@ -492,9 +496,9 @@ def _conclude(
 
 
 _FAILURE_HINTS = {
-    "NO_ROUTE": "the payee cannot be reached from this wallet",
-    "INCORRECT_PAYMENT_DETAILS": "the payee does not know this invoice, or it is already paid",
-    "INVOICE_EXPIRED": "ask the payee for a new invoice",
+    NO_ROUTE: "the payee cannot be reached from this wallet",
+    INCORRECT_PAYMENT_DETAILS: "the payee does not know this invoice, or it is already paid",
+    INVOICE_EXPIRED: "ask the payee for a new invoice",
 }
 
 
@@ -521,7 +525,7 @@ def _dry_run(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int) -> 
             doc["fee_msat"] = route.fee_msat
             best = max(wallet.ledger.channels(), key=spendable_msat, default=None)
             if route.fee_msat > cap:
-                code, reason = ExitCode.PAYMENT_FAILED, "FEE_LIMIT_EXCEEDED"
+                code, reason = ExitCode.PAYMENT_FAILED, FEE_LIMIT_EXCEEDED
             elif best is None or spendable_msat(best) < amount + cap:
                 code, reason = ExitCode.PAYMENT_FAILED, INSUFFICIENT_BALANCE
             else:
@@ -544,33 +548,13 @@ def simulate_incoming(wallet: Wallet, text: str, amount_msat: int | None = None)
         raise InvalidInputError(
             "that invoice was not issued by this wallet", code="NOT_OUR_INVOICE"
         )
-    row = wallet.history.get_invoice(invoice.payment_hash)
-    if row is None:
-        raise InvalidInputError("this wallet has no record of that invoice", code="UNKNOWN_INVOICE")
-    if row["status"] == "SETTLED":
-        raise DuplicatePaymentError("that invoice is already settled", code="ALREADY_PAID")
-    if row["expires_at"] <= time.time():
-        raise InvalidInvoiceError("that invoice has expired", code="INVOICE_EXPIRED")
-    amount = row["amount_msat"] or (check_amount(amount_msat) if amount_msat else None)
-    if amount is None:
-        raise InvalidInputError(
-            "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
-        )
-    if row["amount_msat"] is not None and amount_msat is not None:
-        raise InvalidInputError("the invoice already has an amount", code="AMOUNT_NOT_ALLOWED")
     lock = HashLock(wallet.home, invoice.payment_hash)
     if not lock.try_acquire():
         raise DuplicatePaymentError(
             "that invoice is being paid right now", code="ALREADY_IN_FLIGHT"
         )
     with lock:
-        own = wallet.history.get_payment(invoice.payment_hash)
-        if own is not None and own["status"] == "IN_FLIGHT":
-            raise DuplicatePaymentError(
-                "this wallet is paying that invoice itself", code="ALREADY_IN_FLIGHT"
-            )
-        if wallet.history.require_invoice(invoice.payment_hash)["status"] == "SETTLED":
-            raise DuplicatePaymentError("that invoice is already settled", code="ALREADY_PAID")
+        amount = _receivable_amount(wallet, invoice.payment_hash, amount_msat)
         channel_id = wallet.ledger.reserve(invoice.payment_hash, amount, IN)
         failpoints.hit("incoming_after_reserve", wallet.env)
         wallet.backend.pay_to_us(invoice.payment_hash, amount)
@@ -584,6 +568,31 @@ def simulate_incoming(wallet: Wallet, text: str, amount_msat: int | None = None)
         "channel_id": channel_id,
         "settled_at": final["settled_at"],
     }
+
+
+def _receivable_amount(wallet: Wallet, payment_hash: str, amount_msat: int | None) -> int:
+    """The amount the network may pay to this invoice of ours now (the caller holds its lock)."""
+    row = wallet.history.get_invoice(payment_hash)
+    if row is None:
+        raise InvalidInputError("this wallet has no record of that invoice", code="UNKNOWN_INVOICE")
+    if row["status"] == "SETTLED":
+        raise DuplicatePaymentError("that invoice is already settled", code="ALREADY_PAID")
+    own = wallet.history.get_payment(payment_hash)
+    if own is not None and own["status"] == "IN_FLIGHT":
+        raise DuplicatePaymentError(
+            "this wallet is paying that invoice itself", code="ALREADY_IN_FLIGHT"
+        )
+    if row["expires_at"] <= time.time():
+        raise InvalidInvoiceError("that invoice has expired", code="INVOICE_EXPIRED")
+    if row["amount_msat"] is not None:
+        if amount_msat is not None:
+            raise InvalidInputError("the invoice already has an amount", code="AMOUNT_NOT_ALLOWED")
+        return int(row["amount_msat"])
+    if amount_msat is None:
+        raise InvalidInputError(
+            "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
+        )
+    return check_amount(amount_msat)
 
 
 def _settle_incoming(wallet: Wallet, payment_hash: str, amount: int) -> None:
@@ -658,10 +667,7 @@ def list_payments(
 ) -> dict[str, Any]:
     from lnctl.core.invoices import reveal_memo
 
-    if limit < 1:
-        raise InvalidInputError("--limit must be at least 1", code="INVALID_LIMIT")
-    rows = wallet.history.list_payments(status, limit, cursor)
-    next_cursor = rows[-1]["id"] if rows and len(rows) == min(limit, 1000) else None
+    rows, next_cursor = wallet.history.list_payments(status, limit, cursor)
     return {
         "payments": [payment_document(r, reveal_memo(wallet, r, "payment")) for r in rows],
         "next_cursor": next_cursor,

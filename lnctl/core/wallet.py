@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from lnctl.storage.keys import NodeKey
     from lnctl.storage.ledger import Ledger
 
-DEFAULT_CHANNEL_SAT = 1_000_000
-
 
 class Wallet:
     """Lazily opened pieces of one wallet home. Close it (or use ``with``) when done."""
@@ -90,7 +88,7 @@ class Wallet:
     def backend(self) -> SimulatedBackend:
         if self._backend is None:
             self.require_simulated()
-            from lnctl.backends.simulated import SimSettings, SimulatedBackend
+            from lnctl.backends.simulated import FIRST_CHANNEL_MSAT, SimSettings, SimulatedBackend
 
             self._backend = SimulatedBackend(
                 self.home,
@@ -102,7 +100,7 @@ class Wallet:
             from lnctl.storage.ledger import Ledger
 
             # the simulated node starts with one channel to its peer, all of it local
-            Ledger(self.home).ensure_channel(self._backend.peer_id, DEFAULT_CHANNEL_SAT * 1000)
+            Ledger(self.home).ensure_channel(self._backend.peer_id, FIRST_CHANNEL_MSAT)
         return self._backend
 
     def _local_invoice(self, payment_hash: str) -> LocalInvoice | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from lnctl.errors import NotFoundError
+from lnctl.errors import InvalidInputError, NotFoundError
 from lnctl.storage.sqlite import Transaction, connect
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -117,7 +117,8 @@ class History:
         )
 
     @staticmethod
-    def set_value(conn: sqlite3.Connection, name: str, value: int, labels: str = "") -> None:
+    def record_max(conn: sqlite3.Connection, name: str, value: int, labels: str = "") -> None:
+        """Keep the largest value seen (a timestamp that must never go back)."""
         conn.execute(
             "INSERT INTO counters (name, labels, value) VALUES (?, ?, ?) "
             "ON CONFLICT (name, labels) DO UPDATE SET value = max(value, excluded.value)",
@@ -186,28 +187,16 @@ class History:
         return False
 
     def list_invoices(
-        self, status: str | None, limit: int, cursor: int | None, now: int | None = None
-    ) -> list[sqlite3.Row]:
-        now = int(time.time()) if now is None else now
-        where: list[str] = []
-        args: list[object] = []
-        if status == "open":
-            where.append("status = 'OPEN' AND expires_at > ?")
-            args.append(now)
-        elif status == "expired":
-            where.append("status = 'OPEN' AND expires_at <= ?")
-            args.append(now)
-        elif status == "settled":
-            where.append("status = 'SETTLED'")
-        if cursor is not None:
-            where.append("id < ?")
-            args.append(cursor)
-        sql = f"SELECT {INVOICE_COLUMNS} FROM invoices"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC LIMIT ?"
-        args.append(min(limit, MAX_PAGE))
-        return self.conn.execute(sql, args).fetchall()
+        self, status: str | None, limit: int, cursor: int | None
+    ) -> tuple[list[sqlite3.Row], int | None]:
+        """One page of invoices, newest first, and the cursor of the next page (or None)."""
+        now = int(time.time())
+        where = {
+            "open": ("status = 'OPEN' AND expires_at > ?", (now,)),
+            "expired": ("status = 'OPEN' AND expires_at <= ?", (now,)),
+            "settled": ("status = 'SETTLED'", ()),
+        }.get(status or "", None)
+        return self._page("invoices", INVOICE_COLUMNS, where, limit, cursor)
 
     # -- payments ----------------------------------------------------------------------------------
 
@@ -224,21 +213,34 @@ class History:
 
     def list_payments(
         self, status: str | None, limit: int, cursor: int | None
-    ) -> list[sqlite3.Row]:
-        where: list[str] = []
-        args: list[object] = []
-        if status:
-            where.append("status = ?")
-            args.append(status.upper())
+    ) -> tuple[list[sqlite3.Row], int | None]:
+        """One page of payments, newest first, and the cursor of the next page (or None)."""
+        where = ("status = ?", (status.upper(),)) if status else None
+        return self._page("payments", PAYMENT_COLUMNS, where, limit, cursor)
+
+    def _page(
+        self,
+        table: str,
+        columns: str,
+        where: tuple[str, tuple[object, ...]] | None,
+        limit: int,
+        cursor: int | None,
+    ) -> tuple[list[sqlite3.Row], int | None]:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInputError(
+                f"--limit must be between 1 and {MAX_PAGE}", code="INVALID_LIMIT"
+            )
+        clauses, args = ([where[0]], list(where[1])) if where else ([], [])
         if cursor is not None:
-            where.append("id < ?")
+            clauses.append("id < ?")
             args.append(cursor)
-        sql = f"SELECT {PAYMENT_COLUMNS} FROM payments"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC LIMIT ?"
-        args.append(min(limit, MAX_PAGE))
-        return self.conn.execute(sql, args).fetchall()
+        sql = f"SELECT {columns} FROM {table}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        rows = self.conn.execute(f"{sql} ORDER BY id DESC LIMIT ?", [*args, limit + 1]).fetchall()
+        if len(rows) > limit:  # one more than asked: there is a next page
+            return rows[:limit], int(rows[limit - 1]["id"])
+        return rows, None
 
     def rows_with_memos(self, table: str, not_key: str, limit: int) -> list[sqlite3.Row]:
         assert table in ("invoices", "payments")

@@ -225,6 +225,18 @@ def test_invoices_listing_filters_and_pages(cli) -> None:  # type: ignore[no-unt
         "--json",
     ).json
     assert [i["payment_hash"] for i in nxt["invoices"]] == hashes[::-1][2:4]
+    last = cli(
+        "invoices",
+        "--limit",
+        "1",
+        "--status",
+        "open",
+        "--cursor",
+        str(nxt["next_cursor"]),
+        "--json",
+    ).json
+    assert [i["payment_hash"] for i in last["invoices"]] == hashes[:1]
+    assert last["next_cursor"] is None  # the last page says so, no empty page follows
     expired = cli("invoices", "--status", "expired", "--json").json["invoices"]
     assert len(expired) == 1 and expired[0]["status"] == "EXPIRED"
     assert cli("invoices", "--status", "settled", "--json").json["invoices"] == []

@@ -96,7 +96,8 @@ def balance(ctx: typer.Context, as_json: JsonOption = False) -> None:
 BAR_WIDTH = 24
 
 
-def liquidity_bar(local: int, remote: int, inflight: int, capacity: int) -> Any:
+def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
+    """local | in flight | remote, in BAR_WIDTH cells (remote is the rest of the capacity)."""
     from rich.text import Text
 
     if capacity <= 0:
@@ -132,9 +133,7 @@ def _render_channels(d: dict[str, Any]) -> None:
             ch["peer"][:16] + "..",
             ch["state"],
             msat(ch["local_msat"]),
-            liquidity_bar(
-                ch["local_msat"], ch["remote_msat"], ch["inflight_msat"], ch["capacity_msat"]
-            ),
+            liquidity_bar(ch["local_msat"], ch["inflight_msat"], ch["capacity_msat"]),
             msat(ch["remote_msat"]),
             msat(ch["inflight_msat"]),
             msat(ch["capacity_msat"]),

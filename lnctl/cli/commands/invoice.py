@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lnctl.bolt11 import DEFAULT_EXPIRY
 from lnctl.cli.options import CursorOption, JsonOption, LimitOption
 
 
@@ -50,7 +51,7 @@ def invoice(
     ] = None,
     expiry: Annotated[
         int, typer.Option("--expiry", min=1, help="Seconds until it expires.")
-    ] = 3600,
+    ] = DEFAULT_EXPIRY,
     network: Annotated[
         Network | None,
         typer.Option(

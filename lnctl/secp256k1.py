@@ -135,11 +135,17 @@ def verify(sig64: bytes, msg32: bytes, pubkey33: bytes) -> bool:
 
 
 def recover(sig64: bytes, recid: int, msg32: bytes) -> bytes | None:
-    """The compressed public key that made ``sig64`` over ``msg32``; high-S accepted."""
+    """The compressed public key that made ``sig64`` over ``msg32``.
+
+    A high-S signature is read as BOLT 11's readers do: S is normalized (s -> n - s) and the
+    recovery id kept, so the high-S form of a signature recovers the same payee as its low-S
+    form (the specification's "Public-key recovery with high-S signature" example)."""
     rs = _split(sig64)
     if rs is None or not 0 <= recid <= 3:
         return None
     r, s = rs
+    if s > HALF_N:
+        s = N - s
     x = r + N if recid & 2 else r
     big_r = _lift_x(x, recid & 1)
     if big_r is None:

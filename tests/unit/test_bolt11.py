@@ -96,7 +96,8 @@ def craft(
     sig = key.sign_recoverable(msg, hasher=None)
     if high_s:
         s = secp256k1.N - int.from_bytes(sig[32:64], "big")
-        sig = sig[:32] + s.to_bytes(32, "big") + bytes([sig[64] ^ 1])
+        # the recovery id kept, as in the specification's high-S example
+        sig = sig[:32] + s.to_bytes(32, "big") + sig[64:]
     text = bolt11.bech32_encode(hrp, data + bolt11.convertbits(sig, 8, 5, True))
     return text.upper() if upper else text
 

@@ -129,6 +129,42 @@ class PaymentPendingError(PaymentError):
     default_code = "PAYMENT_PENDING"
 
 
+class NeedsAttentionError(PaymentError):
+    """A payment whose state the node reported in a way lnctl cannot accept (a success without
+    a valid preimage or fee, a fee above the cap): kept aside, never paid again automatically."""
+
+    exit_code = ExitCode.INTERNAL
+    default_code = "NEEDS_ATTENTION"
+
+
+# -- errors of the node behind the wallet (the backend), mapped to exit codes here -------------
+
+
+class BackendError(LnctlError):
+    """The node answered something lnctl cannot use (exit 1)."""
+
+    default_code = "BACKEND_ERROR"
+
+
+class BackendUnavailableError(BackendError):
+    """The node cannot be reached (server down, connection refused): nothing was decided."""
+
+    default_code = "BACKEND_UNAVAILABLE"
+
+
+class BackendAuthError(BackendError):
+    """The node refused our credentials (a wrong or missing key): exit 2, a usage problem."""
+
+    exit_code = ExitCode.INVALID
+    default_code = "AUTH_FAILED"
+
+
+class UnsupportedError(InvalidInputError):
+    """What was asked is not something this backend can do (exit 2)."""
+
+    default_code = "UNSUPPORTED_BACKEND"
+
+
 class Interrupted(LnctlError):
     exit_code = ExitCode.INTERRUPTED
     default_code = "INTERRUPTED"

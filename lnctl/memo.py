@@ -27,6 +27,7 @@ from lnctl.storage.files import (
     check_private,
     create_exclusive,
     ensure_private_dir,
+    read_private,
     sweep_temp_files,
 )
 
@@ -115,10 +116,9 @@ class Keyring:
             key = secrets.token_bytes(32)
             create_exclusive(path, _serialize(key_id(key), {key_id(key): key}, set()))
         check_private(secrets_dir, is_dir=True)
-        check_private(path)
+        raw = read_private(path)
         try:
-            with open(path, "rb") as fh:
-                doc = json.loads(fh.read())
+            doc = json.loads(raw)
             if doc.get("version") != KEYRING_VERSION:
                 raise CorruptStateError(
                     f"memo keyring {path} has unknown version {doc.get('version')!r}",

@@ -65,13 +65,16 @@ class LnctlCollector:
         )
 
         from lnctl import __version__
-        from lnctl.core.wallet import Wallet
-        from lnctl.storage.ledger import Ledger
+        from lnctl.storage.history import read_only_snapshot
 
-        with Wallet(self.config) as wallet:  # a scrape reads; it never opens the node
-            counters = wallet.history.counters()
-            channels = Ledger(wallet.home).channels()  # none yet: an empty list
-            node_id = wallet.node_key.node_id
+        # a scrape reads only: it never opens the node, loads a key or creates a file
+        counters, meta = read_only_snapshot(self.config.path("history.sqlite"))
+        node_id = meta.get("node_id", "")
+        channels: list[dict[str, Any]] = []
+        if self.config.backend == "simulated":
+            from lnctl.backends.simulated.node import read_channels
+
+            channels = read_channels(self.config.home)
 
         def value(name: str, labels: str = "") -> int:
             return counters.get((name, labels), 0)

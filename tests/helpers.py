@@ -16,7 +16,7 @@ RESERVE_MSAT = 10_000_000
 
 
 def ledger(home: Path) -> dict[str, Any]:
-    return json.loads((home / "channels.json").read_text())  # type: ignore[no-any-return]
+    return json.loads((home / "simnet" / "channels.json").read_text())  # type: ignore[no-any-return]
 
 
 def check_ledger(home: Path) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def check_ledger(home: Path) -> dict[str, Any]:
     for ch in doc["channels"]:
         assert ch["local_msat"] + ch["remote_msat"] + ch["inflight_msat"] == ch["capacity_msat"]
         assert min(ch["local_msat"], ch["remote_msat"], ch["inflight_msat"]) >= 0
-        assert sum(h["amount_msat"] for h in ch["htlcs"].values()) == ch["inflight_msat"]
+        assert sum(h["amount_msat"] for h in ch["htlcs"]) == ch["inflight_msat"]
     return doc
 
 

@@ -1,1 +1,1 @@
-"""Lightning backends behind one small contract (``base.Backend``)."""
+"""The node behind the wallet, one contract (``base.py``) and its implementations."""

@@ -1,24 +1,45 @@
-"""The backend contract: the handful of things lnctl needs from a Lightning node.
+"""The backend contract (v2): the backend *is* the node, and the node owns the money.
 
-Results are frozen values with an explicit state. A backend never guesses: if it cannot tell
-whether a payment went through (timeout, dropped connection), the state is PENDING, and only an
-explicit failure from the node is FAILED.
+A backend creates invoices and reports their state, pays invoices and reports payments' states,
+reports balances, and declares what else it can do (``Capabilities``). It keeps its own channels,
+reservations and fees; the wallet only records what the node said.
+
+Rules every backend keeps:
+
+- **The payment hash is the idempotency key.** ``pay`` of a hash the node has already paid, or
+  has in flight, sends nothing and returns what the node knows with ``duplicate=True`` (lnd's
+  control tower: ErrAlreadyPaid / ErrPaymentInFlight).
+- **Unknown is not failed.** A payment whose outcome the node has not told (a timeout, a dropped
+  connection) is PENDING; only an explicit failure is FAILED. ``payment_status`` of a hash the node
+  has no record of is UNKNOWN, which a wallet must not take for "never sent" unless the backend is
+  ``embedded`` (no transport between the wallet and the node that could lose a request).
+- **A success carries its proof and its fee**: a preimage and the fee the node paid. The node
+  enforces the fee cap when it pays.
+- Errors are the typed ones of ``lnctl.errors`` (``BackendUnavailableError``, ``BackendAuthError``,
+  ``UnsupportedError``, ``BackendError``); exit codes are decided there, in one place.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from lnctl.bolt11 import Invoice
+if TYPE_CHECKING:
+    from lnctl.bolt11 import Invoice
 
 
-class SendState(StrEnum):
+class PaymentState(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
-    PENDING = "PENDING"  # sent, outcome not known yet
-    UNKNOWN = "UNKNOWN"  # the node has no record of the payment: it was never sent
+    PENDING = "PENDING"  # sent (or maybe sent), outcome not known yet
+    UNKNOWN = "UNKNOWN"  # the node has no record of this payment hash
+
+
+class InvoiceState(StrEnum):
+    OPEN = "OPEN"
+    SETTLED = "SETTLED"
+    EXPIRED = "EXPIRED"
 
 
 # Failure reasons, in lnd's vocabulary; the transient one is the only one worth retrying.
@@ -30,6 +51,8 @@ FEE_LIMIT_EXCEEDED = "FEE_LIMIT_EXCEEDED"
 TIMEOUT = "TIMEOUT"
 TEMPORARY_CHANNEL_FAILURE = "TEMPORARY_CHANNEL_FAILURE"
 CANCELED = "CANCELED"
+ALREADY_PAID = "ALREADY_PAID"  # the payee says the invoice is paid (by someone, maybe us)
+NEVER_REACHED_NODE = "NEVER_REACHED_NODE"  # sent, yet the node never had it (see core.settle)
 TRANSIENT_REASONS = frozenset({TEMPORARY_CHANNEL_FAILURE})
 # Every reason a payment can end FAILED with (a payment's failure_reason).
 FINAL_REASONS = frozenset(
@@ -42,54 +65,166 @@ FINAL_REASONS = frozenset(
         TIMEOUT,
         TEMPORARY_CHANNEL_FAILURE,
         CANCELED,
+        ALREADY_PAID,
+        NEVER_REACHED_NODE,
     }
 )
 
 
 @dataclass(frozen=True, slots=True)
-class SendResult:
-    state: SendState
+class PaymentStatus:
+    """What the node says of one payment (by payment hash)."""
+
+    state: PaymentState
     preimage: str | None = None
     fee_msat: int | None = None
     failure_reason: str | None = None
+    duplicate: bool = False  # pay() refused to send again: this is what the node already had
 
     @property
     def transient(self) -> bool:
-        return self.state is SendState.FAILED and self.failure_reason in TRANSIENT_REASONS
+        return self.state is PaymentState.FAILED and self.failure_reason in TRANSIENT_REASONS
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
-    """How a payment would go: the routing fee and the payee's kind."""
+class InvoiceStatus:
+    """What the node says of one of its invoices."""
+
+    state: InvoiceState
+    received_msat: int | None = None
+    settled_at: int | None = None
+    preimage: str | None = None  # once settled, where the node shows it
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvoice:
+    """An invoice the node has just issued. ``preimage`` only where the wallet may know it."""
+
+    bolt11: str
+    payment_hash: str
+    created_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """How a payment would go: the routing fee and whether it is a payment to ourselves."""
 
     fee_msat: int
     self_payment: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Balance:
+    spendable_msat: int  # what can leave now
+    receivable_msat: int | None  # what can arrive now (None: the node does not say)
+    inflight_msat: int  # reserved by payments in flight
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    channels: bool = False  # lnctl channel ... manages this node's channels
+    fault_injection: bool = False  # pay(induce_failure=True) is honoured
+    amountless_invoices: bool = True  # create_invoice(amount_msat=None)
+    fee_quote: bool = False  # quote() before paying (pay --dry-run predicts the fee)
+    simulated_incoming: bool = False  # lnctl simulate ...
+    retries_itself: bool = False  # the node retries transient failures on its side
+    embedded: bool = False  # in-process: UNKNOWN really means "never received"
+    exports_records: bool = False  # can list every invoice and payment it has (rebuilds)
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """How many invoices and payments the node has for this wallet (to notice a lost or older
+    history)."""
+
+    invoices: int
+    payments: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRecord:
+    """An invoice as the node keeps it (for rebuilding a lost history)."""
+
+    bolt11: str
+    payment_hash: str
+    created_at: int
+    expires_at: int
+    status: InvoiceStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """A payment as the node keeps it (for rebuilding a lost history)."""
+
+    bolt11: str
+    payment_hash: str
+    amount_msat: int
+    max_fee_msat: int
+    attempts: int
+    created_at: float
+    status: PaymentStatus
+
+
 class Backend(Protocol):
     name: str
+    capabilities: Capabilities
 
-    def quote(self, invoice: Invoice, amount_msat: int) -> Route:
-        """The route and fee a payment would take, before anything is reserved or sent.
-        Raises PaymentFailedError(NO_ROUTE) when the payee cannot be reached."""
+    def identity(self) -> str:
+        """A stable id of the node (or server wallet) behind this backend. The wallet's history
+        keeps it and refuses to run against another node."""
         ...
 
-    def send(
+    def node_id(self) -> str | None:
+        """The node's public key (hex), when the backend knows it."""
+        ...
+
+    def create_invoice(
+        self,
+        amount_msat: int | None,
+        *,
+        description: str | None,
+        description_hash: bytes | None,
+        expiry: int,
+    ) -> NewInvoice:
+        """Issue an invoice: exactly one of ``description`` and ``description_hash``."""
+        ...
+
+    def invoice_status(self, payment_hash: str) -> InvoiceStatus | None:
+        """The state of one of this node's invoices, or None when the node does not know it."""
+        ...
+
+    def quote(self, invoice: Invoice, amount_msat: int) -> Quote:
+        """The fee a payment would cost now (``fee_quote`` capability). Raises
+        PaymentFailedError(NO_ROUTE) when the payee cannot be reached."""
+        ...
+
+    def pay(
         self,
         invoice: Invoice,
         amount_msat: int,
         max_fee_msat: int,
-        attempt: int,
         *,
-        wait_s: float,
+        timeout_s: float,
         induce_failure: bool = False,
-    ) -> SendResult:
-        """Send one attempt (``attempt`` counts this payment's tries, from 1) and wait at most
-        ``wait_s`` for its outcome (PENDING after that). ``induce_failure`` makes the attempt fail
-        with a temporary channel failure (a scriptable fault). Must not be called again for the
-        same hash while a previous attempt is PENDING."""
+    ) -> PaymentStatus:
+        """Pay ``amount_msat`` to the invoice, routing fee at most ``max_fee_msat``, waiting at
+        most ``timeout_s`` for the outcome (PENDING after that, or whenever the outcome cannot be
+        told). Idempotent on the payment hash (see the module's rules)."""
         ...
 
-    def status(self, payment_hash: str) -> SendResult:
-        """What the node knows of a payment: the last attempt's state, or UNKNOWN."""
+    def payment_status(self, payment_hash: str) -> PaymentStatus:
+        """What the node knows of a payment now."""
         ...
+
+    def balance(self) -> Balance: ...
+
+    def activity(self) -> Activity | None:
+        """Counts of the node's invoices and payments (``exports_records``), else None."""
+        ...
+
+    def export_invoices(self) -> list[InvoiceRecord]: ...
+
+    def export_payments(self) -> list[PaymentRecord]: ...
+
+    def close(self) -> None: ...

@@ -65,6 +65,12 @@ class State:
         wallet = Wallet(self.config)
         try:
             recover(wallet)
+            if wallet.warnings:  # recovery's warnings are shown once, whatever the command
+                from lnctl.cli.output import warn
+
+                for message in dict.fromkeys(wallet.warnings):
+                    warn(message)
+                wallet.warnings.clear()
         except BaseException:
             wallet.close()
             raise

@@ -1,22 +1,28 @@
-"""Channel operations over the JSON ledger."""
+"""The user's view of the node's channels (backends with the ``channels`` capability)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lnctl.backends.simulated.ledger import OPEN, receivable_msat, spendable_msat
 from lnctl.errors import InvalidInputError
-from lnctl.storage.ledger import OPEN, receivable_msat, spendable_msat
 
 if TYPE_CHECKING:
+    from lnctl.backends.simulated import SimulatedBackend
     from lnctl.core.wallet import Wallet
 
 
 def channel_document(ch: dict[str, Any]) -> dict[str, Any]:
     doc = {k: v for k, v in ch.items() if k != "htlcs"}
-    doc["htlcs"] = [{"payment_hash": h, **v} for h, v in ch["htlcs"].items()]
+    doc["htlcs"] = [dict(h) for h in ch["htlcs"]]
     doc["spendable_msat"] = spendable_msat(ch)
     doc["receivable_msat"] = receivable_msat(ch)
     return doc
+
+
+def _node(wallet: Wallet) -> SimulatedBackend:
+    wallet.require("channels", "lnctl channel")
+    return wallet.simulated
 
 
 def _check_peer(peer: str) -> str:
@@ -37,31 +43,26 @@ def _check_peer(peer: str) -> str:
 
 
 def open_channel(wallet: Wallet, peer: str, capacity_msat: int, push_msat: int) -> dict[str, Any]:
-
-    peer = _check_peer(peer)
-    if peer == wallet.node_key.node_id:
-        raise InvalidInputError("cannot open a channel to this wallet itself", code="INVALID_PEER")
-    return channel_document(wallet.ledger.open_channel(peer, capacity_msat, push_msat))
+    node = _node(wallet)
+    return channel_document(node.open_channel(_check_peer(peer), capacity_msat, push_msat))
 
 
 def close_channel(wallet: Wallet, channel_id: str) -> dict[str, Any]:
-
-    return channel_document(wallet.ledger.close_channel(channel_id.strip()))
+    return channel_document(_node(wallet).close_channel(channel_id.strip()))
 
 
 def list_channels(wallet: Wallet) -> dict[str, Any]:
-
-    return {"channels": [channel_document(ch) for ch in wallet.ledger.channels()]}
+    return {"channels": [channel_document(ch) for ch in _node(wallet).channels()]}
 
 
 def balance(wallet: Wallet) -> dict[str, Any]:
-
-    open_channels = [ch for ch in wallet.ledger.channels() if ch["state"] == OPEN]
+    open_channels = [ch for ch in _node(wallet).channels() if ch["state"] == OPEN]
     return {
         "local_msat": sum(ch["local_msat"] for ch in open_channels),
         "remote_msat": sum(ch["remote_msat"] for ch in open_channels),
         "inflight_msat": sum(ch["inflight_msat"] for ch in open_channels),
         "spendable_msat": sum(spendable_msat(ch) for ch in open_channels),
         "receivable_msat": sum(receivable_msat(ch) for ch in open_channels),
+        "reserve_msat": sum(ch["reserve_msat"] for ch in open_channels),
         "open_channels": len(open_channels),
     }

@@ -1,37 +1,22 @@
-"""Invoices: create (signed by the node key), list, look up; memos shown to their owner."""
+"""Invoices: asked of the node, recorded with the memo encrypted, listed with their state as
+the node reports it, waited for."""
 
 from __future__ import annotations
 
-import os
 import time
-from contextlib import contextmanager
-
-try:  # CPython's built-in SHA-256: no OpenSSL to load at start-up (decode is hot)
-    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - other Pythons
-    from hashlib import sha256
 
 from lnctl import bolt11, log
-from lnctl.errors import (
-    InvalidInputError,
-    LnctlError,
-    MemoKeyError,
-    NotFoundError,
-    check_amount,
-)
+from lnctl.errors import InvalidInputError, check_amount
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterator
     from typing import Any
 
     from lnctl.core.wallet import Wallet
-    from lnctl.memo import Keyring
 
 MAX_EXPIRY = 10 * 365 * 24 * 3600
 MAX_MEMO_BYTES = 64 * 1024
-MEMO_UNAVAILABLE = "[memo unavailable]"
 
 
 def create_invoice(
@@ -43,12 +28,19 @@ def create_invoice(
     expiry: int,
     network: str | None = None,
 ) -> dict[str, Any]:
-    """A fresh preimage, payment hash and secret, a BOLT 11 invoice signed by the node key,
-    recorded in the history store with the memo encrypted."""
-    wallet.require_simulated()  # the embedded node issues invoices with the wallet's key
-    network = network or wallet.config.network
+    """Ask the node for an invoice and record it, with the memo encrypted. The invoice carries
+    nothing of the memo: with a memo and no description its description is empty."""
+    if network is not None and network != wallet.config.network:
+        raise InvalidInputError(
+            f"this wallet's node is on {wallet.config.network}, not {network}",
+            code="WRONG_NETWORK",
+            hint="the node issues invoices for its own network: set LNCTL_NETWORK (or the "
+            "global --network) for a wallet on another network",
+        )
     if amount_msat is not None:
         check_amount(amount_msat)
+    else:
+        wallet.require("amountless_invoices", "an invoice without an amount")
     if not 0 < expiry <= MAX_EXPIRY:
         raise InvalidInputError(
             f"expiry must be between 1 and {MAX_EXPIRY} seconds", code="INVALID_EXPIRY"
@@ -57,104 +49,60 @@ def create_invoice(
         raise InvalidInputError(
             f"description is longer than BOLT 11 allows ({bolt11.MAX_DESCRIPTION_BYTES} bytes)",
             code="DESCRIPTION_TOO_LONG",
-            hint="put the long text in --memo: the invoice then carries only its hash",
+            hint="put the long text in --memo: it stays private and is not in the invoice",
         )
     if memo is not None and len(memo.encode("utf-8")) > MAX_MEMO_BYTES:
         raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
-
-    preimage = os.urandom(32)
-    payment_hash = sha256(preimage).digest()
-    description_hash = None
-    if description is None and memo is not None:
-        description_hash = sha256(memo.encode("utf-8")).digest()
-    elif description is None:
-        description = ""
-    now = int(time.time())
-    invoice = bolt11.encode(
-        network=network,
-        amount_msat=amount_msat,
-        payment_hash=payment_hash,
-        payment_secret=os.urandom(32),
-        description=description,
-        description_hash=description_hash,
-        expiry=expiry,
-        sign=wallet.node_key.sign_recoverable,
-        timestamp=now,
+    description = description or ""
+    new = wallet.backend.create_invoice(
+        amount_msat, description=description, description_hash=None, expiry=expiry
     )
     record = {
-        "payment_hash": payment_hash.hex(),
-        "bolt11": invoice,
-        "preimage": preimage.hex(),
+        "payment_hash": new.payment_hash,
+        "bolt11": new.bolt11,
         "amount_msat": amount_msat,
         "description": description,
-        "description_hash": description_hash.hex() if description_hash else None,
-        "created_at": now,
-        "expires_at": now + expiry,
+        "description_hash": None,
+        "created_at": new.created_at,
+        "expires_at": new.expires_at,
     }
     if memo is None:
         encrypted = None
         wallet.history.add_invoice({**record, "memo": None}, None)
     else:
+        from lnctl.core.memos import memo_encryption
+
         with memo_encryption(wallet) as keyring:
-            encrypted = keyring.encrypt(memo, "invoice", payment_hash.hex())
+            encrypted = keyring.encrypt(memo, "invoice", new.payment_hash)
             wallet.history.add_invoice({**record, "memo": encrypted}, keyring.primary)
     log.event(
         "info",
         "invoice_created",
-        payment_hash=record["payment_hash"],
+        payment_hash=new.payment_hash,
         amount_msat=amount_msat,
         with_memo=memo is not None,
     )
     return {
-        "id": record["payment_hash"],
-        "invoice": invoice,
-        "payment_hash": record["payment_hash"],
+        "id": new.payment_hash,
+        "invoice": new.bolt11,
+        "payment_hash": new.payment_hash,
         "amount_msat": amount_msat,
         "description": description,
-        "description_hash": record["description_hash"],
-        "network": network,
-        "payee": wallet.node_key.node_id,
-        "created_at": now,
-        "expires_at": now + expiry,
+        "description_hash": None,
+        "network": wallet.config.network,
+        "payee": wallet.backend.node_id(),
+        "created_at": new.created_at,
+        "expires_at": new.expires_at,
         "encrypted_memo": encrypted,
     }
 
 
-@contextmanager
-def memo_encryption(wallet: Wallet) -> Iterator[Keyring]:
-    """The keyring to encrypt with, under a shared keyring lock held until the caller has
-    stored the ciphertext (so a concurrent rotation cannot retire the key in between)."""
-    from lnctl.memo import KeyringLock
+def refresh_invoices(wallet: Wallet, payment_hashes: list[str]) -> None:
+    """Record what the node says of those of these invoices the history still has OPEN."""
+    from lnctl.core.settle import refresh_invoice
 
-    if wallet.config.memo_key_b64:
-        keyring = wallet.keyring(create=True)
-        assert keyring is not None
-        check_key_usage(wallet, keyring.primary)
-        yield keyring
-        return
-    with KeyringLock(wallet.config.path("secrets"), shared=True):
-        wallet.reset_keyring()
-        keyring = wallet.keyring(create=True)
-        assert keyring is not None
-        check_key_usage(wallet, keyring.primary)
-        yield keyring
-
-
-def check_key_usage(wallet: Wallet, key_id: str) -> None:
-    """Refuse, then warn, long before GCM's 2^32 random-nonce limit for one key."""
-    from lnctl.memo import MAX_ENCRYPTIONS, WARN_ENCRYPTIONS
-
-    used = wallet.history.memo_key_usage(key_id)
-    if used >= MAX_ENCRYPTIONS:
-        raise MemoKeyError(
-            f"memo key {key_id} has encrypted {used} memos, the most lnctl allows per key",
-            code="MEMO_KEY_EXHAUSTED",
-            hint="run lnctl memo rotate-key",
-        )
-    if used >= WARN_ENCRYPTIONS:
-        wallet.warnings.append(
-            f"memo key {key_id} has encrypted {used} memos; run lnctl memo rotate-key soon"
-        )
+    for payment_hash in wallet.history.open_invoice_hashes(payment_hashes):
+        refresh_invoice(wallet, payment_hash)
 
 
 def invoice_status(row: sqlite3.Row, now: float | None = None) -> str:
@@ -163,23 +111,9 @@ def invoice_status(row: sqlite3.Row, now: float | None = None) -> str:
     return "EXPIRED" if row["expires_at"] <= (time.time() if now is None else now) else "OPEN"
 
 
-def reveal_memo(wallet: Wallet, row: sqlite3.Row, purpose: str) -> str | None:
-    """The memo in clear for its owner, a marker (and one warning) when it cannot be shown."""
-    if row["memo"] is None:
-        return None
-    try:
-        keyring = wallet.keyring(create=False)
-        if keyring is None:
-            raise MemoKeyError("no memo key is available", code="MEMO_KEY_MISSING")
-        return keyring.decrypt(row["memo"], purpose, row["payment_hash"])
-    except LnctlError as exc:
-        warning = f"some memos cannot be shown: {exc.message}"
-        if warning not in wallet.warnings:
-            wallet.warnings.append(warning)
-        return MEMO_UNAVAILABLE
-
-
 def invoice_document(wallet: Wallet, row: sqlite3.Row, *, with_memo: bool = True) -> dict[str, Any]:
+    from lnctl.core.memos import reveal_memo
+
     return {
         "id": row["payment_hash"],
         "payment_hash": row["payment_hash"],
@@ -201,32 +135,12 @@ def invoice_document(wallet: Wallet, row: sqlite3.Row, *, with_memo: bool = True
 def list_invoices(
     wallet: Wallet, status: str | None, limit: int, cursor: int | None
 ) -> dict[str, Any]:
+    rows, _ = wallet.history.list_invoices(status, limit, cursor)
+    refresh_invoices(wallet, [r["payment_hash"] for r in rows if r["status"] == "OPEN"])
     rows, next_cursor = wallet.history.list_invoices(status, limit, cursor)
     return {
         "invoices": [invoice_document(wallet, r) for r in rows],
         "next_cursor": next_cursor,
-    }
-
-
-def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> dict[str, Any]:
-    """Does ``text`` match the description (hash) of this invoice or payment?"""
-    payment_hash = normalize_hash(payment_hash)
-    row = wallet.history.get_invoice(payment_hash)
-    if row is not None:
-        desc, desc_hash = row["description"], row["description_hash"]
-    else:
-        pay = wallet.history.get_payment(payment_hash)
-        if pay is None:
-            raise NotFoundError(f"no invoice or payment with payment hash {payment_hash}")
-        decoded = bolt11.decode(pay["bolt11"])
-        desc, desc_hash = decoded.description, decoded.description_hash
-    digest = sha256(text.encode("utf-8")).hexdigest()
-    match = digest == desc_hash if desc_hash else text == desc
-    return {
-        "payment_hash": payment_hash,
-        "match": match,
-        "description_hash": desc_hash,
-        "text_sha256": digest,
     }
 
 

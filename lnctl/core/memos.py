@@ -1,17 +1,127 @@
-"""Memo operations for their owner: show one, rotate the key."""
+"""Memos, as their owner uses them: encrypt under the keyring's primary key, show, verify,
+rotate the key. The cipher itself and the keyring's storage are ``lnctl.memo``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
-from lnctl.core import failpoints
+from lnctl import bolt11, failpoints
 from lnctl.core.invoices import normalize_hash
-from lnctl.errors import InvalidInputError, LnctlError, NotFoundError
+from lnctl.errors import InvalidInputError, LnctlError, MemoKeyError, NotFoundError
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from lnctl.core.wallet import Wallet
+    from lnctl.memo import Keyring
 
 BATCH = 500
+MEMO_UNAVAILABLE = "[memo unavailable]"
+
+
+@contextmanager
+def memo_encryption(wallet: Wallet) -> Iterator[Keyring]:
+    """The keyring to encrypt with, under a shared keyring lock held until the caller has
+    stored the ciphertext (so a concurrent rotation cannot retire the key in between)."""
+    from lnctl.memo import KeyringLock
+
+    if wallet.config.memo_key_b64:
+        keyring = wallet.keyring(create=True)
+        assert keyring is not None
+        check_key_usage(wallet, keyring.primary)
+        yield keyring
+        return
+    with KeyringLock(wallet.config.path("secrets"), shared=True):
+        wallet.reset_keyring()
+        keyring = wallet.keyring(create=True)
+        assert keyring is not None
+        check_key_usage(wallet, keyring.primary)
+        yield keyring
+
+
+def check_key_usage(wallet: Wallet, key_id: str) -> None:
+    """Refuse, then warn, long before GCM's 2^32 random-nonce limit for one key."""
+    from lnctl.memo import MAX_ENCRYPTIONS, WARN_ENCRYPTIONS
+
+    used = wallet.history.memo_key_usage(key_id)
+    if used >= MAX_ENCRYPTIONS:
+        raise MemoKeyError(
+            f"memo key {key_id} has encrypted {used} memos, the most lnctl allows per key",
+            code="MEMO_KEY_EXHAUSTED",
+            hint="run lnctl memo rotate-key",
+        )
+    if used >= WARN_ENCRYPTIONS:
+        wallet.warnings.append(
+            f"memo key {key_id} has encrypted {used} memos; run lnctl memo rotate-key soon"
+        )
+
+
+def reveal_memo(wallet: Wallet, row: sqlite3.Row, purpose: str) -> str | None:
+    """The memo in clear for its owner, a marker (and one warning) when it cannot be shown."""
+    if row["memo"] is None:
+        return None
+    try:
+        keyring = wallet.keyring(create=False)
+        if keyring is None:
+            raise MemoKeyError("no memo key is available", code="MEMO_KEY_MISSING")
+        return keyring.decrypt(row["memo"], purpose, row["payment_hash"])
+    except LnctlError as exc:
+        warning = f"some memos cannot be shown: {exc.message}"
+        if warning not in wallet.warnings:
+            wallet.warnings.append(warning)
+        return MEMO_UNAVAILABLE
+
+
+def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> dict[str, Any]:
+    """Does ``text`` match this invoice's or payment's private memo (decrypted, compared in
+    constant time) or, when it has none, its public description (hash)?"""
+    import hmac
+
+    payment_hash = normalize_hash(payment_hash)
+    inv = wallet.history.get_invoice(payment_hash)
+    pay = wallet.history.get_payment(payment_hash)
+    if inv is None and pay is None:
+        raise NotFoundError(f"no invoice or payment with payment hash {payment_hash}")
+    digest = sha256(text.encode("utf-8")).hexdigest()
+    for purpose, row in (("invoice", inv), ("payment", pay)):
+        if row is not None and row["memo"] is not None:
+            memo = _keyring_or_fail(wallet).decrypt(row["memo"], purpose, payment_hash)
+            match = hmac.compare_digest(memo.encode("utf-8"), text.encode("utf-8"))
+            return {
+                "payment_hash": payment_hash,
+                "match": match,
+                "against": "memo",
+                "description_hash": None,
+                "text_sha256": digest,
+            }
+    if inv is not None:
+        desc, desc_hash = inv["description"], inv["description_hash"]
+    else:
+        assert pay is not None
+        decoded = bolt11.decode(pay["bolt11"])
+        desc, desc_hash = decoded.description, decoded.description_hash
+    match = digest == desc_hash if desc_hash else text == desc
+    return {
+        "payment_hash": payment_hash,
+        "match": match,
+        "against": "description_hash" if desc_hash else "description",
+        "description_hash": desc_hash,
+        "text_sha256": digest,
+    }
+
+
+def _keyring_or_fail(wallet: Wallet) -> Keyring:
+    keyring = wallet.keyring(create=False)
+    if keyring is None:
+        raise MemoKeyError(
+            "no memo key is available",
+            code="MEMO_KEY_MISSING",
+            hint="set LNCTL_MEMO_KEY, or restore secrets/memo.keys from a backup",
+        )
+    return keyring
 
 
 def show(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
@@ -26,15 +136,7 @@ def show(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
             found.append((purpose, row))
     if not found:
         raise NotFoundError(f"no memo for payment hash {payment_hash}", code="NO_MEMO")
-    keyring = wallet.keyring(create=False)
-    if keyring is None:
-        from lnctl.errors import MemoKeyError
-
-        raise MemoKeyError(
-            "no memo key is available",
-            code="MEMO_KEY_MISSING",
-            hint="set LNCTL_MEMO_KEY, or restore secrets/memo.keys from a backup",
-        )
+    keyring = _keyring_or_fail(wallet)
     purpose, row = found[0]
     return {
         "payment_hash": payment_hash,

@@ -1,52 +1,50 @@
-"""The payment lifecycle: validate, claim, reserve, send with retries, settle or fail, recover.
+"""The payment flow: validate, claim, ask the node (retrying definite transient failures), record.
 
 Rules that never bend:
 - one payment per payment hash at a time, across processes (a per-hash lock plus
-  ``UNIQUE(payment_hash)`` in the history store);
-- amount + fee cap is reserved as an in-flight HTLC in the ledger before anything is sent;
-- only attempts that definitely failed with a transient reason are retried, and never before
-  the previous attempt's outcome is known; an outcome that is unknown is looked up, not resent;
-- a success is accepted only with a preimage whose SHA-256 is the payment hash;
-- a crash at any instant leaves a state that ``recover`` resolves against the backend's record.
+  ``UNIQUE(payment_hash)`` in the history store), and the node refuses a hash it has already paid
+  or has in flight (the wallet records what it says and never sends again);
+- only attempts that definitely failed with a transient reason are retried, with exponential
+  backoff and full jitter, and never an attempt that could not finish in the time left;
+- an outcome the node has not told stays pending; a success is recorded only with its proof and
+  fee (``lnctl.core.settle``);
+- the node owns the money: reservations, fees and the fee cap are the node's business.
 """
 
 from __future__ import annotations
 
 import time
-from hashlib import sha256
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from lnctl import bolt11, log
+from lnctl import bolt11, failpoints, log
 from lnctl.backends.base import (
-    CANCELED,
+    ALREADY_PAID,
     FEE_LIMIT_EXCEEDED,
     INCORRECT_PAYMENT_DETAILS,
     INSUFFICIENT_BALANCE,
     INVOICE_EXPIRED,
+    NEVER_REACHED_NODE,
     NO_ROUTE,
     TIMEOUT,
-    SendResult,
-    SendState,
+    PaymentState,
+    PaymentStatus,
 )
 from lnctl.bolt11 import MAX_MSAT
-from lnctl.core import failpoints
-from lnctl.core.invoices import normalize_hash
 from lnctl.core.locks import HashLock
+from lnctl.core.queries import payment_document
 from lnctl.errors import (
     DuplicatePaymentError,
     ExitCode,
     InvalidInputError,
     InvalidInvoiceError,
     LnctlError,
-    PaymentError,
+    NeedsAttentionError,
     PaymentFailedError,
     PaymentPendingError,
     RetriesExhaustedError,
-    StorageError,
     check_amount,
 )
-from lnctl.storage.history import LATENCY_BUCKETS_MS, History
-from lnctl.storage.ledger import IN, OUT, spendable_msat
 
 if TYPE_CHECKING:
     import sqlite3
@@ -56,30 +54,11 @@ if TYPE_CHECKING:
 MIN_FEE_CAP_MSAT = 5_000  # the default fee cap is the larger of 5 sat and 1% of the amount
 BACKOFF_FACTOR_S = 0.2
 BACKOFF_MAX_S = 5.0
+MIN_ATTEMPT_S = 0.05  # the least time worth starting an attempt with
 
 
 def default_fee_cap_msat(amount_msat: int) -> int:
     return max(MIN_FEE_CAP_MSAT, amount_msat // 100)
-
-
-def payment_document(row: sqlite3.Row | dict[str, Any], memo: str | None = None) -> dict[str, Any]:
-    return {
-        "id": row["payment_hash"],
-        "payment_hash": row["payment_hash"],
-        "status": row["status"],
-        "attempts": row["attempts"],
-        "latency_ms": row["latency_ms"],
-        "amount_msat": row["amount_msat"],
-        "fee_msat": row["fee_msat"],
-        "max_fee_msat": row["max_fee_msat"],
-        "preimage": row["preimage"],
-        "failure_reason": row["failure_reason"],
-        "payee": row["payee"],
-        "channel_id": row["channel_id"],
-        "memo": memo,
-        "created_at": int(row["created_at"]),
-        "invoice": row["bolt11"],
-    }
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -98,9 +77,10 @@ def validate(
         )
     if invoice.is_expired():
         raise InvalidInvoiceError(
-            f"invoice expired at {invoice.expires_at}",
+            "invoice has expired",
             code="INVOICE_EXPIRED",
             hint="ask the payee for a new invoice",
+            details={"expires_at": invoice.expires_at},
         )
     if invoice.amount_msat is None:
         if amount_msat is None:
@@ -122,185 +102,39 @@ def validate(
     return invoice, amount, cap
 
 
-# -- the history side ------------------------------------------------------------------------------
+# -- what an existing record means (one decision for pay and --dry-run) ----------------------------
 
 
-def _claim(
-    wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, memo: str | None, if_paid: str
-) -> dict[str, Any] | None:
-    """Record the payment IN_FLIGHT (the caller holds the hash lock). Returns the stored
-    document instead when it already SUCCEEDED and ``if_paid == 'ok'``."""
-    if memo is None:
-        return _claim_row(wallet, invoice, amount, cap, None, None, if_paid)
-    from lnctl.core.invoices import memo_encryption
-
-    with memo_encryption(wallet) as keyring:
-        encrypted = keyring.encrypt(memo, "payment", invoice.payment_hash)
-        return _claim_row(wallet, invoice, amount, cap, encrypted, keyring.primary, if_paid)
-
-
-def _claim_row(
-    wallet: Wallet,
-    invoice: bolt11.Invoice,
-    amount: int,
-    cap: int,
-    encrypted: str | None,
-    key_id: str | None,
-    if_paid: str,
-) -> dict[str, Any] | None:
-    history = wallet.history
-    now = time.time()
-    with history.transaction() as conn:
-        row = history.get_payment(invoice.payment_hash)
-        if row is not None and row["status"] == "SUCCEEDED":
-            if if_paid == "ok":
-                return payment_document(row)
-            raise DuplicatePaymentError(
-                "this invoice is already paid",
-                code="ALREADY_PAID",
-                hint=f"lnctl lookup {invoice.payment_hash} shows it; --if-paid ok exits 0 instead",
-                details={"payment": payment_document(row)},
-            )
-        if row is not None and row["status"] == "IN_FLIGHT":
-            raise DuplicatePaymentError(
-                "a payment of this invoice is already in flight",
-                code="ALREADY_IN_FLIGHT",
-                hint=f"look it up later: lnctl lookup {invoice.payment_hash}",
-                details={"payment": payment_document(row)},
-            )
-        values = {
-            "payment_hash": invoice.payment_hash,
-            "bolt11": invoice.bolt11,
-            "payee": invoice.payee,
-            "description_hash": invoice.description_hash,
-            "amount_msat": amount,
-            "max_fee_msat": cap,
-            "memo": encrypted,
-            "memo_key_id": key_id,
-            "now": now,
-        }
-        if row is None:
-            conn.execute(
-                "INSERT INTO payments (payment_hash, bolt11, payee, description_hash, amount_msat, "
-                "max_fee_msat, memo, memo_key_id, created_at, updated_at, status) VALUES "
-                "(:payment_hash, :bolt11, :payee, :description_hash, :amount_msat, :max_fee_msat, "
-                ":memo, :memo_key_id, :now, :now, 'IN_FLIGHT')",
-                values,
-            )
-        else:  # an earlier try FAILED: paying again is allowed, as a fresh payment
-            conn.execute(
-                "UPDATE payments SET bolt11 = :bolt11, payee = :payee, "
-                "description_hash = :description_hash, amount_msat = :amount_msat, "
-                "max_fee_msat = :max_fee_msat, memo = coalesce(:memo, memo), "
-                "memo_key_id = coalesce(:memo_key_id, memo_key_id), created_at = :now, "
-                "updated_at = :now, status = 'IN_FLIGHT', attempts = 0, fee_msat = NULL, "
-                "failure_reason = NULL, preimage = NULL, latency_ms = NULL, channel_id = NULL "
-                "WHERE payment_hash = :payment_hash",
-                values,
-            )
-        History.count_memo_encryption(conn, key_id)
-    return None
-
-
-def _count_attempt(wallet: Wallet, payment_hash: str, channel_id: str | None) -> int:
-    history = wallet.history
-    with history.transaction() as conn:
-        conn.execute(
-            "UPDATE payments SET attempts = attempts + 1, updated_at = ?, "
-            "channel_id = coalesce(?, channel_id) WHERE payment_hash = ?",
-            (time.time(), channel_id, payment_hash),
+def existing_outcome(row: sqlite3.Row | None, if_paid: str) -> dict[str, Any] | None:
+    """For a hash this wallet has a record of: the stored document when it is already paid and
+    ``if_paid == 'ok'``; raises DuplicatePaymentError (exit 5) when paid, in flight or needing
+    attention; None when it may be paid (no record, or FAILED)."""
+    if row is None or row["status"] == "FAILED":
+        return None
+    doc = payment_document(row)
+    payment_hash = row["payment_hash"]
+    if row["status"] == "SUCCEEDED":
+        if if_paid == "ok":
+            return doc
+        raise DuplicatePaymentError(
+            "this invoice is already paid",
+            code="ALREADY_PAID",
+            hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
+            details={"payment": doc},
         )
-        attempts = conn.execute(
-            "SELECT attempts FROM payments WHERE payment_hash = ?", (payment_hash,)
-        ).fetchone()[0]
-        History.bump(conn, "payment_attempts")
-        if attempts > 1:
-            History.bump(conn, "payment_retries")
-        return int(attempts)
-
-
-def _record_success(
-    wallet: Wallet, payment_hash: str, preimage: str, fee_msat: int, self_payment: bool
-) -> sqlite3.Row:
-    history = wallet.history
-    now = time.time()
-    with history.transaction() as conn:
-        row = history.get_payment(payment_hash)
-        assert row is not None
-        if row["status"] == "IN_FLIGHT":
-            latency_ms = int((now - row["created_at"]) * 1000)
-            conn.execute(
-                "UPDATE payments SET status = 'SUCCEEDED', preimage = ?, fee_msat = ?, "
-                "failure_reason = NULL, latency_ms = ?, updated_at = ? WHERE payment_hash = ?",
-                (preimage, fee_msat, latency_ms, now, payment_hash),
-            )
-            History.bump(conn, "payments_succeeded")
-            History.bump(conn, "payments_sent_msat", delta=row["amount_msat"])
-            History.bump(conn, "payment_fees_msat", delta=fee_msat)
-            History.record_max(conn, "last_success_timestamp", int(now))
-            _observe_latency(conn, latency_ms)
-            if self_payment:
-                history.settle_invoice(conn, payment_hash, row["amount_msat"])
-        final = history.get_payment(payment_hash)
-        assert final is not None
-        return final
-
-
-def _record_failure(wallet: Wallet, payment_hash: str, reason: str) -> sqlite3.Row:
-    history = wallet.history
-    now = time.time()
-    with history.transaction() as conn:
-        row = history.get_payment(payment_hash)
-        assert row is not None
-        if row["status"] == "IN_FLIGHT":
-            latency_ms = int((now - row["created_at"]) * 1000)
-            conn.execute(
-                "UPDATE payments SET status = 'FAILED', failure_reason = ?, latency_ms = ?, "
-                "updated_at = ? WHERE payment_hash = ?",
-                (reason, latency_ms, now, payment_hash),
-            )
-            History.bump(conn, "payments_failed", reason)
-            _observe_latency(conn, latency_ms)
-        final = history.get_payment(payment_hash)
-        assert final is not None
-        return final
-
-
-def _observe_latency(conn: sqlite3.Connection, latency_ms: int) -> None:
-    for bucket in LATENCY_BUCKETS_MS:
-        if latency_ms <= bucket:
-            History.bump(conn, "payment_latency_bucket", str(bucket))
-    History.bump(conn, "payment_latency_count")
-    History.bump(conn, "payment_latency_sum_ms", delta=latency_ms)
-
-
-# -- settle / fail: shared by the payment flow and recovery ----------------------------------------
-
-
-def _settle(
-    wallet: Wallet, payment_hash: str, result: SendResult, amount: int, self_payment: bool
-) -> sqlite3.Row:
-    preimage = result.preimage or ""
-    try:
-        proof = sha256(bytes.fromhex(preimage)).hexdigest() == payment_hash
-    except ValueError:
-        proof = False
-    if not proof:
-        raise StorageError(
-            f"the backend reported success for {payment_hash} without a valid preimage",
-            code="INVALID_PREIMAGE",
-            hint="the payment is left IN_FLIGHT; check the node before doing anything else",
+    if row["status"] == "NEEDS_ATTENTION":
+        raise DuplicatePaymentError(
+            f"a payment of this invoice needs attention: {row['attention']}",
+            code="NEEDS_ATTENTION",
+            hint="check the node before paying it again (lnctl payments --status needs_attention)",
+            details={"payment": doc},
         )
-    fee = int(result.fee_msat or 0)
-    wallet.ledger.settle(payment_hash, amount + fee, amount if self_payment else 0)
-    failpoints.hit("after_ledger_settle", wallet.env)
-    return _record_success(wallet, payment_hash, preimage, fee, self_payment)
-
-
-def _fail(wallet: Wallet, payment_hash: str, reason: str) -> sqlite3.Row:
-    wallet.ledger.release(payment_hash)
-    failpoints.hit("after_ledger_release", wallet.env)
-    return _record_failure(wallet, payment_hash, reason)
+    raise DuplicatePaymentError(
+        "a payment of this invoice is already in flight",
+        code="ALREADY_IN_FLIGHT",
+        hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
+        details={"payment": doc},
+    )
 
 
 # -- pay -------------------------------------------------------------------------------------------
@@ -323,175 +157,207 @@ def pay(
     it (``details['payment']``) on any other outcome."""
     if retries < 1:
         raise InvalidInputError("--retries must be at least 1", code="INVALID_RETRIES")
-    if timeout_s <= 0:
-        raise InvalidInputError("--timeout must be positive", code="INVALID_TIMEOUT")
+    if not 0 < timeout_s <= 86_400:
+        raise InvalidInputError(
+            "--timeout must be between 0 and 86400 seconds", code="INVALID_TIMEOUT"
+        )
     if if_paid not in ("error", "ok"):
         raise InvalidInputError("--if-paid is 'error' or 'ok'", code="INVALID_OPTION")
+    if induce_failures < 0:
+        raise InvalidInputError("--induce-failure takes a count of 0 or more", code="USAGE")
     started = time.monotonic()
     invoice, amount, cap = validate(wallet, text, amount_msat, max_fee_msat)
-    backend = wallet.backend
-    payment_hash = invoice.payment_hash
+    if induce_failures:
+        wallet.require("fault_injection", "--induce-failure")
     if dry_run:
-        return _dry_run(wallet, invoice, amount, cap)
-
+        return predict(wallet, invoice, amount, cap, if_paid)
+    payment_hash = invoice.payment_hash
     lock = HashLock(wallet.home, payment_hash)
     if not lock.try_acquire():
+        stored = wallet.history.get_payment(payment_hash)
         raise DuplicatePaymentError(
             "a payment of this invoice is already in flight in another process",
             code="ALREADY_IN_FLIGHT",
-            hint=f"look it up later: lnctl lookup {payment_hash}",
+            hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
+            details={"payment": payment_document(stored) if stored is not None else None},
         )
     with lock:
-        stored = _claim(wallet, invoice, amount, cap, memo, if_paid)
-        if stored is not None:
-            return stored
+        already = existing_outcome(wallet.history.get_payment(payment_hash), if_paid)
+        if already is not None:
+            return already
+        row = _claim(wallet, invoice, amount, cap, memo)
         failpoints.hit("after_claim", wallet.env)
         try:
-            route = backend.quote(invoice, amount)
-            if route.fee_msat > cap:
-                raise PaymentFailedError(
-                    f"the route costs {route.fee_msat} msat, more than the {cap} msat fee cap",
-                    code=FEE_LIMIT_EXCEEDED,
-                    hint="raise --max-fee",
-                    details={"failure_reason": FEE_LIMIT_EXCEEDED},
-                )
-            channel_id = wallet.ledger.reserve(payment_hash, amount + cap, OUT)
-            log.event(
-                "debug",
-                "payment_reserved",
-                payment_hash=payment_hash,
-                channel_id=channel_id,
-                reserved_msat=amount + cap,
+            status, timed_out = _send(
+                wallet, invoice, amount, cap, started, timeout_s, retries, induce_failures
             )
-        except PaymentFailedError as exc:
-            row = _record_failure(
-                wallet, payment_hash, str(exc.details.get("failure_reason", exc.code))
-            )
-            exc.details["payment"] = payment_document(row)
-            raise
-        failpoints.hit("after_reserve", wallet.env)
-        result = _send_with_retries(
-            wallet, invoice, amount, cap, channel_id, started, timeout_s, retries, induce_failures
-        )
+        except KeyboardInterrupt:
+            current = wallet.history.get_payment(payment_hash)
+            from lnctl.errors import Interrupted
+
+            raise Interrupted(
+                "interrupted: the payment stays in flight until the node says how it ended",
+                hint=f"do not pay again; lnctl lookup {payment_hash} resolves it",
+                details={"payment": payment_document(current) if current else None},
+            ) from None
+        failpoints.hit("after_send", wallet.env)
+        from lnctl.core.settle import conclude
+
+        recorded = replace(status, failure_reason=TIMEOUT) if timed_out else status
+        final = conclude(wallet, wallet.history.get_payment(payment_hash) or row, recorded)
         try:
-            doc = _conclude(wallet, invoice, amount, route.self_payment, result, started, timeout_s)
-        except PaymentError as exc:
-            _log_result(error_payment(exc))
-            raise
-        _log_result(doc)
-        return doc
+            return _outcome(final, status, timed_out, timeout_s, if_paid)
+        finally:
+            _log_result(wallet.history.get_payment(payment_hash))
 
 
-def _log_result(doc: dict[str, Any] | None) -> None:
-    if doc is not None:
-        log.event(
-            "info",
-            "payment_result",
-            payment_hash=doc["payment_hash"],
-            outcome=doc["status"],
-            attempts=doc["attempts"],
-            latency_ms=doc["latency_ms"],
-            fee_msat=doc["fee_msat"],
-            failure_reason=doc["failure_reason"],
-        )
+def _claim(
+    wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, memo: str | None
+) -> sqlite3.Row:
+    values: dict[str, object] = {
+        "payment_hash": invoice.payment_hash,
+        "bolt11": invoice.bolt11,
+        "payee": invoice.payee,
+        "description_hash": invoice.description_hash,
+        "amount_msat": amount,
+        "max_fee_msat": cap,
+        "memo": None,
+        "memo_key_id": None,
+        "now": time.time(),
+    }
+    if memo is None:
+        raced = wallet.history.claim_payment(values)
+    else:
+        from lnctl.core.memos import memo_encryption
+
+        with memo_encryption(wallet) as keyring:
+            values["memo"] = keyring.encrypt(memo, "payment", invoice.payment_hash)
+            values["memo_key_id"] = keyring.primary
+            raced = wallet.history.claim_payment(values)
+    if raced is not None:  # cannot happen under the hash lock; refuse rather than guess
+        existing_outcome(raced, "error")
+    row = wallet.history.get_payment(invoice.payment_hash)
+    assert row is not None
+    return row
 
 
-def _send_with_retries(
+def _send(
     wallet: Wallet,
     invoice: bolt11.Invoice,
     amount: int,
     cap: int,
-    channel_id: str,
     started: float,
     timeout_s: float,
     retries: int,
     induce_failures: int,
-) -> SendResult:
-    """Send attempts until one succeeds, fails for good, stays pending, or retries/time run out.
-    Exponential backoff with full jitter between definite transient failures only."""
+) -> tuple[PaymentStatus, bool]:
+    """Ask the node to pay until it succeeds, fails for good, stays pending, or retries or time
+    run out. (last status, whether time ran out between definite transient failures)."""
     import backoff
 
-    deadline = started + timeout_s
     backend = wallet.backend
-
-    def remaining() -> float:
-        return max(0.0, deadline - time.monotonic())
-
-    @backoff.on_predicate(
-        backoff.expo,
-        lambda r: r.transient and remaining() > 0,
-        max_tries=retries,
-        max_time=lambda: max(remaining(), 0.001),
-        jitter=backoff.full_jitter,
-        factor=BACKOFF_FACTOR_S,
-        max_value=BACKOFF_MAX_S,
-        logger=None,
-    )
-    def attempt() -> SendResult:
-        number = _count_attempt(wallet, invoice.payment_hash, channel_id)
+    deadline = started + timeout_s
+    retry_here = not backend.capabilities.retries_itself
+    waits = backoff.expo(base=2, factor=BACKOFF_FACTOR_S, max_value=BACKOFF_MAX_S)
+    next(waits)  # prime the generator as backoff's decorators do
+    longest = MIN_ATTEMPT_S
+    while True:
+        number = wallet.history.count_attempt(invoice.payment_hash)
         failpoints.hit("before_send", wallet.env)
         sent = time.monotonic()
-        result = backend.send(
+        status = backend.pay(
             invoice,
             amount,
             cap,
-            number,
-            wait_s=remaining(),
+            timeout_s=max(0.0, deadline - sent),
             induce_failure=number <= induce_failures,
         )
-        failpoints.hit("after_send", wallet.env)
+        took = time.monotonic() - sent
+        longest = max(longest, took)
         log.event(
             "info",
             "payment_attempt",
             payment_hash=invoice.payment_hash,
             attempt=number,
-            outcome=result.state.value,
-            failure_reason=result.failure_reason,
-            latency_ms=int((time.monotonic() - sent) * 1000),
+            outcome=status.state.value,
+            failure_reason=status.failure_reason,
+            latency_ms=int(took * 1000),
         )
-        return result
+        if not status.transient or status.duplicate or not retry_here or number >= retries:
+            return status, False
+        wait = backoff.full_jitter(next(waits))
+        if deadline - time.monotonic() < wait + longest:
+            return status, True  # another attempt could not finish in the time left
+        time.sleep(wait)
 
-    result: SendResult = attempt()
-    return result
 
-
-def _conclude(
-    wallet: Wallet,
-    invoice: bolt11.Invoice,
-    amount: int,
-    self_payment: bool,
-    result: SendResult,
-    started: float,
-    timeout_s: float,
+def _outcome(
+    row: sqlite3.Row, status: PaymentStatus, timed_out: bool, timeout_s: float, if_paid: str
 ) -> dict[str, Any]:
-    payment_hash = invoice.payment_hash
-    if result.state is SendState.SUCCEEDED:
-        row = _settle(wallet, payment_hash, result, amount, self_payment)
-        return payment_document(row)
-    if result.state is SendState.PENDING:
-        pending = wallet.history.get_payment(payment_hash)
-        assert pending is not None
+    """The result of ``pay`` for the recorded ``row``: its document, or the error to raise."""
+    doc = payment_document(row)
+    details: dict[str, object] = {"payment": doc}
+    payment_hash = row["payment_hash"]
+    state = row["status"]
+    if state == "NEEDS_ATTENTION":
+        raise NeedsAttentionError(
+            f"the node's answer cannot be accepted: {row['attention']}",
+            hint="the payment is kept aside and never paid again automatically; check the node",
+            details=details,
+        )
+    if state == "SUCCEEDED":
+        if status.duplicate:
+            if if_paid == "ok":
+                return doc
+            raise DuplicatePaymentError(
+                "the node has already paid this invoice",
+                code="ALREADY_PAID",
+                hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
+                details=details,
+            )
+        return doc
+    if state == "IN_FLIGHT":
+        if status.duplicate:
+            raise DuplicatePaymentError(
+                "the node already has a payment of this invoice in flight",
+                code="ALREADY_IN_FLIGHT",
+                hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
+                details=details,
+            )
         raise PaymentPendingError(
             f"no outcome within {timeout_s:g} s: the payment is still in flight",
             code="PAYMENT_PENDING",
             hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
-            details={"payment": payment_document(pending)},
+            details=details,
         )
-    reason = result.failure_reason or CANCELED
-    timed_out = result.transient and time.monotonic() - started >= timeout_s
-    if timed_out:
-        reason = TIMEOUT
-    row = _fail(wallet, payment_hash, reason)
-    doc: dict[str, object] = {"payment": payment_document(row)}
-    if result.transient:
+    reason = row["failure_reason"] or "CANCELED"
+    if reason == ALREADY_PAID:
+        raise DuplicatePaymentError(
+            "the payee says this invoice is already paid",
+            code="ALREADY_PAID",
+            hint="nothing was sent this time; lnctl lookup shows what is known",
+            details=details,
+        )
+    if status.transient:
+        if timed_out:
+            raise RetriesExhaustedError(
+                f"payment failed: no time left for another attempt after {row['attempts']} "
+                f"({status.failure_reason})",
+                code=TIMEOUT,
+                hint="try again later, or raise --timeout",
+                details=details,
+            )
         raise RetriesExhaustedError(
             f"payment failed after {row['attempts']} attempt(s): {reason}",
             code=reason,
             hint="try again later, or raise --retries / --timeout",
-            details=doc,
+            details=details,
         )
     raise PaymentFailedError(
-        f"payment failed: {reason}", code=reason, hint=_FAILURE_HINTS.get(reason, ""), details=doc
+        f"payment failed: {reason}",
+        code=reason,
+        hint=_FAILURE_HINTS.get(reason, ""),
+        details=details,
     )
 
 
@@ -499,11 +365,35 @@ _FAILURE_HINTS = {
     NO_ROUTE: "the payee cannot be reached from this wallet",
     INCORRECT_PAYMENT_DETAILS: "the payee does not know this invoice, or it is already paid",
     INVOICE_EXPIRED: "ask the payee for a new invoice",
+    INSUFFICIENT_BALANCE: "not enough spendable balance (lnctl channel balance)",
+    FEE_LIMIT_EXCEEDED: "the route costs more than the fee cap: raise --max-fee",
+    NEVER_REACHED_NODE: "the node never had this payment; it may be paid again",
 }
 
 
-def _dry_run(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int) -> dict[str, Any]:
-    """What paying would do, without reserving, sending or recording anything."""
+def _log_result(row: sqlite3.Row | None) -> None:
+    if row is not None:
+        log.event(
+            "info",
+            "payment_result",
+            payment_hash=row["payment_hash"],
+            outcome=row["status"],
+            attempts=row["attempts"],
+            latency_ms=row["latency_ms"],
+            fee_msat=row["fee_msat"],
+            failure_reason=row["failure_reason"],
+        )
+
+
+# -- --dry-run: the same decisions, nothing moved --------------------------------------------------
+
+
+def predict(
+    wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, if_paid: str
+) -> dict[str, Any]:
+    """What paying would do, without claiming, sending or recording anything: the exit code
+    ``pay`` would give, decided by the same rules."""
+    backend = wallet.backend
     doc: dict[str, Any] = {
         "dry_run": True,
         "payment_hash": invoice.payment_hash,
@@ -512,24 +402,21 @@ def _dry_run(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int) -> 
         "fee_msat": None,
         "channel_id": None,
         "payee": invoice.payee,
-        "self_payment": invoice.payee == wallet.node_key.node_id,
+        "self_payment": invoice.payee == backend.node_id(),
     }
     code: int = ExitCode.OK
     reason: str | None = None
-    existing = wallet.history.get_payment(invoice.payment_hash)
     try:
-        if existing is not None and existing["status"] in ("SUCCEEDED", "IN_FLIGHT"):
-            code, reason = ExitCode.DUPLICATE, f"ALREADY_{existing['status']}"
-        else:
-            route = wallet.backend.quote(invoice, amount)
-            doc["fee_msat"] = route.fee_msat
-            best = max(wallet.ledger.channels(), key=spendable_msat, default=None)
-            if route.fee_msat > cap:
-                code, reason = ExitCode.PAYMENT_FAILED, FEE_LIMIT_EXCEEDED
-            elif best is None or spendable_msat(best) < amount + cap:
-                code, reason = ExitCode.PAYMENT_FAILED, INSUFFICIENT_BALANCE
-            else:
-                doc["channel_id"] = best["channel_id"]
+        if existing_outcome(wallet.history.get_payment(invoice.payment_hash), if_paid) is None:
+            at_node = backend.payment_status(invoice.payment_hash)
+            if at_node.state is PaymentState.SUCCEEDED and if_paid != "ok":
+                code, reason = ExitCode.DUPLICATE, ALREADY_PAID
+            elif at_node.state is PaymentState.PENDING:
+                code, reason = ExitCode.DUPLICATE, "ALREADY_IN_FLIGHT"
+            elif at_node.state is not PaymentState.SUCCEEDED:
+                code, reason = _predict_route(wallet, doc, invoice, amount, cap)
+    except DuplicatePaymentError as exc:
+        code, reason = exc.exit_code, exc.code
     except PaymentFailedError as exc:
         code, reason = exc.exit_code, exc.code
     doc["exit_code"] = int(code)
@@ -538,157 +425,27 @@ def _dry_run(wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int) -> 
     return doc
 
 
-# -- receiving on the simulated network ------------------------------------------------------------
+def _predict_route(
+    wallet: Wallet, doc: dict[str, Any], invoice: bolt11.Invoice, amount: int, cap: int
+) -> tuple[int, str | None]:
+    backend = wallet.backend
+    if not backend.capabilities.fee_quote:
+        return ExitCode.OK, None
+    quote = backend.quote(invoice, amount)
+    doc["fee_msat"] = quote.fee_msat
+    if quote.fee_msat > cap:
+        return ExitCode.PAYMENT_FAILED, FEE_LIMIT_EXCEEDED
+    need = amount + quote.fee_msat
+    if backend.capabilities.channels:  # a payment must fit in one channel
+        from lnctl.backends.simulated.ledger import best_channel, spendable_msat
 
-
-def simulate_incoming(wallet: Wallet, text: str, amount_msat: int | None = None) -> dict[str, Any]:
-    """The simulated network pays one of our invoices: remote -> local, invoice SETTLED."""
-    invoice = bolt11.decode(text)
-    if invoice.payee != wallet.node_key.node_id:
-        raise InvalidInputError(
-            "that invoice was not issued by this wallet", code="NOT_OUR_INVOICE"
-        )
-    lock = HashLock(wallet.home, invoice.payment_hash)
-    if not lock.try_acquire():
-        raise DuplicatePaymentError(
-            "that invoice is being paid right now", code="ALREADY_IN_FLIGHT"
-        )
-    with lock:
-        amount = _receivable_amount(wallet, invoice.payment_hash, amount_msat)
-        channel_id = wallet.ledger.reserve(invoice.payment_hash, amount, IN)
-        failpoints.hit("incoming_after_reserve", wallet.env)
-        wallet.backend.pay_to_us(invoice.payment_hash, amount)
-        failpoints.hit("incoming_after_network", wallet.env)
-        _settle_incoming(wallet, invoice.payment_hash, amount)
-    final = wallet.history.require_invoice(invoice.payment_hash)
-    return {
-        "payment_hash": invoice.payment_hash,
-        "status": "SETTLED",
-        "amount_msat": amount,
-        "channel_id": channel_id,
-        "settled_at": final["settled_at"],
-    }
-
-
-def _receivable_amount(wallet: Wallet, payment_hash: str, amount_msat: int | None) -> int:
-    """The amount the network may pay to this invoice of ours now (the caller holds its lock)."""
-    row = wallet.history.get_invoice(payment_hash)
-    if row is None:
-        raise InvalidInputError("this wallet has no record of that invoice", code="UNKNOWN_INVOICE")
-    if row["status"] == "SETTLED":
-        raise DuplicatePaymentError("that invoice is already settled", code="ALREADY_PAID")
-    own = wallet.history.get_payment(payment_hash)
-    if own is not None and own["status"] == "IN_FLIGHT":
-        raise DuplicatePaymentError(
-            "this wallet is paying that invoice itself", code="ALREADY_IN_FLIGHT"
-        )
-    if row["expires_at"] <= time.time():
-        raise InvalidInvoiceError("that invoice has expired", code="INVOICE_EXPIRED")
-    if row["amount_msat"] is not None:
-        if amount_msat is not None:
-            raise InvalidInputError("the invoice already has an amount", code="AMOUNT_NOT_ALLOWED")
-        return int(row["amount_msat"])
-    if amount_msat is None:
-        raise InvalidInputError(
-            "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
-        )
-    return check_amount(amount_msat)
-
-
-def _settle_incoming(wallet: Wallet, payment_hash: str, amount: int) -> None:
-    # History first, ledger last: the ledger's HTLC is the marker recovery resumes from.
-    with wallet.history.transaction() as conn:
-        wallet.history.settle_invoice(conn, payment_hash, amount)
-    failpoints.hit("incoming_after_history", wallet.env)
-    wallet.ledger.settle(payment_hash)
-
-
-# -- recovery --------------------------------------------------------------------------------------
-
-
-def resolve(
-    wallet: Wallet, htlcs: dict[str, tuple[str, dict[str, Any]]], in_flight: list[sqlite3.Row]
-) -> list[dict[str, Any]]:
-    """Resolve in-flight payments and HTLCs whose process is gone, against the backend's
-    record: SUCCEEDED is debited once, FAILED or never sent is released, PENDING stays."""
-    rows = {r["payment_hash"]: r for r in in_flight}
-    resolved = []
-    for payment_hash in sorted(set(htlcs) | set(rows)):
-        lock = HashLock(wallet.home, payment_hash)
-        if not lock.try_acquire():
-            continue  # alive in another process
-        with lock:
-            outcome = _resolve(wallet, payment_hash, htlcs.get(payment_hash))
-            log.event(
-                "info" if outcome else "debug",
-                "recovery",
-                payment_hash=payment_hash,
-                outcome=outcome or "STILL_PENDING",
-            )
-            if outcome:
-                resolved.append({"payment_hash": payment_hash, "outcome": outcome})
-    return resolved
-
-
-def _resolve(
-    wallet: Wallet, payment_hash: str, htlc: tuple[str, dict[str, Any]] | None
-) -> str | None:
-    if htlc is not None and htlc[1]["direction"] == IN:
-        if wallet.backend.paid_to_us(payment_hash):
-            _settle_incoming(wallet, payment_hash, htlc[1]["amount_msat"])
-            return "SETTLED"
-        wallet.ledger.release(payment_hash)
-        return "RELEASED"
-    row = wallet.history.get_payment(payment_hash)
-    if row is None:  # a reservation no payment owns cannot be sent: give it back
-        wallet.ledger.release(payment_hash)
-        return "RELEASED"
-    status = wallet.backend.status(payment_hash)
-    if status.state is SendState.PENDING:
-        return None
-    if status.state is SendState.SUCCEEDED:
-        _settle(
-            wallet,
-            payment_hash,
-            status,
-            row["amount_msat"],
-            row["payee"] == wallet.node_key.node_id,
-        )
-        return "SUCCEEDED"
-    _fail(wallet, payment_hash, status.failure_reason or CANCELED)
-    return "FAILED"
-
-
-# -- lookups ---------------------------------------------------------------------------------------
-
-
-def list_payments(
-    wallet: Wallet, status: str | None, limit: int, cursor: int | None
-) -> dict[str, Any]:
-    from lnctl.core.invoices import reveal_memo
-
-    rows, next_cursor = wallet.history.list_payments(status, limit, cursor)
-    return {
-        "payments": [payment_document(r, reveal_memo(wallet, r, "payment")) for r in rows],
-        "next_cursor": next_cursor,
-    }
-
-
-def lookup(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
-    from lnctl.core.invoices import invoice_document, reveal_memo
-    from lnctl.errors import NotFoundError
-
-    payment_hash = normalize_hash(payment_hash)
-    doc: dict[str, Any] = {"payment_hash": payment_hash, "invoice": None, "payment": None}
-    inv = wallet.history.get_invoice(payment_hash)
-    if inv is not None:
-        doc["invoice"] = invoice_document(wallet, inv)
-    pay_row = wallet.history.get_payment(payment_hash)
-    if pay_row is not None:
-        doc["payment"] = payment_document(pay_row, reveal_memo(wallet, pay_row, "payment"))
-    if inv is None and pay_row is None:
-        raise NotFoundError(f"no invoice or payment with payment hash {payment_hash}")
-    return doc
+        best = best_channel({"channels": wallet.simulated.channels()}, "out")
+        if best is None or spendable_msat(best) < need:
+            return ExitCode.PAYMENT_FAILED, INSUFFICIENT_BALANCE
+        doc["channel_id"] = best["channel_id"]
+    elif backend.balance().spendable_msat < need:
+        return ExitCode.PAYMENT_FAILED, INSUFFICIENT_BALANCE
+    return ExitCode.OK, None
 
 
 def error_payment(exc: LnctlError) -> dict[str, Any] | None:

@@ -1,10 +1,12 @@
-"""The simulated network's side: invoices of the simulated peer."""
+"""The simulated network's side (backends with the ``simulated_incoming`` capability): invoices
+of the simulated peer, and payments to our invoices."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from lnctl import bolt11
+from lnctl.core.invoices import MAX_EXPIRY
 from lnctl.errors import InvalidInputError, check_amount
 
 if TYPE_CHECKING:
@@ -14,23 +16,35 @@ if TYPE_CHECKING:
 def remote_invoices(
     wallet: Wallet, amount_msat: int | None, description: str, expiry: int, count: int
 ) -> list[dict[str, Any]]:
+    wallet.require("simulated_incoming", "lnctl simulate")
     if amount_msat is not None:
         check_amount(amount_msat)
     if len(description.encode()) > bolt11.MAX_DESCRIPTION_BYTES:
         raise InvalidInputError(
             "description is longer than BOLT 11 allows", code="DESCRIPTION_TOO_LONG"
         )
-    made = wallet.backend.create_remote_invoices(amount_msat, description, expiry, count)
-    docs = []
-    for text in made:
-        inv = bolt11.decode(text)
-        docs.append(
-            {
-                "invoice": text,
-                "payment_hash": inv.payment_hash,
-                "amount_msat": amount_msat,
-                "payee": inv.payee,
-                "expires_at": inv.expires_at,
-            }
+    if not 0 < expiry <= MAX_EXPIRY:
+        raise InvalidInputError(
+            f"expiry must be between 1 and {MAX_EXPIRY} seconds", code="INVALID_EXPIRY"
         )
-    return docs
+    node = wallet.simulated
+    return [
+        {
+            "invoice": new.bolt11,
+            "payment_hash": new.payment_hash,
+            "amount_msat": amount_msat,
+            "payee": node.peer_id,
+            "expires_at": new.expires_at,
+        }
+        for new in node.create_remote_invoices(amount_msat, description, expiry, count)
+    ]
+
+
+def incoming(wallet: Wallet, text: str, amount_msat: int | None) -> dict[str, Any]:
+    """The simulated network pays one of our invoices; the history records the settlement."""
+    from lnctl.core.invoices import refresh_invoices
+
+    wallet.require("simulated_incoming", "lnctl simulate")
+    doc = wallet.simulated.simulate_incoming(bolt11.decode(text), amount_msat)
+    refresh_invoices(wallet, [doc["payment_hash"]])
+    return doc

@@ -1,20 +1,23 @@
-"""The wallet: one object that opens what a command needs, lazily, from one Config."""
+"""The wallet: one object that opens what a command needs, lazily, from one Config.
+
+The backend (the node) owns the money; the history records what the node said. The history keeps
+the identity of the node it belongs to: a history that meets another node is refused, and a
+missing, empty or older history is rebuilt from what the node knows (with a warning), never
+silently recreated as if the wallet were new.
+"""
 
 from __future__ import annotations
 
-import os
-
 from lnctl.config import Config
-from lnctl.errors import InvalidInputError
+from lnctl.errors import CorruptStateError, UnsupportedError
 from lnctl.storage.files import ensure_private_dir
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from lnctl.backends.simulated import LocalInvoice, SimulatedBackend
+    from lnctl.backends.base import Backend
+    from lnctl.backends.simulated import SimulatedBackend
     from lnctl.memo import Keyring
     from lnctl.storage.history import History
-    from lnctl.storage.keys import NodeKey
-    from lnctl.storage.ledger import Ledger
 
 
 class Wallet:
@@ -25,9 +28,7 @@ class Wallet:
         self.env = config.env
         ensure_private_dir(config.home)
         self._history: History | None = None
-        self._key: NodeKey | None = None
-        self._ledger: Ledger | None = None
-        self._backend: SimulatedBackend | None = None
+        self._backend: Backend | None = None
         self._keyring: Keyring | None = None
         self.warnings: list[str] = []
 
@@ -55,63 +56,112 @@ class Wallet:
             self._history = History(self.config.path("history.sqlite"))
         return self._history
 
-    @property
-    def node_key(self) -> NodeKey:
-        if self._key is None:
-            from lnctl.storage.keys import load_or_create_key
-
-            self._key = load_or_create_key(self.config.path("secrets", "node.key"))
-        return self._key
+    # -- the node ----------------------------------------------------------------------------------
 
     @property
-    def ledger(self) -> Ledger:
-        """The channel ledger; on first use of a simulated wallet, its one default channel."""
-        if self._ledger is None:
-            from lnctl.storage.ledger import Ledger
-
-            ledger = Ledger(self.home)
-            if not ledger.exists():
-                self.backend  # noqa: B018 - opening the node creates its first channel
-            self._ledger = ledger
-        return self._ledger
-
-    def require_simulated(self) -> None:
-        """The embedded node is the only backend this version has; refuse the others (exit 2)."""
-        if self.config.backend != "simulated":
-            raise InvalidInputError(
-                f"the {self.config.backend} backend is not available in this version of lnctl",
-                code="UNSUPPORTED_BACKEND",
-                hint="use LNCTL_BACKEND=simulated",
-            )
-
-    @property
-    def backend(self) -> SimulatedBackend:
+    def backend(self) -> Backend:
         if self._backend is None:
-            self.require_simulated()
-            from lnctl.backends.simulated import FIRST_CHANNEL_MSAT, SimSettings, SimulatedBackend
-
-            self._backend = SimulatedBackend(
-                self.home,
-                self.node_key.node_id,
-                self.config.network,
-                self._local_invoice,
-                SimSettings.from_env(self.env),
-            )
-            from lnctl.storage.ledger import Ledger
-
-            # the simulated node starts with one channel to its peer, all of it local
-            Ledger(self.home).ensure_channel(self._backend.peer_id, FIRST_CHANNEL_MSAT)
+            backend = self._open_backend()
+            try:
+                self._check_identity(backend)
+            except BaseException:
+                backend.close()
+                raise
+            self._backend = backend
         return self._backend
 
-    def _local_invoice(self, payment_hash: str) -> LocalInvoice | None:
-        from lnctl.backends.simulated import LocalInvoice
+    def _open_backend(self) -> Backend:
+        name = self.config.backend
+        if name == "simulated":
+            from lnctl.backends.simulated import SimSettings, SimulatedBackend
 
-        row = self.history.get_invoice(payment_hash)
-        if row is None:
-            return None
-        return LocalInvoice(
-            row["preimage"], row["amount_msat"], row["status"] == "SETTLED", row["expires_at"]
+            return SimulatedBackend(
+                self.home,
+                self.config.path("secrets", "node.key"),
+                self.config.network,
+                SimSettings.from_env(self.env),
+                create=self.history.meta("identity") is None,
+            )
+        raise UnsupportedError(
+            f"the {name} backend is not available in this version of lnctl",
+            hint="use LNCTL_BACKEND=simulated",
         )
+
+    @property
+    def simulated(self) -> SimulatedBackend:
+        """The embedded simulated node (exit 2 on another backend)."""
+        from lnctl.backends.simulated import SimulatedBackend
+
+        if self.config.backend != "simulated":
+            self.require("simulated_incoming", "the simulated network")
+        backend = self.backend
+        assert isinstance(backend, SimulatedBackend)
+        return backend
+
+    def require(self, capability: str, what: str) -> None:
+        """Refuse (exit 2, UNSUPPORTED_BACKEND) what this backend cannot do, before asking it."""
+        if not self._capabilities_of(self.config.backend).get(capability, False):
+            raise UnsupportedError(
+                f"{what} is not available on the {self.config.backend} backend",
+                hint="the simulated backend (LNCTL_BACKEND=simulated) has it",
+            )
+
+    @staticmethod
+    def _capabilities_of(name: str) -> dict[str, bool]:
+        from dataclasses import asdict
+
+        if name == "simulated":
+            from lnctl.backends.simulated import SimulatedBackend
+
+            return asdict(SimulatedBackend.capabilities)
+        return {}
+
+    def node_id(self) -> str | None:
+        return self.backend.node_id()
+
+    def _check_identity(self, backend: Backend) -> None:
+        from lnctl.core.recovery import rebuild_history
+
+        history = self.history
+        known = history.meta("identity")
+        identity = backend.identity()
+        if known is None:
+            rebuilt = (
+                rebuild_history(self, backend, everything=True)
+                if backend.capabilities.exports_records
+                else 0
+            )
+            history.set_meta("identity", identity)
+            history.set_meta("backend", backend.name)
+            node_id = backend.node_id()
+            if node_id:
+                history.set_meta("node_id", node_id)
+            if rebuilt:
+                self.warnings.append(
+                    f"the history store was missing or empty: rebuilt {rebuilt} record(s) from "
+                    "what the node knows (memos and descriptions are not kept by the node)"
+                )
+            return
+        if known != identity:
+            raise CorruptStateError(
+                f"this wallet's history ({history.path}) belongs to another node "
+                f"({history.meta('backend') or 'unknown'} backend)",
+                code="WALLET_MISMATCH",
+                hint="use the LNCTL_HOME (and backend settings) this history was made with, or "
+                "another LNCTL_HOME for this node",
+            )
+        if backend.capabilities.exports_records:
+            activity = backend.activity()
+            invoices, _, sent = history.counts()
+            if activity is not None and (activity.invoices > invoices or activity.payments > sent):
+                rebuilt = rebuild_history(self, backend)
+                if rebuilt:
+                    self.warnings.append(
+                        f"the history store was older than the node's record (restored from a "
+                        f"backup?): added {rebuilt} record(s) the node knows"
+                    )
+
+    # -- memo keys ---------------------------------------------------------------------------------
 
     def keyring(self, *, create: bool) -> Keyring | None:
         if self._keyring is None:
@@ -124,7 +174,3 @@ class Wallet:
 
     def reset_keyring(self) -> None:
         self._keyring = None
-
-    def has_activity(self) -> bool:
-        """True once this home has a history store (used to skip recovery on a fresh home)."""
-        return os.path.exists(self.config.path("history.sqlite"))

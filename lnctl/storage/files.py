@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 from lnctl.errors import StorageError, UnsafePermissionsError
@@ -23,6 +24,39 @@ def check_private(path: str, *, is_dir: bool = False) -> None:
         st = os.stat(path)
     except OSError as exc:
         raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
+    _check_mode(path, st, is_dir)
+
+
+def read_private(path: str, limit: int = 1 << 20) -> bytes:
+    """Read a secret file: opened with O_NOFOLLOW (a symlink is refused) and checked on the
+    opened descriptor (fstat), so nothing can be swapped in between the check and the read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePermissionsError(
+                f"{path} is a symbolic link; lnctl reads secrets only from regular files",
+                hint=f"replace the link with the file itself: cp --remove-destination "
+                f'"$(readlink -f {path})" {path}',
+            ) from None
+        raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        st = os.fstat(fd)
+        _check_mode(path, st)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > limit:
+                raise StorageError(f"{path} is too large to be a secret of lnctl's")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _check_mode(path: str, st: os.stat_result, is_dir: bool = False) -> None:
     if st.st_mode & 0o077:
         mode = "700" if is_dir else "600"
         raise UnsafePermissionsError(

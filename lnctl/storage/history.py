@@ -73,7 +73,70 @@ CREATE TABLE memo_key_usage (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2 (lnctl 0.2): the node owns the money and the invoices' preimages; the history records what
+# the node said. A meta table keeps the node's identity; payments may need attention.
+_V2 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE payments_v2 (
+    id INTEGER PRIMARY KEY,
+    payment_hash TEXT NOT NULL UNIQUE,
+    bolt11 TEXT NOT NULL,
+    payee TEXT NOT NULL,
+    description_hash TEXT,
+    amount_msat INTEGER NOT NULL CHECK (amount_msat > 0),
+    max_fee_msat INTEGER NOT NULL CHECK (max_fee_msat >= 0),
+    fee_msat INTEGER,
+    status TEXT NOT NULL
+        CHECK (status IN ('IN_FLIGHT', 'SUCCEEDED', 'FAILED', 'NEEDS_ATTENTION')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    failure_reason TEXT,
+    preimage TEXT,
+    channel_id TEXT,
+    memo TEXT,
+    memo_key_id TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    latency_ms INTEGER,
+    attention TEXT,
+    last_sent_at REAL
+);
+INSERT INTO payments_v2 (id, payment_hash, bolt11, payee, description_hash, amount_msat,
+    max_fee_msat, fee_msat, status, attempts, failure_reason, preimage, channel_id, memo,
+    memo_key_id, created_at, updated_at, latency_ms)
+    SELECT id, payment_hash, bolt11, payee, description_hash, amount_msat, max_fee_msat, fee_msat,
+    status, attempts, failure_reason, preimage, channel_id, memo, memo_key_id, created_at,
+    updated_at, latency_ms FROM payments;
+DROP TABLE payments;
+ALTER TABLE payments_v2 RENAME TO payments;
+CREATE INDEX payments_status ON payments(status);
+CREATE INDEX payments_memo_key ON payments(memo_key_id) WHERE memo_key_id IS NOT NULL;
+CREATE TABLE invoices_v2 (
+    id INTEGER PRIMARY KEY,
+    payment_hash TEXT NOT NULL UNIQUE,
+    bolt11 TEXT NOT NULL,
+    preimage TEXT,
+    amount_msat INTEGER CHECK (amount_msat IS NULL OR amount_msat > 0),
+    description TEXT,
+    description_hash TEXT,
+    memo TEXT,
+    memo_key_id TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('OPEN', 'SETTLED')),
+    settled_at INTEGER,
+    received_msat INTEGER
+);
+INSERT INTO invoices_v2 SELECT id, payment_hash, bolt11, preimage, amount_msat, description,
+    description_hash, memo, memo_key_id, created_at, expires_at, status, settled_at, received_msat
+    FROM invoices;
+DROP TABLE invoices;
+ALTER TABLE invoices_v2 RENAME TO invoices;
+CREATE INDEX invoices_memo_key ON invoices(memo_key_id) WHERE memo_key_id IS NOT NULL;
+CREATE INDEX invoices_open ON invoices(status) WHERE status = 'OPEN'
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+PAYMENT_STATUSES = ("IN_FLIGHT", "SUCCEEDED", "FAILED", "NEEDS_ATTENTION")
 SCHEMA_VERSION = len(MIGRATIONS)
 
 INVOICE_COLUMNS = (
@@ -83,7 +146,7 @@ INVOICE_COLUMNS = (
 PAYMENT_COLUMNS = (
     "payment_hash, bolt11, payee, description_hash, amount_msat, max_fee_msat, fee_msat, status, "
     "attempts, failure_reason, preimage, channel_id, memo, memo_key_id, created_at, updated_at, "
-    "latency_ms, id"
+    "latency_ms, attention, last_sent_at, id"
 )
 
 
@@ -105,6 +168,31 @@ class History:
 
     def transaction(self) -> Transaction:
         return Transaction(self.conn)
+
+    # -- meta: which node this history belongs to ------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def counts(self) -> tuple[int, int, int]:
+        """(invoices, payments, payments that reached the node or may have)."""
+        row = self.conn.execute(
+            "SELECT (SELECT count(*) FROM invoices), (SELECT count(*) FROM payments), "
+            "(SELECT count(*) FROM payments WHERE attempts > 0)"
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def is_empty(self) -> bool:
+        return self.counts()[:2] == (0, 0)
 
     # -- counters (durable metrics) ----------------------------------------------------------------
 
@@ -149,10 +237,13 @@ class History:
     def add_invoice(self, record: dict[str, object], memo_key_id: str | None) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO invoices (payment_hash, bolt11, preimage, amount_msat, description, "
+                "INSERT INTO invoices (payment_hash, bolt11, amount_msat, description, "
                 "description_hash, memo, memo_key_id, created_at, expires_at, status) "
-                "VALUES (:payment_hash, :bolt11, :preimage, :amount_msat, :description, "
-                ":description_hash, :memo, :memo_key_id, :created_at, :expires_at, 'OPEN')",
+                "VALUES (:payment_hash, :bolt11, :amount_msat, :description, "
+                ":description_hash, :memo, :memo_key_id, :created_at, :expires_at, 'OPEN') "
+                # a concurrent repair may have added it from the node's record: ours is whole
+                "ON CONFLICT (payment_hash) DO UPDATE SET memo = excluded.memo, "
+                "memo_key_id = excluded.memo_key_id, description = excluded.description",
                 {**record, "memo_key_id": memo_key_id},
             )
             self.count_memo_encryption(conn, memo_key_id)
@@ -171,20 +262,70 @@ class History:
         return row
 
     def settle_invoice(
-        self, conn: sqlite3.Connection, payment_hash: str, received_msat: int
+        self,
+        payment_hash: str,
+        received_msat: int,
+        settled_at: int | None = None,
+        preimage: str | None = None,
     ) -> bool:
-        """Mark an OPEN invoice SETTLED inside ``conn``'s transaction. False if it was not OPEN."""
-        now = int(time.time())
-        cur = conn.execute(
-            "UPDATE invoices SET status = 'SETTLED', settled_at = ?, received_msat = ? "
-            "WHERE payment_hash = ? AND status = 'OPEN'",
-            (now, received_msat, payment_hash),
-        )
-        if cur.rowcount:
-            self.bump(conn, "invoices_settled")
-            self.bump(conn, "invoices_received_msat", delta=received_msat)
-            return True
+        """Record that the node settled an OPEN invoice (counted once). False if it was not
+        OPEN."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE invoices SET status = 'SETTLED', settled_at = ?, received_msat = ?, "
+                "preimage = ? WHERE payment_hash = ? AND status = 'OPEN'",
+                (int(settled_at or time.time()), received_msat, preimage, payment_hash),
+            )
+            if cur.rowcount:
+                self.bump(conn, "invoices_settled")
+                self.bump(conn, "invoices_received_msat", delta=received_msat)
+                return True
         return False
+
+    def open_invoice_hashes(self, payment_hashes: list[str]) -> list[str]:
+        """Those of ``payment_hashes`` whose invoice this history still has OPEN."""
+        if not payment_hashes:
+            return []
+        marks = ",".join("?" * len(payment_hashes))
+        rows = self.conn.execute(
+            "SELECT payment_hash FROM invoices WHERE status = 'OPEN' "
+            f"AND payment_hash IN ({marks})",
+            payment_hashes,
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def has_invoice(self, payment_hash: str) -> bool:
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM invoices WHERE payment_hash = ?", (payment_hash,)
+            ).fetchone()
+            is not None
+        )
+
+    def import_invoice(self, record: dict[str, object]) -> bool:
+        """Add an invoice the node has and this history lacks (a rebuild). True if added."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO invoices (payment_hash, bolt11, amount_msat, description, "
+                "description_hash, created_at, expires_at, status, settled_at, received_msat) "
+                "VALUES (:payment_hash, :bolt11, :amount_msat, :description, :description_hash, "
+                ":created_at, :expires_at, :status, :settled_at, :received_msat)",
+                record,
+            )
+            return bool(cur.rowcount)
+
+    def import_payment(self, record: dict[str, object]) -> bool:
+        """Add a payment the node has and this history lacks (a rebuild). True if added."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO payments (payment_hash, bolt11, payee, description_hash, "
+                "amount_msat, max_fee_msat, fee_msat, status, attempts, failure_reason, preimage, "
+                "created_at, updated_at) VALUES (:payment_hash, :bolt11, :payee, "
+                ":description_hash, :amount_msat, :max_fee_msat, :fee_msat, :status, :attempts, "
+                ":failure_reason, :preimage, :created_at, :created_at)",
+                record,
+            )
+            return bool(cur.rowcount)
 
     def list_invoices(
         self, status: str | None, limit: int, cursor: int | None
@@ -206,6 +347,116 @@ class History:
         ).fetchone()
         return row
 
+    def claim_payment(self, values: dict[str, object]) -> sqlite3.Row | None:
+        """Record a payment IN_FLIGHT (the caller holds the hash lock), in one transaction with
+        the memo key's use. Returns the stored row instead, unchanged, when the hash is already
+        SUCCEEDED, IN_FLIGHT or NEEDS_ATTENTION; a FAILED one is paid again as a fresh payment."""
+        with self.transaction() as conn:
+            row = self.get_payment(str(values["payment_hash"]))
+            if row is not None and row["status"] != "FAILED":
+                return row
+            if row is None:
+                conn.execute(
+                    "INSERT INTO payments (payment_hash, bolt11, payee, description_hash, "
+                    "amount_msat, max_fee_msat, memo, memo_key_id, created_at, updated_at, status) "
+                    "VALUES (:payment_hash, :bolt11, :payee, :description_hash, :amount_msat, "
+                    ":max_fee_msat, :memo, :memo_key_id, :now, :now, 'IN_FLIGHT')",
+                    values,
+                )
+            else:
+                conn.execute(
+                    "UPDATE payments SET bolt11 = :bolt11, payee = :payee, "
+                    "description_hash = :description_hash, amount_msat = :amount_msat, "
+                    "max_fee_msat = :max_fee_msat, memo = coalesce(:memo, memo), "
+                    "memo_key_id = coalesce(:memo_key_id, memo_key_id), created_at = :now, "
+                    "updated_at = :now, status = 'IN_FLIGHT', attempts = 0, fee_msat = NULL, "
+                    "failure_reason = NULL, preimage = NULL, latency_ms = NULL, "
+                    "channel_id = NULL, attention = NULL, last_sent_at = NULL "
+                    "WHERE payment_hash = :payment_hash",
+                    values,
+                )
+            key_id = values.get("memo_key_id")
+            self.count_memo_encryption(conn, key_id if isinstance(key_id, str) else None)
+        return None
+
+    def count_attempt(self, payment_hash: str) -> int:
+        """Mark that an attempt is about to be sent (from here on, the node may have it)."""
+        now = time.time()
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE payments SET attempts = attempts + 1, updated_at = ?, last_sent_at = ? "
+                "WHERE payment_hash = ?",
+                (now, now, payment_hash),
+            )
+            attempts = int(
+                conn.execute(
+                    "SELECT attempts FROM payments WHERE payment_hash = ?", (payment_hash,)
+                ).fetchone()[0]
+            )
+            self.bump(conn, "payment_attempts")
+            if attempts > 1:
+                self.bump(conn, "payment_retries")
+        return attempts
+
+    def record_success(self, payment_hash: str, preimage: str, fee_msat: int) -> sqlite3.Row:
+        """IN_FLIGHT -> SUCCEEDED with the node's proof and fee (counted once)."""
+        now = time.time()
+        with self.transaction() as conn:
+            row = self._require_payment(payment_hash)
+            if row["status"] == "IN_FLIGHT":
+                latency_ms = max(0, int((now - row["created_at"]) * 1000))
+                conn.execute(
+                    "UPDATE payments SET status = 'SUCCEEDED', preimage = ?, fee_msat = ?, "
+                    "failure_reason = NULL, latency_ms = ?, updated_at = ? WHERE payment_hash = ?",
+                    (preimage, fee_msat, latency_ms, now, payment_hash),
+                )
+                self.bump(conn, "payments_succeeded")
+                self.bump(conn, "payments_sent_msat", delta=row["amount_msat"])
+                self.bump(conn, "payment_fees_msat", delta=fee_msat)
+                self.record_max(conn, "last_success_timestamp", int(now))
+                self._observe_latency(conn, latency_ms)
+            return self._require_payment(payment_hash)
+
+    def record_failure(self, payment_hash: str, reason: str) -> sqlite3.Row:
+        """IN_FLIGHT -> FAILED with the node's reason (counted once)."""
+        now = time.time()
+        with self.transaction() as conn:
+            row = self._require_payment(payment_hash)
+            if row["status"] == "IN_FLIGHT":
+                latency_ms = max(0, int((now - row["created_at"]) * 1000))
+                conn.execute(
+                    "UPDATE payments SET status = 'FAILED', failure_reason = ?, latency_ms = ?, "
+                    "updated_at = ? WHERE payment_hash = ?",
+                    (reason, latency_ms, now, payment_hash),
+                )
+                self.bump(conn, "payments_failed", reason)
+                self._observe_latency(conn, latency_ms)
+            return self._require_payment(payment_hash)
+
+    def mark_attention(self, payment_hash: str, reason: str) -> sqlite3.Row:
+        """IN_FLIGHT -> NEEDS_ATTENTION: what the node said cannot be accepted as it is."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE payments SET status = 'NEEDS_ATTENTION', attention = ?, updated_at = ? "
+                "WHERE payment_hash = ? AND status = 'IN_FLIGHT'",
+                (reason, time.time(), payment_hash),
+            )
+            return self._require_payment(payment_hash)
+
+    def _require_payment(self, payment_hash: str) -> sqlite3.Row:
+        row = self.get_payment(payment_hash)
+        if row is None:
+            raise NotFoundError(f"no payment with payment hash {payment_hash}")
+        return row
+
+    @classmethod
+    def _observe_latency(cls, conn: sqlite3.Connection, latency_ms: int) -> None:
+        for bucket in LATENCY_BUCKETS_MS:
+            if latency_ms <= bucket:
+                cls.bump(conn, "payment_latency_bucket", str(bucket))
+        cls.bump(conn, "payment_latency_count")
+        cls.bump(conn, "payment_latency_sum_ms", delta=latency_ms)
+
     def in_flight_payments(self) -> list[sqlite3.Row]:
         return self.conn.execute(
             f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE status = 'IN_FLIGHT'"
@@ -215,6 +466,12 @@ class History:
         self, status: str | None, limit: int, cursor: int | None
     ) -> tuple[list[sqlite3.Row], int | None]:
         """One page of payments, newest first, and the cursor of the next page (or None)."""
+        if status is not None and status.upper() not in PAYMENT_STATUSES:
+            raise InvalidInputError(
+                f"unknown payment status {status!r}",
+                code="INVALID_STATUS",
+                hint=f"one of: {', '.join(s.lower() for s in PAYMENT_STATUSES)}",
+            )
         where = ("status = ?", (status.upper(),)) if status else None
         return self._page("payments", PAYMENT_COLUMNS, where, limit, cursor)
 
@@ -256,3 +513,36 @@ class History:
             "SELECT DISTINCT memo_key_id FROM payments WHERE memo_key_id IS NOT NULL"
         ).fetchall()
         return {r[0] for r in rows}
+
+
+def read_only_snapshot(path: str) -> tuple[dict[tuple[str, str], int], dict[str, str]]:
+    """The counters and the meta values of the history at ``path``, opened read-only (nothing
+    is created; a missing store reads as empty)."""
+    import os
+    import sqlite3
+    from urllib.parse import quote
+
+    if not os.path.exists(path):
+        return {}, {}
+    try:
+        conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as exc:
+        from lnctl.errors import StorageError
+
+        raise StorageError(f"cannot read {path}: {exc}") from exc
+    try:
+        counters = {
+            (r[0], r[1]): int(r[2])
+            for r in conn.execute("SELECT name, labels, value FROM counters").fetchall()
+        }
+        try:
+            meta = {str(r[0]): str(r[1]) for r in conn.execute("SELECT key, value FROM meta")}
+        except sqlite3.OperationalError:  # a store of lnctl 0.1, not yet migrated
+            meta = {}
+        return counters, meta
+    except sqlite3.DatabaseError as exc:
+        from lnctl.errors import CorruptStateError
+
+        raise CorruptStateError(f"history store {path} is unreadable: {exc}") from exc
+    finally:
+        conn.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from lnctl.errors import CorruptStateError
-from lnctl.storage.files import check_private, create_exclusive, ensure_private_dir
+from lnctl.storage.files import check_private, create_exclusive, ensure_private_dir, read_private
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -60,12 +60,16 @@ def load_or_create_key(path: str) -> NodeKey:
     """
     folder = os.path.dirname(path)
     ensure_private_dir(folder)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         create_exclusive(path, os.urandom(32).hex().encode() + b"\n")
-    check_private(folder, is_dir=True)
-    check_private(path)
-    with open(path, "rb") as fh:
-        raw = fh.read().strip()
+    return read_key(path)
+
+
+def read_key(path: str) -> NodeKey:
+    """Load an existing key file: opened without following a symlink, and its permissions
+    checked on the opened file (no race between the check and the read)."""
+    check_private(os.path.dirname(path), is_dir=True)
+    raw = read_private(path).strip()
     try:
         return NodeKey(bytes.fromhex(raw.decode("ascii")))
     except (ValueError, UnicodeDecodeError):

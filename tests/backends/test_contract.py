@@ -1,114 +1,130 @@
-"""The backend contract (lnctl.backends.base), run against every backend lnctl has."""
+"""The backend contract (lnctl.backends.base), run against every backend through the contract
+alone. Each backend has a harness that plays the other side (issues an invoice for us to pay, pays
+one of ours); the tests talk to the backend under test only through its contract."""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from lnctl import bolt11
 from lnctl.backends.base import (
-    INCORRECT_PAYMENT_DETAILS,
-    INVOICE_EXPIRED,
-    NO_ROUTE,
-    TEMPORARY_CHANNEL_FAILURE,
-    SendState,
+    FEE_LIMIT_EXCEEDED,
+    Backend,
+    InvoiceState,
+    PaymentState,
 )
-from lnctl.backends.simulated import SimSettings, SimulatedBackend, routing_fee_msat
-from lnctl.errors import PaymentFailedError
-from tests.helpers import foreign_invoice
-
-OUR_NODE = "02" + "22" * 32
+from lnctl.backends.simulated import SimSettings, SimulatedBackend
 
 
-def make_simulated(home: Path, **settings: object) -> SimulatedBackend:
-    return SimulatedBackend(str(home), OUR_NODE, "regtest", lambda h: None, SimSettings(**settings))  # type: ignore[arg-type]
+@dataclass
+class Harness:
+    backend: Backend
+    payable: Callable[[int], bolt11.Invoice]  # an invoice of another party, for this amount
+    pay_ours: Callable[[bolt11.Invoice], None]  # another party pays one of our invoices
 
 
-BACKENDS = {"simulated": make_simulated}
+def simulated(tmp_path: Path) -> Iterator[Harness]:
+    node = SimulatedBackend(
+        str(tmp_path),
+        str(tmp_path / "secrets" / "node.key"),
+        "regtest",
+        SimSettings(),
+        create=True,
+    )
+    # inbound liquidity, so that our invoices can be paid to us
+    node.open_channel(node.peer_id, 10_000_000_000, 5_000_000_000)
+
+    def payable(msat: int) -> bolt11.Invoice:
+        [new] = node.create_remote_invoices(msat, "contract", 3600, 1)
+        return bolt11.decode(new.bolt11)
+
+    def pay_ours(invoice: bolt11.Invoice) -> None:
+        node.simulate_incoming(invoice, None)
+
+    yield Harness(node, payable, pay_ours)
+    node.close()
 
 
-@pytest.fixture(params=sorted(BACKENDS))
-def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
-    made: list[SimulatedBackend] = []
-
-    def build(**settings: object) -> SimulatedBackend:
-        backend = BACKENDS[request.param](tmp_path, **settings)
-        made.append(backend)
-        return backend
-
-    yield build
-    for backend in made:
-        backend.close()
+HARNESSES = {"simulated": simulated}
 
 
-def peer_invoice(backend: SimulatedBackend, msat: int = 50_000) -> bolt11.Invoice:
-    [text] = backend.create_remote_invoices(msat, "contract", 3600, 1)
-    return bolt11.decode(text)
+@pytest.fixture(params=sorted(HARNESSES))
+def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    yield from HARNESSES[request.param](tmp_path)
 
 
-def test_unknown_before_sending_then_succeeded_with_proof(factory) -> None:  # type: ignore[no-untyped-def]
-    backend = factory()
-    inv = peer_invoice(backend)
-    assert backend.status(inv.payment_hash).state is SendState.UNKNOWN
-    route = backend.quote(inv, 50_000)
-    assert route.fee_msat == routing_fee_msat(50_000) and not route.self_payment
-    result = backend.send(inv, 50_000, 10_000, 1, wait_s=5)
-    assert result.state is SendState.SUCCEEDED and result.fee_msat == route.fee_msat
+def test_identity_is_stable_and_node_id_is_a_key(side: Harness) -> None:
+    backend = side.backend
+    assert backend.identity() == backend.identity() and backend.identity()
+    node_id = backend.node_id()
+    assert node_id is None or (len(node_id) == 66 and node_id[:2] in ("02", "03"))
+
+
+def test_invoice_is_created_open_then_settled_when_paid(side: Harness) -> None:
+    backend = side.backend
+    new = backend.create_invoice(21_000, description="coffee", description_hash=None, expiry=600)
+    inv = bolt11.decode(new.bolt11)
+    assert inv.payment_hash == new.payment_hash and inv.amount_msat == 21_000
+    assert inv.description == "coffee" and new.expires_at - new.created_at == 600
+    status = backend.invoice_status(new.payment_hash)
+    assert status is not None and status.state is InvoiceState.OPEN
+    assert backend.invoice_status("00" * 32) is None
+    side.pay_ours(inv)
+    settled = backend.invoice_status(new.payment_hash)
+    assert settled is not None and settled.state is InvoiceState.SETTLED
+    assert settled.received_msat == 21_000
+
+
+def test_pay_succeeds_with_proof_and_fee_within_the_cap(side: Harness) -> None:
+    backend = side.backend
+    inv = side.payable(50_000)
+    assert backend.payment_status(inv.payment_hash).state is PaymentState.UNKNOWN
+    before = backend.balance().spendable_msat
+    result = backend.pay(inv, 50_000, 10_000, timeout_s=10)
+    assert result.state is PaymentState.SUCCEEDED and not result.duplicate
     assert result.preimage is not None
     assert hashlib.sha256(bytes.fromhex(result.preimage)).hexdigest() == inv.payment_hash
-    assert backend.status(inv.payment_hash) == result
+    assert result.fee_msat is not None and 0 <= result.fee_msat <= 10_000
+    assert backend.payment_status(inv.payment_hash) == result
+    assert backend.balance().spendable_msat == before - 50_000 - result.fee_msat
 
 
-def test_pending_until_resolved_and_never_resent_meanwhile(factory) -> None:  # type: ignore[no-untyped-def]
-    backend = factory(latency_ms=600)
-    inv = peer_invoice(backend)
-    result = backend.send(inv, 50_000, 10_000, 1, wait_s=0.1)
-    assert result.state is SendState.PENDING
-    with pytest.raises(RuntimeError):
-        backend.send(inv, 50_000, 10_000, 2, wait_s=0.1)
-    time.sleep(0.6)
-    assert backend.status(inv.payment_hash).state is SendState.SUCCEEDED
+def test_the_node_refuses_to_pay_a_hash_twice_and_says_what_it_knows(side: Harness) -> None:
+    backend = side.backend
+    inv = side.payable(30_000)
+    first = backend.pay(inv, 30_000, 10_000, timeout_s=10)
+    spent = backend.balance().spendable_msat
+    again = backend.pay(inv, 30_000, 10_000, timeout_s=10)
+    assert again.duplicate and again.state is PaymentState.SUCCEEDED
+    assert again.preimage == first.preimage and again.fee_msat == first.fee_msat
+    assert backend.balance().spendable_msat == spent  # nothing moved the second time
 
 
-def test_transient_failure_is_marked_transient(factory) -> None:  # type: ignore[no-untyped-def]
-    backend = factory()
-    inv = peer_invoice(backend)
-    first = backend.send(inv, 50_000, 10_000, 1, wait_s=1, induce_failure=True)
-    assert first.state is SendState.FAILED and first.transient
-    assert first.failure_reason == TEMPORARY_CHANNEL_FAILURE
-    assert backend.send(inv, 50_000, 10_000, 2, wait_s=1).state is SendState.SUCCEEDED
-
-
-def test_permanent_failures(factory) -> None:  # type: ignore[no-untyped-def]
-    backend = factory()
-    with pytest.raises(PaymentFailedError) as info:
-        backend.quote(bolt11.decode(foreign_invoice()), 1000)
-    assert info.value.code == NO_ROUTE
-    inv = peer_invoice(backend)
-    short = backend.send(inv, 49_999, 10_000, 1, wait_s=1)
-    assert short.state is SendState.FAILED and not short.transient
-    assert short.failure_reason == INCORRECT_PAYMENT_DETAILS
-
-
-def test_seeded_failures_are_reproducible(factory) -> None:  # type: ignore[no-untyped-def]
-    def outcomes(seed: str) -> list[bool]:
-        backend = factory(failure_rate=0.5, seed=seed)
-        return [backend._transient_failure("ab" * 32, attempt) for attempt in range(1, 40)]
-
-    first = outcomes("42")
-    assert first == outcomes("42") and first != outcomes("43")
-    assert 5 < sum(first) < 35
-
-
-def test_invoice_expired_at_the_payee(factory) -> None:  # type: ignore[no-untyped-def]
-    backend = factory()
-    [text] = backend.create_remote_invoices(1000, "short-lived", 1, 1)
-    inv = bolt11.decode(text)
-    time.sleep(1.1)
-    result = backend.send(inv, 1000, 5000, 1, wait_s=1)
-    assert result.state is SendState.FAILED and result.failure_reason == INVOICE_EXPIRED
+def test_the_node_enforces_the_fee_cap(side: Harness) -> None:
+    backend = side.backend
+    inv = side.payable(10_000_000)
+    before = backend.balance().spendable_msat
+    result = backend.pay(inv, 10_000_000, 0, timeout_s=10)
+    assert result.state is PaymentState.FAILED and result.failure_reason == FEE_LIMIT_EXCEEDED
     assert not result.transient
+    assert backend.balance().spendable_msat == before
+
+
+def test_balance_is_in_msat_integers(side: Harness) -> None:
+    balance = side.backend.balance()
+    assert type(balance.spendable_msat) is int and type(balance.inflight_msat) is int
+    assert balance.receivable_msat is None or type(balance.receivable_msat) is int
+
+
+def test_invoice_expiry_is_reported(side: Harness) -> None:
+    backend = side.backend
+    new = backend.create_invoice(1_000, description="", description_hash=None, expiry=1)
+    time.sleep(1.1)
+    status = backend.invoice_status(new.payment_hash)
+    assert status is not None and status.state is InvoiceState.EXPIRED

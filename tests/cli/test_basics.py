@@ -80,22 +80,30 @@ def test_invoice_is_real_bolt11_signed_by_the_node_key(cli) -> None:  # type: ig
     assert doc["encrypted_memo"] is None
 
 
-def test_invoice_options(cli) -> None:  # type: ignore[no-untyped-def]
-    r = cli("invoice", "--amount-msat", "1", "--expiry", "60", "--network", "testnet", "--json")
+def test_invoice_options(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("invoice", "--amount-msat", "1", "--expiry", "60", "--json")
     inv = bolt11.decode(r.json["invoice"])
-    assert (inv.network, inv.amount_msat, inv.expiry, inv.description) == ("testnet", 1, 60, "")
+    assert (inv.network, inv.amount_msat, inv.expiry, inv.description) == ("regtest", 1, 60, "")
+    # the node issues invoices for its own network only
+    other = cli("invoice", "--amount", "1", "--network", "testnet", "--json")
+    assert other.code == 2 and other.json["error"]["code"] == "WRONG_NETWORK"
+    moved = cli("--network", "testnet", "invoice", "--amount", "1", "--json")
+    assert moved.code == 2 and moved.json["error"]["code"] == "WRONG_NETWORK"
+    elsewhere = cli("--home", str(tmp_path / "t"), "--network", "testnet", "invoice", "--json")
+    assert bolt11.decode(elsewhere.json["invoice"]).network == "testnet"
     r = cli("invoice", "--json")
     assert bolt11.decode(r.json["invoice"]).amount_msat is None
     assert r.json["invoice"].startswith("lnbcrt1p")
 
 
-def test_memo_is_hashed_into_the_invoice_and_never_stored_in_clear(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_memo_is_never_in_the_invoice_nor_stored_in_clear(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
     memo = "rent for flat 4B, do not tell"
     r = cli("invoice", "--amount", "5", "--memo", memo, "--json")
     doc = r.json
     inv = bolt11.decode(doc["invoice"])
-    assert inv.description is None
-    assert inv.description_hash == hashlib.sha256(memo.encode()).hexdigest()
+    # nothing in the invoice lets its holder test a guess of the memo (no hash of it)
+    assert inv.description == "" and inv.description_hash is None
+    assert hashlib.sha256(memo.encode()).hexdigest() not in r.out
     assert doc["encrypted_memo"] and memo not in r.out
     for path in home.rglob("*"):
         if path.is_file():
@@ -288,7 +296,7 @@ def test_logs_never_carry_secrets(cli, home: Path) -> None:  # type: ignore[no-u
 
     lines = [_json.loads(line) for line in r.err.splitlines()]
     assert any(e["event"] == "invoice_created" for e in lines)
-    conn = sqlite3.connect(home / "history.sqlite")
+    conn = sqlite3.connect(home / "simnet" / "network.sqlite")
     preimage = conn.execute(
         "SELECT preimage FROM invoices WHERE payment_hash = ?", (created["payment_hash"],)
     ).fetchone()[0]
@@ -310,6 +318,6 @@ def test_stores_are_private_files(cli, home: Path) -> None:  # type: ignore[no-u
         home / "history.sqlite",
         home / "simnet" / "network.sqlite",
         *home.glob("*.sqlite-wal"),
-        home / "channels.json",
+        home / "simnet" / "channels.json",
     ]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path

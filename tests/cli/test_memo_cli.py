@@ -73,8 +73,8 @@ def test_memo_show_and_verify(home: Path) -> None:
         == "payment note 42"
     )
     ok = run(home, "memo", "verify", made[1]["payment_hash"], MEMOS[1], "--json")
-    assert ok.code == 0 and ok.json["match"] is True
-    assert ok.json["description_hash"] == hashlib.sha256(MEMOS[1].encode()).hexdigest()
+    assert ok.code == 0 and ok.json["match"] is True and ok.json["against"] == "memo"
+    assert ok.json["text_sha256"] == hashlib.sha256(MEMOS[1].encode()).hexdigest()
     bad = run(home, "memo", "verify", made[1]["payment_hash"], MEMOS[1] + " ", "--json")
     assert bad.code == 2 and bad.json["error"]["code"] == "MEMO_MISMATCH"
     assert run(home, "memo", "show", "ab" * 32, "--json").code == 2

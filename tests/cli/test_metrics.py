@@ -107,7 +107,7 @@ def test_counters_equal_the_history_after_200_invocations_50_at_a_time(home: Pat
     )
     last = history("SELECT max(updated_at) FROM payments WHERE status = 'SUCCEEDED'")
     assert abs(m[("ln_last_successful_payment_timestamp_seconds", ())] - last) <= 1
-    chans = json.loads((home / "channels.json").read_text())["channels"]
+    chans = json.loads((home / "simnet" / "channels.json").read_text())["channels"]
     assert (
         m[("ln_channel_local_msat", (("channel_id", chans[0]["channel_id"]), ("state", "OPEN")))]
         == chans[0]["local_msat"]
@@ -194,4 +194,4 @@ def test_a_scrape_never_opens_the_node(home: Path) -> None:
     r = run(home, "metrics", "--json", env={"LNCTL_BACKEND": "lnbits"})
     assert r.code == 0
     assert r.json["metrics"]["ln_channel_open"]["samples"][0]["value"] == 0
-    assert not (home / "simnet").exists() and not (home / "channels.json").exists()
+    assert not (home / "simnet").exists() and not (home / "simnet" / "channels.json").exists()

@@ -93,7 +93,7 @@ def test_remote_payment_moves_amount_plus_fee_to_the_msat(cli, home: Path) -> No
     ch = doc["channels"][0]
     assert ch["local_msat"] == CAPACITY_MSAT - 12_345_000 - 2234
     assert ch["remote_msat"] == 12_345_000 + 2234
-    assert ch["inflight_msat"] == 0 and ch["htlcs"] == {}
+    assert ch["inflight_msat"] == 0 and ch["htlcs"] == []
     bal = cli("channel", "balance", "--json").json
     assert bal["spendable_msat"] == ch["local_msat"] - ch["reserve_msat"]
 
@@ -150,7 +150,7 @@ def test_no_route_is_permanent_and_recorded(cli, home: Path) -> None:  # type: i
     assert r.json["error"]["code"] == "NO_ROUTE"
     assert r.json["payment"]["status"] == "FAILED"
     assert r.json["payment"]["failure_reason"] == "NO_ROUTE"
-    assert r.json["payment"]["attempts"] == 0
+    assert r.json["payment"]["attempts"] == 1  # the node refused it: nothing reserved
     assert local_msat(home) == CAPACITY_MSAT
 
 

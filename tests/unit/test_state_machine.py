@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from lnctl import failpoints
 from lnctl.config import Config
-from lnctl.core import failpoints, payments
+from lnctl.core import payments
 from lnctl.core.invoices import create_invoice
 from lnctl.core.recovery import recover
+from lnctl.core.simulate import incoming
 from lnctl.core.wallet import Wallet
 from lnctl.errors import LnctlError
 from tests.cli.test_crash import PAY_CASES, RECEIVE_CASES
@@ -30,6 +33,8 @@ class Crash(BaseException):
 
 
 class WalletMachine(RuleBasedStateMachine):
+    latency_ms = 0
+
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp())
@@ -39,7 +44,6 @@ class WalletMachine(RuleBasedStateMachine):
         failpoints.hit = self._hit  # type: ignore[assignment]
         self.wallet = self._open()
         self.wallet.backend  # noqa: B018 - the node opens with its first channel
-        self.wallet.history  # noqa: B018
         self.initial = self._totals()
 
     def _hit(self, name: str, env: dict[str, str]) -> None:
@@ -48,7 +52,8 @@ class WalletMachine(RuleBasedStateMachine):
             raise Crash(name)
 
     def _open(self) -> Wallet:
-        return Wallet(Config.from_env({"LNCTL_HOME": str(self.home)}))
+        env = {"LNCTL_HOME": str(self.home), "LNCTL_SIM_LATENCY_MS": str(self.latency_ms)}
+        return Wallet(Config.from_env(env))
 
     def _restart(self) -> None:
         self.wallet.close()
@@ -71,9 +76,13 @@ class WalletMachine(RuleBasedStateMachine):
 
     @rule(sats=st.integers(1, 400_000), induce=st.integers(0, 3), point=st.sampled_from(PAY_POINTS))
     def pay_remote(self, sats: int, induce: int, point: str | None) -> None:
-        [invoice] = self.wallet.backend.create_remote_invoices(sats * 1000, "", 3600, 1)
+        [new] = self.wallet.simulated.create_remote_invoices(sats * 1000, "", 3600, 1)
+        timeout = 0.01 if self.latency_ms and sats % 2 else 30.0  # some stay pending
         self._attempt(
-            point, lambda: payments.pay(self.wallet, invoice, induce_failures=induce, retries=2)
+            point,
+            lambda: payments.pay(
+                self.wallet, new.bolt11, induce_failures=induce, retries=2, timeout_s=timeout
+            ),
         )
 
     @rule(sats=st.integers(1, 100_000), point=st.sampled_from(PAY_POINTS))
@@ -88,22 +97,23 @@ class WalletMachine(RuleBasedStateMachine):
         inv = create_invoice(
             self.wallet, amount_msat=sats * 1000, description="", memo=None, expiry=3600
         )
-        self._attempt(point, lambda: payments.simulate_incoming(self.wallet, inv["invoice"]))
+        self._attempt(point, lambda: incoming(self.wallet, inv["invoice"], None))
 
     @rule(capacity=st.integers(20_000, 2_000_000), push_ppm=st.integers(0, 1_000_000))
     def open_channel(self, capacity: int, push_ppm: int) -> None:
         push = capacity * push_ppm // 1_000_000
         before = self._totals()
-        self.wallet.ledger.open_channel(self.wallet.backend.peer_id, capacity * 1000, push * 1000)
+        node = self.wallet.simulated
+        node.open_channel(node.peer_id, capacity * 1000, push * 1000)
         self.initial = (self.initial[0] + (capacity - push) * 1000, self.initial[1] + push * 1000)
         assert self._totals() == (before[0] + (capacity - push) * 1000, before[1] + push * 1000)
 
     @rule(index=st.integers(0, 5))
     def close_channel(self, index: int) -> None:
-        chans = self.wallet.ledger.channels()
+        chans = self.wallet.simulated.channels()
         if index < len(chans):
             try:
-                self.wallet.ledger.close_channel(chans[index]["channel_id"])
+                self.wallet.simulated.close_channel(chans[index]["channel_id"])
             except LnctlError:
                 pass
 
@@ -113,6 +123,8 @@ class WalletMachine(RuleBasedStateMachine):
 
     @invariant()
     def books_balance(self) -> None:
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000 + 0.01)  # let pending attempts resolve
         recover(self.wallet)
         doc = check_ledger(self.home)
         assert all(not ch["htlcs"] for ch in doc["channels"])
@@ -129,7 +141,7 @@ class WalletMachine(RuleBasedStateMachine):
             )
         }
         assert {r["payment_hash"] for r in succeeded} == on_network
-        me = self.wallet.node_key.node_id
+        me = self.wallet.node_id()
         out = sum(r["fee_msat"] + (0 if r["payee"] == me else r["amount_msat"]) for r in succeeded)
         assert all(r["fee_msat"] == fee(r["amount_msat"]) for r in succeeded)
         received = sum(r[0] for r in network_rows(self.home, "SELECT amount_msat FROM incoming"))
@@ -161,3 +173,19 @@ def _no_lnctl_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 TestWallet = WalletMachine.TestCase
+
+
+class SlowNodeMachine(WalletMachine):
+    """The same, on a node whose attempts take 30 ms: payments that stop waiting after 10 ms are
+    PENDING, and recovery resolves them once the node has the outcome."""
+
+    latency_ms = 30
+
+
+SlowNodeMachine.TestCase.settings = settings(
+    max_examples=10,
+    stateful_step_count=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestSlowNode = SlowNodeMachine.TestCase

@@ -21,8 +21,10 @@ def info(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     state = ctx.obj
     with state.wallet() as wallet:
+        if wallet.config.backend == "simulated":
+            wallet.simulated.check_key()  # the key file is private, sound and this node's
         doc = {
-            "node_id": wallet.node_key.node_id,
+            "node_id": wallet.node_id(),
             "network": wallet.config.network,
             "backend": wallet.config.backend,
             "home": wallet.home,

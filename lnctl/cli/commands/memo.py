@@ -43,17 +43,17 @@ def verify(
     text_: Annotated[str, typer.Argument(metavar="TEXT", help="The text to check.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Check that TEXT is what the invoice's description hash commits to. Exits 0 on a match,
-    2 (MEMO_MISMATCH) otherwise."""
+    """Check TEXT against the private memo (or, without one, the public description). Exits 0
+    on a match, 2 (MEMO_MISMATCH) otherwise."""
     from lnctl.cli.output import deliver
-    from lnctl.core.invoices import memo_verify
+    from lnctl.core.memos import memo_verify
     from lnctl.errors import InvalidInputError
 
     with ctx.obj.wallet() as wallet:
         doc = memo_verify(wallet, payment_hash, text_)
     if not doc["match"]:
         raise InvalidInputError(
-            "the text does not match the invoice's description (hash)",
+            "the text does not match the memo (or the invoice's description)",
             code="MEMO_MISMATCH",
             hint="check for a typo or extra spaces",
             details={

@@ -14,6 +14,7 @@ class PaymentStatus(StrEnum):
     succeeded = "succeeded"
     failed = "failed"
     in_flight = "in_flight"
+    needs_attention = "needs_attention"
 
 
 class IfPaid(StrEnum):
@@ -160,7 +161,7 @@ def payments(
 ) -> None:
     """List payments, newest first."""
     from lnctl.cli.output import deliver
-    from lnctl.core.payments import list_payments
+    from lnctl.core.queries import list_payments
 
     with ctx.obj.wallet() as wallet:
         doc = list_payments(wallet, status.value if status else None, limit, cursor)
@@ -196,7 +197,7 @@ def lookup(
 ) -> None:
     """Show the invoice and/or payment with this payment hash, and its state."""
     from lnctl.cli.output import deliver
-    from lnctl.core.payments import lookup as core_lookup
+    from lnctl.core.queries import lookup as core_lookup
 
     with ctx.obj.wallet() as wallet:
         doc = core_lookup(wallet, payment_hash)

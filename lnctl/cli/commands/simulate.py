@@ -69,11 +69,11 @@ def pay(
     """The simulated network pays one of our invoices: remote to local, the invoice SETTLED."""
     from lnctl.cli.actions import read_stdin_invoice
     from lnctl.cli.output import deliver
-    from lnctl.core.payments import simulate_incoming
+    from lnctl.core.simulate import incoming
 
     text = invoice if invoice is not None else read_stdin_invoice()
     with ctx.obj.wallet() as wallet:
-        doc = simulate_incoming(wallet, text, amount * 1000 if amount else None)
+        doc = incoming(wallet, text, amount * 1000 if amount else None)
 
     def render(d: dict[str, Any]) -> None:
         from lnctl.cli.output import console, kv_table, msat

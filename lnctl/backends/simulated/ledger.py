@@ -1,0 +1,319 @@
+"""The simulated node's JSON channel ledger, ``$LNCTL_HOME/simnet/channels.json``.
+
+Per channel: capacity, local, remote, in-flight HTLCs, the channel reserve (1% of capacity, as
+BOLT 2's), state and timestamps. On disk at every instant::
+
+    local_msat + remote_msat + inflight_msat == capacity_msat,  nothing negative,
+    inflight_msat == sum of the channel's HTLC amounts,
+    at most one HTLC per (payment hash, direction) in the whole ledger.
+
+Changes are made by the node while it holds the node lock (``NodeLock``: a sidecar file, never the
+file being replaced, waited for at most ``LOCK_WAIT_S``): read, change, check the invariants, write
+a temp file in the same folder, fsync, ``os.replace``, fsync the folder. A corrupt file or an
+unknown schema version is refused and never overwritten. Readers need no lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+
+from lnctl.errors import CorruptStateError, StorageError
+from lnctl.storage.files import atomic_write, sweep_temp_files
+
+SCHEMA_VERSION = 2
+FILENAME = "channels.json"
+RESERVE_PPM = 10_000  # 1% of capacity
+OPEN, CLOSED = "OPEN", "CLOSED"
+OUT, IN = "out", "in"
+LOCK_WAIT_S = 60.0  # as long as SQLite's busy timeout
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from typing import Any
+
+    Doc = dict[str, Any]
+    Channel = dict[str, Any]
+    Htlc = dict[str, Any]
+
+
+def spendable_msat(ch: Channel) -> int:
+    """What a new outgoing HTLC may take: local balance above the reserve (in-flight HTLCs have
+    already left ``local_msat``)."""
+    if ch["state"] != OPEN:
+        return 0
+    return max(0, int(ch["local_msat"]) - int(ch["reserve_msat"]))
+
+
+def receivable_msat(ch: Channel) -> int:
+    """What a new incoming HTLC may bring: remote balance above the peer's reserve."""
+    if ch["state"] != OPEN:
+        return 0
+    return max(0, int(ch["remote_msat"]) - int(ch["reserve_msat"]))
+
+
+_CHANNEL_KEYS = (
+    "channel_id",
+    "peer",
+    "capacity_msat",
+    "local_msat",
+    "remote_msat",
+    "inflight_msat",
+    "htlcs",
+    "reserve_msat",
+    "state",
+    "opened_at",
+    "updated_at",
+    "closed_at",
+)
+
+
+def _check_channel(ch: Any, seen: set[tuple[str, str]]) -> None:
+    if not isinstance(ch, dict):
+        raise ValueError("a channel is not a JSON object")
+    missing = [k for k in _CHANNEL_KEYS if k not in ch]
+    if missing:
+        raise ValueError(f"channel lacks {', '.join(missing)}")
+    for key in ("capacity_msat", "local_msat", "remote_msat", "inflight_msat", "reserve_msat"):
+        if type(ch[key]) is not int or ch[key] < 0:
+            raise ValueError(f"{key} must be a non-negative integer")
+    if not isinstance(ch["channel_id"], str) or not isinstance(ch["peer"], str):
+        raise ValueError("channel_id and peer must be strings")
+    if ch["state"] not in (OPEN, CLOSED):
+        raise ValueError(f"unknown channel state {ch['state']!r}")
+    if not isinstance(ch["htlcs"], list):
+        raise ValueError("htlcs must be a list")
+    total = 0
+    for h in ch["htlcs"]:
+        if (
+            not isinstance(h, dict)
+            or type(h.get("amount_msat")) is not int
+            or h["amount_msat"] <= 0
+            or h.get("direction") not in (OUT, IN)
+            or not isinstance(h.get("payment_hash"), str)
+        ):
+            raise ValueError("invalid HTLC")
+        pair = (str(h["payment_hash"]), str(h["direction"]))
+        if pair in seen:
+            raise ValueError("two HTLCs of one payment hash and direction")
+        seen.add(pair)
+        total += h["amount_msat"]
+    if total != ch["inflight_msat"]:
+        raise ValueError("inflight_msat differs from the sum of HTLCs")
+    if ch["local_msat"] + ch["remote_msat"] + ch["inflight_msat"] != ch["capacity_msat"]:
+        raise ValueError("local + remote + inflight != capacity")
+
+
+def check_document(doc: Any) -> Doc:
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        raise LookupError(doc.get("schema_version"))
+    if not isinstance(doc.get("channels"), list):
+        raise ValueError("channels must be a list")
+    ids = set()
+    seen: set[tuple[str, str]] = set()
+    for ch in doc["channels"]:
+        _check_channel(ch, seen)
+        if ch["channel_id"] in ids:
+            raise ValueError("duplicate channel id")
+        ids.add(ch["channel_id"])
+    return doc
+
+
+class NodeLock:
+    """The simulated node's lock between processes (flock on ``channels.json.lock``): every step
+    that moves money holds it, so each step is atomic for every other process. Waits at most
+    ``LOCK_WAIT_S``."""
+
+    def __init__(self, folder: str, wait_s: float = LOCK_WAIT_S) -> None:
+        self.path = os.path.join(folder, FILENAME + ".lock")
+        self.wait_s = wait_s
+        self.fd = -1
+        self.depth = 0
+
+    def __enter__(self) -> NodeLock:
+        if self.depth:
+            self.depth += 1
+            return self
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StorageError(f"cannot open {self.path}: {exc.strerror}") from exc
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise StorageError(
+                        f"the simulated node is busy: {self.path} stayed locked for "
+                        f"{self.wait_s:g} s",
+                        code="LOCK_TIMEOUT",
+                        hint="another lnctl process holds it; try again",
+                    ) from None
+                time.sleep(0.002)
+        self.fd = fd
+        self.depth = 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            os.close(self.fd)  # closing releases the lock
+            self.fd = -1
+
+
+class Ledger:
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.path = os.path.join(folder, FILENAME)
+
+    def exists(self) -> bool:
+        return os.path.exists(self.path)
+
+    def read(self) -> Doc:
+        """The ledger as it is on disk (files are replaced atomically: no lock needed). A missing
+        file reads as no channels; the node decides whether that is allowed."""
+        try:
+            with open(self.path, "rb") as fh:
+                raw = fh.read()
+        except FileNotFoundError:
+            return {"schema_version": SCHEMA_VERSION, "channels": []}
+        except OSError as exc:
+            raise StorageError(
+                f"cannot read {self.path}: {exc.strerror}", hint="check the file's permissions"
+            ) from exc
+        try:
+            return check_document(json.loads(raw))
+        except LookupError as exc:
+            found = exc.args[0] if exc.args else None
+            raise CorruptStateError(
+                f"channel ledger {self.path} has schema version {found!r}; this lnctl knows "
+                f"{SCHEMA_VERSION}",
+                code="UNKNOWN_SCHEMA",
+                hint="upgrade lnctl if the file is newer; the ledger was not changed",
+            ) from None
+        except RecursionError:
+            raise CorruptStateError(
+                f"channel ledger {self.path} is damaged (nested too deeply)",
+                hint="restore it from a backup; lnctl never overwrites a damaged ledger",
+            ) from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CorruptStateError(
+                f"channel ledger {self.path} is damaged: {exc}",
+                hint="restore it from a backup; lnctl never overwrites a damaged ledger",
+            ) from None
+
+    def write(self, doc: Doc) -> None:
+        """Replace the ledger with ``doc`` (the caller holds the node lock)."""
+        doc["updated_at"] = int(time.time())
+        try:
+            check_document(doc)
+        except (ValueError, LookupError) as exc:  # a bug, never written to disk
+            raise StorageError(f"refusing to write an inconsistent ledger: {exc}") from exc
+        sweep_temp_files(self.folder, FILENAME)
+        atomic_write(self.path, (json.dumps(doc, indent=2) + "\n").encode())
+
+
+# -- changes to a document (pure: the node writes the result) ------------------------------------
+
+
+def new_channel(doc: Doc, peer: str, capacity_msat: int, push_msat: int) -> Channel:
+    now = int(time.time())
+    block = 800_000 + len(doc["channels"])
+    ch: Channel = {
+        "channel_id": f"{block}x1x0",
+        "peer": peer,
+        "capacity_msat": capacity_msat,
+        "local_msat": capacity_msat - push_msat,
+        "remote_msat": push_msat,
+        "inflight_msat": 0,
+        "htlcs": [],
+        "reserve_msat": capacity_msat * RESERVE_PPM // 1_000_000,
+        "state": OPEN,
+        "opened_at": now,
+        "updated_at": now,
+        "closed_at": None,
+    }
+    doc["channels"].append(ch)
+    return ch
+
+
+def find_htlc(doc: Doc, payment_hash: str, direction: str) -> tuple[Channel, Htlc] | None:
+    for ch in doc["channels"]:
+        for h in ch["htlcs"]:
+            if h["payment_hash"] == payment_hash and h["direction"] == direction:
+                return ch, h
+    return None
+
+
+def all_htlcs(doc: Doc) -> list[tuple[Channel, Htlc]]:
+    return [(ch, h) for ch in doc["channels"] for h in ch["htlcs"]]
+
+
+def best_channel(doc: Doc, direction: str) -> Channel | None:
+    room = spendable_msat if direction == OUT else receivable_msat
+    return max(doc["channels"], key=room, default=None)
+
+
+def reserve(ch: Channel, payment_hash: str, amount_msat: int, direction: str, attempt: int) -> Htlc:
+    """Add an HTLC: an outgoing one leaves local, an incoming one leaves remote."""
+    side = "local_msat" if direction == OUT else "remote_msat"
+    if ch[side] < amount_msat:
+        raise StorageError("reserving more than the channel holds")
+    ch[side] -= amount_msat
+    ch["inflight_msat"] += amount_msat
+    htlc = {
+        "payment_hash": payment_hash,
+        "direction": direction,
+        "amount_msat": amount_msat,
+        "attempt": attempt,
+        "created_at": int(time.time()),
+    }
+    ch["htlcs"].append(htlc)
+    ch["updated_at"] = int(time.time())
+    return htlc
+
+
+def settle(ch: Channel, htlc: Htlc, spent_msat: int = 0, returned_msat: int = 0) -> None:
+    """Resolve an HTLC as paid. Outgoing: ``spent_msat`` (amount + fee) goes to remote, the rest
+    of the reservation back to local, and ``returned_msat`` (a self-payment coming back) from
+    remote to local. Incoming: the whole HTLC goes to local."""
+    amount = htlc["amount_msat"]
+    if htlc["direction"] == IN:
+        ch["local_msat"] += amount
+    else:
+        if not 0 <= spent_msat <= amount or returned_msat > spent_msat:
+            raise StorageError(f"settling {spent_msat} msat of a {amount} msat reservation")
+        ch["local_msat"] += amount - spent_msat + returned_msat
+        ch["remote_msat"] += spent_msat - returned_msat
+    _remove(ch, htlc)
+
+
+def release(ch: Channel, htlc: Htlc) -> None:
+    """Resolve an HTLC as failed: the reservation goes back where it came from."""
+    ch["local_msat" if htlc["direction"] == OUT else "remote_msat"] += htlc["amount_msat"]
+    _remove(ch, htlc)
+
+
+def _remove(ch: Channel, htlc: Htlc) -> None:
+    ch["htlcs"].remove(htlc)
+    ch["inflight_msat"] -= htlc["amount_msat"]
+    ch["updated_at"] = int(time.time())
+
+
+def migrate_v1(raw: bytes) -> Doc:
+    """A schema 1 ledger (lnctl 0.1, ``$LNCTL_HOME/channels.json``: HTLCs keyed by payment hash)
+    as schema 2."""
+    doc = json.loads(raw)
+    if not isinstance(doc, dict) or doc.get("schema_version") != 1:
+        raise ValueError("not a schema 1 ledger")
+    for ch in doc["channels"]:
+        ch["htlcs"] = [{"payment_hash": h, "attempt": 0, **v} for h, v in dict(ch["htlcs"]).items()]
+    doc["schema_version"] = SCHEMA_VERSION
+    return check_document(doc)

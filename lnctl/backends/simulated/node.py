@@ -1,0 +1,830 @@
+"""The embedded simulated node: our node plus a simulated network with one peer, no network I/O.
+
+Real keys, real invoices, real preimages. The node owns its state, all of it under
+``$LNCTL_HOME/simnet/``:
+
+- ``channels.json``: the JSON channel ledger (``ledger.py``): balances and in-flight HTLCs;
+- ``network.sqlite``: the node's record: its identity, its own invoices (with their preimages),
+  every payment it was asked to make and each attempt's outcome, the peer's invoices, what the
+  network paid to us;
+- ``peer.key``: the simulated peer's key.
+
+Every step that moves money holds the node lock, and is ordered so that a crash at any instant
+leaves a state the node resolves by itself: an HTLC is reserved in the ledger *before* its attempt
+is recorded (an HTLC without an attempt was never sent: released), and settled or released only
+once its attempt's outcome is visible (an attempt without its HTLC has been applied). An attempt's
+outcome is decided when it is sent and visible once its latency (``LNCTL_SIM_LATENCY_MS``) has
+passed, so a wallet that stops waiting sees PENDING and a later lookup sees the outcome.
+
+Routing fee rule: 1 sat + 100 ppm of the amount (floored to the msat), for every route, the
+self-payment's circular route included.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass, replace
+from hashlib import sha256
+from typing import TYPE_CHECKING, Any
+
+from lnctl import bolt11, failpoints
+from lnctl.backends.base import (
+    FEE_LIMIT_EXCEEDED,
+    INCORRECT_PAYMENT_DETAILS,
+    INSUFFICIENT_BALANCE,
+    INVOICE_EXPIRED,
+    NO_ROUTE,
+    TEMPORARY_CHANNEL_FAILURE,
+    Activity,
+    Balance,
+    Capabilities,
+    InvoiceRecord,
+    InvoiceState,
+    InvoiceStatus,
+    NewInvoice,
+    PaymentRecord,
+    PaymentState,
+    PaymentStatus,
+    Quote,
+)
+from lnctl.backends.simulated import ledger as L
+from lnctl.errors import (
+    CorruptStateError,
+    DuplicatePaymentError,
+    InvalidInputError,
+    InvalidInvoiceError,
+    NotFoundError,
+    PaymentFailedError,
+    check_amount,
+)
+from lnctl.storage.files import ensure_private_dir
+from lnctl.storage.keys import NodeKey, load_or_create_key, read_key
+from lnctl.storage.sqlite import connect, transaction
+
+if TYPE_CHECKING:
+    from lnctl.backends.base import Backend
+    from lnctl.bolt11 import Invoice
+
+FEE_BASE_MSAT = 1_000
+FEE_PPM = 100
+FIRST_CHANNEL_MSAT = 1_000_000 * 1000  # the node's first channel to its peer, all of it local
+FOLDER = "simnet"
+
+_V1 = """
+CREATE TABLE remote_invoices (
+    payment_hash TEXT PRIMARY KEY,
+    bolt11 TEXT NOT NULL,
+    preimage TEXT NOT NULL,
+    amount_msat INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('OPEN', 'SETTLED')),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE attempts (
+    payment_hash TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    amount_msat INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    resolve_at REAL NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('SUCCEEDED', 'FAILED')),
+    failure_reason TEXT,
+    fee_msat INTEGER,
+    preimage TEXT,
+    PRIMARY KEY (payment_hash, attempt)
+);
+CREATE TABLE incoming (
+    payment_hash TEXT PRIMARY KEY,
+    amount_msat INTEGER NOT NULL,
+    paid_at REAL NOT NULL
+)
+"""
+_V2 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE invoices (
+    id INTEGER PRIMARY KEY,
+    payment_hash TEXT NOT NULL UNIQUE,
+    bolt11 TEXT NOT NULL,
+    preimage TEXT NOT NULL,
+    amount_msat INTEGER,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    settled_at REAL,
+    received_msat INTEGER
+);
+CREATE TABLE payments (
+    id INTEGER PRIMARY KEY,
+    payment_hash TEXT NOT NULL UNIQUE,
+    bolt11 TEXT,
+    amount_msat INTEGER NOT NULL,
+    max_fee_msat INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+INSERT INTO payments (payment_hash, amount_msat, max_fee_msat, created_at)
+    SELECT payment_hash, max(amount_msat), 0, min(started_at) FROM attempts GROUP BY payment_hash;
+ALTER TABLE attempts ADD COLUMN route_fee_msat INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN self_payment INTEGER NOT NULL DEFAULT 0
+"""
+MIGRATIONS = (_V1, _V2)
+
+
+def routing_fee_msat(amount_msat: int) -> int:
+    return FEE_BASE_MSAT + amount_msat * FEE_PPM // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class SimSettings:
+    latency_ms: int = 0
+    failure_rate: float = 0.0
+    seed: str | None = None
+    env: dict[str, str] | None = None  # for LNCTL_FAILPOINT
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> SimSettings:
+        try:
+            latency = int(env.get("LNCTL_SIM_LATENCY_MS", "0") or 0)
+            rate = float(env.get("LNCTL_SIM_FAILURE_RATE", "0") or 0)
+        except ValueError:
+            raise InvalidInputError(
+                "LNCTL_SIM_LATENCY_MS must be an integer and LNCTL_SIM_FAILURE_RATE a number",
+                code="INVALID_SETTING",
+            ) from None
+        if not 0 <= latency <= 3_600_000 or not 0.0 <= rate <= 1.0:
+            raise InvalidInputError(
+                "LNCTL_SIM_LATENCY_MS must be within 0..3600000 and LNCTL_SIM_FAILURE_RATE "
+                "within 0..1",
+                code="INVALID_SETTING",
+            )
+        return cls(latency, rate, env.get("LNCTL_SIM_SEED") or None, env)
+
+
+def node_exists(home: str) -> bool:
+    return os.path.exists(os.path.join(home, FOLDER, "network.sqlite"))
+
+
+def read_node_id(home: str) -> str | None:
+    """The node id kept as data in the node's record, read only (no key loaded, nothing
+    created): for the metrics scrape."""
+    path = os.path.join(home, FOLDER, "network.sqlite")
+    if not os.path.exists(path):
+        return None
+    from urllib.parse import quote
+
+    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=5)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'node_id'").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return str(row[0]) if row else None
+
+
+def read_channels(home: str) -> list[dict[str, Any]]:
+    """The ledger's channels as they are on disk (read only, no lock): for the metrics scrape."""
+    return list(L.Ledger(os.path.join(home, FOLDER)).read()["channels"])
+
+
+class SimulatedBackend:
+    """Our node and its simulated network."""
+
+    name = "simulated"
+    capabilities = Capabilities(
+        channels=True,
+        fault_injection=True,
+        amountless_invoices=True,
+        fee_quote=True,
+        simulated_incoming=True,
+        retries_itself=False,
+        embedded=True,
+        exports_records=True,
+    )
+
+    def __init__(
+        self,
+        home: str,
+        node_key_path: str,
+        network: str,
+        settings: SimSettings,
+        *,
+        create: bool,
+    ) -> None:
+        self.home = home
+        self.folder = os.path.join(home, FOLDER)
+        self.network = network
+        self.settings = settings
+        self.env = settings.env or {}
+        self._key_path = node_key_path
+        self._key: NodeKey | None = None
+        db = os.path.join(self.folder, "network.sqlite")
+        if not os.path.exists(db) and not create:
+            raise CorruptStateError(
+                f"the simulated node's state ({self.folder}) is missing, while this wallet's "
+                "history shows it was used",
+                hint=f"restore {self.folder} from a backup; lnctl never starts a new node in its "
+                "place",
+            )
+        ensure_private_dir(self.folder)
+        self.ledger = L.Ledger(self.folder)
+        self.lock = L.NodeLock(self.folder)
+        self.conn = connect(db, MIGRATIONS, "simulated node record")
+        try:
+            self._meta = self._load_meta()
+            self._sweep_if_needed()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- identity and first use --------------------------------------------------------------------
+
+    def _load_meta(self) -> dict[str, str]:
+        meta = {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM meta")}
+        if "wallet_id" not in meta:
+            with self.lock:
+                meta = {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM meta")}
+                if "wallet_id" not in meta:
+                    meta = self._first_use()
+        peer = load_or_create_key(os.path.join(self.folder, "peer.key"))
+        self.peer = peer
+        if peer.node_id != meta["peer_id"]:
+            raise CorruptStateError(
+                f"{self.folder}/peer.key is not the key of this node's peer",
+                hint="restore it from the backup of this wallet's simnet folder",
+            )
+        if meta.get("network", self.network) != self.network:
+            raise InvalidInputError(
+                f"this wallet's node is on {meta['network']}, not {self.network}",
+                code="WRONG_NETWORK",
+                hint=f"set LNCTL_NETWORK={meta['network']} (or --network), or use another "
+                "LNCTL_HOME for a wallet on another network",
+            )
+        if not self.ledger.exists():
+            raise CorruptStateError(
+                f"the channel ledger {self.ledger.path} is missing, while the node's record "
+                "shows channels",
+                hint="restore it from a backup; lnctl never opens a fresh channel in its place",
+            )
+        return meta
+
+    def _first_use(self) -> dict[str, str]:
+        """The node's identity, its peer and its first channel (1,000,000 sat, all local). Runs
+        once, under the node lock. A ledger left by lnctl 0.1 is carried over."""
+        key = self._node_key()
+        peer = load_or_create_key(os.path.join(self.folder, "peer.key"))
+        if not self.ledger.exists():
+            old = os.path.join(self.home, L.FILENAME)
+            if os.path.exists(old):  # lnctl 0.1 kept the ledger in the wallet's folder
+                with open(old, "rb") as fh:
+                    raw = fh.read()
+                try:
+                    doc = L.migrate_v1(raw)
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+                    raise CorruptStateError(
+                        f"channel ledger {old} (lnctl 0.1) cannot be carried over: {exc}",
+                        hint="restore it from a backup",
+                    ) from None
+            else:
+                doc = {"schema_version": L.SCHEMA_VERSION, "channels": []}
+                L.new_channel(doc, peer.node_id, FIRST_CHANNEL_MSAT, 0)
+            self.ledger.write(doc)
+            if os.path.exists(old):
+                os.replace(old, old + ".migrated")
+        meta = {
+            "wallet_id": secrets.token_hex(16),
+            "node_id": key.node_id,
+            "peer_id": peer.node_id,
+            "network": self.network,
+            "created_at": str(int(time.time())),
+        }
+        with transaction(self.conn) as conn:
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+        return meta
+
+    def _node_key(self) -> NodeKey:
+        if self._key is None:
+            self._key = load_or_create_key(self._key_path)
+        return self._key
+
+    def identity(self) -> str:
+        return self._meta["wallet_id"]
+
+    def node_id(self) -> str:
+        return self._meta["node_id"]
+
+    @property
+    def peer_id(self) -> str:
+        return self._meta["peer_id"]
+
+    def check_key(self) -> None:
+        """The node key on disk is this node's key (a swapped key file is refused)."""
+        if read_key(self._key_path).node_id != self.node_id():
+            raise CorruptStateError(
+                f"{self._key_path} is not the key of this wallet's node",
+                hint="restore the node key from this wallet's backup",
+            )
+
+    # -- invoices of our node ----------------------------------------------------------------------
+
+    def create_invoice(
+        self,
+        amount_msat: int | None,
+        *,
+        description: str | None,
+        description_hash: bytes | None,
+        expiry: int,
+    ) -> NewInvoice:
+        key = self._node_key()
+        if key.node_id != self.node_id():
+            self.check_key()
+        preimage = secrets.token_bytes(32)
+        payment_hash = sha256(preimage).digest()
+        now = int(time.time())
+        text = bolt11.encode(
+            network=self.network,
+            amount_msat=amount_msat,
+            payment_hash=payment_hash,
+            payment_secret=secrets.token_bytes(32),
+            description=description,
+            description_hash=description_hash,
+            expiry=expiry,
+            sign=key.sign_recoverable,
+            timestamp=now,
+        )
+        with transaction(self.conn) as conn:
+            conn.execute(
+                "INSERT INTO invoices (payment_hash, bolt11, preimage, amount_msat, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (payment_hash.hex(), text, preimage.hex(), amount_msat, now, now + expiry),
+            )
+        return NewInvoice(text, payment_hash.hex(), now, now + expiry)
+
+    def invoice_status(self, payment_hash: str) -> InvoiceStatus | None:
+        self._apply_if_needed(payment_hash)
+        row = self.conn.execute(
+            "SELECT expires_at, settled_at, received_msat, preimage FROM invoices "
+            "WHERE payment_hash = ?",
+            (payment_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        return self._invoice_status(row, time.time())
+
+    @staticmethod
+    def _invoice_status(row: sqlite3.Row, now: float) -> InvoiceStatus:
+        if row["settled_at"] is not None and row["settled_at"] <= now:
+            return InvoiceStatus(
+                InvoiceState.SETTLED,
+                int(row["received_msat"]),
+                int(row["settled_at"]),
+                str(row["preimage"]),
+            )
+        if row["expires_at"] <= now:
+            return InvoiceStatus(InvoiceState.EXPIRED)
+        return InvoiceStatus(InvoiceState.OPEN)
+
+    # -- paying out --------------------------------------------------------------------------------
+
+    def quote(self, invoice: Invoice, amount_msat: int) -> Quote:
+        if invoice.payee not in (self.node_id(), self.peer_id):
+            raise PaymentFailedError(
+                f"no route to node {invoice.payee}",
+                code=NO_ROUTE,
+                hint="the simulated network reaches only this wallet and its peer",
+                details={"failure_reason": NO_ROUTE},
+            )
+        return Quote(routing_fee_msat(amount_msat), invoice.payee == self.node_id())
+
+    def _transient_failure(self, payment_hash: str, attempt: int) -> bool:
+        if self.settings.failure_rate <= 0:
+            return False
+        if self.settings.seed is not None:
+            rng: random.Random = random.Random(f"{self.settings.seed}:{payment_hash}:{attempt}")
+        else:
+            rng = random.SystemRandom()
+        return rng.random() < self.settings.failure_rate
+
+    def _decide(
+        self, invoice: Invoice, amount_msat: int, attempt: int, induce_failure: bool, now: float
+    ) -> tuple[str, str | None, str | None]:
+        """(outcome, failure reason, preimage) of one attempt at the payee (the caller holds the
+        node lock and applies the effects of a success)."""
+        if induce_failure or self._transient_failure(invoice.payment_hash, attempt):
+            return "FAILED", TEMPORARY_CHANNEL_FAILURE, None
+        if invoice.payee == self.node_id():
+            row = self.conn.execute(
+                "SELECT preimage, amount_msat, expires_at, settled_at FROM invoices "
+                "WHERE payment_hash = ?",
+                (invoice.payment_hash,),
+            ).fetchone()
+            receiving = L.find_htlc(self.ledger.read(), invoice.payment_hash, L.IN) is not None
+        else:
+            row = self.conn.execute(
+                "SELECT preimage, amount_msat, status FROM remote_invoices WHERE payment_hash = ?",
+                (invoice.payment_hash,),
+            ).fetchone()
+            receiving = row is not None and row["status"] != "OPEN"
+        if (
+            row is None
+            or receiving
+            or (invoice.payee == self.node_id() and row["settled_at"] is not None)
+            or (row["amount_msat"] is not None and amount_msat < row["amount_msat"])
+        ):
+            return "FAILED", INCORRECT_PAYMENT_DETAILS, None
+        if invoice.is_expired(now):
+            return "FAILED", INVOICE_EXPIRED, None
+        return "SUCCEEDED", None, str(row["preimage"])
+
+    def pay(
+        self,
+        invoice: Invoice,
+        amount_msat: int,
+        max_fee_msat: int,
+        *,
+        timeout_s: float,
+        induce_failure: bool = False,
+    ) -> PaymentStatus:
+        payment_hash = invoice.payment_hash
+        with self.lock:
+            self._apply(payment_hash)
+            prior = self._payment_status(payment_hash)
+            if prior.state in (PaymentState.SUCCEEDED, PaymentState.PENDING):
+                return replace(prior, duplicate=True)
+            now = time.time()
+            last = self._last_attempt(payment_hash)
+            number = 1 if last is None else int(last["attempt"]) + 1
+            self_payment = invoice.payee == self.node_id()
+            fee = routing_fee_msat(amount_msat)
+            immediate: str | None = None
+            channel: dict[str, Any] | None = None
+            doc = self.ledger.read()
+            if invoice.payee not in (self.node_id(), self.peer_id):
+                immediate = NO_ROUTE
+            elif fee > max_fee_msat:
+                immediate = FEE_LIMIT_EXCEEDED
+            else:
+                channel = L.best_channel(doc, L.OUT)
+                if channel is None or L.spendable_msat(channel) < amount_msat + fee:
+                    immediate = INSUFFICIENT_BALANCE
+            if immediate is not None:  # refused at our node: nothing reserved, nothing sent
+                self._record_attempt(
+                    invoice, number, amount_msat, max_fee_msat, fee, now, now,
+                    ("FAILED", immediate, None), self_payment,
+                )  # fmt: skip
+                return self._payment_status(payment_hash)
+            assert channel is not None
+            L.reserve(channel, payment_hash, amount_msat + fee, L.OUT, number)
+            self.ledger.write(doc)
+            failpoints.hit("node_after_reserve", self.env)
+            outcome = self._decide(invoice, amount_msat, number, induce_failure, now)
+            resolve_at = now + self.settings.latency_ms / 1000
+            self._record_attempt(
+                invoice, number, amount_msat, max_fee_msat, fee, now, resolve_at, outcome,
+                self_payment,
+            )  # fmt: skip
+            failpoints.hit("node_after_record", self.env)
+            if resolve_at <= now:
+                self._apply(payment_hash)
+        wait = min(resolve_at, now + max(timeout_s, 0.0)) - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        return self.payment_status(payment_hash)
+
+    def _record_attempt(
+        self,
+        invoice: Invoice,
+        number: int,
+        amount_msat: int,
+        max_fee_msat: int,
+        fee: int,
+        now: float,
+        resolve_at: float,
+        outcome: tuple[str, str | None, str | None],
+        self_payment: bool,
+    ) -> None:
+        result, reason, preimage = outcome
+        with transaction(self.conn) as conn:
+            conn.execute(
+                "INSERT INTO payments (payment_hash, bolt11, amount_msat, max_fee_msat, "
+                "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (payment_hash) DO UPDATE SET "
+                "amount_msat = excluded.amount_msat, max_fee_msat = excluded.max_fee_msat, "
+                "bolt11 = excluded.bolt11",
+                (invoice.payment_hash, invoice.bolt11, amount_msat, max_fee_msat, now),
+            )
+            conn.execute(
+                "INSERT INTO attempts (payment_hash, attempt, amount_msat, started_at, resolve_at, "
+                "outcome, failure_reason, fee_msat, preimage, route_fee_msat, self_payment) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    invoice.payment_hash,
+                    number,
+                    amount_msat,
+                    now,
+                    resolve_at,
+                    result,
+                    reason,
+                    fee if result == "SUCCEEDED" else None,
+                    preimage,
+                    fee,
+                    int(self_payment),
+                ),
+            )
+            if result != "SUCCEEDED":
+                return
+            if self_payment:
+                conn.execute(
+                    "UPDATE invoices SET settled_at = ?, received_msat = ? WHERE payment_hash = ?",
+                    (resolve_at, amount_msat, invoice.payment_hash),
+                )
+            else:
+                conn.execute(
+                    "UPDATE remote_invoices SET status = 'SETTLED' WHERE payment_hash = ?",
+                    (invoice.payment_hash,),
+                )
+
+    def _last_attempt(self, payment_hash: str) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT * FROM attempts WHERE payment_hash = ? ORDER BY attempt DESC LIMIT 1",
+            (payment_hash,),
+        ).fetchone()
+        return row
+
+    def payment_status(self, payment_hash: str) -> PaymentStatus:
+        self._apply_if_needed(payment_hash)
+        return self._payment_status(payment_hash)
+
+    def _payment_status(self, payment_hash: str) -> PaymentStatus:
+        last = self._last_attempt(payment_hash)
+        if last is None:
+            return PaymentStatus(PaymentState.UNKNOWN)
+        if last["resolve_at"] > time.time():
+            return PaymentStatus(PaymentState.PENDING)
+        if last["outcome"] == "SUCCEEDED":
+            return PaymentStatus(
+                PaymentState.SUCCEEDED, preimage=last["preimage"], fee_msat=last["fee_msat"]
+            )
+        return PaymentStatus(PaymentState.FAILED, failure_reason=last["failure_reason"])
+
+    # -- applying outcomes to the ledger (the node's own recovery) ---------------------------------
+
+    def _apply_if_needed(self, payment_hash: str) -> None:
+        """Settle or release this hash's HTLCs whose outcome is known (takes the lock only when
+        there is one)."""
+        doc = self.ledger.read()
+        if any(h["payment_hash"] == payment_hash for _, h in L.all_htlcs(doc)):
+            with self.lock:
+                self._apply(payment_hash)
+
+    def _sweep_if_needed(self) -> None:
+        if L.all_htlcs(self.ledger.read()):
+            with self.lock:
+                for payment_hash in {h["payment_hash"] for _, h in L.all_htlcs(self.ledger.read())}:
+                    self._apply(payment_hash)
+
+    def _apply(self, payment_hash: str) -> None:
+        """Under the node lock: resolve the HTLCs of ``payment_hash`` whose outcome is known. An
+        HTLC whose attempt was never recorded was never sent (its process died in between, as
+        only a holder of the lock can be between the two): released."""
+        doc = self.ledger.read()
+        changed = False
+        found = L.find_htlc(doc, payment_hash, L.OUT)
+        if found is not None:
+            ch, htlc = found
+            attempt = htlc.get("attempt", 0)
+            if attempt:
+                row = self.conn.execute(
+                    "SELECT * FROM attempts WHERE payment_hash = ? AND attempt = ?",
+                    (payment_hash, attempt),
+                ).fetchone()
+            else:  # an HTLC carried over from lnctl 0.1: its last attempt
+                row = self._last_attempt(payment_hash)
+            if row is None:
+                L.release(ch, htlc)
+                changed = True
+            elif row["resolve_at"] <= time.time():
+                if row["outcome"] == "SUCCEEDED":
+                    # the HTLC holds amount + the route's fee: all of it is spent
+                    back = int(row["amount_msat"]) if row["self_payment"] else 0
+                    L.settle(ch, htlc, htlc["amount_msat"], back)
+                else:
+                    L.release(ch, htlc)
+                changed = True
+        found = L.find_htlc(doc, payment_hash, L.IN)
+        if found is not None:
+            ch, htlc = found
+            paid = self.conn.execute(
+                "SELECT 1 FROM incoming WHERE payment_hash = ?", (payment_hash,)
+            ).fetchone()
+            (L.settle if paid else L.release)(ch, htlc)
+            changed = True
+        if changed:
+            self.ledger.write(doc)
+            failpoints.hit("node_after_settle", self.env)
+
+    # -- balances and channels ---------------------------------------------------------------------
+
+    def channels(self) -> list[dict[str, Any]]:
+        self._sweep_if_needed()
+        return list(self.ledger.read()["channels"])
+
+    def balance(self) -> Balance:
+        chans = [ch for ch in self.channels() if ch["state"] == L.OPEN]
+        return Balance(
+            spendable_msat=sum(L.spendable_msat(ch) for ch in chans),
+            receivable_msat=sum(L.receivable_msat(ch) for ch in chans),
+            inflight_msat=sum(ch["inflight_msat"] for ch in chans),
+        )
+
+    def open_channel(self, peer: str, capacity_msat: int, push_msat: int) -> dict[str, Any]:
+        check_amount(capacity_msat, "the capacity")
+        if not 0 <= push_msat <= capacity_msat:
+            raise InvalidInputError(
+                "push must be between 0 and the capacity", code="INVALID_AMOUNT"
+            )
+        if peer == self.node_id():
+            raise InvalidInputError(
+                "cannot open a channel to this wallet itself", code="INVALID_PEER"
+            )
+        with self.lock:
+            doc = self.ledger.read()
+            ch = L.new_channel(doc, peer, capacity_msat, push_msat)
+            self.ledger.write(doc)
+            return dict(ch)
+
+    def close_channel(self, channel_id: str) -> dict[str, Any]:
+        with self.lock:
+            doc = self.ledger.read()
+            matches = [ch for ch in doc["channels"] if ch["channel_id"] == channel_id]
+            if not matches:
+                raise NotFoundError(
+                    f"no channel {channel_id}",
+                    code="CHANNEL_NOT_FOUND",
+                    hint="see lnctl channel list",
+                )
+            ch = matches[0]
+            if ch["state"] == L.CLOSED:
+                raise InvalidInputError(
+                    f"channel {channel_id} is already closed", code="CHANNEL_CLOSED"
+                )
+            if ch["htlcs"]:
+                raise InvalidInputError(
+                    f"channel {channel_id} has {len(ch['htlcs'])} HTLC(s) in flight",
+                    code="HTLCS_IN_FLIGHT",
+                    hint="wait for the payments to resolve (lnctl payments --status in_flight)",
+                )
+            ch["state"] = L.CLOSED
+            ch["closed_at"] = ch["updated_at"] = int(time.time())
+            self.ledger.write(doc)
+            return dict(ch)
+
+    # -- the simulated network's side --------------------------------------------------------------
+
+    def create_remote_invoices(
+        self, amount_msat: int | None, description: str, expiry: int, count: int
+    ) -> list[NewInvoice]:
+        made: list[NewInvoice] = []
+        rows = []
+        now = int(time.time())
+        for _ in range(count):
+            preimage = secrets.token_bytes(32)
+            payment_hash = sha256(preimage).digest()
+            text = bolt11.encode(
+                network=self.network,
+                amount_msat=amount_msat,
+                payment_hash=payment_hash,
+                payment_secret=secrets.token_bytes(32),
+                description=description,
+                expiry=expiry,
+                sign=self.peer.sign_recoverable,
+                timestamp=now,
+            )
+            made.append(NewInvoice(text, payment_hash.hex(), now, now + expiry))
+            rows.append((payment_hash.hex(), text, preimage.hex(), amount_msat, now))
+        with transaction(self.conn) as conn:
+            conn.executemany(
+                "INSERT INTO remote_invoices (payment_hash, bolt11, preimage, amount_msat, status, "
+                "created_at) VALUES (?, ?, ?, ?, 'OPEN', ?)",
+                rows,
+            )
+        return made
+
+    def simulate_incoming(self, invoice: Invoice, amount_msat: int | None) -> dict[str, Any]:
+        """The simulated network pays one of our invoices: remote -> local."""
+        if invoice.payee != self.node_id():
+            raise InvalidInputError(
+                "that invoice was not issued by this wallet", code="NOT_OUR_INVOICE"
+            )
+        payment_hash = invoice.payment_hash
+        with self.lock:
+            self._apply(payment_hash)
+            row = self.conn.execute(
+                "SELECT amount_msat, expires_at, settled_at FROM invoices WHERE payment_hash = ?",
+                (payment_hash,),
+            ).fetchone()
+            if row is None:
+                raise InvalidInputError(
+                    "this node has no record of that invoice", code="UNKNOWN_INVOICE"
+                )
+            if row["settled_at"] is not None:
+                raise DuplicatePaymentError("that invoice is already settled", code="ALREADY_PAID")
+            if self._payment_status(payment_hash).state is PaymentState.PENDING:
+                raise DuplicatePaymentError(
+                    "this wallet is paying that invoice itself", code="ALREADY_IN_FLIGHT"
+                )
+            now = time.time()
+            if row["expires_at"] <= now:
+                raise InvalidInvoiceError("that invoice has expired", code="INVOICE_EXPIRED")
+            amount = self._receivable_amount(row["amount_msat"], amount_msat)
+            doc = self.ledger.read()
+            channel = L.best_channel(doc, L.IN)
+            if channel is None or L.receivable_msat(channel) < amount:
+                have = L.receivable_msat(channel) if channel else 0
+                raise PaymentFailedError(
+                    f"not enough inbound liquidity: need {amount // 1000:,} sat, have "
+                    f"{have // 1000:,} sat",
+                    code=INSUFFICIENT_BALANCE,
+                    hint="open a channel with --push, or pay something first",
+                )
+            L.reserve(channel, payment_hash, amount, L.IN, 1)
+            self.ledger.write(doc)
+            failpoints.hit("incoming_after_reserve", self.env)
+            with transaction(self.conn) as conn:
+                conn.execute(
+                    "INSERT INTO incoming (payment_hash, amount_msat, paid_at) VALUES (?, ?, ?)",
+                    (payment_hash, amount, now),
+                )
+                conn.execute(
+                    "UPDATE invoices SET settled_at = ?, received_msat = ? WHERE payment_hash = ?",
+                    (now, amount, payment_hash),
+                )
+            failpoints.hit("incoming_after_record", self.env)
+            self._apply(payment_hash)
+        return {
+            "payment_hash": payment_hash,
+            "status": "SETTLED",
+            "amount_msat": amount,
+            "channel_id": channel["channel_id"],
+            "settled_at": int(now),
+        }
+
+    @staticmethod
+    def _receivable_amount(invoice_msat: int | None, amount_msat: int | None) -> int:
+        if invoice_msat is not None:
+            if amount_msat is not None:
+                raise InvalidInputError(
+                    "the invoice already has an amount", code="AMOUNT_NOT_ALLOWED"
+                )
+            return int(invoice_msat)
+        if amount_msat is None:
+            raise InvalidInputError(
+                "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
+            )
+        return check_amount(amount_msat)
+
+    # -- what the node has, for a lost or older history --------------------------------------------
+
+    def activity(self) -> Activity:
+        invoices = self.conn.execute("SELECT count(*) FROM invoices").fetchone()[0]
+        payments = self.conn.execute("SELECT count(*) FROM payments").fetchone()[0]
+        return Activity(int(invoices), int(payments))
+
+    def export_invoices(self) -> list[InvoiceRecord]:
+        now = time.time()
+        rows = self.conn.execute("SELECT * FROM invoices ORDER BY id").fetchall()
+        return [
+            InvoiceRecord(
+                r["bolt11"],
+                r["payment_hash"],
+                int(r["created_at"]),
+                int(r["expires_at"]),
+                self._invoice_status(r, now),
+            )
+            for r in rows
+        ]
+
+    def export_payments(self) -> list[PaymentRecord]:
+        out = []
+        for r in self.conn.execute("SELECT * FROM payments ORDER BY id").fetchall():
+            attempts = self.conn.execute(
+                "SELECT count(*) FROM attempts WHERE payment_hash = ?", (r["payment_hash"],)
+            ).fetchone()[0]
+            out.append(
+                PaymentRecord(
+                    r["bolt11"] or "",
+                    r["payment_hash"],
+                    int(r["amount_msat"]),
+                    int(r["max_fee_msat"]),
+                    int(attempts),
+                    float(r["created_at"]),
+                    self.payment_status(r["payment_hash"]),
+                )
+            )
+        return out
+
+
+def _conforms_to_the_contract(backend: SimulatedBackend) -> Backend:
+    return backend  # mypy checks that the simulated node implements lnctl.backends.base.Backend

@@ -1,0 +1,64 @@
+"""Reading the wallet's records: payment documents, listings, lookups."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    import sqlite3
+    from typing import Any
+
+    from lnctl.core.wallet import Wallet
+
+
+def payment_document(row: sqlite3.Row | dict[str, Any], memo: str | None = None) -> dict[str, Any]:
+    return {
+        "id": row["payment_hash"],
+        "payment_hash": row["payment_hash"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "latency_ms": row["latency_ms"],
+        "amount_msat": row["amount_msat"],
+        "fee_msat": row["fee_msat"],
+        "max_fee_msat": row["max_fee_msat"],
+        "preimage": row["preimage"],
+        "failure_reason": row["failure_reason"],
+        "attention": row["attention"],
+        "payee": row["payee"],
+        "channel_id": row["channel_id"],
+        "memo": memo,
+        "created_at": int(row["created_at"]),
+        "invoice": row["bolt11"],
+    }
+
+
+def list_payments(
+    wallet: Wallet, status: str | None, limit: int, cursor: int | None
+) -> dict[str, Any]:
+    from lnctl.core.memos import reveal_memo
+
+    rows, next_cursor = wallet.history.list_payments(status, limit, cursor)
+    return {
+        "payments": [payment_document(r, reveal_memo(wallet, r, "payment")) for r in rows],
+        "next_cursor": next_cursor,
+    }
+
+
+def lookup(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
+    """The invoice and/or payment with this hash, the invoice's state refreshed from the node."""
+    from lnctl.core.invoices import invoice_document, normalize_hash, refresh_invoices
+    from lnctl.core.memos import reveal_memo
+    from lnctl.errors import NotFoundError
+
+    payment_hash = normalize_hash(payment_hash)
+    doc: dict[str, Any] = {"payment_hash": payment_hash, "invoice": None, "payment": None}
+    if wallet.history.get_invoice(payment_hash) is not None:
+        refresh_invoices(wallet, [payment_hash])
+    inv = wallet.history.get_invoice(payment_hash)
+    if inv is not None:
+        doc["invoice"] = invoice_document(wallet, inv)
+    pay_row = wallet.history.get_payment(payment_hash)
+    if pay_row is not None:
+        doc["payment"] = payment_document(pay_row, reveal_memo(wallet, pay_row, "payment"))
+    if inv is None and pay_row is None:
+        raise NotFoundError(f"no invoice or payment with payment hash {payment_hash}")
+    return doc

@@ -1,0 +1,90 @@
+"""Recording what the node said about a payment: shared by the payment flow and recovery.
+
+The history is never a source of money: a payment is SUCCEEDED only with a preimage whose SHA-256
+is the payment hash and with the fee the node reports, within the cap it was given. Anything else
+the node says about a success is a backend error: the payment is kept aside as NEEDS_ATTENTION
+(never paid again automatically, listed by ``lnctl payments --status needs_attention``).
+"""
+
+from __future__ import annotations
+
+import time
+from hashlib import sha256
+from typing import TYPE_CHECKING
+
+from lnctl import log
+from lnctl.backends.base import CANCELED, NEVER_REACHED_NODE, PaymentState, PaymentStatus
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from lnctl.core.wallet import Wallet
+
+# An attempt the node has no record of, on a backend reached over a network, is taken as never
+# received only once its invoice has expired and this long has passed since it was sent: no
+# request lost in a dropped connection arrives that late.
+UNKNOWN_GRACE_S = 600
+
+
+def success_problem(row: sqlite3.Row, status: PaymentStatus) -> str | None:
+    """Why a success the node reports cannot be recorded as it is (None: it can)."""
+    try:
+        proof = sha256(bytes.fromhex(status.preimage or "")).hexdigest() == row["payment_hash"]
+    except ValueError:
+        proof = False
+    if not proof:
+        return "the node reported success without a preimage that matches the payment hash"
+    fee = status.fee_msat
+    if type(fee) is not int or fee < 0:
+        return "the node reported success without the fee it paid"
+    if fee > row["max_fee_msat"]:
+        return f"the node reported a fee of {fee} msat, above the cap of {row['max_fee_msat']} msat"
+    return None
+
+
+def conclude(wallet: Wallet, row: sqlite3.Row, status: PaymentStatus) -> sqlite3.Row:
+    """Record ``status`` for the IN_FLIGHT payment ``row`` (the caller holds its hash lock).
+    Returns the stored row: SUCCEEDED, FAILED, NEEDS_ATTENTION, or still IN_FLIGHT."""
+    history = wallet.history
+    payment_hash = row["payment_hash"]
+    if status.state is PaymentState.SUCCEEDED:
+        problem = success_problem(row, status)
+        if problem is not None:
+            log.event("info", "payment_needs_attention", payment_hash=payment_hash)
+            return history.mark_attention(payment_hash, problem)
+        assert status.preimage is not None and status.fee_msat is not None
+        final = history.record_success(payment_hash, status.preimage, status.fee_msat)
+        if row["payee"] == wallet.history.meta("node_id"):
+            refresh_invoice(wallet, payment_hash)  # a payment to ourselves settles our invoice
+        return final
+    if status.state is PaymentState.FAILED:
+        return history.record_failure(payment_hash, status.failure_reason or CANCELED)
+    if status.state is PaymentState.UNKNOWN and never_reached(wallet, row):
+        return history.record_failure(
+            payment_hash, CANCELED if row["attempts"] == 0 else NEVER_REACHED_NODE
+        )
+    return row
+
+
+def never_reached(wallet: Wallet, row: sqlite3.Row) -> bool:
+    """May a payment the node has no record of be taken as never sent? Yes when no attempt was
+    started, or the node is embedded (its record is written in the same step as it acts), or the
+    invoice has expired and ``UNKNOWN_GRACE_S`` has passed since the last attempt was sent."""
+    if row["attempts"] == 0 or wallet.backend.capabilities.embedded:
+        return True
+    from lnctl import bolt11
+
+    expired = bolt11.decode(row["bolt11"]).is_expired()
+    sent = row["last_sent_at"] or row["updated_at"]
+    return expired and time.time() - float(sent) > UNKNOWN_GRACE_S
+
+
+def refresh_invoice(wallet: Wallet, payment_hash: str) -> None:
+    """Record what the node says of one of our OPEN invoices, if it has settled."""
+    from lnctl.backends.base import InvoiceState
+
+    status = wallet.backend.invoice_status(payment_hash)
+    if status is not None and status.state is InvoiceState.SETTLED:
+        wallet.history.settle_invoice(
+            payment_hash, status.received_msat or 0, status.settled_at, status.preimage
+        )

@@ -47,7 +47,10 @@ class Config:
                 code="INVALID_BACKEND",
                 hint=f"LNCTL_BACKEND is one of: {', '.join(BACKENDS)}",
             )
-        network = (network or env.get("LNCTL_NETWORK") or "regtest").lower()
+        # the simulated node's default is regtest (its invoices never look payable on mainnet);
+        # a real server's is bitcoin
+        default_network = "regtest" if backend == "simulated" else "bitcoin"
+        network = (network or env.get("LNCTL_NETWORK") or default_network).lower()
         if network not in NETWORKS:
             raise InvalidInputError(
                 f"unknown network {network!r}",

@@ -42,6 +42,7 @@ METRIC_NAMES = (
     "ln_channel_remote_msat",
     "ln_channel_inflight_msat",
     "ln_channel_open",
+    "ln_wallet_balance_msat",
     "lnctl_info",
 )
 
@@ -133,9 +134,18 @@ class LnctlCollector:
             for ch in channels:
                 g.add_metric([ch["channel_id"], ch["state"]], ch[f"{field}_msat"])
             yield g
-        opened = GaugeMetricFamily("ln_channel_open", "Open channels.")
-        opened.add_metric([], sum(1 for ch in channels if ch["state"] == "OPEN"))
-        yield opened
+        if self.config.backend == "simulated":
+            opened = GaugeMetricFamily("ln_channel_open", "Open channels.")
+            opened.add_metric([], sum(1 for ch in channels if ch["state"] == "OPEN"))
+            yield opened
+        else:
+            balance = self._server_balance()
+            if balance is not None:
+                wallet = GaugeMetricFamily(
+                    "ln_wallet_balance_msat", "The server wallet's spendable balance, in msat."
+                )
+                wallet.add_metric([], balance)
+                yield wallet
         info = InfoMetricFamily("lnctl", "This wallet.")
         info.add_metric(
             [],
@@ -147,6 +157,22 @@ class LnctlCollector:
             },
         )
         yield info
+
+    def _server_balance(self) -> int | None:
+        """The server wallet's balance (a read of the server; None when it cannot be had)."""
+        from lnctl import log
+        from lnctl.backends.lnbits import LnbitsBackend
+        from lnctl.errors import LnctlError
+
+        try:
+            backend = LnbitsBackend.from_config(self.config)
+            try:
+                return backend.balance().spendable_msat
+            finally:
+                backend.close()
+        except LnctlError as exc:
+            log.event("warning", "metrics_balance_unavailable", reason=exc.code)
+            return None
 
 
 def _le(ms: int) -> str:

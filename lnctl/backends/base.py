@@ -131,6 +131,7 @@ class Capabilities:
     retries_itself: bool = False  # the node retries transient failures on its side
     embedded: bool = False  # in-process: UNKNOWN really means "never received"
     exports_records: bool = False  # can list every invoice and payment it has (rebuilds)
+    enforces_fee_cap: bool = True  # pay() never spends more fee than max_fee_msat
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +171,18 @@ class Backend(Protocol):
     name: str
     capabilities: Capabilities
 
-    def identity(self) -> str:
-        """A stable id of the node (or server wallet) behind this backend. The wallet's history
-        keeps it and refuses to run against another node."""
+    def identity(self) -> str | None:
+        """A stable id of the node (or server wallet) behind this backend, or None when the
+        backend cannot tell it with the credentials it has. The wallet's history keeps it and
+        refuses to run against another node."""
         ...
 
     def node_id(self) -> str | None:
         """The node's public key (hex), when the backend knows it."""
+        ...
+
+    def label(self) -> str | None:
+        """The name the wallet goes by on its server (None for the embedded node)."""
         ...
 
     def create_invoice(

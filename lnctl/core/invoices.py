@@ -144,6 +144,54 @@ def list_invoices(
     }
 
 
+def wait_invoice(wallet: Wallet, payment_hash: str, timeout_s: float) -> dict[str, Any]:
+    """Block until the node says the invoice is settled (its settlement), expired (exit 2) or
+    ``timeout_s`` has passed (exit 6)."""
+    from lnctl.backends.base import InvoiceState
+    from lnctl.errors import InvalidInvoiceError, NotFoundError, PaymentPendingError
+
+    payment_hash = normalize_hash(payment_hash)
+    if not 0 < timeout_s <= 86_400 * 7:
+        raise InvalidInputError(
+            "--timeout must be between 0 and 604800 seconds", code="INVALID_TIMEOUT"
+        )
+    backend = wallet.backend
+    deadline = time.monotonic() + timeout_s
+    interval = 0.1 if backend.capabilities.embedded else 0.5
+    while True:
+        status = backend.invoice_status(payment_hash)
+        if status is None:
+            raise NotFoundError(f"the node has no invoice with payment hash {payment_hash}")
+        if status.state is InvoiceState.SETTLED:
+            if wallet.history.has_invoice(payment_hash):
+                wallet.history.settle_invoice(
+                    payment_hash, status.received_msat or 0, status.settled_at, status.preimage
+                )
+            return {
+                "payment_hash": payment_hash,
+                "status": "SETTLED",
+                "received_msat": status.received_msat,
+                "settled_at": status.settled_at,
+                "preimage": status.preimage,
+            }
+        if status.state is InvoiceState.EXPIRED:
+            raise InvalidInvoiceError(
+                "the invoice expired unpaid",
+                code="INVOICE_EXPIRED",
+                hint="make a new invoice",
+                details={"payment_hash": payment_hash},
+            )
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise PaymentPendingError(
+                f"the invoice is still open after {timeout_s:g} s",
+                code="WAIT_TIMEOUT",
+                hint=f"wait again: lnctl invoice wait {payment_hash}",
+                details={"payment_hash": payment_hash},
+            )
+        time.sleep(min(interval, left))
+
+
 def normalize_hash(value: str) -> str:
     value = value.strip().lower()
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):

@@ -34,6 +34,8 @@ from lnctl.bolt11 import MAX_MSAT
 from lnctl.core.locks import HashLock
 from lnctl.core.queries import payment_document
 from lnctl.errors import (
+    BackendAuthError,
+    BackendUnavailableError,
     DuplicatePaymentError,
     ExitCode,
     InvalidInputError,
@@ -182,7 +184,8 @@ def pay(
             details={"payment": payment_document(stored) if stored is not None else None},
         )
     with lock:
-        already = existing_outcome(wallet.history.get_payment(payment_hash), if_paid)
+        previous = wallet.history.get_payment(payment_hash)
+        already = existing_outcome(previous, if_paid)
         if already is not None:
             return already
         row = _claim(wallet, invoice, amount, cap, memo)
@@ -191,6 +194,12 @@ def pay(
             status, timed_out = _send(
                 wallet, invoice, amount, cap, started, timeout_s, retries, induce_failures
             )
+        except (BackendUnavailableError, BackendAuthError, InvalidInputError):
+            # the node was not reached, or refused the request outright: nothing was sent
+            current = wallet.history.get_payment(payment_hash)
+            if current is not None and current["attempts"] <= 1:
+                wallet.history.abandon_claim(payment_hash, previous)
+            raise
         except KeyboardInterrupt:
             current = wallet.history.get_payment(payment_hash)
             from lnctl.errors import Interrupted

@@ -62,3 +62,22 @@ def lookup(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
     if inv is None and pay_row is None:
         raise NotFoundError(f"no invoice or payment with payment hash {payment_hash}")
     return doc
+
+
+def node_info(wallet: Wallet) -> dict[str, Any]:
+    """Who the node is and what it can spend."""
+    from lnctl import __version__
+
+    backend = wallet.backend
+    if wallet.config.backend == "simulated":
+        wallet.simulated.check_key()  # the key file is private, sound and this node's
+    balance = backend.balance()
+    return {
+        "node_id": backend.node_id(),
+        "wallet": backend.label(),
+        "balance_msat": balance.spendable_msat,
+        "network": wallet.config.network,
+        "backend": wallet.config.backend,
+        "home": wallet.home,
+        "version": __version__,
+    }

@@ -82,10 +82,11 @@ class Wallet:
                 SimSettings.from_env(self.env),
                 create=self.history.meta("identity") is None,
             )
-        raise UnsupportedError(
-            f"the {name} backend is not available in this version of lnctl",
-            hint="use LNCTL_BACKEND=simulated",
-        )
+        if name == "lnbits":
+            from lnctl.backends.lnbits import LnbitsBackend
+
+            return LnbitsBackend.from_config(self.config)
+        raise UnsupportedError(f"unknown backend {name!r}")
 
     @property
     def simulated(self) -> SimulatedBackend:
@@ -114,7 +115,9 @@ class Wallet:
             from lnctl.backends.simulated import SimulatedBackend
 
             return asdict(SimulatedBackend.capabilities)
-        return {}
+        from lnctl.backends.lnbits import LnbitsBackend
+
+        return asdict(LnbitsBackend.capabilities)
 
     def node_id(self) -> str | None:
         return self.backend.node_id()
@@ -125,6 +128,8 @@ class Wallet:
         history = self.history
         known = history.meta("identity")
         identity = backend.identity()
+        if identity is None:  # the backend cannot tell with these credentials: nothing to check
+            return
         if known is None:
             rebuilt = (
                 rebuild_history(self, backend, everything=True)

@@ -379,6 +379,36 @@ class History:
             self.count_memo_encryption(conn, key_id if isinstance(key_id, str) else None)
         return None
 
+    def abandon_claim(self, payment_hash: str, previous: sqlite3.Row | None) -> None:
+        """Undo a claim whose one request never reached the node (or was refused outright): the
+        payment goes back to what it was (nothing, or its earlier FAILED record), and the
+        attempt it counted is uncounted. Nothing is recorded as failed."""
+        with self.transaction() as conn:
+            row = self.get_payment(payment_hash)
+            if row is None or row["status"] != "IN_FLIGHT":
+                return
+            if previous is None:
+                conn.execute("DELETE FROM payments WHERE payment_hash = ?", (payment_hash,))
+            else:
+                conn.execute(
+                    "UPDATE payments SET status = 'FAILED', failure_reason = ?, attempts = ?, "
+                    "latency_ms = ?, created_at = ?, updated_at = ?, last_sent_at = ? "
+                    "WHERE payment_hash = ?",
+                    (
+                        previous["failure_reason"],
+                        previous["attempts"],
+                        previous["latency_ms"],
+                        previous["created_at"],
+                        previous["updated_at"],
+                        previous["last_sent_at"],
+                        payment_hash,
+                    ),
+                )
+            if row["attempts"]:
+                self.bump(conn, "payment_attempts", delta=-int(row["attempts"]))
+            if row["attempts"] > 1:
+                self.bump(conn, "payment_retries", delta=-(int(row["attempts"]) - 1))
+
     def count_attempt(self, payment_hash: str) -> int:
         """Mark that an attempt is about to be sent (from here on, the node may have it)."""
         now = time.time()

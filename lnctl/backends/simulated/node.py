@@ -316,6 +316,9 @@ class SimulatedBackend:
     def node_id(self) -> str:
         return self._meta["node_id"]
 
+    def label(self) -> str | None:
+        return None
+
     @property
     def peer_id(self) -> str:
         return self._meta["peer_id"]

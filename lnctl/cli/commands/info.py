@@ -15,24 +15,17 @@ def register(app: typer.Typer) -> None:
 
 
 def info(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Show the node id (public key), network, backend, home and version."""
-    from lnctl import __version__
-    from lnctl.cli.output import console, deliver, kv_table
+    """Show the node id (public key), wallet name, balance, network, backend, home and
+    version."""
+    from lnctl.cli.output import console, deliver, kv_table, msat
+    from lnctl.core.queries import node_info
 
-    state = ctx.obj
-    with state.wallet() as wallet:
-        if wallet.config.backend == "simulated":
-            wallet.simulated.check_key()  # the key file is private, sound and this node's
-        doc = {
-            "node_id": wallet.node_id(),
-            "network": wallet.config.network,
-            "backend": wallet.config.backend,
-            "home": wallet.home,
-            "version": __version__,
-        }
+    with ctx.obj.wallet() as wallet:
+        doc = node_info(wallet)
 
     def render(d: dict[str, Any]) -> None:
-        console().print(kv_table([(k, v) for k, v in d.items()]))
+        rows = [(k, msat(v) if k.endswith("_msat") else v) for k, v in d.items()]
+        console().print(kv_table([(k.removesuffix("_msat"), v) for k, v in rows]))
 
     deliver(doc, as_json, render)
 

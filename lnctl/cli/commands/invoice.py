@@ -24,11 +24,18 @@ class InvoiceStatus(StrEnum):
     expired = "expired"
 
 
+invoice_app = typer.Typer(
+    help="Create a BOLT 11 invoice (the options below), or wait for one to be paid (wait).",
+    invoke_without_command=True,
+)
+
+
 def register(app: typer.Typer) -> None:
-    app.command("invoice")(invoice)
+    app.add_typer(invoice_app, name="invoice")
     app.command("invoices")(invoices)
 
 
+@invoice_app.callback()
 def invoice(
     ctx: typer.Context,
     amount: Annotated[
@@ -63,8 +70,10 @@ def invoice(
     qr: Annotated[bool, typer.Option("--qr", help="Also show a QR code.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a BOLT 11 invoice signed by this wallet's node key. Omit the amount for an
-    amountless invoice."""
+    """Create a BOLT 11 invoice (the node issues it). Omit the amount for an amountless
+    invoice. `lnctl invoice wait HASH` waits for one to be paid."""
+    if ctx.invoked_subcommand is not None:
+        return
     from lnctl.cli.actions import invoice_action
 
     invoice_action(
@@ -78,6 +87,40 @@ def invoice(
         qr=qr,
         as_json=as_json,
     )
+
+
+@invoice_app.command("wait")
+def wait(
+    ctx: typer.Context,
+    payment_hash: Annotated[str, typer.Argument(help="64 hex characters.", show_default=False)],
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.001, help="Seconds to wait at most.")
+    ] = 300.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Wait until the invoice is paid (exit 0, the settlement), expired (exit 2) or --timeout
+    has passed (exit 6)."""
+    from lnctl.cli.output import deliver
+    from lnctl.core.invoices import wait_invoice
+
+    with ctx.obj.wallet() as wallet:
+        doc = wait_invoice(wallet, payment_hash, timeout)
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import console, kv_table, msat, when
+
+        console().print(
+            kv_table(
+                [
+                    ("status", d["status"]),
+                    ("received", msat(d["received_msat"])),
+                    ("settled at", when(d["settled_at"])),
+                    ("preimage", d["preimage"]),
+                ]
+            )
+        )
+
+    deliver(doc, as_json, render)
 
 
 def invoices(

@@ -16,23 +16,27 @@ if [ -z "$invoice" ]; then
     | json_field '["invoice"]') || { echo "could not create an invoice" >&2; exit 1; }
 fi
 
-# Check first: --dry-run exits with the code the payment would have, moving nothing.
-$LNCTL pay "$invoice" --dry-run --json > /dev/null
+# Check first: --dry-run exits with the code the payment would have, moving nothing. With
+# --if-paid ok, an invoice this wallet already paid is not an error (exit 0), as for pay below.
+dry_doc=$($LNCTL pay "$invoice" --dry-run --if-paid ok --max-fee "${MAX_FEE_SAT:-50}" --json)
 dry=$?
 if [ "$dry" -ne 0 ]; then
-  echo "dry run says this payment would fail (exit $dry)" >&2
+  reason=$(echo "$dry_doc" | json_field '["failure_reason"]' 2>/dev/null || echo "?")
+  echo "dry run says this payment would not go through (exit $dry, $reason)" >&2
   exit "$dry"
 fi
 
-result=$($LNCTL pay "$invoice" --max-fee "${MAX_FEE_SAT:-50}" --retries 3 --timeout 30 --json)
+result=$($LNCTL pay "$invoice" --if-paid ok --max-fee "${MAX_FEE_SAT:-50}" --retries 3 \
+  --timeout 30 --json)
 code=$?
 case $code in
   0)
     echo "paid: preimage $(echo "$result" | json_field '["preimage"]'), fee $(echo "$result" | json_field '["fee_msat"]') msat"
     ;;
   5)
-    echo "already paid or in flight: not paying twice"
-    code=0
+    # already paid is exit 0 with --if-paid ok: a 5 here is a payment in flight elsewhere (or
+    # kept aside): not a success, and not to be paid again
+    echo "not paying twice: $(echo "$result" | json_field '["error"]["code"]')" >&2
     ;;
   6)
     hash=$(echo "$result" | json_field '["payment"]["payment_hash"]')

@@ -172,9 +172,11 @@ def parse_amount(text: str) -> int:
         raise _fail("missing amount")
     digits, mult = (text[:-1], text[-1]) if not text[-1].isdigit() else (text, "")
     if not digits.isdigit() or not digits.isascii():
-        raise _fail(f"invalid amount {text!r}")
+        raise _fail(f"invalid amount {text[:40]!r}")
     if digits[0] == "0":
-        raise _fail(f"invalid amount {text!r}: leading zero or zero amount")
+        raise _fail(f"invalid amount {text[:40]!r}: leading zero or zero amount")
+    if len(digits) > 25:  # far beyond 21 million BTC in any unit (and Python's int limits)
+        raise _fail("invalid amount: more digits than any amount can have")
     value = int(digits)
     if mult == "":
         return value * MSAT_PER_BTC
@@ -364,6 +366,8 @@ def decode(text: str) -> Invoice:
     text = text.strip()
     if text[:10].lower() == "lightning:":
         text = text[10:]
+    if not text:
+        raise _fail("the invoice is empty")
     hrp, data = bech32_decode(text)
     network, amount_msat = _split_hrp(hrp)
     if len(data) < 7 + 104:

@@ -39,7 +39,19 @@ class Config:
         from lnctl.errors import InvalidInputError
 
         env = dict(os.environ if environ is None else environ)
-        home = home or env.get("LNCTL_HOME") or os.path.join(os.path.expanduser("~"), ".lnctl")
+        if home is None and "LNCTL_HOME" in env:
+            home = env["LNCTL_HOME"]
+        if home is not None and not home.strip():
+            raise InvalidInputError(
+                "the wallet folder is empty (--home '' or LNCTL_HOME=)",
+                code="INVALID_HOME",
+                hint="name a folder, or unset LNCTL_HOME to use ~/.lnctl",
+            )
+        home = home or os.path.join(os.path.expanduser("~"), ".lnctl")
+        if os.path.exists(home) and not os.path.isdir(home):
+            raise InvalidInputError(
+                f"the wallet folder {home} is not a folder", code="INVALID_HOME"
+            )
         backend = (backend or env.get("LNCTL_BACKEND") or "simulated").lower()
         if backend not in BACKENDS:
             raise InvalidInputError(

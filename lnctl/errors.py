@@ -96,6 +96,16 @@ def check_amount(amount_msat: int, what: str = "the amount") -> int:
     return amount_msat
 
 
+def check_text(value: str | None, what: str) -> str | None:
+    """Text a user gave (from argv it may hold undecodable bytes as surrogates): UTF-8 or exit 2."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInputError(f"{what} is not valid UTF-8", code="INVALID_TEXT") from None
+    return value
+
+
 class NotFoundError(InvalidInputError):
     """Nothing is stored under the given payment hash."""
 

@@ -1,8 +1,8 @@
 """Structured events on stderr: ``--log-format text|json``, ``-v``/``-q``, ``LNCTL_LOG_LEVEL``.
 
 A few lines instead of the logging module: nothing is set up at import time and a command that
-logs nothing pays nothing. Secrets never reach a log line: fields named like one are refused
-here, whatever a caller passes."""
+logs nothing pays nothing. Secrets never reach a log line: only fields on an allow-list of
+names known to carry no secret are written, whatever a caller passes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,24 @@ import sys
 import time
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
-FORBIDDEN_FIELDS = frozenset({"memo", "preimage", "secret", "key", "node_key", "memo_key"})
+# The fields a log line may carry; anything else is dropped (a field named ``payment_secret``
+# or ``preimage`` never reaches stderr, whoever passes it).
+ALLOWED_FIELDS = frozenset(
+    {
+        "payment_hash",
+        "attempt",
+        "attempts",
+        "outcome",
+        "failure_reason",
+        "latency_ms",
+        "fee_msat",
+        "amount_msat",
+        "with_memo",
+        "channel_id",
+        "added",
+        "reason",
+    }
+)
 
 
 class _Settings:
@@ -27,14 +44,14 @@ def event(level: str, name: str, **fields: object) -> None:
     """One event: ``event("info", "payment_attempt", payment_hash=..., attempt=2)``."""
     if LEVELS[level] < _Settings.level:
         return
-    safe = {k: v for k, v in fields.items() if k not in FORBIDDEN_FIELDS}
+    safe = {k: v for k, v in fields.items() if k in ALLOWED_FIELDS}
     if _Settings.fmt == "json":
         import json
 
         record = {"ts": round(time.time(), 3), "level": level, "event": name, **safe}
         line = json.dumps(record, ensure_ascii=True, default=str)
     else:
-        from lnctl.cli.output import sanitize
+        from lnctl.sanitize import sanitize
 
         parts = " ".join(f"{k}={sanitize(v)}" for k, v in safe.items())
         line = f"lnctl {level}: {name} {parts}".rstrip()

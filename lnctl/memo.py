@@ -84,12 +84,14 @@ class Keyring:
         primary: str,
         retiring: set[str] | None = None,
         from_env: bool = False,
+        rotating: bool = False,
     ) -> None:
         self.path = path
         self.keys = keys
         self.primary = primary
         self.retiring = retiring or set()
         self.from_env = from_env
+        self.rotating = rotating  # a rotation started and not yet finished (the marker)
 
     # -- loading -----------------------------------------------------------------------------------
 
@@ -129,6 +131,9 @@ class Keyring:
                 kid: base64.b64decode(k["key"], validate=True) for kid, k in doc["keys"].items()
             }
             retiring = {kid for kid, k in doc["keys"].items() if k.get("state") == "retiring"}
+            rotating = doc.get("rotating", False)
+            if not isinstance(rotating, bool):
+                raise ValueError("rotating must be true or false")
             primary = doc["primary"]
             if primary not in keys or any(
                 len(k) != 32 or key_id(k) != kid for kid, k in keys.items()
@@ -141,13 +146,15 @@ class Keyring:
                 f"memo keyring {path} is damaged ({type(exc).__name__})",
                 hint="restore it from your backup; lnctl never overwrites a damaged keyring",
             ) from None
-        return cls(path, keys, primary, retiring)
+        return cls(path, keys, primary, retiring, rotating=rotating)
 
     def save(self) -> None:
         assert self.path is not None and not self.from_env
         folder, name = os.path.split(self.path)
         sweep_temp_files(folder, name)  # a crash mid-save may have left one (holding keys)
-        atomic_write(self.path, _serialize(self.primary, self.keys, self.retiring))
+        atomic_write(
+            self.path, _serialize(self.primary, self.keys, self.retiring, rotating=self.rotating)
+        )
 
     # -- use ---------------------------------------------------------------------------------------
 
@@ -201,10 +208,13 @@ def _decode_env_key(value: str) -> bytes:
     return key
 
 
-def _serialize(primary: str, keys: dict[str, bytes], retiring: set[str]) -> bytes:
+def _serialize(
+    primary: str, keys: dict[str, bytes], retiring: set[str], *, rotating: bool = False
+) -> bytes:
     doc = {
         "version": KEYRING_VERSION,
         "primary": primary,
+        "rotating": rotating,
         "keys": {
             kid: {
                 "key": base64.b64encode(key).decode(),

@@ -194,17 +194,30 @@ def exposition(wallet: Wallet) -> str:
 
 
 def write_textfile(config: Config, path: str) -> None:
-    """Write the exposition atomically, for node_exporter's textfile collector."""
+    """Write the exposition atomically, for node_exporter's textfile collector. Only a ``*.prom``
+    file (what the collector reads) outside the wallet's folder: never one of the wallet's own."""
     from prometheus_client import generate_latest
 
+    from lnctl.errors import InvalidInputError
     from lnctl.storage.files import atomic_write, sweep_temp_files
 
-    folder = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path)
+    home = os.path.realpath(config.home)
+    if not target.endswith(".prom"):
+        raise InvalidInputError(
+            f"--textfile {path} does not end in .prom",
+            code="INVALID_PATH",
+            hint="node_exporter's textfile collector reads only *.prom files",
+        )
+    if target == home or target.startswith(home + os.sep):
+        raise InvalidInputError(
+            f"--textfile {path} is inside the wallet's folder {config.home}",
+            code="INVALID_PATH",
+            hint="write it to node_exporter's textfile directory instead",
+        )
+    folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        from lnctl.errors import InvalidInputError
-
         raise InvalidInputError(f"no such folder: {folder}", code="INVALID_PATH")
-    target = os.path.abspath(path)
     sweep_temp_files(folder, os.path.basename(target))
     atomic_write(target, generate_latest(registry(config)), mode=0o644)
 
@@ -214,11 +227,40 @@ def push(config: Config, gateway: str, job: str) -> None:
 
     from lnctl.errors import StorageError
 
+    shown = redact_url(gateway)
     try:
         push_to_gateway(gateway, job=job, registry=registry(config), timeout=10)
     except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
         raise StorageError(
-            f"cannot push to {gateway}: {exc}",
+            f"cannot push to {shown}: {redact_text(str(reason), gateway)}",
             code="PUSH_FAILED",
             hint="check --gateway and that the Pushgateway is running",
-        ) from exc
+        ) from None
+
+
+def redact_url(url: str) -> str:
+    """A URL without the credentials it may carry (``http://user:pw@host`` -> ``http://***@host``)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<the URL given>"
+    if parts.username is None and parts.password is None:
+        return url
+    netloc = "***@" + parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def redact_text(text: str, url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return text
+    for secret in (parts.password, parts.username):
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -14,14 +14,62 @@ if TYPE_CHECKING:
     from lnctl.config import Config
 
 
-def serve(config: Config, host: str, port: int, started: Callable[[str, int], None]) -> None:
-    from http.server import ThreadingHTTPServer
+def _handler(config: Config) -> type:
+    """``/metrics`` only (404 elsewhere), no ``Server`` header naming Python, and a scrape that
+    fails (corrupt state, an unsafe key) answers 500 with one line on stderr, no traceback."""
+    import sys
+    from http.server import BaseHTTPRequestHandler
 
-    from prometheus_client.exposition import MetricsHandler
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     from lnctl.metrics import registry
 
-    handler = MetricsHandler.factory(registry(config))
+    reg = registry(config)
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "lnctl"
+        sys_version = ""
+
+        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            if self.path.split("?", 1)[0] not in ("/metrics", "/metrics/"):
+                self._send(404, b"not found: lnctl serves /metrics\n", "text/plain")
+                return
+            try:
+                body = generate_latest(reg)
+            except Exception as exc:  # noqa: BLE001 - any failure is a 500, never a traceback
+                from lnctl.errors import LnctlError
+                from lnctl.sanitize import sanitize
+
+                message = exc.message if isinstance(exc, LnctlError) else type(exc).__name__
+                sys.stderr.write(f"lnctl: error: scrape failed: {sanitize(message)}\n")
+                self._send(500, b"scrape failed; see lnctl's stderr\n", "text/plain")
+                return
+            self._send(200, body, CONTENT_TYPE_LATEST)
+
+        def _send(self, status: int, body: bytes, kind: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return  # no access log on stderr
+
+    return Handler
+
+
+def serve(config: Config, host: str, port: int, started: Callable[[str, int], None]) -> None:
+    from http.server import ThreadingHTTPServer
+
+    handler = _handler(config)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        import sys
+
+        sys.stderr.write(
+            f"lnctl: warning: serving metrics on {host}: the endpoint has no authentication; "
+            "anyone who can reach it reads this wallet's counters and balances\n"
+        )
     try:
         server = ThreadingHTTPServer((host, port), handler)
     except OSError as exc:

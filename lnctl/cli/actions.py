@@ -19,7 +19,11 @@ def read_stdin_invoice() -> str:
         raise InvalidInputError(
             "no invoice given", code="NO_INVOICE", hint="pass it as an argument or pipe it in"
         )
-    return read_invoice_from_text(sys.stdin.read(1 << 20))
+    try:
+        raw = sys.stdin.buffer.read(1 << 20)
+    except AttributeError:  # a text-only stdin (tests)
+        raw = sys.stdin.read(1 << 20).encode("utf-8", "surrogateescape")
+    return read_invoice_from_text(raw.decode("utf-8", "replace"))
 
 
 def read_invoice_from_text(text: str) -> str:
@@ -32,7 +36,7 @@ def read_invoice_from_text(text: str) -> str:
     if stripped.startswith("{"):
         try:
             doc = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             doc = None
         if isinstance(doc, dict) and isinstance(doc.get("invoice"), str):
             return str(doc["invoice"])
@@ -61,7 +65,7 @@ def decode_action(invoice: str | None, as_json: bool) -> None:
 
 
 def render_decoded(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, kv_table, msat, when
+    from lnctl.cli.output import kv_table, msat, show, when
 
     rows: list[tuple[str, object]] = [
         ("network", d["network"]),
@@ -91,7 +95,40 @@ def render_decoded(d: dict[str, Any]) -> None:
         rows.append(("fallback", ", ".join(d["fallback_addresses"])))
     if d["metadata"]:
         rows.append(("metadata", d["metadata"]))
-    console().print(kv_table(rows, title="BOLT 11 invoice"))
+    show(kv_table(rows, title="BOLT 11 invoice"))
+
+
+def memo_text(memo: str | None, memo_file: str | None, *, stdin_taken: bool = False) -> str | None:
+    """The memo from --memo or --memo-file (UTF-8; one trailing newline dropped)."""
+    from lnctl.errors import InvalidInputError
+
+    if memo_file is None:
+        return memo
+    if memo is not None:
+        raise InvalidInputError("give --memo or --memo-file, not both", code="USAGE")
+    if memo_file == "-":
+        if stdin_taken:
+            raise InvalidInputError(
+                "stdin cannot be both the invoice and the memo",
+                code="USAGE",
+                hint="pass the invoice as an argument, or the memo in a file",
+            )
+        if sys.stdin is None:
+            raise InvalidInputError("--memo-file -: there is no stdin", code="USAGE")
+        raw = sys.stdin.buffer.read(64 * 1024 + 2)
+    else:
+        try:
+            with open(memo_file, "rb") as fh:
+                raw = fh.read(64 * 1024 + 2)
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot read --memo-file {memo_file}: {exc.strerror}", code="INVALID_PATH"
+            ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("the memo file is not UTF-8 text", code="INVALID_TEXT") from None
+    return text[:-1] if text.endswith("\n") else text
 
 
 def amount_msat(sats: int | None, msats: int | None) -> int | None:
@@ -131,14 +168,14 @@ def invoice_action(
         warnings = wallet.warnings
 
     def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, kv_table, msat, plain_line, when
+        from lnctl.cli.output import kv_table, msat, plain_line, show, when
 
         plain_line(d["invoice"])
         if qr:
             import segno
 
             segno.make(d["invoice"].upper(), error="l", micro=False).terminal(compact=True)
-        console().print(
+        show(
             kv_table(
                 [
                     ("amount", msat(d["amount_msat"]) if d["amount_msat"] else "any amount"),

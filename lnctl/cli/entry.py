@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"lnctl {__version__}\n")
         return 0
-    as_json = "--json" in args
+    as_json = json_requested(args)
     try:
         return _run(args)
     except KeyboardInterrupt:
@@ -39,13 +39,15 @@ def main(argv: list[str] | None = None) -> int:
             as_json,
             args,
         )
-    except BrokenPipeError:
-        # the reader went away (lnctl ... | head): not an error of ours
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
     except Exception as exc:
+        from lnctl.cli.output import PipeClosed
         from lnctl.errors import LnctlError, StorageError
+
+        if isinstance(exc, (PipeClosed, BrokenPipeError)):
+            # the reader went away (lnctl ... | head): not an error of ours
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            return 0
 
         if isinstance(exc, LnctlError):
             return _fail(exc, as_json, args)
@@ -53,10 +55,19 @@ def main(argv: list[str] | None = None) -> int:
             raise
         import sqlite3
 
-        if isinstance(exc, (OSError, sqlite3.Error)):
+        if isinstance(exc, sqlite3.Error):
+            from lnctl.storage.sqlite import diagnose
+
+            return _fail(diagnose(exc, "the store", "in LNCTL_HOME"), as_json, args)
+        if isinstance(exc, OSError):
+            import errno
+
+            code = {errno.ENOSPC: "DISK_FULL", errno.EROFS: "READ_ONLY", errno.EACCES: "READ_ONLY"}
             return _fail(
                 StorageError(
-                    f"storage error: {exc}",
+                    f"storage error: {exc.strerror or exc}"
+                    + (f": {exc.filename}" if exc.filename else ""),
+                    code=code.get(exc.errno or 0, "STORAGE_ERROR"),
                     hint="check LNCTL_HOME, the disk and permissions; --traceback shows details",
                 ),
                 as_json,
@@ -73,14 +84,51 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
-    from lnctl.cli.output import print_error
+    from lnctl.cli.output import PipeClosed, print_error
 
     if _wants_traceback(args) and exc.__cause__ is not None:
         import traceback
 
         traceback.print_exception(exc)
-    print_error(exc, as_json)
+    from lnctl.errors import LnctlError as Error
+
+    try:
+        # stdout itself failed: the one line goes to stderr, whatever --json asked
+        print_error(exc, as_json and exc.code != "OUTPUT_FAILED")
+    except (PipeClosed, OSError, Error):  # stdout is gone too: say it on stderr, once
+        from lnctl.sanitize import sanitize
+
+        sys.stderr.write(f"lnctl: error: {sanitize(exc.message)}\n")
     return int(exc.exit_code)
+
+
+# Options that take a value, so that a value that reads "--json" (``--memo --json``) is not
+# taken for the flag. A test keeps this list in step with the commands' declarations.
+VALUE_OPTIONS = frozenset(
+    {
+        "--home", "--backend", "--network", "--log-format", "--amount", "--amount-msat",
+        "--description", "--memo", "--memo-file", "--expiry", "--max-fee", "--timeout",
+        "--retries", "--induce-failure", "--if-paid", "--status", "--limit", "--cursor",
+        "--peer", "--capacity", "--push", "--count", "--textfile", "--gateway", "--job",
+        "--host", "--port",
+    }
+)  # fmt: skip
+
+
+def json_requested(args: list[str]) -> bool:
+    """Is ``--json`` among the options (not the value of another option, not after ``--``)?"""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+        if arg in VALUE_OPTIONS:
+            skip = True
+    return False
 
 
 def _run(args: list[str]) -> int:
@@ -126,7 +174,8 @@ def _optional_values(args: list[str]) -> list[str]:
             return out + args[i:]
         default = OPTIONAL_VALUES.get(arg)
         following = args[i + 1] if i + 1 < len(args) else ""
-        if default is not None and not following.isdigit():
+        number = following[1:] if following.startswith("-") else following
+        if default is not None and not (number.isdigit() and number.isascii()):
             arg = f"{arg}={default}"
         out.append(arg)
     return out

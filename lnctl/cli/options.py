@@ -19,3 +19,13 @@ CursorOption = Annotated[
     int | None,
     typer.Option("--cursor", help="Continue a listing from the previous page's next_cursor."),
 ]
+
+MemoFileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memo-file",
+        help="Read the private memo from PATH ('-': stdin), so that it is not on the command "
+        "line, where other local users can see it (ps).",
+        show_default=False,
+    ),
+]

@@ -14,25 +14,7 @@ if TYPE_CHECKING:
 
     from lnctl.errors import LnctlError
 
-_BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
-
-
-def sanitize(text: object) -> str:
-    """Untrusted text made safe for a terminal: every C0/C1 control character (ESC included, so
-    no escape sequence survives), DEL and bidi controls become U+FFFD; newlines and tabs are
-    shown as spaces."""
-    s = str(text)
-    out = []
-    for ch in s:
-        o = ord(ch)
-        if ch in "\n\t":
-            out.append(" ")
-        elif o < 0x20 or 0x7F <= o < 0xA0 or o in _BIDI:
-            out.append("\ufffd")
-        else:
-            out.append(ch)
-    return "".join(out)
-
+from lnctl.sanitize import sanitize as sanitize  # noqa: E402 - re-exported for the commands
 
 try:
     from _json import encode_basestring_ascii as _quote
@@ -77,9 +59,52 @@ def to_json(value: Any, level: int = 0) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+class PipeClosed(Exception):
+    """The reader of stdout went away (``lnctl invoices | head -2``): not an error of ours. Not
+    an OSError, so that the command-line parser does not turn it into exit 1."""
+
+
+def write_out(text: str) -> None:
+    """Write to stdout and flush. A reader that went away raises PipeClosed; any other failure
+    (a full disk, a closed stdout) is an OutputError: one line on stderr, exit 1."""
+    from lnctl.errors import StorageError
+
+    stream = sys.stdout
+    if stream is None:
+        raise StorageError(
+            "cannot write the output: stdout is closed",
+            code="OUTPUT_FAILED",
+            hint="what was done is recorded: lnctl payments / lnctl invoices show it",
+        )
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise PipeClosed from None
+    except OSError as exc:
+        _silence_stdout()
+        raise StorageError(
+            f"cannot write the output: {exc.strerror or exc}",
+            code="OUTPUT_FAILED",
+            hint="what was done is recorded: lnctl payments / lnctl invoices show it",
+        ) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until the process ends
+    except OSError:
+        pass
+
+
 def emit_json(doc: Any) -> None:
-    sys.stdout.write(to_json(doc) + "\n")
-    sys.stdout.flush()
+    write_out(to_json(doc) + "\n")
 
 
 _consoles: dict[str, Console] = {}
@@ -99,8 +124,7 @@ def console(stderr: bool = False) -> Console:
 
 def plain_line(text: str) -> None:
     """A line that must reach stdout unwrapped (an invoice that another program will read)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    write_out(text + "\n")
 
 
 def warn(message: str) -> None:
@@ -141,7 +165,33 @@ def text(value: object, style: str = "") -> Any:
     return Text("" if value is None else sanitize(value), style=style)
 
 
+class _PlainRows:
+    """Key/value rows for a program reading a pipe: aligned, no trailing spaces, no styling."""
+
+    def __init__(self, rows: list[tuple[str, object]], title: str | None) -> None:
+        self.rows = rows
+        self.title = title
+
+    def render(self) -> str:
+        width = max((len(k) for k, _ in self.rows), default=0)
+        lines = [self.title] if self.title else []
+        for key, value in self.rows:
+            shown = "-" if value is None or value == "" else sanitize(value)
+            lines.append(f"{key.ljust(width)}  {shown}".rstrip())
+        return "\n".join(lines) + "\n"
+
+
+def show(renderable: Any) -> None:
+    """Print a table: plain rows straight to stdout for a pipe, Rich for a terminal."""
+    if isinstance(renderable, _PlainRows):
+        write_out(renderable.render())
+    else:
+        console().print(renderable)
+
+
 def kv_table(rows: list[tuple[str, object]], title: str | None = None) -> Any:
+    if sys.stdout is not None and not sys.stdout.isatty():
+        return _PlainRows(rows, title)
     from rich.table import Table
 
     t = Table(show_header=False, title=title, title_justify="left", box=None, pad_edge=False)
@@ -158,7 +208,10 @@ def when(timestamp: int | None) -> str:
         return "-"
     import time
 
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+    except (OverflowError, OSError, ValueError):  # beyond what the platform's time can show
+        return "far future" if timestamp > 0 else "far past"
 
 
 def msat(value: int | None) -> str:
@@ -176,5 +229,19 @@ def deliver(doc: Any, as_json: bool, render: Any, warnings: list[str] | None = N
         warn(message)
     if as_json:
         emit_json(doc)
-    else:
+        return
+    try:
         render(doc)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        raise PipeClosed from None
+    except OSError as exc:
+        _silence_stdout()
+        from lnctl.errors import StorageError
+
+        raise StorageError(
+            f"cannot write the output: {exc.strerror or exc}",
+            code="OUTPUT_FAILED",
+            hint="what was done is recorded: lnctl payments / lnctl invoices show it",
+        ) from None

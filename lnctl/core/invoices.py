@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from lnctl import bolt11, log
-from lnctl.errors import InvalidInputError, check_amount
+from lnctl.errors import InvalidInputError, check_amount, check_text
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ def create_invoice(
 ) -> dict[str, Any]:
     """Ask the node for an invoice and record it, with the memo encrypted. The invoice carries
     nothing of the memo: with a memo and no description its description is empty."""
+    check_text(description, "--description")
+    check_text(memo, "--memo")
     if network is not None and network != wallet.config.network:
         raise InvalidInputError(
             f"this wallet's node is on {wallet.config.network}, not {network}",

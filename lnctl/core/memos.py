@@ -162,12 +162,15 @@ def rotate_key(wallet: Wallet) -> dict[str, Any]:
     with KeyringLock(wallet.config.path("secrets")):
         keyring = wallet.keyring(create=True)
         assert keyring is not None
-        resumed = bool(keyring.retiring)
+        # the explicit marker, not the retiring keys, says a rotation is unfinished: a memo that
+        # cannot be read keeps its old key retiring, and the next rotation still makes a new key
+        resumed = keyring.rotating
         if not resumed:
             kid, key = new_key()
             keyring.retiring = set(keyring.keys)
             keyring.keys[kid] = key
             keyring.primary = kid
+            keyring.rotating = True
             keyring.save()
         failpoints.hit("rotate_after_new_key", wallet.env)
         moved, unreadable = _reencrypt(wallet)
@@ -177,6 +180,7 @@ def rotate_key(wallet: Wallet) -> dict[str, Any]:
         for kid in retired:
             del keyring.keys[kid]
         keyring.retiring -= set(retired)
+        keyring.rotating = False
         keyring.save()
     if unreadable:
         wallet.warnings.append(

@@ -46,6 +46,7 @@ from lnctl.errors import (
     PaymentPendingError,
     RetriesExhaustedError,
     check_amount,
+    check_text,
 )
 
 if TYPE_CHECKING:
@@ -167,6 +168,11 @@ def pay(
         raise InvalidInputError("--if-paid is 'error' or 'ok'", code="INVALID_OPTION")
     if induce_failures < 0:
         raise InvalidInputError("--induce-failure takes a count of 0 or more", code="USAGE")
+    check_text(memo, "--memo")
+    from lnctl.core.invoices import MAX_MEMO_BYTES
+
+    if memo is not None and len(memo.encode("utf-8")) > MAX_MEMO_BYTES:
+        raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
     started = time.monotonic()
     invoice, amount, cap = validate(wallet, text, amount_msat, max_fee_msat)
     if induce_failures:

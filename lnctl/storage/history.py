@@ -518,6 +518,11 @@ class History:
                 f"--limit must be between 1 and {MAX_PAGE}", code="INVALID_LIMIT"
             )
         clauses, args = ([where[0]], list(where[1])) if where else ([], [])
+        if cursor is not None and not 0 < cursor < 1 << 63:
+            raise InvalidInputError(
+                "--cursor is not a cursor lnctl gave", code="INVALID_CURSOR",
+                hint="use the next_cursor of the previous page",
+            )  # fmt: skip
         if cursor is not None:
             clauses.append("id < ?")
             args.append(cursor)

@@ -35,12 +35,33 @@ def connect(path: str, migrations: Sequence[str], what: str) -> sqlite3.Connecti
             _migrate(conn, path, migrations, version, what)
         return conn
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-            raise StorageError(f"{what} {path} is locked: {exc}", hint="try again") from exc
-        raise CorruptStateError(
+        raise diagnose(exc, what, path) from exc
+
+
+def diagnose(exc: sqlite3.Error, what: str, path: str) -> StorageError:
+    """Say what is wrong with a store, with the right hint: a lock, a read-only folder or a full
+    disk are not damage, and a backup restore would not help."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StorageError(f"{what} {path} is locked: {exc}", code="LOCKED", hint="try again")
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return StorageError(
+            f"{what} {path} cannot be written: the file or its folder is read-only",
+            code="READ_ONLY",
+            hint="check the permissions of LNCTL_HOME (lnctl needs to write there)",
+        )
+    if "disk is full" in text or "disk i/o" in text:
+        return StorageError(
+            f"{what} {path} cannot be written: {exc}",
+            code="DISK_FULL" if "full" in text else "DISK_ERROR",
+            hint="free some space (or check the disk), then run the command again",
+        )
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        return CorruptStateError(
             f"{what} {path} is unreadable: {exc}",
             hint="restore it from a backup; lnctl does not overwrite a damaged store",
-        ) from exc
+        )
+    return StorageError(f"{what} {path}: {exc}", hint="check LNCTL_HOME, the disk and permissions")
 
 
 def _migrate(

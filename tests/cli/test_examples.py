@@ -37,14 +37,30 @@ def test_ci_script_pays_then_treats_a_rerun_as_done(home: Path, tmp_path: Path) 
     )
     import json
 
-    paid = json.loads(invoice.stdout)["payments"][0]["invoice"]
-    again = _run(home, tmp_path, paid)
-    assert again.returncode == 5  # the dry run already reports the duplicate
+    paid = json.loads(invoice.stdout)["payments"][0]
+    again = _run(home, tmp_path, paid["invoice"])
+    assert again.returncode == 0, again.stderr  # already paid: done (--if-paid ok)
+    assert paid["preimage"] in again.stdout
+    # a payment still in flight is not success: the dry run says so (exit 5)
+    pending_invoice = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "lnctl", "simulate", "invoice", "--amount", "7", "--json"],
+            env=lnctl_env(home), capture_output=True, text=True,
+        ).stdout
+    )["invoice"]  # fmt: skip
+    slow = {**lnctl_env(home), "LNCTL_SIM_LATENCY_MS": "3000"}
+    r = subprocess.run(
+        [sys.executable, "-m", "lnctl", "pay", pending_invoice, "--timeout", "0.1", "--json"],
+        env=slow, capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 6, r.stdout
+    in_flight = _run(home, tmp_path, pending_invoice)
+    assert in_flight.returncode == 5 and "ALREADY_IN_FLIGHT" in in_flight.stderr
 
 
 def test_ci_script_branches_on_failures(home: Path, tmp_path: Path) -> None:
     no_route = _run(home, tmp_path, foreign_invoice())
-    assert no_route.returncode == 3 and "would fail" in no_route.stderr
+    assert no_route.returncode == 3 and "would not go through" in no_route.stderr
     bad = _run(home, tmp_path, "lnbcrt1garbage")
     assert bad.returncode == 2
     flaky = _run(home, tmp_path, LNCTL_SIM_FAILURE_RATE="1")

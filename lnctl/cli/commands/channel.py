@@ -42,7 +42,9 @@ def open_(
 @channel_app.command("close")
 def close(
     ctx: typer.Context,
-    channel_id: Annotated[str, typer.Argument(help="The channel id (see channel list).")],
+    channel_id: Annotated[
+        str, typer.Argument(metavar="CHANNEL_ID", help="The channel id (see channel list).")
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Close a channel (refused while HTLCs are in flight on it)."""
@@ -75,9 +77,9 @@ def balance(ctx: typer.Context, as_json: JsonOption = False) -> None:
         doc = core_balance(wallet)
 
     def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, kv_table, msat
+        from lnctl.cli.output import kv_table, msat, show
 
-        console().print(
+        show(
             kv_table(
                 [
                     ("local", msat(d["local_msat"])),
@@ -85,6 +87,11 @@ def balance(ctx: typer.Context, as_json: JsonOption = False) -> None:
                     ("in flight", msat(d["inflight_msat"])),
                     ("spendable", msat(d["spendable_msat"])),
                     ("receivable", msat(d["receivable_msat"])),
+                    (
+                        "channel reserves",
+                        f"{msat(d['reserve_msat'])} (kept on each side of a channel: "
+                        "neither spendable nor receivable)",
+                    ),
                     ("open channels", d["open_channels"]),
                 ]
             )
@@ -113,7 +120,7 @@ def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
 
 
 def _render_channels(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, msat, table
+    from lnctl.cli.output import console, msat, table, text
 
     t = table()
     for col in (
@@ -129,8 +136,8 @@ def _render_channels(d: dict[str, Any]) -> None:
         t.add_column(col)
     for ch in d["channels"]:
         t.add_row(
-            ch["channel_id"],
-            ch["peer"][:16] + "..",
+            text(ch["channel_id"]),
+            text(ch["peer"][:16] + ".."),
             ch["state"],
             msat(ch["local_msat"]),
             liquidity_bar(ch["local_msat"], ch["inflight_msat"], ch["capacity_msat"]),

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 def demo(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Create a 100,000-sat invoice with memo "demo", pay it with one induced temporary
     failure so the retry shows, then print the result and the metrics."""
-    from lnctl.cli.output import console, deliver, kv_table, msat
+    from lnctl.cli.output import console, deliver, kv_table, msat, show
     from lnctl.core.demo import run_demo
 
     with ctx.obj.wallet() as wallet:
@@ -34,7 +34,7 @@ def demo(ctx: typer.Context, as_json: JsonOption = False) -> None:
             f"[bold]2. pay[/bold] with an induced temporary channel failure on the first "
             f"attempt: {pay['attempts']} attempts"
         )
-        out.print(
+        show(
             kv_table(
                 [
                     ("status", pay["status"]),

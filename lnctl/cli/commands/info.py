@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 def info(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the node id (public key), wallet name, balance, network, backend, home and
     version."""
-    from lnctl.cli.output import console, deliver, kv_table, msat
+    from lnctl.cli.output import deliver, kv_table, msat, show
     from lnctl.core.queries import node_info
 
     with ctx.obj.wallet() as wallet:
@@ -25,7 +25,7 @@ def info(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     def render(d: dict[str, Any]) -> None:
         rows = [(k, msat(v) if k.endswith("_msat") else v) for k, v in d.items()]
-        console().print(kv_table([(k.removesuffix("_msat"), v) for k, v in rows]))
+        show(kv_table([(k.removesuffix("_msat"), v) for k, v in rows]))
 
     deliver(doc, as_json, render)
 

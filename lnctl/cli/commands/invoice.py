@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from lnctl.bolt11 import DEFAULT_EXPIRY
-from lnctl.cli.options import CursorOption, JsonOption, LimitOption
+from lnctl.cli.options import CursorOption, JsonOption, LimitOption, MemoFileOption
 
 
 class Network(StrEnum):
@@ -52,10 +52,12 @@ def invoice(
         str | None,
         typer.Option(
             "--memo",
-            help="Private note, stored encrypted; never in the invoice.",
+            help="Private note, stored encrypted; never in the invoice. Visible to other local "
+            "users (ps) while lnctl runs: --memo-file keeps it off the command line.",
             show_default=False,
         ),
     ] = None,
+    memo_file: MemoFileOption = None,
     expiry: Annotated[
         int, typer.Option("--expiry", min=1, help="Seconds until it expires.")
     ] = DEFAULT_EXPIRY,
@@ -74,14 +76,14 @@ def invoice(
     invoice. `lnctl invoice wait HASH` waits for one to be paid."""
     if ctx.invoked_subcommand is not None:
         return
-    from lnctl.cli.actions import invoice_action
+    from lnctl.cli.actions import invoice_action, memo_text
 
     invoice_action(
         ctx.obj,
         amount=amount,
         amount_msat_=amount_msat_,
         description=description,
-        memo=memo,
+        memo=memo_text(memo, memo_file),
         expiry=expiry,
         network=network.value if network else None,
         qr=qr,
@@ -92,7 +94,9 @@ def invoice(
 @invoice_app.command("wait")
 def wait(
     ctx: typer.Context,
-    payment_hash: Annotated[str, typer.Argument(help="64 hex characters.", show_default=False)],
+    payment_hash: Annotated[
+        str, typer.Argument(metavar="PAYMENT_HASH", help="64 hex characters.", show_default=False)
+    ],
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.001, help="Seconds to wait at most.")
     ] = 300.0,
@@ -107,9 +111,9 @@ def wait(
         doc = wait_invoice(wallet, payment_hash, timeout)
 
     def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, kv_table, msat, when
+        from lnctl.cli.output import kv_table, msat, show, when
 
-        console().print(
+        show(
             kv_table(
                 [
                     ("status", d["status"]),
@@ -126,7 +130,8 @@ def wait(
 def invoices(
     ctx: typer.Context,
     status: Annotated[
-        InvoiceStatus | None, typer.Option("--status", help="Only these.", show_default=False)
+        InvoiceStatus | None,
+        typer.Option("--status", help="Only these.", show_default=False, case_sensitive=False),
     ] = None,
     limit: LimitOption = 50,
     cursor: CursorOption = None,

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 @memo_app.command("show")
 def show(
     ctx: typer.Context,
-    payment_hash: Annotated[str, typer.Argument(help="64 hex characters.")],
+    payment_hash: Annotated[str, typer.Argument(metavar="PAYMENT_HASH", help="64 hex characters.")],
     as_json: JsonOption = False,
 ) -> None:
     """Decrypt and show one memo."""
@@ -39,7 +39,7 @@ def show(
 @memo_app.command("verify")
 def verify(
     ctx: typer.Context,
-    payment_hash: Annotated[str, typer.Argument(help="64 hex characters.")],
+    payment_hash: Annotated[str, typer.Argument(metavar="PAYMENT_HASH", help="64 hex characters.")],
     text_: Annotated[str, typer.Argument(metavar="TEXT", help="The text to check.")],
     as_json: JsonOption = False,
 ) -> None:
@@ -82,9 +82,9 @@ def rotate_key(ctx: typer.Context, as_json: JsonOption = False) -> None:
         warnings = wallet.warnings
 
     def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, kv_table
+        from lnctl.cli.output import kv_table, show
 
-        console().print(
+        show(
             kv_table(
                 [
                     ("primary key", d["primary_key_id"]),

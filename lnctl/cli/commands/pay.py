@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lnctl.cli.options import CursorOption, JsonOption, LimitOption
+from lnctl.cli.options import CursorOption, JsonOption, LimitOption, MemoFileOption
 
 
 class PaymentStatus(StrEnum):
@@ -65,7 +65,10 @@ def pay(
         typer.Option(
             "--induce-failure",
             min=0,
-            help="Make the first N attempts fail with a temporary channel failure (default N: 1).",
+            metavar="[N]",
+            show_default=False,
+            help="Make the first N attempts fail with a temporary channel failure (simulated "
+            "node; N defaults to 1 when left out).",
         ),
     ] = 0,
     if_paid: Annotated[
@@ -79,16 +82,22 @@ def pay(
     ] = False,
     memo: Annotated[
         str | None,
-        typer.Option("--memo", help="Private note, stored encrypted.", show_default=False),
+        typer.Option(
+            "--memo",
+            help="Private note, stored encrypted (visible to ps: see --memo-file).",
+            show_default=False,
+        ),
     ] = None,
+    memo_file: MemoFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
     failures only, a timeout, proof of payment, never twice."""
-    from lnctl.cli.actions import read_stdin_invoice
+    from lnctl.cli.actions import memo_text, read_stdin_invoice
     from lnctl.cli.output import deliver
     from lnctl.core.payments import pay as core_pay
 
+    memo = memo_text(memo, memo_file, stdin_taken=invoice is None)
     text = invoice if invoice is not None else read_stdin_invoice()
     with ctx.obj.wallet() as wallet:
         doc = core_pay(
@@ -110,9 +119,9 @@ def pay(
 
 
 def render_payment(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, kv_table, msat
+    from lnctl.cli.output import kv_table, msat, show
 
-    console().print(
+    show(
         kv_table(
             [
                 ("status", d["status"]),
@@ -129,10 +138,10 @@ def render_payment(d: dict[str, Any]) -> None:
 
 
 def render_dry_run(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, kv_table, msat
+    from lnctl.cli.output import console, kv_table, msat, show
 
     console().print("dry run: nothing was reserved or sent")
-    console().print(
+    show(
         kv_table(
             [
                 (
@@ -153,7 +162,8 @@ def render_dry_run(d: dict[str, Any]) -> None:
 def payments(
     ctx: typer.Context,
     status: Annotated[
-        PaymentStatus | None, typer.Option("--status", help="Only these.", show_default=False)
+        PaymentStatus | None,
+        typer.Option("--status", help="Only these.", show_default=False, case_sensitive=False),
     ] = None,
     limit: LimitOption = 50,
     cursor: CursorOption = None,
@@ -180,7 +190,7 @@ def payments(
                 msat(p["amount_msat"]),
                 msat(p["fee_msat"]),
                 str(p["attempts"]),
-                p["failure_reason"] or "",
+                text(p["failure_reason"] or p["attention"] or ""),
                 text(p["memo"] or ""),
             )
         console().print(t)
@@ -192,7 +202,7 @@ def payments(
 
 def lookup(
     ctx: typer.Context,
-    payment_hash: Annotated[str, typer.Argument(help="64 hex characters.")],
+    payment_hash: Annotated[str, typer.Argument(metavar="PAYMENT_HASH", help="64 hex characters.")],
     as_json: JsonOption = False,
 ) -> None:
     """Show the invoice and/or payment with this payment hash, and its state."""
@@ -204,11 +214,11 @@ def lookup(
         warnings = wallet.warnings
 
     def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, kv_table, msat, when
+        from lnctl.cli.output import kv_table, msat, show, when
 
         if d["invoice"]:
             i = d["invoice"]
-            console().print(
+            show(
                 kv_table(
                     [
                         ("status", i["status"]),

@@ -76,9 +76,9 @@ def pay(
         doc = incoming(wallet, text, amount * 1000 if amount else None)
 
     def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, kv_table, msat
+        from lnctl.cli.output import kv_table, msat, show
 
-        console().print(
+        show(
             kv_table(
                 [
                     ("status", d["status"]),

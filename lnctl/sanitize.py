@@ -1,0 +1,40 @@
+"""Untrusted text (from an invoice, a server, a file) made safe for a terminal. A leaf: it
+imports nothing of lnctl, so that every layer may use it."""
+
+from __future__ import annotations
+
+# Unicode categories that never reach a terminal: controls (ESC included, so no escape sequence
+# survives), format characters (zero-width joiners and spaces, the BOM, bidi controls), line
+# and paragraph separators, private use, surrogates and unassigned code points.
+_REFUSED = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+MAX_MARKS = 2  # combining marks kept on one base character (no towers of diacritics)
+
+
+def sanitize(text: object) -> str:
+    """Untrusted text made safe for a terminal, filtered by Unicode category (an allow-list of
+    what may show, not a list of known-bad characters): refused characters become U+FFFD,
+    newlines and tabs are shown as spaces, and stacks of combining marks are cut short."""
+    s = str(text)
+    if s.isascii() and s.isprintable():
+        return s
+    from unicodedata import category
+
+    out = []
+    marks = 0
+    for ch in s:
+        if ch in "\n\t":
+            out.append(" ")
+            marks = 0
+            continue
+        cat = category(ch)
+        if cat in _REFUSED:
+            out.append("\ufffd")
+            marks = 0
+        elif cat in ("Mn", "Me"):
+            marks += 1
+            if marks <= MAX_MARKS:
+                out.append(ch)
+        else:
+            out.append(ch)
+            marks = 0
+    return "".join(out)

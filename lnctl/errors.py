@@ -178,3 +178,12 @@ class UnsupportedError(InvalidInputError):
 class Interrupted(LnctlError):
     exit_code = ExitCode.INTERRUPTED
     default_code = "INTERRUPTED"
+
+
+class Done(Exception):  # noqa: N818 - not an error: a command's chosen exit code
+    """A command has printed its whole result and exits with ``code`` (a batch whose worst
+    outcome was a failure, or that was interrupted)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
     from lnctl.config import Config
-    from lnctl.core.wallet import Wallet
 
 # Every reason a payment can fail with, so each series exists (at 0) before its first failure.
 FAILURE_REASONS = tuple(sorted(FINAL_REASONS))
@@ -187,10 +186,10 @@ def registry(config: Config) -> CollectorRegistry:
     return reg
 
 
-def exposition(wallet: Wallet) -> str:
+def exposition(config: Config) -> str:
     from prometheus_client import generate_latest
 
-    return generate_latest(registry(wallet.config)).decode()
+    return generate_latest(registry(config)).decode()
 
 
 def write_textfile(config: Config, path: str) -> None:

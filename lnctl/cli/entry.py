@@ -41,8 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     except Exception as exc:
         from lnctl.cli.output import PipeClosed
-        from lnctl.errors import LnctlError, StorageError
+        from lnctl.errors import Done, LnctlError, StorageError
 
+        if isinstance(exc, Done):
+            return exc.code
         if isinstance(exc, (PipeClosed, BrokenPipeError)):
             # the reader went away (lnctl ... | head): not an error of ours
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -110,7 +112,7 @@ VALUE_OPTIONS = frozenset(
         "--description", "--memo", "--memo-file", "--expiry", "--max-fee", "--timeout",
         "--retries", "--induce-failure", "--if-paid", "--status", "--limit", "--cursor",
         "--peer", "--capacity", "--push", "--count", "--textfile", "--gateway", "--job",
-        "--host", "--port",
+        "--host", "--port", "--file", "--concurrency", "--rate-limit",
     }
 )  # fmt: skip
 

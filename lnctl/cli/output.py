@@ -103,6 +103,13 @@ def _silence_stdout() -> None:
         pass
 
 
+def to_json_line(value: Any) -> str:
+    """One JSON document on one line (JSON Lines)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+
+
 def emit_json(doc: Any) -> None:
     write_out(to_json(doc) + "\n")
 

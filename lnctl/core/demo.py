@@ -26,5 +26,5 @@ def run_demo(wallet: Wallet) -> dict[str, Any]:
         "invoice": invoice,
         "payment": payment,
         "proof_ok": proof,
-        "metrics": exposition(wallet),
+        "metrics": exposition(wallet.config),
     }

@@ -56,7 +56,7 @@ def diagnose(exc: sqlite3.Error, what: str, path: str) -> StorageError:
             code="DISK_FULL" if "full" in text else "DISK_ERROR",
             hint="free some space (or check the disk), then run the command again",
         )
-    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+    if any(word in text for word in ("not a database", "malformed", "corrupt")):
         return CorruptStateError(
             f"{what} {path} is unreadable: {exc}",
             hint="restore it from a backup; lnctl does not overwrite a damaged store",

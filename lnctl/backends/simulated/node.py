@@ -218,6 +218,7 @@ class SimulatedBackend:
         self.env = settings.env or {}
         self._key_path = node_key_path
         self._key: NodeKey | None = None
+        self._peer: NodeKey | None = None
         db = os.path.join(self.folder, "network.sqlite")
         if not os.path.exists(db) and not create:
             raise CorruptStateError(
@@ -249,13 +250,6 @@ class SimulatedBackend:
                 meta = {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM meta")}
                 if "wallet_id" not in meta:
                     meta = self._first_use()
-        peer = load_or_create_key(os.path.join(self.folder, "peer.key"))
-        self.peer = peer
-        if peer.node_id != meta["peer_id"]:
-            raise CorruptStateError(
-                f"{self.folder}/peer.key is not the key of this node's peer",
-                hint="restore it from the backup of this wallet's simnet folder",
-            )
         if meta.get("network", self.network) != self.network:
             raise InvalidInputError(
                 f"this wallet's node is on {meta['network']}, not {self.network}",
@@ -304,6 +298,20 @@ class SimulatedBackend:
         with transaction(self.conn) as conn:
             conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
         return meta
+
+    @property
+    def peer(self) -> NodeKey:
+        """The simulated peer's key, loaded (and checked against the node's record) when it
+        signs: loading a key loads libsecp256k1, which most commands never need."""
+        if self._peer is None:
+            peer = read_key(os.path.join(self.folder, "peer.key"))
+            if peer.node_id != self._meta["peer_id"]:
+                raise CorruptStateError(
+                    f"{self.folder}/peer.key is not the key of this node's peer",
+                    hint="restore it from the backup of this wallet's simnet folder",
+                )
+            self._peer = peer
+        return self._peer
 
     def _node_key(self) -> NodeKey:
         if self._key is None:

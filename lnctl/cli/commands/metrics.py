@@ -46,8 +46,7 @@ def metrics(
             lambda d: typer.echo(f"wrote {d['textfile']}", err=True),
         )
         return
-    with state.wallet() as wallet:
-        text = exposition(wallet)
+    text = exposition(state.config)  # a scrape reads only: no wallet opened, nothing created
     deliver(_families(text) if as_json else text, as_json, lambda t: typer.echo(t, nl=False))
 
 

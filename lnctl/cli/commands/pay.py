@@ -89,14 +89,63 @@ def pay(
         ),
     ] = None,
     memo_file: MemoFileOption = None,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            "--file",
+            help="Pay every invoice in PATH ('-': stdin), one per line ('INVOICE [AMOUNT_SAT]'; "
+            "blank lines and # comments ignored).",
+            show_default=False,
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=256, help="--file: payments in flight.")
+    ] = 4,
+    rate_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--rate-limit", min=0.001, help="--file: payment starts per second.", show_default=False
+        ),
+    ] = None,
+    jsonl: Annotated[
+        bool,
+        typer.Option(
+            "--jsonl", help="--file: one JSON line per payment as it ends, then the summary."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
-    failures only, a timeout, proof of payment, never twice."""
+    failures only, a timeout, proof of payment, never twice. With --file, many at once."""
     from lnctl.cli.actions import memo_text, read_stdin_invoice
     from lnctl.cli.output import deliver
     from lnctl.core.payments import pay as core_pay
 
+    if file is not None:
+        from lnctl.errors import InvalidInputError
+
+        if invoice is not None or amount is not None or dry_run or memo or memo_file:
+            raise InvalidInputError(
+                "--file takes the invoices (and amounts) from the file: no INVOICE, --amount, "
+                "--dry-run or memo with it",
+                code="USAGE",
+            )
+        pay_batch(
+            ctx,
+            file,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            jsonl=jsonl,
+            as_json=as_json,
+            pay_options={
+                "max_fee_msat": max_fee * 1000 if max_fee is not None else None,
+                "timeout_s": timeout,
+                "retries": retries,
+                "induce_failures": induce_failure,
+                "if_paid": if_paid.value,
+            },
+        )
+        return
     memo = memo_text(memo, memo_file, stdin_taken=invoice is None)
     text = invoice if invoice is not None else read_stdin_invoice()
     with ctx.obj.wallet() as wallet:
@@ -116,6 +165,118 @@ def pay(
     deliver(doc, as_json, render_dry_run if dry_run else render_payment, warnings)
     if dry_run and doc["exit_code"]:
         raise typer.Exit(doc["exit_code"])
+
+
+def pay_batch(
+    ctx: typer.Context,
+    path: str,
+    *,
+    concurrency: int,
+    rate_limit: float | None,
+    jsonl: bool,
+    as_json: bool,
+    pay_options: dict[str, Any],
+) -> None:
+    import sys
+
+    from lnctl.cli.output import emit_json, warn, write_out
+    from lnctl.core.batch import parse_lines, run_batch
+    from lnctl.errors import InvalidInputError
+
+    if path == "-":
+        if sys.stdin is None:
+            raise InvalidInputError("--file -: there is no stdin", code="USAGE")
+        raw = sys.stdin.buffer.read(64 << 20)
+    else:
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read(64 << 20)
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot read --file {path}: {exc.strerror}", code="INVALID_PATH"
+            ) from None
+    lines = parse_lines(raw.decode("utf-8", "replace"))
+    progress = None
+    if not (as_json or jsonl) and sys.stderr is not None and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        from lnctl.cli.output import console
+
+        progress = Progress(transient=True, console=console(stderr=True))
+        task = progress.add_task("paying", total=len(lines))
+        progress.start()
+
+    def on_result(result: dict[str, Any]) -> None:
+        if jsonl:
+            from lnctl.cli.output import to_json_line
+
+            write_out(to_json_line(result) + "\n")
+        if progress is not None:
+            progress.advance(task)
+
+    try:
+        doc = run_batch(
+            ctx.obj.config,
+            lines,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            pay_options=pay_options,
+            on_result=on_result,
+        )
+    finally:
+        if progress is not None:
+            progress.stop()
+    for message in dict.fromkeys(doc.pop("warnings")):
+        warn(message)
+    if jsonl:
+        from lnctl.cli.output import to_json_line
+
+        write_out(to_json_line({"summary": doc["summary"]}) + "\n")
+    elif as_json:
+        emit_json(doc)
+    else:
+        render_batch(doc)
+    code = doc["summary"]["exit_code"]
+    if code:
+        from lnctl.errors import Done
+
+        raise Done(code)
+
+
+def render_batch(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import kv_table, msat, show, table, text
+
+    t = table()
+    for col in ("line", "payment hash", "status", "amount", "fee", "error"):
+        t.add_column(col)
+    for r in d["payments"]:
+        p = r["payment"] or {}
+        t.add_row(
+            str(r["line"]),
+            (p.get("payment_hash") or "")[:16] + ".." if p else "-",
+            r["status"],
+            msat(p.get("amount_msat")),
+            msat(p.get("fee_msat")),
+            text((r["error"] or {}).get("code") or ""),
+        )
+    show(t)
+    s = d["summary"]
+    show(
+        kv_table(
+            [
+                ("paid", f"{s['paid']} of {s['total']}"),
+                ("failed", s["failed"]),
+                ("pending", s["pending"]),
+                ("duplicates", s["duplicates"]),
+                ("not started", s["not_started"]),
+                ("amount", msat(s["amount_msat"])),
+                ("fees", msat(s["fees_msat"])),
+                ("latency p50/p95/max", "/".join(str(v) for v in s["latency_ms"].values()) + " ms"),
+                ("wall time", f"{s['wall_ms']} ms"),
+            ],
+            title="summary",
+        )
+    )
 
 
 def render_payment(d: dict[str, Any]) -> None:

@@ -1,0 +1,246 @@
+"""Paying many invoices at once: ``lnctl pay --file PATH --concurrency N --rate-limit R``.
+
+Every payment follows every rule of a single ``pay`` (it *is* a single pay: validation,
+duplicates, fee cap, retries for transient failures only, crash safety). At most N payments are
+in flight (a pool of N workers, each with its own wallet connection) and at most R start per
+second (a token bucket). Results keep the file's order. Ctrl-C stops starting new payments; the
+ones in flight finish or become pending.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lnctl.errors import ExitCode, InvalidInputError, LnctlError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lnctl.config import Config
+    from lnctl.core.wallet import Wallet
+
+MAX_LINES = 100_000
+# The most serious outcome decides the batch's exit code, in this order (README: Batches).
+SEVERITY = (
+    ExitCode.INTERNAL,
+    ExitCode.PENDING,
+    ExitCode.PAYMENT_FAILED,
+    ExitCode.RETRIES_EXHAUSTED,
+    ExitCode.INVALID,
+    ExitCode.DUPLICATE,
+    ExitCode.OK,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    number: int  # in the file, from 1
+    invoice: str
+    amount_msat: int | None
+
+
+def parse_lines(text: str) -> list[Line]:
+    """One invoice per line, optionally followed by an amount in sats (for amountless invoices);
+    blank lines and ``#`` comments ignored."""
+    lines = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        content = raw.split("#", 1)[0].strip()
+        if not content:
+            continue
+        parts = content.split()
+        if len(parts) > 2:
+            raise InvalidInputError(
+                f"line {number}: expected INVOICE [AMOUNT_SAT]", code="INVALID_BATCH_LINE"
+            )
+        amount = None
+        if len(parts) == 2:
+            if not parts[1].isdigit() or not parts[1].isascii() or len(parts[1]) > 16:
+                raise InvalidInputError(
+                    f"line {number}: the amount must be a whole number of sats",
+                    code="INVALID_BATCH_LINE",
+                )
+            amount = int(parts[1]) * 1000
+        lines.append(Line(number, parts[0], amount))
+        if len(lines) > MAX_LINES:
+            raise InvalidInputError(
+                f"more than {MAX_LINES} invoices in one batch", code="BATCH_TOO_LARGE"
+            )
+    if not lines:
+        raise InvalidInputError("the batch file has no invoice", code="EMPTY_BATCH")
+    return lines
+
+
+class TokenBucket:
+    """At most ``rate`` starts per second (bursts of at most one second's worth)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate or 1.0)
+        self.tokens = self.capacity if rate is None else 1.0
+        self.updated = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self, stop: threading.Event) -> bool:
+        """Wait for a token; False when asked to stop first."""
+        if self.rate is None:
+            return not stop.is_set()
+        while not stop.is_set():
+            with self.lock:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return True
+                wait = (1 - self.tokens) / self.rate
+            stop.wait(wait)
+        return False
+
+
+@dataclass
+class Batch:
+    results: list[dict[str, Any] | None]
+    started: float = field(default_factory=time.monotonic)
+    interrupted: bool = False
+
+
+def run_batch(
+    config: Config,
+    lines: list[Line],
+    *,
+    concurrency: int,
+    rate_limit: float | None,
+    pay_options: dict[str, Any],
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+    stop: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Pay every line; returns ``{"payments": [...in file order...], "summary": {...}}``."""
+    from lnctl.core.payments import pay
+    from lnctl.core.recovery import recover
+    from lnctl.core.wallet import Wallet
+
+    if not 1 <= concurrency <= 256:
+        raise InvalidInputError("--concurrency must be between 1 and 256", code="USAGE")
+    if rate_limit is not None and not 0 < rate_limit <= 100_000:
+        raise InvalidInputError("--rate-limit must be between 0 and 100000", code="USAGE")
+    stop = stop or threading.Event()
+    bucket = TokenBucket(rate_limit)
+    batch = Batch([None] * len(lines))
+    local = threading.local()
+    next_index = iter(range(len(lines)))
+    index_lock = threading.Lock()
+    report_lock = threading.Lock()
+
+    def wallet() -> Wallet:
+        if getattr(local, "wallet", None) is None:
+            local.wallet = Wallet(config)
+        w: Wallet = local.wallet
+        return w
+
+    def one(line: Line) -> dict[str, Any]:
+        began = time.monotonic()
+        doc: dict[str, Any] = {"line": line.number, "invoice": line.invoice}
+        try:
+            payment = pay(wallet(), line.invoice, amount_msat=line.amount_msat, **pay_options)
+            doc.update(status="SUCCEEDED", exit_code=0, error=None, payment=payment)
+        except LnctlError as exc:
+            stored = exc.details.get("payment")
+            status = stored.get("status") if isinstance(stored, dict) else None
+            doc.update(
+                status=status or "ERROR",
+                exit_code=int(exc.exit_code),
+                error={"code": exc.code, "message": exc.message},
+                payment=stored if isinstance(stored, dict) else None,
+            )
+            if exc.exit_code == ExitCode.DUPLICATE:
+                doc["status"] = "DUPLICATE"
+        doc["latency_ms"] = int((time.monotonic() - began) * 1000)
+        return doc
+
+    def worker() -> None:
+        try:
+            while not stop.is_set():
+                with index_lock:
+                    i = next(next_index, None)
+                if i is None or not bucket.take(stop):
+                    return
+                result = one(lines[i])
+                batch.results[i] = result
+                if on_result is not None:
+                    with report_lock:
+                        on_result(result)
+        finally:  # a wallet's connections belong to the thread that opened them
+            if getattr(local, "wallet", None) is not None:
+                local.wallet.close()
+
+    with Wallet(config) as first:
+        recover(first)  # what an earlier batch left in flight is resolved once, up front
+        warnings = list(first.warnings)
+    threads = [
+        threading.Thread(target=worker, name=f"pay-{n}", daemon=True)
+        for n in range(min(concurrency, len(lines)))
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.1)
+    except KeyboardInterrupt:
+        batch.interrupted = True
+        stop.set()  # no new payments; those in flight finish or become pending
+        for t in threads:
+            t.join()
+    return summarize(lines, batch, warnings)
+
+
+def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str, Any]:
+    results = [
+        r
+        if r is not None
+        else {
+            "line": line.number,
+            "invoice": line.invoice,
+            "status": "NOT_STARTED",
+            "exit_code": None,
+            "error": None,
+            "payment": None,
+            "latency_ms": None,
+        }
+        for line, r in zip(lines, batch.results, strict=True)
+    ]
+    done = [r for r in results if r["status"] != "NOT_STARTED"]
+    latencies = sorted(r["latency_ms"] for r in done)
+    paid = [r for r in done if r["status"] == "SUCCEEDED"]
+
+    def pct(p: float) -> int | None:
+        if not latencies:
+            return None
+        return int(latencies[min(len(latencies) - 1, int(p * (len(latencies) - 1) + 0.5))])
+
+    codes = {r["exit_code"] for r in done}
+    exit_code = next((c for c in SEVERITY if c in codes), ExitCode.OK)
+    if batch.interrupted:
+        exit_code = ExitCode.INTERRUPTED
+    summary = {
+        "total": len(results),
+        "paid": len(paid),
+        "failed": sum(r["status"] == "FAILED" or r["status"] == "ERROR" for r in done),
+        "pending": sum(r["status"] == "IN_FLIGHT" for r in done),
+        "duplicates": sum(r["status"] == "DUPLICATE" for r in done),
+        "not_started": len(results) - len(done),
+        "amount_msat": sum(r["payment"]["amount_msat"] for r in paid),
+        "fees_msat": sum(r["payment"]["fee_msat"] for r in paid),
+        "latency_ms": {
+            "p50": pct(0.5),
+            "p95": pct(0.95),
+            "max": latencies[-1] if latencies else None,
+        },
+        "wall_ms": int((time.monotonic() - batch.started) * 1000),
+        "interrupted": batch.interrupted,
+        "exit_code": int(exit_code),
+    }
+    return {"payments": results, "summary": summary, "warnings": warnings}

@@ -1,4 +1,7 @@
-"""Configuration: one value object built from options and environment, passed down explicitly."""
+"""Configuration: one value object built from options, environment, ``$LNCTL_HOME/config.toml``
+and defaults (in that order of precedence), passed down explicitly. Each setting remembers where
+it came from (``lnctl config show``). Secrets are never in the file: they stay in ``secrets/``
+or the environment."""
 
 from __future__ import annotations
 
@@ -6,12 +9,37 @@ import os
 
 BACKENDS = ("simulated", "lnbits")
 NETWORKS = ("bitcoin", "testnet", "signet", "regtest")
+DEFAULT_TIMEOUT_S = 30.0
+CONFIG_FILE = "config.toml"
+
+# key in config.toml -> what it holds (for messages and `lnctl config show`)
+FILE_KEYS = {
+    "backend": "simulated or lnbits",
+    "network": "bitcoin, testnet, signet or regtest",
+    "lnbits_url": "the LNbits server's URL",
+    "lnbits_admin_key_file": "path of the file holding the LNbits admin key (0600)",
+    "lnbits_invoice_key_file": "path of the file holding the LNbits invoice key (0600)",
+    "max_fee_sat": "default --max-fee, whole sats",
+    "timeout_s": "default --timeout, seconds",
+}
 
 
 class Config:
-    """Where the wallet lives and what it talks to. Options override environment variables."""
+    """Where the wallet lives and what it talks to."""
 
-    __slots__ = ("home", "backend", "network", "memo_key_b64", "env")
+    __slots__ = (
+        "home",
+        "backend",
+        "network",
+        "memo_key_b64",
+        "env",
+        "lnbits_url",
+        "lnbits_admin_key_file",
+        "lnbits_invoice_key_file",
+        "max_fee_sat",
+        "timeout_s",
+        "sources",
+    )
 
     def __init__(
         self,
@@ -26,6 +54,12 @@ class Config:
         self.network = network
         self.memo_key_b64 = memo_key_b64
         self.env = dict(env or {})
+        self.lnbits_url: str | None = None
+        self.lnbits_admin_key_file = os.path.join(home, "secrets", "lnbits.key")
+        self.lnbits_invoice_key_file = os.path.join(home, "secrets", "lnbits-invoice.key")
+        self.max_fee_sat: int | None = None
+        self.timeout_s = DEFAULT_TIMEOUT_S
+        self.sources: dict[str, str] = {}
 
     @classmethod
     def from_env(
@@ -39,20 +73,43 @@ class Config:
         from lnctl.errors import InvalidInputError
 
         env = dict(os.environ if environ is None else environ)
-        if home is None and "LNCTL_HOME" in env:
+        sources: dict[str, str] = {}
+        if home is not None:
+            sources["home"] = "option --home"
+        elif "LNCTL_HOME" in env:
             home = env["LNCTL_HOME"]
+            sources["home"] = "environment LNCTL_HOME"
         if home is not None and not home.strip():
             raise InvalidInputError(
                 "the wallet folder is empty (--home '' or LNCTL_HOME=)",
                 code="INVALID_HOME",
                 hint="name a folder, or unset LNCTL_HOME to use ~/.lnctl",
             )
-        home = home or os.path.join(os.path.expanduser("~"), ".lnctl")
+        if home is None:
+            home = os.path.join(os.path.expanduser("~"), ".lnctl")
+            sources["home"] = "default"
         if os.path.exists(home) and not os.path.isdir(home):
             raise InvalidInputError(
                 f"the wallet folder {home} is not a folder", code="INVALID_HOME"
             )
-        backend = (backend or env.get("LNCTL_BACKEND") or "simulated").lower()
+        home = os.path.abspath(home)
+        path = os.path.join(home, CONFIG_FILE)
+        file = read_file(path) if os.path.exists(path) else {}
+
+        def pick(key: str, option: str | None, var: str | None, default: str) -> str:
+            if option is not None:
+                sources[key] = f"option --{key}"
+                return option
+            if var is not None and env.get(var):
+                sources[key] = f"environment {var}"
+                return env[var]
+            if key in file:
+                sources[key] = f"{path} line {file[key][1]}"
+                return str(file[key][0])
+            sources[key] = "default"
+            return default
+
+        backend = pick("backend", backend, "LNCTL_BACKEND", "simulated").lower()
         if backend not in BACKENDS:
             raise InvalidInputError(
                 f"unknown backend {backend!r}",
@@ -62,20 +119,92 @@ class Config:
         # the simulated node's default is regtest (its invoices never look payable on mainnet);
         # a real server's is bitcoin
         default_network = "regtest" if backend == "simulated" else "bitcoin"
-        network = (network or env.get("LNCTL_NETWORK") or default_network).lower()
+        network = pick("network", network, "LNCTL_NETWORK", default_network).lower()
         if network not in NETWORKS:
             raise InvalidInputError(
                 f"unknown network {network!r}",
                 code="INVALID_NETWORK",
                 hint=f"LNCTL_NETWORK is one of: {', '.join(NETWORKS)}",
             )
-        return cls(
-            home=os.path.abspath(home),
+        config = cls(
+            home=home,
             backend=backend,
             network=network,
             memo_key_b64=env.get("LNCTL_MEMO_KEY") or None,
             env=env,
         )
+        url = pick("lnbits_url", None, "LNCTL_LNBITS_URL", "")
+        config.lnbits_url = url or None
+        for key in ("lnbits_admin_key_file", "lnbits_invoice_key_file"):
+            if key in file:
+                sources[key] = f"{path} line {file[key][1]}"
+                setattr(config, key, os.path.join(home, os.path.expanduser(str(file[key][0]))))
+            else:
+                sources[key] = "default"
+        for key in ("max_fee_sat", "timeout_s"):
+            if key in file:
+                sources[key] = f"{path} line {file[key][1]}"
+                setattr(config, key, file[key][0])
+            else:
+                sources[key] = "default"
+        config.sources = sources
+        return config
 
     def path(self, *parts: str) -> str:
         return os.path.join(self.home, *parts)
+
+
+def read_file(path: str) -> dict[str, tuple[object, int]]:
+    """``config.toml`` as key -> (value, line). Unknown keys and bad values are refused (exit 2)
+    with the file and the line."""
+    import tomllib
+
+    from lnctl.errors import InvalidInputError
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(1 << 20)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot read {path}: {exc.strerror}", code="CONFIG_INVALID"
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+        doc = tomllib.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInputError(f"{path}: {exc}", code="CONFIG_INVALID") from None
+
+    def line_of(key: str) -> int:
+        for number, content in enumerate(text.splitlines(), 1):
+            if content.split("=", 1)[0].strip().strip("\"'") == key:
+                return number
+        return 0
+
+    out: dict[str, tuple[object, int]] = {}
+    for key, value in doc.items():
+        line = line_of(key)
+        where = f"{path} line {line}"
+        if key not in FILE_KEYS:
+            secret = "key" in key and not key.endswith("_file")
+            raise InvalidInputError(
+                f"{where}: unknown key {key!r}",
+                code="CONFIG_INVALID",
+                hint="secrets belong in secrets/ (or the environment), never in config.toml"
+                if secret
+                else f"known keys: {', '.join(FILE_KEYS)}",
+            )
+        ok = {
+            "backend": isinstance(value, str) and value.lower() in BACKENDS,
+            "network": isinstance(value, str) and value.lower() in NETWORKS,
+            "lnbits_url": isinstance(value, str) and value.startswith(("http://", "https://")),
+            "lnbits_admin_key_file": isinstance(value, str) and bool(value),
+            "lnbits_invoice_key_file": isinstance(value, str) and bool(value),
+            "max_fee_sat": type(value) is int and 0 <= value <= 21_000_000 * 10**8,
+            "timeout_s": type(value) in (int, float) and 0 < float(value) <= 86_400,
+        }[key]
+        if not ok:
+            raise InvalidInputError(
+                f"{where}: {key} = {value!r} is not {FILE_KEYS[key]}", code="CONFIG_INVALID"
+            )
+        out[key] = (float(value) if key == "timeout_s" else value, line)
+    return out

@@ -90,10 +90,10 @@ class LnbitsSettings:
         from lnctl.storage.files import read_private
 
         env = config.env
-        url = env.get("LNCTL_LNBITS_URL", "").strip()
+        url = (config.lnbits_url or "").strip()
         if not url:
             raise InvalidInputError(
-                "LNCTL_LNBITS_URL is not set",
+                "no LNbits server: LNCTL_LNBITS_URL is not set (nor lnbits_url in config.toml)",
                 code="LNBITS_URL_MISSING",
                 hint="export LNCTL_LNBITS_URL=https://your-lnbits.example",
             )
@@ -114,18 +114,17 @@ class LnbitsSettings:
                 hint="use https://, or set LNCTL_LNBITS_ALLOW_INSECURE=1 if you accept the risk",
             )
 
-        def key(var: str, filename: str) -> str | None:
+        def key(var: str, path: str) -> str | None:
             value = env.get(var, "").strip()
             if value:
                 return value
-            path = config.path("secrets", filename)
             if os.path.lexists(path):
                 raw = read_private(path).decode("ascii", "replace").strip()
                 return raw or None
             return None
 
-        admin = key("LNCTL_LNBITS_ADMIN_KEY", "lnbits.key")
-        invoice = key("LNCTL_LNBITS_INVOICE_KEY", "lnbits-invoice.key")
+        admin = key("LNCTL_LNBITS_ADMIN_KEY", config.lnbits_admin_key_file)
+        invoice = key("LNCTL_LNBITS_INVOICE_KEY", config.lnbits_invoice_key_file)
         if admin is None and invoice is None:
             raise InvalidInputError(
                 "no LNbits key: set LNCTL_LNBITS_ADMIN_KEY (or LNCTL_LNBITS_INVOICE_KEY), or put "

@@ -6,8 +6,19 @@ from typing import Annotated, Any
 
 import typer
 
-from lnctl.cli.commands import channel, demo, info, invoice, memo, metrics, pay, simulate
+from lnctl.cli.commands import (
+    channel,
+    config,
+    demo,
+    info,
+    invoice,
+    memo,
+    metrics,
+    pay,
+    simulate,
+)
 from lnctl.cli.state import State
+from lnctl.config import BACKENDS, NETWORKS
 
 app = typer.Typer(
     name="lnctl",
@@ -15,7 +26,7 @@ app = typer.Typer(
     "documented in the README (0 ok, 1 internal/storage, 2 invalid input, 3 payment failed, "
     "4 failed after retries, 5 duplicate, 6 pending, 130 interrupted).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -37,8 +48,7 @@ def main(
         str | None,
         typer.Option(
             "--home",
-            envvar="LNCTL_HOME",
-            help="Wallet folder (default ~/.lnctl).",
+            help="Wallet folder (default LNCTL_HOME, else ~/.lnctl).",
             show_default=False,
         ),
     ] = None,
@@ -46,18 +56,19 @@ def main(
         str | None,
         typer.Option(
             "--backend",
-            envvar="LNCTL_BACKEND",
-            help="simulated (default) or lnbits.",
+            help="simulated (default) or lnbits (default LNCTL_BACKEND, else config.toml).",
             show_default=False,
+            autocompletion=lambda: list(BACKENDS),
         ),
     ] = None,
     network: Annotated[
         str | None,
         typer.Option(
             "--network",
-            envvar="LNCTL_NETWORK",
-            help="The wallet's network (default regtest).",
+            help="The wallet's network (default LNCTL_NETWORK, else config.toml, else regtest; "
+            "bitcoin on LNbits).",
             show_default=False,
+            autocompletion=lambda: list(NETWORKS),
         ),
     ] = None,
     verbose: Annotated[
@@ -90,7 +101,7 @@ def main(
     )
 
 
-for module in (info, invoice, pay, channel, simulate, memo, metrics, demo):
+for module in (info, invoice, pay, channel, simulate, memo, metrics, demo, config):
     module.register(app)
 
 

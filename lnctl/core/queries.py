@@ -7,6 +7,7 @@ if TYPE_CHECKING:
     import sqlite3
     from typing import Any
 
+    from lnctl.config import Config
     from lnctl.core.wallet import Wallet
 
 
@@ -81,3 +82,42 @@ def node_info(wallet: Wallet) -> dict[str, Any]:
         "home": wallet.home,
         "version": __version__,
     }
+
+
+def settings_document(config: Config) -> dict[str, Any]:
+    """The effective settings and their sources. Keys are never shown: only whether one is set
+    and where it comes from."""
+    import os
+
+    def secret(var: str, path: str) -> dict[str, Any]:
+        if config.env.get(var):
+            return {"value": "set", "source": f"environment {var}"}
+        if os.path.lexists(path):
+            return {"value": "set", "source": f"file {path}"}
+        return {"value": "not set", "source": "default"}
+
+    values: dict[str, Any] = {
+        "home": config.home,
+        "backend": config.backend,
+        "network": config.network,
+        "lnbits_url": config.lnbits_url,
+        "lnbits_admin_key_file": config.lnbits_admin_key_file,
+        "lnbits_invoice_key_file": config.lnbits_invoice_key_file,
+        "max_fee_sat": config.max_fee_sat,
+        "timeout_s": config.timeout_s,
+    }
+    settings = {
+        key: {"value": value, "source": config.sources.get(key, "default")}
+        for key, value in values.items()
+    }
+    settings["lnbits_admin_key"] = secret("LNCTL_LNBITS_ADMIN_KEY", config.lnbits_admin_key_file)
+    settings["lnbits_invoice_key"] = secret(
+        "LNCTL_LNBITS_INVOICE_KEY", config.lnbits_invoice_key_file
+    )
+    settings["memo_key"] = (
+        {"value": "set", "source": "environment LNCTL_MEMO_KEY"}
+        if config.memo_key_b64
+        else {"value": "keyring", "source": "secrets/memo.keys"}
+    )
+    path = config.path("config.toml")
+    return {"config_file": path, "exists": os.path.exists(path), "settings": settings}

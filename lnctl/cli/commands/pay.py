@@ -57,8 +57,14 @@ def pay(
         ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=0.001, help="Seconds for the whole payment.")
-    ] = 30.0,
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.001,
+            help="Seconds for the whole payment (default 30, or timeout_s in config.toml).",
+            show_default=False,
+        ),
+    ] = None,
     retries: Annotated[int, typer.Option("--retries", min=1, help="Attempts in all.")] = 3,
     induce_failure: Annotated[
         int,
@@ -121,6 +127,9 @@ def pay(
     from lnctl.cli.output import deliver
     from lnctl.core.payments import pay as core_pay
 
+    config = ctx.obj.config  # options, then environment, then config.toml, then defaults
+    timeout = timeout if timeout is not None else config.timeout_s
+    max_fee = max_fee if max_fee is not None else config.max_fee_sat
     if file is not None:
         from lnctl.errors import InvalidInputError
 

@@ -160,14 +160,9 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
     import tomllib
 
     from lnctl.errors import InvalidInputError
+    from lnctl.storage.files import read_input
 
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(1 << 20)
-    except OSError as exc:
-        raise InvalidInputError(
-            f"cannot read {path}: {exc.strerror}", code="CONFIG_INVALID"
-        ) from None
+    raw = read_input(path, 1 << 20, "the configuration file", code="CONFIG_INVALID")
     try:
         text = raw.decode("utf-8")
         doc = tomllib.loads(text)

@@ -106,24 +106,15 @@ def memo_text(memo: str | None, memo_file: str | None, *, stdin_taken: bool = Fa
         return memo
     if memo is not None:
         raise InvalidInputError("give --memo or --memo-file, not both", code="USAGE")
-    if memo_file == "-":
-        if stdin_taken:
-            raise InvalidInputError(
-                "stdin cannot be both the invoice and the memo",
-                code="USAGE",
-                hint="pass the invoice as an argument, or the memo in a file",
-            )
-        if sys.stdin is None:
-            raise InvalidInputError("--memo-file -: there is no stdin", code="USAGE")
-        raw = sys.stdin.buffer.read(64 * 1024 + 2)
-    else:
-        try:
-            with open(memo_file, "rb") as fh:
-                raw = fh.read(64 * 1024 + 2)
-        except OSError as exc:
-            raise InvalidInputError(
-                f"cannot read --memo-file {memo_file}: {exc.strerror}", code="INVALID_PATH"
-            ) from None
+    if memo_file == "-" and stdin_taken:
+        raise InvalidInputError(
+            "stdin cannot be both the invoice and the memo",
+            code="USAGE",
+            hint="pass the invoice as an argument, or the memo in a file",
+        )
+    from lnctl.storage.files import read_input
+
+    raw = read_input(memo_file, 64 * 1024 + 2, "--memo-file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -82,12 +82,20 @@ def write_out(text: str) -> None:
     except BrokenPipeError:
         raise PipeClosed from None
     except OSError as exc:
-        _silence_stdout()
-        raise StorageError(
-            f"cannot write the output: {exc.strerror or exc}",
-            code="OUTPUT_FAILED",
-            hint="what was done is recorded: lnctl payments / lnctl invoices show it",
-        ) from None
+        raise output_failed(exc) from None
+
+
+def output_failed(exc: OSError) -> Exception:
+    """The error for stdout that cannot be written (stdout is pointed at /dev/null first, so
+    that the interpreter's last flush cannot fail again)."""
+    from lnctl.errors import StorageError
+
+    _silence_stdout()
+    return StorageError(
+        f"cannot write the output: {exc.strerror or exc}",
+        code="OUTPUT_FAILED",
+        hint="what was done is recorded: lnctl payments / lnctl invoices show it",
+    )
 
 
 def _silence_stdout() -> None:
@@ -244,11 +252,4 @@ def deliver(doc: Any, as_json: bool, render: Any, warnings: list[str] | None = N
     except BrokenPipeError:
         raise PipeClosed from None
     except OSError as exc:
-        _silence_stdout()
-        from lnctl.errors import StorageError
-
-        raise StorageError(
-            f"cannot write the output: {exc.strerror or exc}",
-            code="OUTPUT_FAILED",
-            hint="what was done is recorded: lnctl payments / lnctl invoices show it",
-        ) from None
+        raise output_failed(exc) from None

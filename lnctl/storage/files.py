@@ -27,6 +27,24 @@ def check_private(path: str, *, is_dir: bool = False) -> None:
     _check_mode(path, st, is_dir)
 
 
+def read_input(path: str, limit: int, what: str, code: str = "INVALID_PATH") -> bytes:
+    """The bytes of a file the user named (``-``: stdin), at most ``limit``; exit 2 when it
+    cannot be read."""
+    import sys
+
+    from lnctl.errors import InvalidInputError
+
+    if path == "-":
+        if sys.stdin is None:
+            raise InvalidInputError(f"{what} -: there is no stdin", code="USAGE")
+        return sys.stdin.buffer.read(limit)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {what} {path}: {exc.strerror}", code=code) from None
+
+
 def read_private(path: str, limit: int = 1 << 20) -> bytes:
     """Read a secret file: opened with O_NOFOLLOW (a symlink is refused) and checked on the
     opened descriptor (fstat), so nothing can be swapped in between the check and the read."""

@@ -352,9 +352,30 @@ class SimulatedBackend:
         key = self._node_key()
         if key.node_id != self.node_id():
             self.check_key()
+        now = int(time.time())
+        text, preimage, payment_hash = self._sign(
+            key, amount_msat, description, description_hash, expiry, now
+        )
+        with transaction(self.conn) as conn:
+            conn.execute(
+                "INSERT INTO invoices (payment_hash, bolt11, preimage, amount_msat, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (payment_hash.hex(), text, preimage.hex(), amount_msat, now, now + expiry),
+            )
+        return NewInvoice(text, payment_hash.hex(), now, now + expiry)
+
+    def _sign(
+        self,
+        key: NodeKey,
+        amount_msat: int | None,
+        description: str | None,
+        description_hash: bytes | None,
+        expiry: int,
+        now: int,
+    ) -> tuple[str, bytes, bytes]:
+        """(invoice, preimage, payment hash) of a fresh invoice signed with ``key``."""
         preimage = secrets.token_bytes(32)
         payment_hash = sha256(preimage).digest()
-        now = int(time.time())
         text = bolt11.encode(
             network=self.network,
             amount_msat=amount_msat,
@@ -366,13 +387,7 @@ class SimulatedBackend:
             sign=key.sign_recoverable,
             timestamp=now,
         )
-        with transaction(self.conn) as conn:
-            conn.execute(
-                "INSERT INTO invoices (payment_hash, bolt11, preimage, amount_msat, created_at, "
-                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (payment_hash.hex(), text, preimage.hex(), amount_msat, now, now + expiry),
-            )
-        return NewInvoice(text, payment_hash.hex(), now, now + expiry)
+        return text, preimage, payment_hash
 
     def invoice_status(self, payment_hash: str) -> InvoiceStatus | None:
         self._apply_if_needed(payment_hash)
@@ -701,17 +716,8 @@ class SimulatedBackend:
         rows = []
         now = int(time.time())
         for _ in range(count):
-            preimage = secrets.token_bytes(32)
-            payment_hash = sha256(preimage).digest()
-            text = bolt11.encode(
-                network=self.network,
-                amount_msat=amount_msat,
-                payment_hash=payment_hash,
-                payment_secret=secrets.token_bytes(32),
-                description=description,
-                expiry=expiry,
-                sign=self.peer.sign_recoverable,
-                timestamp=now,
+            text, preimage, payment_hash = self._sign(
+                self.peer, amount_msat, description, None, expiry, now
             )
             made.append(NewInvoice(text, payment_hash.hex(), now, now + expiry))
             rows.append((payment_hash.hex(), text, preimage.hex(), amount_msat, now))

@@ -190,21 +190,9 @@ def pay_batch(
 
     from lnctl.cli.output import emit_json, warn, write_out
     from lnctl.core.batch import parse_lines, run_batch
-    from lnctl.errors import InvalidInputError
+    from lnctl.storage.files import read_input
 
-    if path == "-":
-        if sys.stdin is None:
-            raise InvalidInputError("--file -: there is no stdin", code="USAGE")
-        raw = sys.stdin.buffer.read(64 << 20)
-    else:
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read(64 << 20)
-        except OSError as exc:
-            raise InvalidInputError(
-                f"cannot read --file {path}: {exc.strerror}", code="INVALID_PATH"
-            ) from None
-    lines = parse_lines(raw.decode("utf-8", "replace"))
+    lines = parse_lines(read_input(path, 64 << 20, "--file").decode("utf-8", "replace"))
     progress = None
     if not (as_json or jsonl) and sys.stderr is not None and sys.stderr.isatty():
         from rich.progress import Progress

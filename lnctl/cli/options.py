@@ -13,11 +13,17 @@ JsonOption = Annotated[
 ]
 LimitOption = Annotated[
     int,
-    typer.Option("--limit", min=1, max=MAX_PAGE, help=f"At most this many items (1-{MAX_PAGE})."),
+    typer.Option(
+        "--limit", metavar="N", min=1, max=MAX_PAGE, help=f"At most this many items (1-{MAX_PAGE})."
+    ),
 ]
 CursorOption = Annotated[
     int | None,
-    typer.Option("--cursor", help="Continue a listing from the previous page's next_cursor."),
+    typer.Option(
+        "--cursor",
+        metavar="CURSOR",
+        help="Continue a listing from the previous page's next_cursor.",
+    ),
 ]
 
 MemoFileOption = Annotated[

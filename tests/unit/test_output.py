@@ -42,3 +42,17 @@ def test_msat_for_people_is_exact() -> None:
     assert msat(1_000) == "1 sat"
     assert msat(1_234_567) == "1,234.567 sat"
     assert msat(None) == "-"
+
+
+def test_errors_is_a_leaf_with_the_same_amount_limit() -> None:
+    import ast
+    from pathlib import Path
+
+    from lnctl import bolt11, errors
+
+    assert errors.MAX_MSAT == bolt11.MAX_MSAT
+    tree = ast.parse(Path(errors.__file__).read_text())
+    imported = [
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    ]
+    assert not [m for m in imported if m.startswith("lnctl")]

@@ -21,11 +21,16 @@ def register(app: typer.Typer) -> None:
 def open_(
     ctx: typer.Context,
     peer: Annotated[str, typer.Option("--peer", help="The peer's node id (33-byte hex pubkey).")],
-    capacity: Annotated[int, typer.Option("--capacity", min=1, help="Capacity in sats.")],
+    capacity: Annotated[
+        int, typer.Option("--capacity", metavar="SATS", min=1, help="Capacity in sats.")
+    ],
     push: Annotated[
         int,
         typer.Option(
-            "--push", min=0, help="Sats given to the peer at opening (inbound liquidity)."
+            "--push",
+            metavar="SATS",
+            min=0,
+            help="Sats given to the peer at opening (inbound liquidity).",
         ),
     ] = 0,
     as_json: JsonOption = False,

@@ -39,10 +39,14 @@ def register(app: typer.Typer) -> None:
 def invoice(
     ctx: typer.Context,
     amount: Annotated[
-        int | None, typer.Option("--amount", min=1, help="Amount in sats.", show_default=False)
+        int | None,
+        typer.Option("--amount", metavar="SATS", min=1, help="Amount in sats.", show_default=False),
     ] = None,
     amount_msat_: Annotated[
-        int | None, typer.Option("--amount-msat", min=1, help="Amount in msat.", show_default=False)
+        int | None,
+        typer.Option(
+            "--amount-msat", metavar="MSAT", min=1, help="Amount in msat.", show_default=False
+        ),
     ] = None,
     description: Annotated[
         str | None,
@@ -59,7 +63,7 @@ def invoice(
     ] = None,
     memo_file: MemoFileOption = None,
     expiry: Annotated[
-        int, typer.Option("--expiry", min=1, help="Seconds until it expires.")
+        int, typer.Option("--expiry", metavar="SECONDS", min=1, help="Seconds until it expires.")
     ] = DEFAULT_EXPIRY,
     network: Annotated[
         Network | None,
@@ -98,7 +102,8 @@ def wait(
         str, typer.Argument(metavar="PAYMENT_HASH", help="64 hex characters.", show_default=False)
     ],
     timeout: Annotated[
-        float, typer.Option("--timeout", min=0.001, help="Seconds to wait at most.")
+        float,
+        typer.Option("--timeout", metavar="SECONDS", min=0.001, help="Seconds to wait at most."),
     ] = 300.0,
     as_json: JsonOption = False,
 ) -> None:

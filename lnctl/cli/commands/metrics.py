@@ -99,7 +99,12 @@ def serve_metrics(
     port: Annotated[
         int,
         typer.Option(
-            "--port", min=0, max=65535, help="Port (0: any free port).", envvar="LNCTL_METRICS_PORT"
+            "--port",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Port (0: any free port).",
+            envvar="LNCTL_METRICS_PORT",
         ),
     ] = 9739,
     as_json: JsonOption = False,

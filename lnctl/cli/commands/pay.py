@@ -42,6 +42,7 @@ def pay(
         int | None,
         typer.Option(
             "--amount",
+            metavar="SATS",
             min=1,
             help="Sats, for an invoice without an amount only.",
             show_default=False,
@@ -51,6 +52,7 @@ def pay(
         int | None,
         typer.Option(
             "--max-fee",
+            metavar="SATS",
             min=0,
             help="Fee cap in sats (default: the larger of 5 sat and 1% of the amount).",
             show_default=False,
@@ -60,12 +62,15 @@ def pay(
         float | None,
         typer.Option(
             "--timeout",
+            metavar="SECONDS",
             min=0.001,
             help="Seconds for the whole payment (default 30, or timeout_s in config.toml).",
             show_default=False,
         ),
     ] = None,
-    retries: Annotated[int, typer.Option("--retries", min=1, help="Attempts in all.")] = 3,
+    retries: Annotated[
+        int, typer.Option("--retries", metavar="N", min=1, help="Attempts in all.")
+    ] = 3,
     induce_failure: Annotated[
         int,
         typer.Option(
@@ -105,12 +110,19 @@ def pay(
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=256, help="--file: payments in flight.")
+        int,
+        typer.Option(
+            "--concurrency", metavar="N", min=1, max=256, help="--file: payments in flight."
+        ),
     ] = 4,
     rate_limit: Annotated[
         float | None,
         typer.Option(
-            "--rate-limit", min=0.001, help="--file: payment starts per second.", show_default=False
+            "--rate-limit",
+            metavar="PER_SECOND",
+            min=0.001,
+            help="--file: payment starts per second.",
+            show_default=False,
         ),
     ] = None,
     jsonl: Annotated[

@@ -23,12 +23,20 @@ def invoice(
     amount: Annotated[
         int | None,
         typer.Option(
-            "--amount", min=1, help="Sats (omit for an amountless invoice).", show_default=False
+            "--amount",
+            metavar="SATS",
+            min=1,
+            help="Sats (omit for an amountless invoice).",
+            show_default=False,
         ),
     ] = None,
     description: Annotated[str, typer.Option("--description", help="Public description.")] = "",
-    expiry: Annotated[int, typer.Option("--expiry", min=1, help="Seconds.")] = 3600,
-    count: Annotated[int, typer.Option("--count", min=1, max=10000, help="How many.")] = 1,
+    expiry: Annotated[
+        int, typer.Option("--expiry", metavar="SECONDS", min=1, help="Seconds.")
+    ] = 3600,
+    count: Annotated[
+        int, typer.Option("--count", metavar="N", min=1, max=10000, help="How many.")
+    ] = 1,
     as_json: JsonOption = False,
 ) -> None:
     """Invoices issued by the simulated peer: paying one moves amount + fee to the remote side.
@@ -61,7 +69,11 @@ def pay(
     amount: Annotated[
         int | None,
         typer.Option(
-            "--amount", min=1, help="Sats, for an amountless invoice.", show_default=False
+            "--amount",
+            metavar="SATS",
+            min=1,
+            help="Sats, for an amountless invoice.",
+            show_default=False,
         ),
     ] = None,
     as_json: JsonOption = False,

@@ -11,6 +11,9 @@ SCRIPTS = [
     ("start-up of every command", ["startup.py", "--runs", "15"]),
     ("batch throughput", ["batch.py", "--count", "2000"]),
     ("scrape cost", ["scrape.py"]),
+    ("decodes per second against PyPI bolt11", ["decode.py"]),
+    ("cost growth with stored payments", ["growth.py", "--runs", "8"]),
+    ("LNbits: lnctl pay against the same request with curl", ["lnbits.py"]),
 ]
 
 for title, (script, *args) in SCRIPTS:

@@ -412,3 +412,15 @@ def test_signed_invoices_with_random_fields_are_decoded_or_refused_cleanly(
     except InvalidInvoiceError:
         return
     assert inv.payee == SPEC_PAYEE
+
+
+@pytest.mark.parametrize("example", EXAMPLES["valid"], ids=lambda e: str(e["title"])[:60])
+def test_specification_examples_without_libsecp256k1(example: dict) -> None:
+    """A lone `lnctl decode` recovers in pure Python: the same payee as with libsecp256k1."""
+    from tests.unit.test_secp256k1 import pure
+
+    with pure():
+        decoded = bolt11.decode(str(example["invoice"]))
+    assert decoded.payee == bolt11.decode(str(example["invoice"])).payee
+    if "payee" in example:
+        assert decoded.payee == example["payee"]

@@ -8,6 +8,22 @@ from hypothesis import strategies as st
 
 from lnctl import secp256k1
 
+
+class pure:  # noqa: N801 - used as a context manager
+    """Recovery without libsecp256k1, as a lone `lnctl decode` runs it (coincurve not loaded)."""
+
+    def __enter__(self) -> None:
+        import sys
+
+        self.saved = sys.modules.get("coincurve")
+        sys.modules["coincurve"] = None  # type: ignore[assignment]
+
+    def __exit__(self, *exc: object) -> None:
+        import sys
+
+        sys.modules["coincurve"] = self.saved  # type: ignore[assignment]
+
+
 secrets_ = st.integers(min_value=1, max_value=secp256k1.N - 1).map(lambda n: n.to_bytes(32, "big"))
 messages = st.binary(min_size=32, max_size=32)
 
@@ -19,11 +35,15 @@ def test_recover_and_verify_match_libsecp256k1(secret: bytes, msg: bytes) -> Non
     pub = key.public_key.format()
     sig = key.sign_recoverable(msg, hasher=None)
     assert secp256k1.recover(sig[:64], sig[64], msg) == pub
+    with pure():
+        assert secp256k1.recover(sig[:64], sig[64], msg) == pub
     assert secp256k1.verify(sig[:64], msg, pub)
     # the same signature in high-S form with the recovery id kept (BOLT 11's readers normalize
     # S): recovery still finds the key; verify refuses it
     high_s = (secp256k1.N - int.from_bytes(sig[32:64], "big")).to_bytes(32, "big")
     assert secp256k1.recover(sig[:32] + high_s, sig[64], msg) == pub
+    with pure():
+        assert secp256k1.recover(sig[:32] + high_s, sig[64], msg) == pub
     assert not secp256k1.verify(sig[:32] + high_s, msg, pub)
     # a different message never verifies
     other = bytes([msg[0] ^ 1]) + msg[1:]
@@ -44,6 +64,8 @@ def test_arbitrary_signatures_recover_like_libsecp256k1(sig: bytes, recid: int, 
     except Exception:  # libsecp256k1 refuses it
         expected = None
     assert secp256k1.recover(sig, recid, msg) == expected
+    with pure():
+        assert secp256k1.recover(sig, recid, msg) == expected
 
 
 def test_out_of_range_values_are_refused() -> None:

@@ -1,0 +1,71 @@
+"""In-process decodes per second: lnctl's strict decoder against PyPI ``bolt11`` on the same
+invoices (issue 11's target: 3x, with our stricter checks).
+
+    python bench/decode.py [--count 300]
+
+Both decoders verify the signature and recover the payee. lnctl's pure-Python recovery is what a
+lone ``lnctl decode`` uses; the figure with coincurve (``--fast``) is what a process that has
+already loaded libsecp256k1 would get.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=300)
+    args = parser.parse_args()
+    import coincurve
+
+    from lnctl import bolt11 as ours
+
+    key = coincurve.PrivateKey()
+    invoices = [
+        ours.encode(
+            network="bitcoin",
+            amount_msat=1000 * (i + 1),
+            payment_hash=hashlib.sha256(os.urandom(32)).digest(),
+            payment_secret=os.urandom(32),
+            description=f"bench {i}",
+            sign=lambda m: key.sign_recoverable(m, hasher=None),
+        )
+        for i in range(args.count)
+    ]
+    results = {}
+    import sys
+
+    saved = sys.modules.pop("coincurve")
+    try:  # what a lone `lnctl decode` does: no libsecp256k1 loaded
+        began = time.perf_counter()
+        for text in invoices:
+            ours.decode(text)
+        results["lnctl (pure-Python recovery)"] = args.count / (time.perf_counter() - began)
+    finally:
+        sys.modules["coincurve"] = saved
+    began = time.perf_counter()
+    for text in invoices:
+        ours.decode(text)
+    results["lnctl (libsecp256k1 loaded)"] = args.count / (time.perf_counter() - began)
+    try:
+        import bolt11 as pypi  # the PyPI package (tests' extra), imported as 'bolt11'
+    except ImportError:
+        pypi = None
+    if pypi is not None and hasattr(pypi, "decode"):
+        began = time.perf_counter()
+        for text in invoices:
+            pypi.decode(text)
+        results["PyPI bolt11 2.x"] = args.count / (time.perf_counter() - began)
+    base = results.get("PyPI bolt11 2.x")
+    print(f"{'decoder':32} {'decodes/s':>10} {'vs PyPI bolt11':>15}   ({args.count} invoices)")
+    for name, rate in results.items():
+        ratio = f"{rate / base:.2f}x" if base else "-"
+        print(f"{name:32} {rate:>10.0f} {ratio:>15}")
+
+
+if __name__ == "__main__":
+    main()

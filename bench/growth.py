@@ -1,0 +1,79 @@
+"""Cost growth: `invoice`, `pay` and `payments --limit 50` with 0, 10,000 and 100,000 payments
+already stored (issue 11's target: within 1.2x of an empty wallet).
+
+    python bench/growth.py [--runs 10]
+
+The stored payments are written straight into the history store (SUCCEEDED, as many payments
+would leave it); the commands run as a script runs them, median of RUNS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def fill(home: str, count: int) -> None:
+    conn = sqlite3.connect(os.path.join(home, "history.sqlite"))
+    now = time.time()
+    conn.executemany(
+        "INSERT INTO payments (payment_hash, bolt11, payee, amount_msat, max_fee_msat, fee_msat, "
+        "status, attempts, preimage, created_at, updated_at) "
+        "VALUES (?, 'lnbcrt1', ?, 1000, 5000, 1000, 'SUCCEEDED', 1, ?, ?, ?)",
+        (
+            (os.urandom(32).hex(), "02" + "11" * 32, os.urandom(32).hex(), now, now)
+            for _ in range(count)
+        ),
+    )
+    conn.commit()
+    conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    lnctl = [sys.executable, "-m", "lnctl"]
+    sizes = (0, 10_000, 100_000)
+    rows: dict[str, list[float]] = {}
+    for size in sizes:
+        home = tempfile.mkdtemp(prefix="lnctl-bench-growth-")
+        env = {**os.environ, "LNCTL_HOME": home}
+        subprocess.run(lnctl + ["info"], env=env, check=True, capture_output=True)
+        fill(home, size)
+        peer = subprocess.run(
+            lnctl + ["simulate", "invoice", "--amount", "1", "--count", str(args.runs), "--json"],
+            env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        to_pay = iter(d["invoice"] for d in json.loads(peer.stdout))
+        cases = {
+            "invoice --json": lambda: lnctl + ["invoice", "--amount", "1", "--json"],
+            "pay --json": lambda it=to_pay: lnctl + ["pay", next(it), "--json"],
+            "payments --limit 50 --json": lambda: lnctl + ["payments", "--limit", "50", "--json"],
+        }
+        for name, make in cases.items():
+            times = []
+            for _ in range(args.runs):
+                cmd = make()
+                began = time.perf_counter()
+                subprocess.run(cmd, env=env, capture_output=True)
+                times.append(time.perf_counter() - began)
+            rows.setdefault(name, []).append(statistics.median(times))
+        shutil.rmtree(home, ignore_errors=True)
+    header = "".join(f"{n:>14,}" for n in sizes)
+    print(f"{'command (median ms)':28}{header}   vs empty at 100,000")
+    for name, meds in rows.items():
+        cells = "".join(f"{m * 1000:14.1f}" for m in meds)
+        print(f"{name:28}{cells}   {meds[-1] / meds[0]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -157,8 +157,10 @@ class Wallet:
             )
         if backend.capabilities.exports_records:
             activity = backend.activity()
-            invoices, _, sent = history.counts()
-            if activity is not None and (activity.invoices > invoices or activity.payments > sent):
+            invoices, payments = history.counts()
+            if activity is not None and (
+                activity.invoices > invoices or activity.payments > payments
+            ):
                 rebuilt = rebuild_history(self, backend)
                 if rebuilt:
                     self.warnings.append(

@@ -78,10 +78,23 @@ def _migrate(
     with Transaction(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number in range(version, len(migrations)):
-            for statement in migrations[number].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in _statements(migrations[number]):
+                conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {len(migrations)}")
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration, whole (a trigger's body holds semicolons of its own)."""
+    out, buffer = [], ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                out.append(buffer)
+            buffer = ""
+    if buffer.strip(" \n;"):
+        out.append(buffer)
+    return out
 
 
 class Transaction:

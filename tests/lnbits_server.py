@@ -89,6 +89,13 @@ class LnbitsServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
+        try:
+            self._start(data)
+        except BaseException:
+            self.stop()  # never leave a server running behind a failed start
+            raise
+
+    def _start(self, data: Path) -> None:
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -98,7 +105,6 @@ class LnbitsServer:
             except OSError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
                 raise RuntimeError(f"LNbits did not start; see {data / 'server.log'}")
             time.sleep(0.25)
         password = "secret-tests"
@@ -159,6 +165,8 @@ class LnbitsServer:
         )
 
     def stop(self) -> None:
+        if self.log.closed:
+            return
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:

@@ -144,8 +144,8 @@ def _run(args: list[str]) -> int:
     from lnctl.cli.app import get_command
     from lnctl.errors import ExitCode, InvalidInputError
 
-    command = get_command()
     args = _optional_values(args)
+    command = get_command(args)
     Exit, Abort, ClickException, NoArgsIsHelp = click_exceptions()
     try:
         result = command.main(args=args, prog_name="lnctl", standalone_mode=False)

@@ -25,14 +25,15 @@ if TYPE_CHECKING:
 
 def recover(wallet: Wallet) -> list[dict[str, Any]]:
     """Resolve every in-flight payment whose process is gone. Returns what it did."""
-    if not os.path.exists(wallet.config.path("history.sqlite")):
-        if wallet.config.backend == "simulated" and os.path.exists(
-            wallet.config.path("simnet", "network.sqlite")
-        ):
-            wallet.backend  # noqa: B018 - the history is missing: noticed (and rebuilt) here
-        return []
-    if wallet.config.backend == "simulated":
-        wallet.backend  # noqa: B018 - an embedded node is cheap to open: check who it is
+    history_exists = os.path.exists(wallet.config.path("history.sqlite"))
+    if wallet.config.backend == "simulated" and (
+        history_exists or os.path.exists(wallet.config.path("simnet", "network.sqlite"))
+    ):
+        # an embedded node is cheap to open: another node, a missing node and a lost or older
+        # history are all noticed here (Wallet.backend), before the command reads anything
+        wallet.backend  # noqa: B018
+    if not history_exists:
+        return []  # a new wallet, or a history just rebuilt: nothing of ours was in flight
     in_flight = wallet.history.in_flight_payments()
     if not in_flight:
         return []

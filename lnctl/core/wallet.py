@@ -15,6 +15,7 @@ from lnctl.storage.files import ensure_private_dir
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from lnctl.backends.base import Backend
+    from lnctl.backends.lnbits import LnbitsBackend
     from lnctl.backends.simulated import SimulatedBackend
     from lnctl.memo import Keyring
     from lnctl.storage.history import History
@@ -70,54 +71,47 @@ class Wallet:
             self._backend = backend
         return self._backend
 
-    def _open_backend(self) -> Backend:
-        name = self.config.backend
-        if name == "simulated":
-            from lnctl.backends.simulated import SimSettings, SimulatedBackend
+    def _backend_class(self) -> type[SimulatedBackend] | type[LnbitsBackend]:
+        if self.config.backend == "simulated":
+            from lnctl.backends.simulated import SimulatedBackend
 
-            return SimulatedBackend(
-                self.home,
-                self.config.path("secrets", "node.key"),
-                self.config.network,
-                SimSettings.from_env(self.env),
-                create=self.history.meta("identity") is None,
-            )
-        if name == "lnbits":
+            return SimulatedBackend
+        from lnctl.backends.lnbits import LnbitsBackend
+
+        return LnbitsBackend
+
+    def _open_backend(self) -> Backend:
+        if self.config.backend == "lnbits":
             from lnctl.backends.lnbits import LnbitsBackend
 
             return LnbitsBackend.from_config(self.config)
-        raise UnsupportedError(f"unknown backend {name!r}")
+        from lnctl.backends.simulated import SimSettings, SimulatedBackend
+
+        return SimulatedBackend(
+            self.home,
+            self.config.path("secrets", "node.key"),
+            self.config.network,
+            SimSettings.from_env(self.env),
+            create=self.history.meta("identity") is None,
+        )
 
     @property
     def simulated(self) -> SimulatedBackend:
         """The embedded simulated node (exit 2 on another backend)."""
         from lnctl.backends.simulated import SimulatedBackend
 
-        if self.config.backend != "simulated":
-            self.require("simulated_incoming", "the simulated network")
+        self.require("simulated_incoming", "the simulated network")
         backend = self.backend
         assert isinstance(backend, SimulatedBackend)
         return backend
 
     def require(self, capability: str, what: str) -> None:
         """Refuse (exit 2, UNSUPPORTED_BACKEND) what this backend cannot do, before asking it."""
-        if not self._capabilities_of(self.config.backend).get(capability, False):
+        if not getattr(self._backend_class().capabilities, capability):
             raise UnsupportedError(
                 f"{what} is not available on the {self.config.backend} backend",
                 hint="the simulated backend (LNCTL_BACKEND=simulated) has it",
             )
-
-    @staticmethod
-    def _capabilities_of(name: str) -> dict[str, bool]:
-        from dataclasses import asdict
-
-        if name == "simulated":
-            from lnctl.backends.simulated import SimulatedBackend
-
-            return asdict(SimulatedBackend.capabilities)
-        from lnctl.backends.lnbits import LnbitsBackend
-
-        return asdict(LnbitsBackend.capabilities)
 
     def node_id(self) -> str | None:
         return self.backend.node_id()

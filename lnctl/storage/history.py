@@ -215,9 +215,6 @@ class History:
         )
         return int(rows.get("rows_invoices", 0)), int(rows.get("rows_payments", 0))
 
-    def is_empty(self) -> bool:
-        return self.counts() == (0, 0)
-
     # -- counters (durable metrics) ----------------------------------------------------------------
 
     @staticmethod

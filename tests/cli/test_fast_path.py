@@ -92,3 +92,13 @@ def test_fast_and_typer_paths_give_the_same_result(tmp_path: Path, args: list[st
             assert fast[key] == slow[key], key
     if "created_at" in fast:
         assert fast["expires_at"] - fast["created_at"] == slow["expires_at"] - slow["created_at"]
+
+
+def test_only_the_command_run_is_built_and_help_lists_every_command() -> None:
+    from lnctl.cli.app import MODULES, get_command
+
+    one = get_command(["--home", "x", "payments", "--json"])
+    assert set(one.commands) == {"pay", "payments", "lookup"}
+    every = get_command(["--help"])
+    assert set(every.commands) == set(MODULES)
+    assert set(get_command(["no-such-command"]).commands) == set(MODULES)

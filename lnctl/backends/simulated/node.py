@@ -605,11 +605,15 @@ class SimulatedBackend:
             with self.lock:
                 self._apply(payment_hash)
 
-    def _sweep_if_needed(self) -> None:
-        if L.all_htlcs(self.ledger.read()):
-            with self.lock:
-                for payment_hash in {h["payment_hash"] for _, h in L.all_htlcs(self.ledger.read())}:
-                    self._apply(payment_hash)
+    def _sweep_if_needed(self) -> dict[str, Any]:
+        """Resolve every HTLC whose outcome is known; the ledger as it is then."""
+        doc = self.ledger.read()
+        if not L.all_htlcs(doc):
+            return doc
+        with self.lock:
+            for payment_hash in {h["payment_hash"] for _, h in L.all_htlcs(self.ledger.read())}:
+                self._apply(payment_hash)
+            return self.ledger.read()
 
     def _apply(self, payment_hash: str) -> None:
         """Under the node lock: resolve the HTLCs of ``payment_hash`` whose outcome is known. An
@@ -654,8 +658,7 @@ class SimulatedBackend:
     # -- balances and channels ---------------------------------------------------------------------
 
     def channels(self) -> list[dict[str, Any]]:
-        self._sweep_if_needed()
-        return list(self.ledger.read()["channels"])
+        return list(self._sweep_if_needed()["channels"])
 
     def balance(self) -> Balance:
         chans = [ch for ch in self.channels() if ch["state"] == L.OPEN]

@@ -39,7 +39,7 @@ def recover(wallet: Wallet) -> list[dict[str, Any]]:
         return []
     from lnctl.core.locks import HashLock
     from lnctl.core.settle import conclude
-    from lnctl.errors import BackendUnavailableError, LnctlError
+    from lnctl.errors import BackendAuthError, BackendUnavailableError, LnctlError
 
     done = []
     for payment_hash in [r["payment_hash"] for r in in_flight]:
@@ -51,12 +51,16 @@ def recover(wallet: Wallet) -> list[dict[str, Any]]:
             if row is None or row["status"] != "IN_FLIGHT":
                 continue
             try:
-                final = conclude(wallet, row, wallet.backend.payment_status(payment_hash))
-            except BackendUnavailableError as exc:
+                status = wallet.backend.payment_status(payment_hash)
+            except (BackendUnavailableError, BackendAuthError) as exc:
+                # the node could not be asked: nothing is known, nothing changes
                 wallet.warnings.append(f"{len(in_flight)} payment(s) stay in flight: {exc.message}")
                 break
             except LnctlError as exc:
-                final = wallet.history.mark_attention(payment_hash, exc.message)
+                # the node's answer about this one could not be read: unknown is not failed
+                wallet.warnings.append(f"payment {payment_hash} stays in flight: {exc.message}")
+                continue
+            final = conclude(wallet, row, status)
             if final["status"] == "NEEDS_ATTENTION":
                 wallet.warnings.append(
                     f"payment {payment_hash} needs attention: {final['attention']} "

@@ -109,3 +109,27 @@ def test_a_success_without_proof_or_fee_is_never_booked(
     assert final["status"] == "NEEDS_ATTENTION" and problem in final["attention"]
     assert wallet.history.counters().get(("payments_succeeded", ""), 0) == 0
     wallet.close()
+
+
+def test_recovery_leaves_a_payment_in_flight_when_the_node_cannot_be_asked(
+    tmp_path: Path,
+) -> None:
+    """Issue #8: only the node's explicit answer changes a payment; a node that cannot be
+    reached, refuses the key or answers something unreadable leaves it IN_FLIGHT (with one
+    warning), and recovery goes on instead of failing the command."""
+    from lnctl.core.recovery import recover
+    from lnctl.errors import BackendAuthError, BackendError, BackendUnavailableError
+
+    for error in (BackendUnavailableError("down"), BackendAuthError("key"), BackendError("?")):
+        wallet = _wallet(tmp_path / type(error).__name__, embedded=False)
+        wallet.config.backend = "lnbits"  # recovery asks the (fake) node only for in-flight ones
+
+        def refuse(payment_hash: str, error: Exception = error) -> PaymentStatus:
+            raise error
+
+        wallet._backend.payment_status = refuse
+        row = _claim(wallet, foreign_invoice(), sent_ago=0)
+        assert recover(wallet) == []
+        assert wallet.history.get_payment(row["payment_hash"])["status"] == "IN_FLIGHT"
+        assert len(wallet.warnings) == 1 and "stay" in wallet.warnings[0]
+        wallet.close()

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import os
 
-BACKENDS = ("simulated", "lnbits")
+BACKENDS = ("simulated", "lnbits", "lightspark")
 NETWORKS = ("bitcoin", "testnet", "signet", "regtest")
 DEFAULT_TIMEOUT_S = 30.0
 CONFIG_FILE = "config.toml"
 
 # key in config.toml -> what it holds (for messages and `lnctl config show`)
 FILE_KEYS = {
-    "backend": "simulated or lnbits",
+    "backend": "simulated, lnbits or lightspark",
     "network": "bitcoin, testnet, signet or regtest",
     "lnbits_url": "the LNbits server's URL",
     "lnbits_admin_key_file": "path of the file holding the LNbits admin key (0600)",

@@ -18,6 +18,7 @@ from lnctl.storage.history import LATENCY_BUCKETS_MS
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
+    from lnctl.backends.base import Backend
     from lnctl.config import Config
 
 # Every reason a payment can fail with, so each series exists (at 0) before its first failure.
@@ -160,11 +161,18 @@ class LnctlCollector:
     def _server_balance(self) -> int | None:
         """The server wallet's balance (a read of the server; None when it cannot be had)."""
         from lnctl import log
-        from lnctl.backends.lnbits import LnbitsBackend
         from lnctl.errors import LnctlError
 
         try:
-            backend = LnbitsBackend.from_config(self.config)
+            backend: Backend
+            if self.config.backend == "lightspark":
+                from lnctl.backends.lightspark import LightsparkBackend
+
+                backend = LightsparkBackend.from_config(self.config)
+            else:
+                from lnctl.backends.lnbits import LnbitsBackend
+
+                backend = LnbitsBackend.from_config(self.config)
             try:
                 return backend.balance().spendable_msat
             finally:

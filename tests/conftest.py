@@ -53,6 +53,31 @@ def run(
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def run_here(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """lnctl in this process (the same ``main`` as ``python -m lnctl``), for tests where a
+    separate process proves nothing more: the environment is the test's only for the call."""
+    import contextlib
+    import io
+
+    from lnctl.cli.entry import main
+
+    saved = dict(os.environ)
+    wanted = {**lnctl_env(home), **(env or {})}
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        os.environ.clear()
+        os.environ.update(wanted)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
 def popen(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "lnctl", *args],
@@ -131,3 +156,14 @@ def lnbits_env(server: Any, wallet: dict[str, Any], *, admin: bool = True) -> di
     else:
         env["LNCTL_LNBITS_INVOICE_KEY"] = wallet["inkey"]
     return env
+
+
+@pytest.fixture
+def lightspark_double():  # type: ignore[no-untyped-def]
+    """A local double of Lightspark's API (tests/lightspark_double.py), for the real SDK."""
+    pytest.importorskip("lightspark", reason="the lightspark extra (CPython 3.9-3.12 only)")
+    from tests.lightspark_double import LightsparkDouble
+
+    double = LightsparkDouble()
+    yield double
+    double.close()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from lnctl.bolt11 import Invoice
@@ -104,6 +104,7 @@ class NewInvoice:
     payment_hash: str
     created_at: int
     expires_at: int
+    payee: str | None = None  # the issuing node's key, where the backend says it
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,3 +235,19 @@ class Backend(Protocol):
     def export_payments(self) -> list[PaymentRecord]: ...
 
     def close(self) -> None: ...
+
+
+class TestNetwork(Protocol):
+    """A backend's test network (``simulated_incoming``): ``lnctl simulate`` plays the other side
+    of payments with it."""
+
+    def create_remote_invoices(
+        self, amount_msat: int | None, description: str, expiry: int, count: int
+    ) -> list[NewInvoice]:
+        """Invoices of another party on the test network, for this node to pay."""
+        ...
+
+    def simulate_incoming(self, invoice: Invoice, amount_msat: int | None) -> dict[str, Any]:
+        """The test network pays one of this node's invoices: ``payment_hash``, ``status``,
+        ``amount_msat``, ``channel_id`` (None where the node does not say) and ``settled_at``."""
+        ...

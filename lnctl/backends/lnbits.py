@@ -25,7 +25,6 @@ server reports is refused by the wallet (NEEDS_ATTENTION), which the README says
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -66,7 +65,7 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 15.0  # calls other than pay
 MAX_BODY = 1 << 20
-LOOPBACK = ("localhost", "127.0.0.1", "::1")
+ALLOW_VAR = "LNCTL_LNBITS_ALLOW_INSECURE"
 
 
 class LnbitsSettings:
@@ -87,7 +86,7 @@ class LnbitsSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> LnbitsSettings:
-        from lnctl.storage.files import read_private
+        from lnctl.backends.remote import check_server_url, secret_value
 
         env = config.env
         url = (config.lnbits_url or "").strip()
@@ -97,34 +96,11 @@ class LnbitsSettings:
                 code="LNBITS_URL_MISSING",
                 hint="export LNCTL_LNBITS_URL=https://your-lnbits.example",
             )
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise InvalidInputError(
-                "LNCTL_LNBITS_URL must be an http(s) URL with a host", code="LNBITS_URL_INVALID"
-            )
-        if parts.username or parts.password:
-            raise InvalidInputError(
-                "LNCTL_LNBITS_URL must not carry credentials", code="LNBITS_URL_INVALID"
-            )
-        allow = env.get("LNCTL_LNBITS_ALLOW_INSECURE", "") == "1"
-        if parts.scheme == "http" and parts.hostname not in LOOPBACK and not allow:
-            raise InvalidInputError(
-                f"refusing to send the wallet's key over plain HTTP to {parts.hostname}",
-                code="INSECURE_URL",
-                hint="use https://, or set LNCTL_LNBITS_ALLOW_INSECURE=1 if you accept the risk",
-            )
+        check_server_url(url, "LNCTL_LNBITS_URL", ALLOW_VAR, env, "LNBITS_URL_INVALID")
+        allow = env.get(ALLOW_VAR, "") == "1"
 
-        def key(var: str, path: str) -> str | None:
-            value = env.get(var, "").strip()
-            if value:
-                return value
-            if os.path.lexists(path):
-                raw = read_private(path).decode("ascii", "replace").strip()
-                return raw or None
-            return None
-
-        admin = key("LNCTL_LNBITS_ADMIN_KEY", config.lnbits_admin_key_file)
-        invoice = key("LNCTL_LNBITS_INVOICE_KEY", config.lnbits_invoice_key_file)
+        admin = secret_value(env, "LNCTL_LNBITS_ADMIN_KEY", config.lnbits_admin_key_file)
+        invoice = secret_value(env, "LNCTL_LNBITS_INVOICE_KEY", config.lnbits_invoice_key_file)
         if admin is None and invoice is None:
             raise InvalidInputError(
                 "no LNbits key: set LNCTL_LNBITS_ADMIN_KEY (or LNCTL_LNBITS_INVOICE_KEY), or put "
@@ -132,7 +108,7 @@ class LnbitsSettings:
                 code="LNBITS_KEY_MISSING",
             )
         for value in (admin, invoice):
-            if value is not None and not value.isalnum():
+            if value is not None and not (value.isascii() and value.isalnum()):
                 raise InvalidInputError(
                     "an LNbits key is letters and digits only", code="LNBITS_KEY_INVALID"
                 )

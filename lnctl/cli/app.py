@@ -85,7 +85,8 @@ def main(
         str | None,
         typer.Option(
             "--backend",
-            help="simulated (default) or lnbits (default LNCTL_BACKEND, else config.toml).",
+            help="simulated (default), lnbits or lightspark "
+            "(default LNCTL_BACKEND, else config.toml).",
             show_default=False,
             autocompletion=lambda: list(BACKENDS),
         ),

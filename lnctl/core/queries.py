@@ -114,6 +114,15 @@ def settings_document(config: Config) -> dict[str, Any]:
     settings["lnbits_invoice_key"] = secret(
         "LNCTL_LNBITS_INVOICE_KEY", config.lnbits_invoice_key_file
     )
+    # Lightspark's settings are all kept out of --json: only whether each is set, and where
+    for name, var, file in (
+        ("lightspark_client_id", "LNCTL_LIGHTSPARK_CLIENT_ID", None),
+        ("lightspark_client_secret", "LNCTL_LIGHTSPARK_CLIENT_SECRET", "lightspark.key"),
+        ("lightspark_node_id", "LNCTL_LIGHTSPARK_NODE_ID", None),
+        ("lightspark_node_password", "LNCTL_LIGHTSPARK_NODE_PASSWORD", "lightspark-node-password"),
+        ("lightspark_base_url", "LNCTL_LIGHTSPARK_BASE_URL", None),
+    ):
+        settings[name] = secret(var, config.path("secrets", file) if file else "")
     settings["memo_key"] = (
         {"value": "set", "source": "environment LNCTL_MEMO_KEY"}
         if config.memo_key_b64

@@ -27,16 +27,16 @@ def remote_invoices(
         raise InvalidInputError(
             f"expiry must be between 1 and {MAX_EXPIRY} seconds", code="INVALID_EXPIRY"
         )
-    node = wallet.simulated
+    made = wallet.test_network.create_remote_invoices(amount_msat, description, expiry, count)
     return [
         {
             "invoice": new.bolt11,
             "payment_hash": new.payment_hash,
             "amount_msat": amount_msat,
-            "payee": node.peer_id,
+            "payee": new.payee,
             "expires_at": new.expires_at,
         }
-        for new in node.create_remote_invoices(amount_msat, description, expiry, count)
+        for new in made
     ]
 
 
@@ -45,6 +45,6 @@ def incoming(wallet: Wallet, text: str, amount_msat: int | None) -> dict[str, An
     from lnctl.core.invoices import refresh_invoices
 
     wallet.require("simulated_incoming", "lnctl simulate")
-    doc = wallet.simulated.simulate_incoming(bolt11.decode(text), amount_msat)
+    doc = wallet.test_network.simulate_incoming(bolt11.decode(text), amount_msat)
     refresh_invoices(wallet, [doc["payment_hash"]])
     return doc

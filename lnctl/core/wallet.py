@@ -14,7 +14,8 @@ from lnctl.storage.files import ensure_private_dir
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from lnctl.backends.base import Backend
+    from lnctl.backends.base import Backend, TestNetwork
+    from lnctl.backends.lightspark import LightsparkBackend
     from lnctl.backends.lnbits import LnbitsBackend
     from lnctl.backends.simulated import SimulatedBackend
     from lnctl.memo import Keyring
@@ -71,20 +72,30 @@ class Wallet:
             self._backend = backend
         return self._backend
 
-    def _backend_class(self) -> type[SimulatedBackend] | type[LnbitsBackend]:
-        if self.config.backend == "simulated":
-            from lnctl.backends.simulated import SimulatedBackend
+    def _backend_class(
+        self,
+    ) -> type[SimulatedBackend] | type[LnbitsBackend] | type[LightsparkBackend]:
+        if self.config.backend == "lnbits":
+            from lnctl.backends.lnbits import LnbitsBackend
 
-            return SimulatedBackend
-        from lnctl.backends.lnbits import LnbitsBackend
+            return LnbitsBackend
+        if self.config.backend == "lightspark":
+            from lnctl.backends.lightspark import LightsparkBackend
 
-        return LnbitsBackend
+            return LightsparkBackend
+        from lnctl.backends.simulated import SimulatedBackend
+
+        return SimulatedBackend
 
     def _open_backend(self) -> Backend:
         if self.config.backend == "lnbits":
             from lnctl.backends.lnbits import LnbitsBackend
 
             return LnbitsBackend.from_config(self.config)
+        if self.config.backend == "lightspark":
+            from lnctl.backends.lightspark import LightsparkBackend
+
+            return LightsparkBackend.from_config(self.config)
         from lnctl.backends.simulated import SimSettings, SimulatedBackend
 
         return SimulatedBackend(
@@ -100,10 +111,18 @@ class Wallet:
         """The embedded simulated node (exit 2 on another backend)."""
         from lnctl.backends.simulated import SimulatedBackend
 
-        self.require("simulated_incoming", "the simulated network")
+        self.require("channels", "the simulated node")
         backend = self.backend
         assert isinstance(backend, SimulatedBackend)
         return backend
+
+    @property
+    def test_network(self) -> TestNetwork:
+        """The backend's test network (``lnctl simulate``; exit 2 where it has none)."""
+        self.require("simulated_incoming", "lnctl simulate")
+        backend: object = self.backend
+        assert hasattr(backend, "simulate_incoming")
+        return backend  # type: ignore[return-value]
 
     def require(self, capability: str, what: str) -> None:
         """Refuse (exit 2, UNSUPPORTED_BACKEND) what this backend cannot do, before asking it."""

@@ -15,6 +15,7 @@ import pytest
 from lnctl import bolt11
 from lnctl.backends.base import (
     FEE_LIMIT_EXCEEDED,
+    NO_ROUTE,
     Backend,
     InvoiceState,
     PaymentState,
@@ -27,9 +28,11 @@ class Harness:
     backend: Backend
     payable: Callable[[int], bolt11.Invoice]  # an invoice of another party, for this amount
     pay_ours: Callable[[bolt11.Invoice], None]  # another party pays one of our invoices
+    # how the node says "no route within the fee cap" (lnd, behind Lightspark, says NO_ROUTE)
+    fee_cap_reason: str = FEE_LIMIT_EXCEEDED
 
 
-def simulated(tmp_path: Path) -> Iterator[Harness]:
+def simulated(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Harness]:
     node = SimulatedBackend(
         str(tmp_path),
         str(tmp_path / "secrets" / "node.key"),
@@ -71,15 +74,33 @@ def lnbits(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Harness]:
     backend.close()
 
 
-HARNESSES = {"simulated": simulated, "lnbits": lnbits}
+def lightspark(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Harness]:
+    """Lightspark through its real SDK, against the local double of its API."""
+    from lnctl.backends.lightspark import LightsparkBackend, LightsparkSettings
+
+    double = request.getfixturevalue("lightspark_double")
+    backend = LightsparkBackend(
+        LightsparkSettings(
+            double.client_id, double.client_secret, double.node_id, double.node_password, double.url
+        )
+    )
+
+    def payable(msat: int) -> bolt11.Invoice:
+        return bolt11.decode(double.make_invoice(False, msat, "contract")["bolt11"])
+
+    def pay_ours(invoice: bolt11.Invoice) -> None:
+        double.pay_ours(invoice.bolt11)
+
+    yield Harness(backend, payable, pay_ours, fee_cap_reason=NO_ROUTE)
+    backend.close()
+
+
+HARNESSES = {"simulated": simulated, "lnbits": lnbits, "lightspark": lightspark}
 
 
 @pytest.fixture(params=sorted(HARNESSES))
 def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
-    if request.param == "lnbits":
-        yield from lnbits(tmp_path, request)
-    else:
-        yield from simulated(tmp_path)
+    yield from HARNESSES[request.param](tmp_path, request)
 
 
 def test_identity_is_stable_and_node_id_is_a_key(side: Harness) -> None:
@@ -136,7 +157,7 @@ def test_the_node_enforces_the_fee_cap(side: Harness) -> None:
     inv = side.payable(10_000_000)
     before = backend.balance().spendable_msat
     result = backend.pay(inv, 10_000_000, 0, timeout_s=10)
-    assert result.state is PaymentState.FAILED and result.failure_reason == FEE_LIMIT_EXCEEDED
+    assert result.state is PaymentState.FAILED and result.failure_reason == side.fee_cap_reason
     assert not result.transient
     assert backend.balance().spendable_msat == before
 

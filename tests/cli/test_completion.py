@@ -55,5 +55,5 @@ def test_completions_of_commands_options_statuses_and_backends(home: Path) -> No
         home, _LNCTL_COMPLETE="complete_fish", _TYPER_COMPLETE_ARGS="lnctl --backend ",
         _TYPER_COMPLETE_FISH_ACTION="get-args",
     )  # fmt: skip
-    assert words == ["simulated", "lnbits"]
+    assert words == ["simulated", "lnbits", "lightspark"]
     assert not home.exists()  # completing creates no wallet

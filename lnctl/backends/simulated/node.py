@@ -718,11 +718,12 @@ class SimulatedBackend:
         made: list[NewInvoice] = []
         rows = []
         now = int(time.time())
+        payee = self.peer_id
         for _ in range(count):
             text, preimage, payment_hash = self._sign(
                 self.peer, amount_msat, description, None, expiry, now
             )
-            made.append(NewInvoice(text, payment_hash.hex(), now, now + expiry))
+            made.append(NewInvoice(text, payment_hash.hex(), now, now + expiry, payee))
             rows.append((payment_hash.hex(), text, preimage.hex(), amount_msat, now))
         with transaction(self.conn) as conn:
             conn.executemany(

@@ -176,6 +176,10 @@ def run_batch(
             if getattr(local, "wallet", None) is not None:
                 local.wallet.close()
 
+    # libsecp256k1 recovers each invoice's payee in 0.03 ms where pure Python takes 3 ms:
+    # worth its 14 ms import for a batch (a lone pay keeps pure Python; see lnctl.secp256k1)
+    import coincurve  # noqa: F401
+
     with Wallet(config) as first:
         recover(first)  # what an earlier batch left in flight is resolved once, up front
         warnings = list(first.warnings)

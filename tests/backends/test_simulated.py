@@ -182,6 +182,41 @@ def test_the_node_lock_wait_is_bounded(tmp_path: Path) -> None:
     assert info.value.code == "LOCK_TIMEOUT"
 
 
+def test_the_node_lock_is_held_against_another_process_and_other_threads(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import threading
+
+    n = node(tmp_path)
+    path = tmp_path / "simnet" / "channels.json.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(1.0)", str(path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with pytest.raises(StorageError) as info, L.NodeLock(str(tmp_path / "simnet"), wait_s=0.2):
+        pass
+    assert info.value.code == "LOCK_TIMEOUT"
+    with L.NodeLock(str(tmp_path / "simnet"), wait_s=10):  # waits for the process to end
+        assert holder.poll() is not None
+    holder.wait()
+    holder.stdout.close()
+    order: list[str] = []
+
+    def other_thread() -> None:
+        with L.NodeLock(str(tmp_path / "simnet")):
+            order.append("b")
+
+    with n.lock:
+        waiter = threading.Thread(target=other_thread)
+        waiter.start()
+        waiter.join(0.3)
+        order.append("a")  # the other thread is still waiting for this one
+    waiter.join(5)
+    assert order == ["a", "b"]
+
+
 def _hammer(home: str, invoices: list[str]) -> None:
     n = node(Path(home), create=False)
     for text in invoices:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 
 from lnctl.errors import CorruptStateError, StorageError
@@ -123,40 +124,59 @@ def check_document(doc: Any) -> Doc:
     return doc
 
 
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(path: str) -> threading.Lock:
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(path, threading.Lock())
+
+
 class NodeLock:
     """The simulated node's lock between processes (flock on ``channels.json.lock``): every step
     that moves money holds it, so each step is atomic for every other process. Waits at most
-    ``LOCK_WAIT_S``."""
+    ``LOCK_WAIT_S``. Threads of one process (``pay --file``) queue on a lock of their own first,
+    so that only one of them polls the file lock."""
 
     def __init__(self, folder: str, wait_s: float = LOCK_WAIT_S) -> None:
         self.path = os.path.join(folder, FILENAME + ".lock")
         self.wait_s = wait_s
         self.fd = -1
         self.depth = 0
+        self.local = _thread_lock(os.path.abspath(self.path))
+
+    def _busy(self) -> StorageError:
+        return StorageError(
+            f"the simulated node is busy: {self.path} stayed locked for {self.wait_s:g} s",
+            code="LOCK_TIMEOUT",
+            hint="another lnctl process holds it; try again",
+        )
 
     def __enter__(self) -> NodeLock:
         if self.depth:
             self.depth += 1
             return self
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise StorageError(f"cannot open {self.path}: {exc.strerror}") from exc
         deadline = time.monotonic() + self.wait_s
-        while True:
+        if not self.local.acquire(timeout=self.wait_s):
+            raise self._busy()
+        try:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise StorageError(
-                        f"the simulated node is busy: {self.path} stayed locked for "
-                        f"{self.wait_s:g} s",
-                        code="LOCK_TIMEOUT",
-                        hint="another lnctl process holds it; try again",
-                    ) from None
-                time.sleep(0.002)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                raise StorageError(f"cannot open {self.path}: {exc.strerror}") from exc
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        os.close(fd)
+                        raise self._busy() from None
+                    time.sleep(0.002)
+        except BaseException:
+            self.local.release()
+            raise
         self.fd = fd
         self.depth = 1
         return self
@@ -166,6 +186,7 @@ class NodeLock:
         if self.depth == 0:
             os.close(self.fd)  # closing releases the lock
             self.fd = -1
+            self.local.release()
 
 
 class Ledger:

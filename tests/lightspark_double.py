@@ -111,6 +111,12 @@ def select(obj: dict[str, Any], selection_set: Any, fragments: dict[str, Any]) -
     return out
 
 
+def _garbled(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _garbled(v) for k, v in list(value.items())[:1]}
+    return value
+
+
 def execute(query: str, operation_name: str | None, root: dict[str, Any]) -> dict[str, Any]:
     from graphql import parse
     from graphql.language import FragmentDefinitionNode, OperationDefinitionNode
@@ -148,6 +154,7 @@ class LightsparkDouble:
         self.hold_s = 2.0
         self.in_flight = False  # payments stay PENDING until complete()
         self.status_override: str | None = None  # the next payment's status, as given
+        self.garble: Counter[str] = Counter()  # operation -> answers cut short (keys missing)
         self.nonces: set[int] = set()
         self.lock = threading.RLock()
         self.created = time.time()
@@ -232,6 +239,9 @@ class LightsparkDouble:
                 withhold = self.withhold[name] > 0
                 if withhold:
                     self.withhold[name] -= 1
+                if self.garble[name] > 0:  # every object keeps only its first key
+                    self.garble[name] -= 1
+                    data = _garbled(data)
         except DoubleError as exc:
             return self._send(req, 200, {"errors": [{"message": str(exc)}]})
         if withhold:  # carried out; the answer never comes

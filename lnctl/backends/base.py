@@ -168,6 +168,20 @@ class PaymentRecord:
     status: PaymentStatus
 
 
+class KeepsNoRecords:
+    """For a backend that cannot list every invoice and payment it has (``exports_records`` is
+    False: one server wallet or node may serve many lnctl homes)."""
+
+    def activity(self) -> Activity | None:
+        return None
+
+    def export_invoices(self) -> list[InvoiceRecord]:
+        return []
+
+    def export_payments(self) -> list[PaymentRecord]:
+        return []
+
+
 class Backend(Protocol):
     name: str
     capabilities: Capabilities

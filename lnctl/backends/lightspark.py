@@ -39,14 +39,12 @@ from lnctl.backends.base import (
     INVOICE_EXPIRED,
     NO_ROUTE,
     TIMEOUT,
-    Activity,
     Balance,
     Capabilities,
-    InvoiceRecord,
     InvoiceState,
     InvoiceStatus,
+    KeepsNoRecords,
     NewInvoice,
-    PaymentRecord,
     PaymentState,
     PaymentStatus,
     Quote,
@@ -183,7 +181,7 @@ class LightsparkSettings:
         return cls(client_id, secret, node_id, password, base_url)
 
 
-class LightsparkBackend:
+class LightsparkBackend(KeepsNoRecords):
     name = "lightspark"
     capabilities = Capabilities(
         channels=False,  # Lightspark manages the node's channels
@@ -543,15 +541,6 @@ class LightsparkBackend:
             raise BackendError("the Lightspark API did not report the node's balance")
         inflight = max(0, (owned or 0) - (withdrawable or 0))
         return Balance(spendable_msat=spendable, receivable_msat=None, inflight_msat=inflight)
-
-    def activity(self) -> Activity | None:
-        return None
-
-    def export_invoices(self) -> list[InvoiceRecord]:
-        return []
-
-    def export_payments(self) -> list[PaymentRecord]:
-        return []
 
     # -- test mode (lnctl simulate) ----------------------------------------------------------------
 

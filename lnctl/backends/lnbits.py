@@ -36,14 +36,12 @@ from lnctl.backends.base import (
     INSUFFICIENT_BALANCE,
     INVOICE_EXPIRED,
     NO_ROUTE,
-    Activity,
     Balance,
     Capabilities,
-    InvoiceRecord,
     InvoiceState,
     InvoiceStatus,
+    KeepsNoRecords,
     NewInvoice,
-    PaymentRecord,
     PaymentState,
     PaymentStatus,
     Quote,
@@ -115,7 +113,7 @@ class LnbitsSettings:
         return cls(url, admin, invoice, allow)
 
 
-class LnbitsBackend:
+class LnbitsBackend(KeepsNoRecords):
     name = "lnbits"
     capabilities = Capabilities(
         channels=False,
@@ -437,15 +435,6 @@ class LnbitsBackend:
         if balance is None:
             raise BackendError("the LNbits server did not report a balance")
         return Balance(spendable_msat=balance, receivable_msat=None, inflight_msat=0)
-
-    def activity(self) -> Activity | None:
-        return None
-
-    def export_invoices(self) -> list[InvoiceRecord]:
-        return []
-
-    def export_payments(self) -> list[PaymentRecord]:
-        return []
 
 
 class _Undelivered(Exception):

@@ -115,14 +115,15 @@ def invoice_status(row: sqlite3.Row, now: float | None = None) -> str:
 
 def invoice_document(wallet: Wallet, row: sqlite3.Row, *, with_memo: bool = True) -> dict[str, Any]:
     from lnctl.core.memos import reveal_memo
+    from lnctl.core.queries import checked_int
 
     return {
         "id": row["payment_hash"],
         "payment_hash": row["payment_hash"],
         "invoice": row["bolt11"],
         "status": invoice_status(row),
-        "amount_msat": row["amount_msat"],
-        "received_msat": row["received_msat"],
+        "amount_msat": checked_int(row, "amount_msat"),
+        "received_msat": checked_int(row, "received_msat"),
         "description": row["description"],
         "description_hash": row["description_hash"],
         "memo": reveal_memo(wallet, row, "invoice") if with_memo else None,

@@ -11,16 +11,32 @@ if TYPE_CHECKING:
     from lnctl.core.wallet import Wallet
 
 
+def checked_int(row: sqlite3.Row | dict[str, Any], key: str) -> Any:
+    """An integer column of a history record (or None), refused as corrupt state when the file
+    holds anything else there (a hand-edited or damaged store): money is never shown as text."""
+    value = row[key]
+    if value is None or type(value) is int:
+        return value
+    from lnctl.errors import CorruptStateError
+    from lnctl.sanitize import sanitize
+
+    raise CorruptStateError(
+        f"the history's record of {sanitize(row['payment_hash'])[:64]} holds "
+        f"{key} = {sanitize(repr(value))[:40]}, not an integer",
+        hint="restore history.sqlite from a backup (lnctl changed nothing)",
+    )
+
+
 def payment_document(row: sqlite3.Row | dict[str, Any], memo: str | None = None) -> dict[str, Any]:
     return {
         "id": row["payment_hash"],
         "payment_hash": row["payment_hash"],
         "status": row["status"],
-        "attempts": row["attempts"],
-        "latency_ms": row["latency_ms"],
-        "amount_msat": row["amount_msat"],
-        "fee_msat": row["fee_msat"],
-        "max_fee_msat": row["max_fee_msat"],
+        "attempts": checked_int(row, "attempts"),
+        "latency_ms": checked_int(row, "latency_ms"),
+        "amount_msat": checked_int(row, "amount_msat"),
+        "fee_msat": checked_int(row, "fee_msat"),
+        "max_fee_msat": checked_int(row, "max_fee_msat"),
         "preimage": row["preimage"],
         "failure_reason": row["failure_reason"],
         "attention": row["attention"],

@@ -18,7 +18,7 @@ import coincurve
 import pytest
 
 from lnctl import bolt11
-from tests.conftest import lnctl_env, run
+from tests.conftest import lnctl_env, run, run_here
 from tests.helpers import check_ledger
 
 
@@ -347,3 +347,33 @@ def test_a_memo_that_reads_json_is_a_memo(home: Path) -> None:
         if opt.startswith("--")
     }
     assert taking == set(VALUE_OPTIONS)
+
+
+def test_a_text_amount_in_a_tampered_history_is_corrupt_state(home: Path) -> None:
+    """Money is never shown as text: a record whose amount is not an integer is refused
+    (exit 1, CORRUPT_STATE), as a table, as JSON, and when paying again."""
+    made = run_here(home, "simulate", "invoice", "--amount", "5")
+    assert made.code == 0, made.err
+    text = made.out.strip()
+    assert run_here(home, "pay", text).code == 0
+    ours = run_here(home, "invoice", "--amount", "7", "--json").json
+    conn = sqlite3.connect(home / "history.sqlite")
+    conn.execute("UPDATE payments SET amount_msat = '5000 msat'")
+    conn.execute("UPDATE invoices SET amount_msat = '7 sat'")
+    conn.commit()
+    conn.close()
+    payment_hash = bolt11.decode(text).payment_hash
+    for args in (
+        ("payments",),
+        ("payments", "--json"),
+        ("lookup", payment_hash, "--json"),
+        ("invoices", "--json"),
+        ("lookup", ours["payment_hash"]),
+        ("pay", text, "--json"),
+    ):
+        got = run_here(home, *args)
+        assert got.code == 1, (args, got.out, got.err)
+        if "--json" in args:
+            assert got.json["error"]["code"] == "CORRUPT_STATE"
+        else:
+            assert got.err.startswith("lnctl: error: the history's record") and "'" in got.err

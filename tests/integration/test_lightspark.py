@@ -243,3 +243,28 @@ def test_as_a_real_process(lightspark_double: Any, tmp_path: Path) -> None:
     )
     assert refused.code == 2 and refused.err.count("\n") == 1, refused.err
     assert "credentials" in refused.err and "Traceback" not in refused.err
+
+
+def test_what_the_node_reports_is_checked_and_an_unreadable_answer_is_not_resent(
+    lightspark_double: Any, tmp_path: Path
+) -> None:
+    double, home = lightspark_double, tmp_path / "h"
+    text = _payable(double, 10_000)
+    double.invoices[next(reversed(double.invoices))]["preimage"] = "11" * 32  # not the hash's
+    lied = ls(home, double, "pay", text, "--json")
+    assert lied.code == 1 and lied.json["error"]["code"] == "NEEDS_ATTENTION", lied.out
+    assert lied.json["payment"]["status"] == "NEEDS_ATTENTION"
+
+    double.in_flight = True
+    double.garble["PayInvoice"] = 1  # the answer lacks the keys the SDK reads
+    garbled = ls(home, double, "pay", _payable(double, 10_000), "--timeout", "1", "--json")
+    assert garbled.code == 6 and garbled.json["payment"]["status"] == "IN_FLIGHT", garbled.out
+    assert double.calls["PayInvoice"] == 2
+    double.complete(double.payments[-1]["payment_hash"])
+    done = ls(home, double, "lookup", double.payments[-1]["payment_hash"], "--json")
+    assert done.json["payment"]["status"] == "SUCCEEDED"
+    assert double.calls["PayInvoice"] == 2
+
+    metrics = ls(home, double, "metrics")
+    [gauge] = [line for line in metrics.out.splitlines() if line.startswith("ln_wallet_balance")]
+    assert metrics.code == 0 and int(float(gauge.split()[1])) == double.balance_msat

@@ -14,6 +14,7 @@ SCRIPTS = [
     ("decodes per second against PyPI bolt11", ["decode.py"]),
     ("cost growth with stored payments", ["growth.py", "--runs", "8"]),
     ("LNbits: lnctl pay against the same request with curl", ["lnbits.py"]),
+    ("Lightspark (SDK against the local double): whole commands", ["lightspark.py"]),
 ]
 
 for title, (script, *args) in SCRIPTS:

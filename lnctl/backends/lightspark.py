@@ -195,8 +195,9 @@ class LightsparkBackend(KeepsNoRecords):
         enforces_fee_cap=True,  # pay_invoice(maximum_fees_msats=...)
     )
 
-    def __init__(self, settings: LightsparkSettings) -> None:
+    def __init__(self, settings: LightsparkSettings, network: str | None = None) -> None:
         sdk = load_sdk()
+        self.network = network  # the wallet's network: the node's invoices must be on it
         import requests.adapters
 
         self.settings = settings
@@ -218,7 +219,7 @@ class LightsparkBackend(KeepsNoRecords):
 
     @classmethod
     def from_config(cls, config: Config) -> LightsparkBackend:
-        return cls(LightsparkSettings.from_config(config))
+        return cls(LightsparkSettings.from_config(config), config.network)
 
     def close(self) -> None:
         self.client._requester.graphql_session.close()
@@ -380,9 +381,21 @@ class LightsparkBackend(KeepsNoRecords):
                 f"the Lightspark API did not create the invoice: {_clip(exc.args[0])}"
             ) from None
         new = self._checked_invoice(made.data.encoded_payment_request, amount_msat)
+        self._check_network(new.bolt11)
         if new.payment_hash != made.data.payment_hash:
             raise BackendError("the Lightspark API returned an invoice that is not the one asked")
         return new
+
+    def _check_network(self, text: str) -> None:
+        from lnctl import bolt11
+
+        network = bolt11.decode(text).network
+        if self.network is not None and network != self.network:
+            raise InvalidInputError(
+                f"the Lightspark node issues {network} invoices; this wallet is on {self.network}",
+                code="WRONG_NETWORK",
+                hint=f"set LNCTL_NETWORK={network} (or --network {network}) for this node",
+            )
 
     @staticmethod
     def _checked_invoice(text: object, amount_msat: int | None) -> NewInvoice:

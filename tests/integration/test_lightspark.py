@@ -268,3 +268,13 @@ def test_what_the_node_reports_is_checked_and_an_unreadable_answer_is_not_resent
     metrics = ls(home, double, "metrics")
     [gauge] = [line for line in metrics.out.splitlines() if line.startswith("ln_wallet_balance")]
     assert metrics.code == 0 and int(float(gauge.split()[1])) == double.balance_msat
+
+
+def test_a_wallet_on_another_network_than_the_node_is_told_so(
+    lightspark_double: Any, tmp_path: Path
+) -> None:
+    double = lightspark_double
+    got = ls(tmp_path / "h", double, "invoice", "--amount", "1", "--json", LNCTL_NETWORK="bitcoin")
+    assert got.code == 2 and got.json["error"]["code"] == "WRONG_NETWORK"
+    assert "LNCTL_NETWORK=regtest" in got.json["error"]["hint"]
+    assert ls(tmp_path / "h", double, "invoices", "--json").json["invoices"] == []

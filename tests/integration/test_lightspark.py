@@ -278,3 +278,50 @@ def test_a_wallet_on_another_network_than_the_node_is_told_so(
     assert got.code == 2 and got.json["error"]["code"] == "WRONG_NETWORK"
     assert "LNCTL_NETWORK=regtest" in got.json["error"]["hint"]
     assert ls(tmp_path / "h", double, "invoices", "--json").json["invoices"] == []
+
+
+@pytest.mark.parametrize("point", ["after_claim", "before_send", "after_send"])
+def test_a_payment_killed_at_any_step_is_resolved_from_the_node_and_never_sent_twice(
+    lightspark_double: Any, tmp_path: Path, point: str
+) -> None:
+    """A real process, SIGKILLed at each step of the wallet's side of a payment; the next
+    command asks the node (outgoing_payments_for_payment_hash) and never pays again."""
+    double, home = lightspark_double, tmp_path / "h"
+    text = _payable(double, 7_000)
+    killed = run(home, "pay", text, "--json", env={**double.env(), "LNCTL_FAILPOINT": point})
+    assert killed.code == -9, killed.out + killed.err
+    sent = 1 if point == "after_send" else 0
+    assert double.calls["PayInvoice"] == sent
+    listed = ls(home, double, "payments", "--json")
+    [payment] = listed.json["payments"]
+    again = ls(home, double, "pay", text, "--json")
+    if point == "after_claim":  # no attempt started: recovery releases it, and paying works
+        assert payment["status"] == "FAILED", payment
+        assert again.code == 0 and again.json["status"] == "SUCCEEDED", again.out
+    elif point == "before_send":  # an attempt started: the node's silence is not a failure
+        assert payment["status"] == "IN_FLIGHT", payment
+        assert again.code == 5 and again.json["error"]["code"] == "ALREADY_IN_FLIGHT"
+        assert double.balance_msat == 10_000_000_000
+        return
+    else:  # paid at the node, not recorded: recovery records the node's success
+        assert payment["status"] == "SUCCEEDED", payment
+        assert again.code == 5 and again.json["error"]["code"] == "ALREADY_PAID"
+    assert double.calls["PayInvoice"] == 1
+    assert double.balance_msat == 10_000_000_000 - 7_000 - double.fee_msat(7_000)
+
+
+def test_invoice_wait_and_a_batch_on_lightspark(lightspark_double: Any, tmp_path: Path) -> None:
+    double, home = lightspark_double, tmp_path / "h"
+    inv = ls(home, double, "invoice", "--amount", "3", "--json").json
+    double.pay_ours(inv["invoice"])
+    waited = ls(home, double, "invoice", "wait", inv["payment_hash"], "--timeout", "5", "--json")
+    assert waited.code == 0 and waited.json["status"] == "SETTLED", waited.out
+    assert waited.json["received_msat"] == 3000
+    batch = tmp_path / "batch.txt"
+    texts = [_payable(double, 2_000) for _ in range(4)]
+    batch.write_text("\n".join([*texts, texts[0]]) + "\n")
+    paid = ls(home, double, "pay", "--file", str(batch), "--concurrency", "2", "--json")
+    assert paid.code == 5, paid.out  # the repeated line is a duplicate
+    summary = paid.json["summary"]
+    assert summary["paid"] == 4 and summary["duplicates"] == 1, summary
+    assert double.calls["PayInvoice"] == 4

@@ -325,3 +325,25 @@ def test_invoice_wait_and_a_batch_on_lightspark(lightspark_double: Any, tmp_path
     summary = paid.json["summary"]
     assert summary["paid"] == 4 and summary["duplicates"] == 1, summary
     assert double.calls["PayInvoice"] == 4
+
+
+def test_many_homes_paying_one_invoice_at_once_pay_it_once(
+    lightspark_double: Any, tmp_path: Path
+) -> None:
+    """Six processes, six wallet homes, one node: the node makes one payment (the payment hash
+    is its idempotency key); every home hears of that one payment or is refused."""
+    from tests.conftest import popen
+
+    double = lightspark_double
+    text = _payable(double, 9_000)
+    procs = [
+        popen(tmp_path / f"home{n}", "pay", text, "--json", env=double.env()) for n in range(6)
+    ]
+    codes = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        codes.append(proc.returncode)
+        assert proc.returncode in (0, 5), out + err
+    assert len(double.payments) == 1 and double.payments[0]["status"] == "SUCCESS"
+    assert double.balance_msat == 10_000_000_000 - 9_000 - double.fee_msat(9_000)
+    assert 0 in codes

@@ -103,7 +103,7 @@ class LnctlCollector:
         )
         yield counter(
             "ln_payment_attempts",
-            "Payment attempts sent (first tries and retries).",
+            "Payment attempts started (first tries and retries), reached or not.",
             "payment_attempts",
         )
         yield counter("ln_payment_retries", "Payment attempts after the first.", "payment_retries")

@@ -402,8 +402,9 @@ class History:
 
     def abandon_claim(self, payment_hash: str, previous: sqlite3.Row | None) -> None:
         """Undo a claim whose one request never reached the node (or was refused outright): the
-        payment goes back to what it was (nothing, or its earlier FAILED record), and the
-        attempt it counted is uncounted. Nothing is recorded as failed."""
+        payment goes back to what it was (nothing, or its earlier FAILED record). Nothing is
+        recorded as failed. The attempt stays counted in the metrics: a Prometheus counter never
+        decreases (a decrease reads as a reset), and the attempt was started."""
         with self.transaction() as conn:
             row = self.get_payment(payment_hash)
             if row is None or row["status"] != "IN_FLIGHT":
@@ -425,10 +426,6 @@ class History:
                         payment_hash,
                     ),
                 )
-            if row["attempts"]:
-                self.bump(conn, "payment_attempts", delta=-int(row["attempts"]))
-            if row["attempts"] > 1:
-                self.bump(conn, "payment_retries", delta=-(int(row["attempts"]) - 1))
 
     def count_attempt(self, payment_hash: str) -> int:
         """Mark that an attempt is about to be sent (from here on, the node may have it)."""

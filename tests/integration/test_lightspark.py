@@ -166,6 +166,10 @@ def test_paying_needs_the_right_node_password_and_sends_nothing_without_it(
     paid = run_here(home, "pay", text, "--json", env=env)  # the claim was undone: pay works
     assert paid.code == 0, paid.out + paid.err
     assert double.calls["PayInvoice"] == 1
+    # the attempts the undone claims started stay counted: a counter never goes down
+    metrics = ls(home, double, "metrics").out.splitlines()
+    [attempts] = [line for line in metrics if line.startswith("ln_payment_attempts_total")]
+    assert float(attempts.split()[1]) == 3  # no password, a wrong one, then the payment
 
 
 def test_secrets_never_reach_output_errors_or_files(lightspark_double: Any, tmp_path: Path) -> None:

@@ -547,6 +547,20 @@ class LightsparkDouble:
             self._resolve(p, "SUCCESS", None)
         return {"pay_invoice": {"payment": self.payment(p)}}
 
+    def op_LightningFeeEstimateForInvoice(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._our_node(v.get("node_id"))
+        try:
+            decoded = bolt11.decode(str(v.get("encoded_payment_request")))
+        except Exception:
+            raise DoubleError("invalid encoded_payment_request") from None
+        inv = self.invoices.get(decoded.payment_hash)
+        if inv is None:
+            raise DoubleError("no route found to the invoice's destination")
+        amount_msat = decoded.amount_msat or v.get("amount_msats") or 0
+        fee = 0 if inv["ours"] else self.fee_msat(int(amount_msat))
+        output = {"__typename": "LightningFeeEstimateOutput", "fee_estimate": amount(fee)}
+        return {"lightning_fee_estimate_for_invoice": output}
+
     def op_CreateTestModeInvoice(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         self._our_node(v.get("local_node_id"))
         if self.network != "regtest":

@@ -55,6 +55,7 @@ from lnctl.errors import (
     BackendUnavailableError,
     InvalidInputError,
     InvalidInvoiceError,
+    PaymentFailedError,
     UnsupportedError,
 )
 
@@ -187,7 +188,7 @@ class LightsparkBackend(KeepsNoRecords):
         channels=False,  # Lightspark manages the node's channels
         fault_injection=False,
         amountless_invoices=True,  # create_invoice with amount_msats=0
-        fee_quote=False,
+        fee_quote=True,  # lightning_fee_estimate_for_invoice (pay --dry-run)
         simulated_incoming=True,  # test mode on a regtest node (create_test_mode_*)
         retries_itself=True,  # the node routes and retries on its side
         embedded=False,
@@ -444,7 +445,30 @@ class LightsparkBackend(KeepsNoRecords):
     # -- paying ------------------------------------------------------------------------------------
 
     def quote(self, invoice: Invoice, amount_msat: int) -> Quote:
-        raise UnsupportedError("lnctl asks Lightspark for no fee quote before paying")
+        """The node's fee estimate for paying this invoice now (a read: nothing is sent)."""
+        try:
+            fee = self._call(
+                self.client.get_lightning_fee_estimate_for_invoice,
+                node_id=self.settings.node_id,
+                encoded_payment_request=invoice.bolt11,
+                amount_msats=amount_msat if invoice.amount_msat is None else None,
+            )
+        except _Undelivered as exc:
+            raise BackendUnavailableError(
+                f"the Lightspark API did not answer ({exc.args[0]})", hint="try again later"
+            ) from None
+        except _GraphqlError as exc:
+            if "route" in exc.args[0].lower():
+                raise PaymentFailedError(
+                    f"the Lightspark node finds no route: {_clip(exc.args[0])}", code=NO_ROUTE
+                ) from None
+            raise BackendError(
+                f"the Lightspark API answered an error: {_clip(exc.args[0])}"
+            ) from None
+        estimate = _msat(fee)
+        if estimate is None or estimate < 0:
+            raise BackendError("the Lightspark API gave no fee estimate")
+        return Quote(fee_msat=estimate, self_payment=invoice.payee == self.node_id())
 
     def pay(
         self,

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Result, run, run_here
+from tests.helpers import foreign_invoice
 
 pytestmark = pytest.mark.integration
 
@@ -351,3 +352,22 @@ def test_many_homes_paying_one_invoice_at_once_pay_it_once(
     assert len(double.payments) == 1 and double.payments[0]["status"] == "SUCCESS"
     assert double.balance_msat == 10_000_000_000 - 9_000 - double.fee_msat(9_000)
     assert 0 in codes
+
+
+def test_dry_run_predicts_with_the_nodes_fee_estimate(
+    lightspark_double: Any, tmp_path: Path
+) -> None:
+    double, home = lightspark_double, tmp_path / "h"
+    text = _payable(double, 50_000)
+    dry = ls(home, double, "pay", text, "--dry-run", "--json")
+    assert dry.code == 0 and dry.json["would"] == "pay", dry.out
+    assert dry.json["fee_msat"] == double.fee_msat(50_000)
+    capped = ls(home, double, "pay", text, "--dry-run", "--max-fee", "0", "--json")
+    assert capped.code == 3 and capped.json["failure_reason"] == "FEE_LIMIT_EXCEEDED"
+    double.balance_msat = 10_000
+    poor = ls(home, double, "pay", text, "--dry-run", "--json")
+    assert poor.code == 3 and poor.json["failure_reason"] == "INSUFFICIENT_BALANCE"
+    nowhere = ls(home, double, "pay", str(foreign_invoice(50_000)), "--dry-run", "--json")
+    assert nowhere.code == 3 and nowhere.json["failure_reason"] == "NO_ROUTE", nowhere.out
+    assert double.calls["PayInvoice"] == 0 and double.payments == []
+    assert ls(home, double, "payments", "--json").json["payments"] == []

@@ -226,7 +226,12 @@ class LightsparkDouble:
             body = zlib.decompress(body)
             self.compressed += 1
         try:
+            if len(body) > 1024 and not encoding:
+                raise DoubleError("the SDK compresses bodies over 1 KB; this one came plain")
             doc = json.loads(body)
+            missing = {"operationName", "query", "variables", "nonce", "expires_at"} - set(doc)
+            if missing:
+                raise DoubleError(f"the request lacks {sorted(missing)}")
             name = doc["operationName"]
             if req.headers.get("X-GraphQL-Operation") != name:
                 raise DoubleError("X-GraphQL-Operation does not name the operation")

@@ -18,7 +18,6 @@ from lnctl.storage.history import LATENCY_BUCKETS_MS
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
-    from lnctl.backends.base import Backend
     from lnctl.config import Config
 
 # Every reason a payment can fail with, so each series exists (at 0) before its first failure.
@@ -164,15 +163,9 @@ class LnctlCollector:
         from lnctl.errors import LnctlError
 
         try:
-            backend: Backend
-            if self.config.backend == "lightspark":
-                from lnctl.backends.lightspark import LightsparkBackend
+            from lnctl.backends.remote import open_remote
 
-                backend = LightsparkBackend.from_config(self.config)
-            else:
-                from lnctl.backends.lnbits import LnbitsBackend
-
-                backend = LnbitsBackend.from_config(self.config)
+            backend = open_remote(self.config)
             try:
                 return backend.balance().spendable_msat
             finally:

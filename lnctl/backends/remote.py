@@ -4,9 +4,14 @@ comes from (the environment, else a 0600 file under ``$LNCTL_HOME/secrets/``).""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lnctl.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from lnctl.backends.base import Backend
+    from lnctl.config import Config
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
@@ -40,3 +45,14 @@ def secret_value(env: dict[str, str], var: str, path: str) -> str | None:
         raw = read_private(path).decode("utf-8", "replace").strip()
         return raw or None
     return None
+
+
+def open_remote(config: Config) -> Backend:
+    """The server-side backend the configuration names (``lnbits`` or ``lightspark``)."""
+    if config.backend == "lightspark":
+        from lnctl.backends.lightspark import LightsparkBackend
+
+        return LightsparkBackend.from_config(config)
+    from lnctl.backends.lnbits import LnbitsBackend
+
+    return LnbitsBackend.from_config(config)

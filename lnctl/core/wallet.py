@@ -88,14 +88,10 @@ class Wallet:
         return SimulatedBackend
 
     def _open_backend(self) -> Backend:
-        if self.config.backend == "lnbits":
-            from lnctl.backends.lnbits import LnbitsBackend
+        if self.config.backend != "simulated":
+            from lnctl.backends.remote import open_remote
 
-            return LnbitsBackend.from_config(self.config)
-        if self.config.backend == "lightspark":
-            from lnctl.backends.lightspark import LightsparkBackend
-
-            return LightsparkBackend.from_config(self.config)
+            return open_remote(self.config)
         from lnctl.backends.simulated import SimSettings, SimulatedBackend
 
         return SimulatedBackend(

@@ -15,10 +15,10 @@ unknown schema version is refused and never overwritten. Readers need no lock.
 
 from __future__ import annotations
 
+import _thread  # the builtin under threading: no import cost at start-up
 import fcntl
 import json
 import os
-import threading
 import time
 
 from lnctl.errors import CorruptStateError, StorageError
@@ -124,13 +124,13 @@ def check_document(doc: Any) -> Doc:
     return doc
 
 
-_THREAD_LOCKS: dict[str, threading.Lock] = {}
-_THREAD_LOCKS_GUARD = threading.Lock()
+_THREAD_LOCKS: dict[str, _thread.LockType] = {}
+_THREAD_LOCKS_GUARD = _thread.allocate_lock()
 
 
-def _thread_lock(path: str) -> threading.Lock:
+def _thread_lock(path: str) -> _thread.LockType:
     with _THREAD_LOCKS_GUARD:
-        return _THREAD_LOCKS.setdefault(path, threading.Lock())
+        return _THREAD_LOCKS.setdefault(path, _thread.allocate_lock())
 
 
 class NodeLock:

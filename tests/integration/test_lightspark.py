@@ -371,3 +371,20 @@ def test_dry_run_predicts_with_the_nodes_fee_estimate(
     assert nowhere.code == 3 and nowhere.json["failure_reason"] == "NO_ROUTE", nowhere.out
     assert double.calls["PayInvoice"] == 0 and double.payments == []
     assert ls(home, double, "payments", "--json").json["payments"] == []
+
+
+def test_amountless_invoices_both_ways(lightspark_double: Any, tmp_path: Path) -> None:
+    double, home = lightspark_double, tmp_path / "h"
+    theirs = ls(home, double, "simulate", "invoice", "--json")
+    assert theirs.code == 0 and theirs.json["amount_msat"] is None, theirs.out
+    bare = ls(home, double, "pay", theirs.json["invoice"], "--json")
+    assert bare.code == 2, bare.out  # an amountless invoice needs --amount
+    paid = ls(home, double, "pay", theirs.json["invoice"], "--amount", "5", "--json")
+    assert paid.code == 0 and paid.json["amount_msat"] == 5_000, paid.out
+    assert double.payments[-1]["amount_msat"] == 5_000
+    ours = ls(home, double, "invoice", "--json").json
+    assert ours["amount_msat"] is None
+    got = ls(home, double, "simulate", "pay", ours["invoice"], "--amount", "3", "--json")
+    assert got.code == 0 and got.json["amount_msat"] == 3_000, got.out
+    looked = ls(home, double, "lookup", ours["payment_hash"], "--json").json["invoice"]
+    assert looked["status"] == "SETTLED" and looked["received_msat"] == 3_000

@@ -1,30 +1,19 @@
 """The fast path for the commands shell scripts call thousands of times: ``decode`` and
 ``invoice``. Building the Typer application costs several times Python's own start-up, so a
 well-formed call of these commands is parsed here and runs the same code as the Typer command
-(``lnctl.cli.actions``). Anything this parser does not fully understand (``--help``, an unknown or
-repeated option, a value that is not valid, ``--qr``) returns None, and the call goes to Typer,
-which gives the canonical behaviour and error messages.
+(``lnctl.cli.actions``). Its options are not written here: ``fast_table.py`` is generated from
+the Typer declarations (``python -m lnctl.cli.fast_gen``; a test checks that the two agree).
+Anything this parser does not fully understand (``--help``, an unknown or repeated option, a
+value that is not valid) returns None, and the call goes to Typer, which gives the canonical
+behaviour and error messages.
 """
 
 from __future__ import annotations
 
+from lnctl.cli.fast_table import ARGUMENTS, COMMANDS
 from lnctl.config import NETWORKS
 
 GLOBAL_VALUES = ("--home", "--backend", "--network")
-
-# option -> kind, per command ("flag", "int" (>= 1), "str", "network")
-COMMANDS: dict[str, dict[str, str]] = {
-    "decode": {"--json": "flag"},
-    "invoice": {
-        "--json": "flag",
-        "--amount": "int",
-        "--amount-msat": "int",
-        "--expiry": "int",
-        "--description": "str",
-        "--memo": "str",
-        "--network": "network",
-    },
-}
 
 
 def _split(args: list[str], i: int) -> tuple[str, str | None, int]:
@@ -64,13 +53,14 @@ def parse(
             i += 1
             continue
         name, value, i = _split(args, i)
-        kind = spec.get(name)
-        if kind is None or name in options:
+        entry = spec.get(name)
+        if entry is None or entry[0] in options:
             return None
+        param, kind = entry[0], entry[1]
         if kind == "flag":
             if value is not None:
                 return None
-            options[name] = True
+            options[param] = True
             continue
         if value is None:
             if i >= len(args) or args[i].startswith("-"):
@@ -79,14 +69,14 @@ def parse(
         if kind == "int":
             if not value.isdigit() or not value.isascii() or int(value) < 1:
                 return None
-            options[name] = int(value)
+            options[param] = int(value)
         elif kind == "network":
             if value not in NETWORKS:
                 return None
-            options[name] = value
+            options[param] = value
         else:
-            options[name] = value
-    if len(positionals) > (1 if command == "decode" else 0):
+            options[param] = value
+    if len(positionals) > ARGUMENTS[command]:
         return None
     return glob, command, options, positionals
 
@@ -107,31 +97,21 @@ def run(args: list[str]) -> int | None:
         quiet=False,
         log_format="text",
     )
+    # every option of the command, as its Typer declaration defaults it, then as given
+    values = {param: default for param, _, default in COMMANDS[command].values()}
+    values.update(options)
     if command == "decode":
         from lnctl.cli.actions import decode_action
 
-        decode_action(positionals[0] if positionals else None, bool(options.get("--json")))
+        decode_action(positionals[0] if positionals else None, **values)  # type: ignore[arg-type]
         return 0
-    from lnctl.bolt11 import DEFAULT_EXPIRY
-    from lnctl.cli.actions import invoice_action
+    from lnctl.cli.actions import invoice_action, memo_text
 
-    def number(name: str) -> int | None:
-        value = options.get(name)
-        return value if isinstance(value, int) else None
-
-    def string(name: str) -> str | None:
-        value = options.get(name)
-        return value if isinstance(value, str) else None
-
-    invoice_action(
-        state,
-        amount=number("--amount"),
-        amount_msat_=number("--amount-msat"),
-        description=string("--description"),
-        memo=string("--memo"),
-        expiry=number("--expiry") or DEFAULT_EXPIRY,
-        network=string("--network"),
-        qr=False,
-        as_json=options.get("--json") is True,
+    # as the Typer command does: the memo from --memo or --memo-file
+    memo_file = values.pop("memo_file")
+    values["memo"] = memo_text(
+        values["memo"] if isinstance(values["memo"], str) else None,
+        memo_file if isinstance(memo_file, str) else None,
     )
+    invoice_action(state, **values)  # type: ignore[arg-type]
     return 0

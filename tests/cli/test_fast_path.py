@@ -17,7 +17,7 @@ SLOW = {"LNCTL_FAST_PATH": "0"}
     "args",
     [
         ["decode", "--help"],
-        ["invoice", "--qr"],
+        ["invoice", "--qr=yes"],
         ["invoice", "--amount", "0"],
         ["invoice", "--amount", "x"],
         ["invoice", "--amount", "1", "--amount", "2"],
@@ -44,7 +44,7 @@ def test_accepted_forms() -> None:
     assert parse(["--home=/x", "--traceback", "invoice", "--amount=5", "--json"]) == (
         {"--home": "/x", "--traceback": None},
         "invoice",
-        {"--amount": 5, "--json": True},
+        {"amount": 5, "as_json": True},
         [],
     )
     assert parse(["decode", SPEC_INVOICE]) == ({}, "decode", {}, [SPEC_INVOICE])
@@ -102,3 +102,39 @@ def test_only_the_command_run_is_built_and_help_lists_every_command() -> None:
     every = get_command(["--help"])
     assert set(every.commands) == set(MODULES)
     assert set(get_command(["no-such-command"]).commands) == set(MODULES)
+
+
+def test_the_fast_table_is_written_from_the_typer_declarations() -> None:
+    """Options are declared once, in Typer: the fast path's table is generated from them."""
+    from lnctl.cli import fast_gen
+
+    assert fast_gen.TARGET.read_text() == fast_gen.render(), "run: python -m lnctl.cli.fast_gen"
+
+
+def test_every_fast_option_reaches_the_action_the_typer_command_calls() -> None:
+    import inspect
+
+    from lnctl.cli.actions import decode_action, invoice_action
+    from lnctl.cli.fast_table import COMMANDS
+
+    decode = {param for param, _, _ in COMMANDS["decode"].values()}
+    assert decode == set(inspect.signature(decode_action).parameters) - {"invoice"}
+    invoice = {param for param, _, _ in COMMANDS["invoice"].values()} - {"memo_file"}
+    assert invoice == set(inspect.signature(invoice_action).parameters) - {"state"}
+
+
+def test_memo_file_and_qr_take_the_fast_path_with_the_same_result(tmp_path: Path) -> None:
+    memo = tmp_path / "memo.txt"
+    memo.write_text("table 4\n")
+    assert parse(["invoice", "--memo-file", str(memo), "--qr"]) is not None
+    fast, slow = _same(
+        tmp_path / "a", tmp_path / "b", "invoice", "--amount", "2", "--memo-file", str(memo),
+        "--json",
+    )  # fmt: skip
+    for home, doc in ((tmp_path / "a", fast), (tmp_path / "b", slow)):
+        looked = run(home, "lookup", doc["payment_hash"], "--json").json
+        assert looked["invoice"]["memo"] == "table 4"
+    both = run(tmp_path / "a", "invoice", "--memo", "x", "--memo-file", str(memo), "--json")
+    assert both.code == 2 and both.json["error"]["code"] == "USAGE"
+    qr = run(tmp_path / "a", "invoice", "--amount", "2", "--qr")
+    assert qr.code == 0 and qr.out.count("\n") > 10  # the invoice, its QR code, its details

@@ -4,7 +4,6 @@ SIGKILL when it reaches that point, so every crash window is tested on purpose."
 from __future__ import annotations
 
 import os
-import signal
 
 POINTS = (
     # the wallet (lnctl.core)
@@ -26,4 +25,6 @@ POINTS = (
 
 def hit(name: str, env: dict[str, str]) -> None:
     if env.get("LNCTL_FAILPOINT") == name:
+        import signal  # only when a crash is asked for: not on every command's start
+
         os.kill(os.getpid(), signal.SIGKILL)

@@ -21,10 +21,11 @@ Rules every backend keeps:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
 
+from lnctl.records import record
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from lnctl.bolt11 import Invoice
 
@@ -71,7 +72,7 @@ FINAL_REASONS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PaymentStatus:
     """What the node says of one payment (by payment hash)."""
 
@@ -86,7 +87,7 @@ class PaymentStatus:
         return self.state is PaymentState.FAILED and self.failure_reason in TRANSIENT_REASONS
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class InvoiceStatus:
     """What the node says of one of its invoices."""
 
@@ -96,7 +97,7 @@ class InvoiceStatus:
     preimage: str | None = None  # once settled, where the node shows it
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class NewInvoice:
     """An invoice the node has just issued. ``preimage`` only where the wallet may know it."""
 
@@ -107,7 +108,7 @@ class NewInvoice:
     payee: str | None = None  # the issuing node's key, where the backend says it
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Quote:
     """How a payment would go: the routing fee and whether it is a payment to ourselves."""
 
@@ -115,14 +116,14 @@ class Quote:
     self_payment: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Balance:
     spendable_msat: int  # what can leave now
     receivable_msat: int | None  # what can arrive now (None: the node does not say)
     inflight_msat: int  # reserved by payments in flight
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Capabilities:
     channels: bool = False  # lnctl channel ... manages this node's channels
     fault_injection: bool = False  # pay(induce_failure=True) is honoured
@@ -135,7 +136,7 @@ class Capabilities:
     enforces_fee_cap: bool = True  # pay() never spends more fee than max_fee_msat
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Activity:
     """How many invoices and payments the node has for this wallet (to notice a lost or older
     history)."""
@@ -144,7 +145,7 @@ class Activity:
     payments: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class InvoiceRecord:
     """An invoice as the node keeps it (for rebuilding a lost history)."""
 
@@ -155,7 +156,7 @@ class InvoiceRecord:
     status: InvoiceStatus
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class PaymentRecord:
     """A payment as the node keeps it (for rebuilding a lost history)."""
 
@@ -182,86 +183,89 @@ class KeepsNoRecords:
         return []
 
 
-class Backend(Protocol):
-    name: str
-    capabilities: Capabilities
+if TYPE_CHECKING:  # the contract is for type checking: no typing import at start-up
+    from typing import Any, Protocol
 
-    def identity(self) -> str | None:
-        """A stable id of the node (or server wallet) behind this backend, or None when the
-        backend cannot tell it with the credentials it has. The wallet's history keeps it and
-        refuses to run against another node."""
-        ...
+    class Backend(Protocol):
+        name: str
+        capabilities: Capabilities
 
-    def node_id(self) -> str | None:
-        """The node's public key (hex), when the backend knows it."""
-        ...
+        def identity(self) -> str | None:
+            """A stable id of the node (or server wallet) behind this backend, or None when the
+            backend cannot tell it with the credentials it has. The wallet's history keeps it and
+            refuses to run against another node."""
+            ...
 
-    def label(self) -> str | None:
-        """The name the wallet goes by on its server (None for the embedded node)."""
-        ...
+        def node_id(self) -> str | None:
+            """The node's public key (hex), when the backend knows it."""
+            ...
 
-    def create_invoice(
-        self,
-        amount_msat: int | None,
-        *,
-        description: str | None,
-        description_hash: bytes | None,
-        expiry: int,
-    ) -> NewInvoice:
-        """Issue an invoice: exactly one of ``description`` and ``description_hash``."""
-        ...
+        def label(self) -> str | None:
+            """The name the wallet goes by on its server (None for the embedded node)."""
+            ...
 
-    def invoice_status(self, payment_hash: str) -> InvoiceStatus | None:
-        """The state of one of this node's invoices, or None when the node does not know it."""
-        ...
+        def create_invoice(
+            self,
+            amount_msat: int | None,
+            *,
+            description: str | None,
+            description_hash: bytes | None,
+            expiry: int,
+        ) -> NewInvoice:
+            """Issue an invoice: exactly one of ``description`` and ``description_hash``."""
+            ...
 
-    def quote(self, invoice: Invoice, amount_msat: int) -> Quote:
-        """The fee a payment would cost now (``fee_quote`` capability). Raises
-        PaymentFailedError(NO_ROUTE) when the payee cannot be reached."""
-        ...
+        def invoice_status(self, payment_hash: str) -> InvoiceStatus | None:
+            """The state of one of this node's invoices, or None when the node does not know it."""
+            ...
 
-    def pay(
-        self,
-        invoice: Invoice,
-        amount_msat: int,
-        max_fee_msat: int,
-        *,
-        timeout_s: float,
-        induce_failure: bool = False,
-    ) -> PaymentStatus:
-        """Pay ``amount_msat`` to the invoice, routing fee at most ``max_fee_msat``, waiting at
-        most ``timeout_s`` for the outcome (PENDING after that, or whenever the outcome cannot be
-        told). Idempotent on the payment hash (see the module's rules)."""
-        ...
+        def quote(self, invoice: Invoice, amount_msat: int) -> Quote:
+            """The fee a payment would cost now (``fee_quote`` capability). Raises
+            PaymentFailedError(NO_ROUTE) when the payee cannot be reached."""
+            ...
 
-    def payment_status(self, payment_hash: str) -> PaymentStatus:
-        """What the node knows of a payment now."""
-        ...
+        def pay(
+            self,
+            invoice: Invoice,
+            amount_msat: int,
+            max_fee_msat: int,
+            *,
+            timeout_s: float,
+            induce_failure: bool = False,
+        ) -> PaymentStatus:
+            """Pay ``amount_msat`` to the invoice, routing fee at most ``max_fee_msat``,
+            waiting at most ``timeout_s`` for the outcome (PENDING after that, or whenever the
+            outcome cannot be told). Idempotent on the payment hash (see the module's rules)."""
+            ...
 
-    def balance(self) -> Balance: ...
+        def payment_status(self, payment_hash: str) -> PaymentStatus:
+            """What the node knows of a payment now."""
+            ...
 
-    def activity(self) -> Activity | None:
-        """Counts of the node's invoices and payments (``exports_records``), else None."""
-        ...
+        def balance(self) -> Balance: ...
 
-    def export_invoices(self) -> list[InvoiceRecord]: ...
+        def activity(self) -> Activity | None:
+            """Counts of the node's invoices and payments (``exports_records``), else None."""
+            ...
 
-    def export_payments(self) -> list[PaymentRecord]: ...
+        def export_invoices(self) -> list[InvoiceRecord]: ...
 
-    def close(self) -> None: ...
+        def export_payments(self) -> list[PaymentRecord]: ...
 
+        def close(self) -> None: ...
 
-class TestNetwork(Protocol):
-    """A backend's test network (``simulated_incoming``): ``lnctl simulate`` plays the other side
-    of payments with it."""
+    class TestNetwork(Protocol):
+        """A backend's test network (``simulated_incoming``): ``lnctl simulate`` plays the other
+        side of payments with it."""
 
-    def create_remote_invoices(
-        self, amount_msat: int | None, description: str, expiry: int, count: int
-    ) -> list[NewInvoice]:
-        """Invoices of another party on the test network, for this node to pay."""
-        ...
+        def create_remote_invoices(
+            self, amount_msat: int | None, description: str, expiry: int, count: int
+        ) -> list[NewInvoice]:
+            """Invoices of another party on the test network, for this node to pay."""
+            ...
 
-    def simulate_incoming(self, invoice: Invoice, amount_msat: int | None) -> dict[str, Any]:
-        """The test network pays one of this node's invoices: ``payment_hash``, ``status``,
-        ``amount_msat``, ``channel_id`` (None where the node does not say) and ``settled_at``."""
-        ...
+        def simulate_incoming(self, invoice: Invoice, amount_msat: int | None) -> dict[str, Any]:
+            """The test network pays one of this node's invoices: ``payment_hash``,
+            ``status``, ``amount_msat``, ``channel_id`` (None where the node does not say) and
+            ``settled_at``."""
+            ...

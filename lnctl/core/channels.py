@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from lnctl.backends.simulated.ledger import OPEN, receivable_msat, spendable_msat
 from lnctl.errors import InvalidInputError
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
+    from typing import Any
+
     from lnctl.backends.simulated import SimulatedBackend
     from lnctl.core.wallet import Wallet
 

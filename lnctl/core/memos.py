@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from hashlib import sha256
-from typing import TYPE_CHECKING, Any
 
 from lnctl import bolt11, failpoints
 from lnctl.core.invoices import normalize_hash
 from lnctl.errors import InvalidInputError, LnctlError, MemoKeyError, NotFoundError
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     import sqlite3
+    from typing import Any
 
     from lnctl.core.wallet import Wallet
     from lnctl.memo import Keyring
@@ -79,6 +79,7 @@ def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> dict[str, Any]:
     """Does ``text`` match this invoice's or payment's private memo (decrypted, compared in
     constant time) or, when it has none, its public description (hash)?"""
     import hmac
+    from hashlib import sha256
 
     payment_hash = normalize_hash(payment_hash)
     inv = wallet.history.get_invoice(payment_hash)

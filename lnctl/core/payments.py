@@ -14,8 +14,6 @@ Rules that never bend:
 from __future__ import annotations
 
 import time
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
 
 from lnctl import bolt11, failpoints, log
 from lnctl.backends.base import (
@@ -48,9 +46,13 @@ from lnctl.errors import (
     check_amount,
     check_text,
 )
+from lnctl.records import replace
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterator
+    from typing import Any
 
     from lnctl.core.wallet import Wallet
 
@@ -268,13 +270,10 @@ def _send(
 ) -> tuple[PaymentStatus, bool]:
     """Ask the node to pay until it succeeds, fails for good, stays pending, or retries or time
     run out. (last status, whether time ran out between definite transient failures)."""
-    import backoff
-
     backend = wallet.backend
     deadline = started + timeout_s
     retry_here = not backend.capabilities.retries_itself
-    waits = backoff.expo(base=2, factor=BACKOFF_FACTOR_S, max_value=BACKOFF_MAX_S)
-    next(waits)  # prime the generator as backoff's decorators do
+    waits: Iterator[float] | None = None  # backoff (it imports asyncio: 40 ms) only for a retry
     longest = MIN_ATTEMPT_S
     while True:
         number = wallet.history.count_attempt(invoice.payment_hash)
@@ -300,6 +299,11 @@ def _send(
         )
         if not status.transient or status.duplicate or not retry_here or number >= retries:
             return status, False
+        import backoff  # first imported here, when a transient failure is to be retried
+
+        if waits is None:
+            waits = backoff.expo(base=2, factor=BACKOFF_FACTOR_S, max_value=BACKOFF_MAX_S)
+            next(waits)  # prime the generator as backoff's decorators do
         wait = backoff.full_jitter(next(waits))
         if deadline - time.monotonic() < wait + longest:
             return status, True  # another attempt could not finish in the time left

@@ -3,13 +3,14 @@ of the simulated peer, and payments to our invoices."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from lnctl import bolt11
 from lnctl.core.invoices import MAX_EXPIRY
 from lnctl.errors import InvalidInputError, check_amount
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
+    from typing import Any
+
     from lnctl.core.wallet import Wallet
 
 

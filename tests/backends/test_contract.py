@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,11 +17,13 @@ from lnctl import bolt11
 from lnctl.backends.base import (
     FEE_LIMIT_EXCEEDED,
     NO_ROUTE,
-    Backend,
     InvoiceState,
     PaymentState,
 )
 from lnctl.backends.simulated import SimSettings, SimulatedBackend
+
+if TYPE_CHECKING:
+    from lnctl.backends.base import Backend  # a protocol, for type checking only
 
 
 @dataclass

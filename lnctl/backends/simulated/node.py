@@ -23,13 +23,8 @@ self-payment's circular route included.
 from __future__ import annotations
 
 import os
-import random
-import secrets
 import sqlite3
 import time
-from dataclasses import dataclass, replace
-from hashlib import sha256
-from typing import TYPE_CHECKING, Any
 
 from lnctl import bolt11, failpoints
 from lnctl.backends.base import (
@@ -61,11 +56,15 @@ from lnctl.errors import (
     PaymentFailedError,
     check_amount,
 )
+from lnctl.records import record, replace
 from lnctl.storage.files import ensure_private_dir
 from lnctl.storage.keys import NodeKey, load_or_create_key, read_key
 from lnctl.storage.sqlite import connect, transaction
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
+    from typing import Any
+
     from lnctl.backends.base import Backend
     from lnctl.bolt11 import Invoice
 
@@ -134,7 +133,7 @@ def routing_fee_msat(amount_msat: int) -> int:
     return FEE_BASE_MSAT + amount_msat * FEE_PPM // 1_000_000
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class SimSettings:
     latency_ms: int = 0
     failure_rate: float = 0.0
@@ -289,7 +288,7 @@ class SimulatedBackend:
             if os.path.exists(old):
                 os.replace(old, old + ".migrated")
         meta = {
-            "wallet_id": secrets.token_hex(16),
+            "wallet_id": os.urandom(16).hex(),
             "node_id": key.node_id,
             "peer_id": peer.node_id,
             "network": self.network,
@@ -374,13 +373,15 @@ class SimulatedBackend:
         now: int,
     ) -> tuple[str, bytes, bytes]:
         """(invoice, preimage, payment hash) of a fresh invoice signed with ``key``."""
-        preimage = secrets.token_bytes(32)
+        preimage = os.urandom(32)  # the OS's CSPRNG, as secrets.token_bytes
+        from hashlib import sha256  # only when signing an invoice: not on every command's start
+
         payment_hash = sha256(preimage).digest()
         text = bolt11.encode(
             network=self.network,
             amount_msat=amount_msat,
             payment_hash=payment_hash,
-            payment_secret=secrets.token_bytes(32),
+            payment_secret=os.urandom(32),
             description=description,
             description_hash=description_hash,
             expiry=expiry,
@@ -428,6 +429,8 @@ class SimulatedBackend:
     def _transient_failure(self, payment_hash: str, attempt: int) -> bool:
         if self.settings.failure_rate <= 0:
             return False
+        import random  # only for random faults: not on every command's start
+
         if self.settings.seed is not None:
             rng: random.Random = random.Random(f"{self.settings.seed}:{payment_hash}:{attempt}")
         else:

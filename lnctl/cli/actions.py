@@ -1,5 +1,7 @@
-"""Bodies of the commands that shell scripts call most (``decode``, ``invoice``), free of Typer so
-that the fast path (``lnctl.cli.fast``) and the Typer commands run the very same code."""
+"""Bodies of the commands that shell scripts call most, free of Typer so that the fast path
+(``lnctl.cli.fast``) and the Typer commands run the very same code. The fast path finds the body
+of a command by its name: ``channel list`` is ``channel_list_action(state, *arguments,
+**options)``, with the parameter names of the command's Typer declaration."""
 
 from __future__ import annotations
 
@@ -56,7 +58,8 @@ def read_invoice_from_text(text: str) -> str:
     return match.group(0)
 
 
-def decode_action(invoice: str | None, as_json: bool) -> None:
+def decode_action(state: State | None, invoice: str | None, as_json: bool) -> None:
+    """``lnctl decode`` (no wallet: ``state`` is not used)."""
     from lnctl.cli.output import deliver
     from lnctl.core.decode import decode_document
 
@@ -139,6 +142,7 @@ def invoice_action(
     amount_msat_: int | None,
     description: str | None,
     memo: str | None,
+    memo_file: str | None,
     expiry: int,
     network: str | None,
     qr: bool,
@@ -147,12 +151,13 @@ def invoice_action(
     from lnctl.cli.output import deliver
     from lnctl.core.invoices import create_invoice
 
+    text = memo_text(memo, memo_file)
     with state.wallet() as wallet:
         doc = create_invoice(
             wallet,
             amount_msat=amount_msat(amount, amount_msat_),
             description=description,
-            memo=memo,
+            memo=text,
             expiry=expiry,
             network=network,
         )
@@ -184,3 +189,293 @@ def invoice_action(
         )
 
     deliver(doc, as_json, render, warnings)
+
+
+# -- the read commands -----------------------------------------------------------------------------
+
+
+def info_action(state: State, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.queries import node_info
+
+    with state.wallet() as wallet:
+        doc = node_info(wallet)
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import kv_table, msat, show
+
+        rows = [(k, msat(v) if k.endswith("_msat") else v) for k, v in d.items()]
+        show(kv_table([(k.removesuffix("_msat"), v) for k, v in rows]))
+
+    deliver(doc, as_json, render)
+
+
+def payments_action(
+    state: State, status: str | None, limit: int, cursor: int | None, as_json: bool
+) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.queries import list_payments
+
+    with state.wallet() as wallet:
+        doc = list_payments(wallet, status, limit, cursor)
+        warnings = wallet.warnings
+    deliver(doc, as_json, render_payments, warnings)
+
+
+def render_payments(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import console, msat, table, text
+
+    t = table()
+    for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
+        t.add_column(col)
+    for p in d["payments"]:
+        t.add_row(
+            p["payment_hash"][:16] + "..",
+            p["status"],
+            msat(p["amount_msat"]),
+            msat(p["fee_msat"]),
+            str(p["attempts"]),
+            text(p["failure_reason"] or p["attention"] or ""),
+            text(p["memo"] or ""),
+        )
+    console().print(t)
+    if d["next_cursor"]:
+        console().print(f"more: --cursor {d['next_cursor']}")
+
+
+def render_payment(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import kv_table, msat, show
+
+    show(
+        kv_table(
+            [
+                ("status", d["status"]),
+                ("payment hash", d["payment_hash"]),
+                ("amount", msat(d["amount_msat"])),
+                ("fee", msat(d["fee_msat"])),
+                ("attempts", d["attempts"]),
+                ("latency", f"{d['latency_ms']} ms" if d["latency_ms"] is not None else None),
+                ("preimage", d["preimage"]),
+                ("failure", d["failure_reason"]),
+            ]
+        )
+    )
+
+
+def invoices_action(
+    state: State, status: str | None, limit: int, cursor: int | None, as_json: bool
+) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.invoices import list_invoices
+
+    with state.wallet() as wallet:
+        doc = list_invoices(wallet, status, limit, cursor)
+        warnings = wallet.warnings
+    deliver(doc, as_json, render_invoices, warnings)
+
+
+def render_invoices(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import console, msat, table, text, when
+
+    t = table()
+    for col in ("payment hash", "status", "amount", "description", "memo", "expires at"):
+        t.add_column(col)
+    for inv in d["invoices"]:
+        t.add_row(
+            inv["payment_hash"][:16] + "..",
+            inv["status"],
+            msat(inv["amount_msat"]) if inv["amount_msat"] else "any",
+            text(inv["description"] if inv["description_hash"] is None else "(hashed)"),
+            text(inv["memo"] or ""),
+            when(inv["expires_at"]),
+        )
+    console().print(t)
+    if d["next_cursor"]:
+        console().print(f"more: --cursor {d['next_cursor']}")
+
+
+def lookup_action(state: State, payment_hash: str, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.queries import lookup
+
+    with state.wallet() as wallet:
+        doc = lookup(wallet, payment_hash)
+        warnings = wallet.warnings
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import kv_table, msat, show, when
+
+        if d["invoice"]:
+            i = d["invoice"]
+            show(
+                kv_table(
+                    [
+                        ("status", i["status"]),
+                        ("amount", msat(i["amount_msat"])),
+                        ("description", i["description"]),
+                        ("description hash", i["description_hash"]),
+                        ("memo", i["memo"]),
+                        ("expires at", when(i["expires_at"])),
+                        ("settled at", when(i["settled_at"])),
+                    ],
+                    title="invoice",
+                )
+            )
+        if d["payment"]:
+            render_payment(d["payment"])
+
+    deliver(doc, as_json, render, warnings)
+
+
+def channel_list_action(state: State, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.channels import list_channels
+
+    with state.wallet() as wallet:
+        doc = list_channels(wallet)
+    deliver(doc, as_json, render_channels)
+
+
+def channel_balance_action(state: State, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.channels import balance
+
+    with state.wallet() as wallet:
+        doc = balance(wallet)
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import kv_table, msat, show
+
+        show(
+            kv_table(
+                [
+                    ("local", msat(d["local_msat"])),
+                    ("remote", msat(d["remote_msat"])),
+                    ("in flight", msat(d["inflight_msat"])),
+                    ("spendable", msat(d["spendable_msat"])),
+                    ("receivable", msat(d["receivable_msat"])),
+                    (
+                        "channel reserves",
+                        f"{msat(d['reserve_msat'])} (kept on each side of a channel: "
+                        "neither spendable nor receivable)",
+                    ),
+                    ("open channels", d["open_channels"]),
+                ]
+            )
+        )
+
+    deliver(doc, as_json, render)
+
+
+BAR_WIDTH = 24
+
+
+def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
+    """local | in flight | remote, in BAR_WIDTH cells (remote is the rest of the capacity)."""
+    from rich.text import Text
+
+    if capacity <= 0:
+        return Text("")
+    n_local = round(BAR_WIDTH * local / capacity)
+    n_inflight = round(BAR_WIDTH * inflight / capacity)
+    n_remote = max(0, BAR_WIDTH - n_local - n_inflight)
+    bar = Text()
+    bar.append("█" * n_local, style="green")
+    bar.append("▒" * n_inflight, style="yellow")
+    bar.append("░" * n_remote, style="blue")
+    return bar
+
+
+def render_channels(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import console, msat, table, text
+
+    t = table()
+    for col in (
+        "channel",
+        "peer",
+        "state",
+        "local",
+        "liquidity local|remote",
+        "remote",
+        "in flight",
+        "capacity",
+    ):
+        t.add_column(col)
+    for ch in d["channels"]:
+        t.add_row(
+            text(ch["channel_id"]),
+            text(ch["peer"][:16] + ".."),
+            ch["state"],
+            msat(ch["local_msat"]),
+            liquidity_bar(ch["local_msat"], ch["inflight_msat"], ch["capacity_msat"]),
+            msat(ch["remote_msat"]),
+            msat(ch["inflight_msat"]),
+            msat(ch["capacity_msat"]),
+        )
+    console().print(t)
+
+
+def pay_action(
+    state: State,
+    invoice: str | None,
+    *,
+    amount: int | None,
+    max_fee: int | None,
+    timeout: float | None,
+    retries: int,
+    induce_failure: int,
+    if_paid: str,
+    dry_run: bool,
+    memo: str | None,
+    memo_file: str | None,
+    as_json: bool,
+) -> None:
+    """One payment (``pay --file`` is ``lnctl.cli.commands.pay.pay_batch``)."""
+    from lnctl.cli.output import deliver
+    from lnctl.core.payments import pay
+    from lnctl.errors import Done
+
+    config = state.config  # options, then environment, then config.toml, then defaults
+    timeout = timeout if timeout is not None else config.timeout_s
+    max_fee = max_fee if max_fee is not None else config.max_fee_sat
+    memo = memo_text(memo, memo_file, stdin_taken=invoice is None)
+    text = invoice if invoice is not None else read_stdin_invoice()
+    with state.wallet() as wallet:
+        doc = pay(
+            wallet,
+            text,
+            amount_msat=amount * 1000 if amount is not None else None,
+            max_fee_msat=max_fee * 1000 if max_fee is not None else None,
+            timeout_s=timeout,
+            retries=retries,
+            induce_failures=induce_failure,
+            if_paid=if_paid,
+            dry_run=dry_run,
+            memo=memo,
+        )
+        warnings = wallet.warnings
+    deliver(doc, as_json, render_dry_run if dry_run else render_payment, warnings)
+    if dry_run and doc["exit_code"]:
+        raise Done(doc["exit_code"])
+
+
+def render_dry_run(d: dict[str, Any]) -> None:
+    from lnctl.cli.output import console, kv_table, msat, show
+
+    console().print("dry run: nothing was reserved or sent")
+    show(
+        kv_table(
+            [
+                (
+                    "would",
+                    d["would"] + (f" ({d['failure_reason']})" if d["failure_reason"] else ""),
+                ),
+                ("exit code", d["exit_code"]),
+                ("amount", msat(d["amount_msat"])),
+                ("fee", msat(d["fee_msat"])),
+                ("fee cap", msat(d["max_fee_msat"])),
+                ("channel", d["channel_id"]),
+                ("self-payment", "yes" if d["self_payment"] else "no"),
+            ]
+        )
+    )

@@ -11,7 +11,6 @@ behaviour and error messages.
 from __future__ import annotations
 
 from lnctl.cli.fast_table import ARGUMENTS, COMMANDS
-from lnctl.config import NETWORKS
 
 GLOBAL_VALUES = ("--home", "--backend", "--network")
 
@@ -22,10 +21,18 @@ def _split(args: list[str], i: int) -> tuple[str, str | None, int]:
     return name, (value if eq else None), i + 1
 
 
+def _within(number: float, low: object, high: object) -> bool:
+    """Inside the declared bounds (None: unbounded), as click's ranges check them."""
+    if isinstance(low, int | float) and number < low:
+        return False
+    return not (isinstance(high, int | float) and number > high)
+
+
 def parse(
     args: list[str],
 ) -> tuple[dict[str, str | None], str, dict[str, object], list[str]] | None:
-    """(global options, command, options, positionals), or None to leave the call to Typer."""
+    """(global options, command, options by parameter name, arguments), or None to leave the
+    call to Typer."""
     glob: dict[str, str | None] = {}
     i = 0
     while i < len(args) and args[i].startswith("-"):
@@ -40,9 +47,15 @@ def parse(
                 return None
             value, i = args[i], i + 1
         glob[name] = value
-    if i >= len(args) or args[i] not in COMMANDS:
+    if i >= len(args):
         return None
-    command, spec = args[i], COMMANDS[args[i]]
+    command = args[i]
+    if command not in COMMANDS and i + 1 < len(args):
+        command = f"{args[i]} {args[i + 1]}"  # a command of a group: ``channel list``
+        i += 1
+    if command not in COMMANDS:
+        return None
+    spec = COMMANDS[command]
     i += 1
     options: dict[str, object] = {}
     positionals: list[str] = []
@@ -56,7 +69,7 @@ def parse(
         entry = spec.get(name)
         if entry is None or entry[0] in options:
             return None
-        param, kind = entry[0], entry[1]
+        param, kind, _, extra = entry
         if kind == "flag":
             if value is not None:
                 return None
@@ -67,16 +80,30 @@ def parse(
                 return None
             value, i = args[i], i + 1
         if kind == "int":
-            if not value.isdigit() or not value.isascii() or int(value) < 1:
+            low, high = extra
+            if not value.isdigit() or not value.isascii():
                 return None
-            options[param] = int(value)
-        elif kind == "network":
-            if value not in NETWORKS:
+            number = int(value)
+            if not _within(number, low, high):
+                return None
+            options[param] = number
+        elif kind == "float":
+            low, high = extra
+            whole, dot, fraction = value.partition(".")
+            if not (whole + fraction).isdigit() or not value.isascii() or not whole:
+                return None
+            real = float(value)
+            if not _within(real, low, high):
+                return None
+            options[param] = real
+        elif kind == "choice":
+            if value not in extra:
                 return None
             options[param] = value
         else:
             options[param] = value
-    if len(positionals) > ARGUMENTS[command]:
+    arguments = ARGUMENTS[command]
+    if len(positionals) > len(arguments) or len(positionals) < sum(r for _, r in arguments):
         return None
     return glob, command, options, positionals
 
@@ -87,6 +114,7 @@ def run(args: list[str]) -> int | None:
     if parsed is None:
         return None
     glob, command, options, positionals = parsed
+    from lnctl.cli import actions
     from lnctl.cli.state import State
 
     state = State.build(
@@ -97,21 +125,12 @@ def run(args: list[str]) -> int | None:
         quiet=False,
         log_format="text",
     )
-    # every option of the command, as its Typer declaration defaults it, then as given
-    values = {param: default for param, _, default in COMMANDS[command].values()}
+    # every argument and option of the command, as its Typer declaration defaults them, then as
+    # given: the same call the Typer command makes
+    values = {param: default for param, _, default, _ in COMMANDS[command].values()}
+    values.update({name: None for name, _ in ARGUMENTS[command]})
+    values.update(zip((name for name, _ in ARGUMENTS[command]), positionals, strict=False))
     values.update(options)
-    if command == "decode":
-        from lnctl.cli.actions import decode_action
-
-        decode_action(positionals[0] if positionals else None, **values)  # type: ignore[arg-type]
-        return 0
-    from lnctl.cli.actions import invoice_action, memo_text
-
-    # as the Typer command does: the memo from --memo or --memo-file
-    memo_file = values.pop("memo_file")
-    values["memo"] = memo_text(
-        values["memo"] if isinstance(values["memo"], str) else None,
-        memo_file if isinstance(memo_file, str) else None,
-    )
-    invoice_action(state, **values)  # type: ignore[arg-type]
+    action = getattr(actions, command.replace(" ", "_") + "_action")
+    action(state, **values)
     return 0

@@ -9,49 +9,80 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-FAST = ("decode", "invoice")  # the commands shell scripts call thousands of times
+# the commands scripts call most, each with its body in lnctl.cli.actions (``<name>_action``)
+FAST = (
+    "decode",
+    "invoice",
+    "pay",
+    "info",
+    "payments",
+    "invoices",
+    "lookup",
+    "channel list",
+    "channel balance",
+)
+# options whose calls stay with Typer: a batch (its progress bar and Ctrl-C handling) runs there
+LEFT_TO_TYPER = {"pay": ("--file", "--concurrency", "--rate-limit", "--jsonl")}
 TARGET = Path(__file__).with_name("fast_table.py")
-Table = dict[str, dict[str, tuple[str, str, object]]]
+Entry = tuple[str, str, object, tuple[object, ...]]
+Table = dict[str, dict[str, Entry]]
 
 
-def table() -> tuple[Table, dict[str, int]]:
-    """(command -> option -> (parameter, kind, default), command -> number of arguments)."""
+def table() -> tuple[Table, dict[str, list[tuple[str, bool]]]]:
+    """(command -> option -> (parameter, kind, default, bounds or choices), command -> its
+    arguments as (parameter, required))."""
     import click
 
     from lnctl.cli.app import get_command
 
     root = get_command([])
     options: Table = {}
-    arguments: dict[str, int] = {}
+    arguments: dict[str, list[tuple[str, bool]]] = {}
     for name in FAST:
-        command = root.commands[name]
-        spec: dict[str, tuple[str, str, object]] = {}
-        arguments[name] = sum(isinstance(p, click.Argument) for p in command.params)
+        command = root
+        for word in name.split():
+            command = command.commands[word]
+        spec: dict[str, Entry] = {}
+        arguments[name] = [
+            (str(p.name), bool(p.required)) for p in command.params if isinstance(p, click.Argument)
+        ]
         for param in command.params:
             if not isinstance(param, click.Option) or len(param.opts) != 1 or param.secondary_opts:
                 continue
             kind = _kind(param)
-            if kind is not None and param.name is not None:
-                spec[param.opts[0]] = (param.name, kind, param.default)
+            if kind is None or param.name is None or param.opts[0] in LEFT_TO_TYPER.get(name, ()):
+                continue
+            default = param.default
+            default = getattr(default, "value", default)  # an enum's value, as Typer passes it on
+            spec[param.opts[0]] = (param.name, kind[0], default, kind[1])
         options[name] = dict(sorted(spec.items()))
     return options, arguments
 
 
-def _kind(param: Any) -> str | None:
+def _kind(param: Any) -> tuple[str, tuple[object, ...]] | None:
+    """How the fast path reads this option's value, or None to leave it to Typer."""
     import click
-
-    from lnctl.config import NETWORKS
 
     kind = param.type
     if param.is_flag and isinstance(kind, click.types.BoolParamType):
-        return "flag"
-    if isinstance(kind, click.IntRange) and kind.min == 1 and not kind.min_open:
-        return "int" if kind.max is None else None
+        return "flag", ()
+    if param.is_flag or param.multiple or param.nargs != 1:
+        return None
+    if isinstance(kind, click.IntRange):
+        if kind.min_open or kind.max_open or kind.clamp:
+            return None
+        return "int", (kind.min, kind.max)
+    if isinstance(kind, click.types.IntParamType):
+        return "int", (None, None)
+    if isinstance(kind, click.FloatRange):
+        if kind.min_open or kind.max_open or kind.clamp:
+            return None
+        return "float", (kind.min, kind.max)
     if isinstance(kind, click.types.StringParamType):
-        return "str"
-    if isinstance(kind, click.Choice) and sorted(map(str, kind.choices)) == sorted(NETWORKS):
-        return "network"
-    return None  # left to Typer
+        return "str", ()
+    if isinstance(kind, click.Choice):
+        return "choice", tuple(str(c) for c in kind.choices)
+    return None
 
 
 def _literal(value: object) -> str:
@@ -68,25 +99,37 @@ def render() -> str:
         "``python -m lnctl.cli.fast_gen``: do not edit by hand (tests/cli/test_fast_path.py",
         'checks that it matches them)."""',
         "",
-        "# command -> option -> (parameter, kind, default); kinds: flag, int (>= 1), str, network",
-        "COMMANDS: dict[str, dict[str, tuple[str, str, object]]] = {",
+        "# command -> option -> (parameter, kind, default, (min, max) or choices)",
+        "COMMANDS: dict[str, dict[str, tuple[str, str, object, tuple[object, ...]]]] = {",
     ]
     for command, spec in options.items():
-        if not spec:
-            lines.append(f"    {_literal(command)}: {{}},")
-            continue
         lines.append(f"    {_literal(command)}: {{")
-        for option, entry in spec.items():
-            inner = ", ".join(_literal(v) for v in entry)
-            lines.append(f"        {_literal(option)}: ({inner}),")
+        for option, (param, kind, default, extra) in spec.items():
+            inner = ", ".join(_literal(v) for v in extra)
+            inner = f"({inner},)" if len(extra) == 1 else f"({inner})"
+            values = ", ".join(_literal(v) for v in (param, kind, default))
+            lines.append(f"        {_literal(option)}: ({values}, {inner}),")
         lines.append("    },")
-    counts = ", ".join(f"{_literal(k)}: {v}" for k, v in arguments.items())
-    lines += ["}", "# command -> how many arguments it takes", f"ARGUMENTS = {{{counts}}}", ""]
+    lines += [
+        "}",
+        "# command -> its arguments, in order: (parameter, required)",
+        "ARGUMENTS: dict[str, list[tuple[str, bool]]] = {",
+    ]
+    for command, args in arguments.items():
+        inner = ", ".join(f"({_literal(n)}, {r!r})" for n, r in args)
+        lines.append(f"    {_literal(command)}: [{inner}],")
+    lines += ["}", ""]
     return "\n".join(lines)
 
 
 def main() -> None:
+    import shutil
+    import subprocess
+
     TARGET.write_text(render())
+    ruff = shutil.which("ruff")
+    if ruff:  # the project's formatter; the test compares the table's values, not its layout
+        subprocess.run([ruff, "format", "--quiet", str(TARGET)], check=False)
     print(f"wrote {TARGET}")
 
 

@@ -2,22 +2,73 @@
 ``python -m lnctl.cli.fast_gen``: do not edit by hand (tests/cli/test_fast_path.py
 checks that it matches them)."""
 
-# command -> option -> (parameter, kind, default); kinds: flag, int (>= 1), str, network
-COMMANDS: dict[str, dict[str, tuple[str, str, object]]] = {
+# command -> option -> (parameter, kind, default, (min, max) or choices)
+COMMANDS: dict[str, dict[str, tuple[str, str, object, tuple[object, ...]]]] = {
     "decode": {
-        "--json": ("as_json", "flag", False),
+        "--json": ("as_json", "flag", False, ()),
     },
     "invoice": {
-        "--amount": ("amount", "int", None),
-        "--amount-msat": ("amount_msat_", "int", None),
-        "--description": ("description", "str", None),
-        "--expiry": ("expiry", "int", 3600),
-        "--json": ("as_json", "flag", False),
-        "--memo": ("memo", "str", None),
-        "--memo-file": ("memo_file", "str", None),
-        "--network": ("network", "network", None),
-        "--qr": ("qr", "flag", False),
+        "--amount": ("amount", "int", None, (1, None)),
+        "--amount-msat": ("amount_msat_", "int", None, (1, None)),
+        "--description": ("description", "str", None, ()),
+        "--expiry": ("expiry", "int", 3600, (1, None)),
+        "--json": ("as_json", "flag", False, ()),
+        "--memo": ("memo", "str", None, ()),
+        "--memo-file": ("memo_file", "str", None, ()),
+        "--network": ("network", "choice", None, ("bitcoin", "testnet", "signet", "regtest")),
+        "--qr": ("qr", "flag", False, ()),
+    },
+    "pay": {
+        "--amount": ("amount", "int", None, (1, None)),
+        "--dry-run": ("dry_run", "flag", False, ()),
+        "--if-paid": ("if_paid", "choice", "error", ("error", "ok")),
+        "--induce-failure": ("induce_failure", "int", 0, (0, None)),
+        "--json": ("as_json", "flag", False, ()),
+        "--max-fee": ("max_fee", "int", None, (0, None)),
+        "--memo": ("memo", "str", None, ()),
+        "--memo-file": ("memo_file", "str", None, ()),
+        "--retries": ("retries", "int", 3, (1, None)),
+        "--timeout": ("timeout", "float", None, (0.001, None)),
+    },
+    "info": {
+        "--json": ("as_json", "flag", False, ()),
+    },
+    "payments": {
+        "--cursor": ("cursor", "int", None, (None, None)),
+        "--json": ("as_json", "flag", False, ()),
+        "--limit": ("limit", "int", 50, (1, 1000)),
+        "--status": (
+            "status",
+            "choice",
+            None,
+            ("succeeded", "failed", "in_flight", "needs_attention"),
+        ),
+    },
+    "invoices": {
+        "--cursor": ("cursor", "int", None, (None, None)),
+        "--json": ("as_json", "flag", False, ()),
+        "--limit": ("limit", "int", 50, (1, 1000)),
+        "--status": ("status", "choice", None, ("open", "settled", "expired")),
+    },
+    "lookup": {
+        "--json": ("as_json", "flag", False, ()),
+    },
+    "channel list": {
+        "--json": ("as_json", "flag", False, ()),
+    },
+    "channel balance": {
+        "--json": ("as_json", "flag", False, ()),
     },
 }
-# command -> how many arguments it takes
-ARGUMENTS = {"decode": 1, "invoice": 0}
+# command -> its arguments, in order: (parameter, required)
+ARGUMENTS: dict[str, list[tuple[str, bool]]] = {
+    "decode": [("invoice", False)],
+    "invoice": [],
+    "pay": [("invoice", False)],
+    "info": [],
+    "payments": [],
+    "invoices": [],
+    "lookup": [("payment_hash", True)],
+    "channel list": [],
+    "channel balance": [],
+}

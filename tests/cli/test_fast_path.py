@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,8 @@ SLOW = {"LNCTL_FAST_PATH": "0"}
         ["invoice", "--network", "mainnet"],
         ["invoice", "--description"],
         ["invoice", "--memo", "--json"],
-        ["pay", "x"],
+        ["pay", "--file", "x"],
+        ["pay", "x", "--induce-failure"],
         [],
         ["invoice", "--expiry", "-5"],
         ["decode", "a", "--", "x"],
@@ -106,21 +108,24 @@ def test_only_the_command_run_is_built_and_help_lists_every_command() -> None:
 
 def test_the_fast_table_is_written_from_the_typer_declarations() -> None:
     """Options are declared once, in Typer: the fast path's table is generated from them."""
-    from lnctl.cli import fast_gen
+    from lnctl.cli import fast_gen, fast_table
 
-    assert fast_gen.TARGET.read_text() == fast_gen.render(), "run: python -m lnctl.cli.fast_gen"
+    options, arguments = fast_gen.table()
+    assert fast_table.COMMANDS == options, "run: python -m lnctl.cli.fast_gen"
+    assert fast_table.ARGUMENTS == arguments, "run: python -m lnctl.cli.fast_gen"
+    assert set(options) == set(fast_gen.FAST)
 
 
-def test_every_fast_option_reaches_the_action_the_typer_command_calls() -> None:
+def test_every_fast_command_has_an_action_taking_exactly_its_parameters() -> None:
     import inspect
 
-    from lnctl.cli.actions import decode_action, invoice_action
-    from lnctl.cli.fast_table import COMMANDS
+    from lnctl.cli import actions
+    from lnctl.cli.fast_table import ARGUMENTS, COMMANDS
 
-    decode = {param for param, _, _ in COMMANDS["decode"].values()}
-    assert decode == set(inspect.signature(decode_action).parameters) - {"invoice"}
-    invoice = {param for param, _, _ in COMMANDS["invoice"].values()} - {"memo_file"}
-    assert invoice == set(inspect.signature(invoice_action).parameters) - {"state"}
+    for command, spec in COMMANDS.items():
+        action = getattr(actions, command.replace(" ", "_") + "_action")
+        params = {entry[0] for entry in spec.values()} | {name for name, _ in ARGUMENTS[command]}
+        assert params == set(inspect.signature(action).parameters) - {"state"}, command
 
 
 def test_memo_file_and_qr_take_the_fast_path_with_the_same_result(tmp_path: Path) -> None:
@@ -138,3 +143,101 @@ def test_memo_file_and_qr_take_the_fast_path_with_the_same_result(tmp_path: Path
     assert both.code == 2 and both.json["error"]["code"] == "USAGE"
     qr = run(tmp_path / "a", "invoice", "--amount", "2", "--qr")
     assert qr.code == 0 and qr.out.count("\n") > 10  # the invoice, its QR code, its details
+
+
+READS = [
+    ["info", "--json"],
+    ["info"],
+    ["payments", "--json"],
+    ["payments", "--status", "failed", "--limit", "1", "--json"],
+    ["payments"],
+    ["invoices", "--json"],
+    ["invoices", "--status", "open", "--limit", "2", "--cursor", "9999", "--json"],
+    ["invoices"],
+    ["channel", "list", "--json"],
+    ["channel", "balance", "--json"],
+    ["channel", "balance"],
+    ["lookup", "00" * 32, "--json"],
+    ["lookup", "nothex", "--json"],
+]
+
+
+@pytest.mark.parametrize("args", READS, ids=[" ".join(a)[:40] for a in READS])
+def test_read_commands_take_the_fast_path_with_the_very_same_output(
+    tmp_path: Path, args: list[str]
+) -> None:
+    """On one wallet with an invoice, a paid and a failed payment: every byte the same."""
+    home = tmp_path / "h"
+    inv = run(home, "simulate", "invoice", "--amount", "5").out.strip()
+    assert run(home, "pay", inv).code == 0
+    assert run(home, "invoice", "--amount", "7", "--memo", "m").code == 0
+    assert parse(args) is not None
+    fast = run(home, *args)
+    slow = run(home, *args, env=SLOW)
+    assert (fast.code, fast.out, fast.err) == (slow.code, slow.out, slow.err)
+
+
+def test_lookup_of_a_payment_is_the_same_on_both_paths(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    inv = run(home, "simulate", "invoice", "--amount", "5", "--json").json
+    assert run(home, "pay", inv["invoice"]).code == 0
+    fast = run(home, "lookup", inv["payment_hash"])
+    slow = run(home, "lookup", inv["payment_hash"], env=SLOW)
+    assert fast.code == 0 and (fast.out, fast.err) == (slow.out, slow.err)
+    assert "SUCCEEDED" in fast.out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["payments", "--status", "FAILED"],  # Typer takes any case
+        ["payments", "--limit", "0"],
+        ["payments", "--limit", "1001"],
+        ["invoices", "--cursor", "-1"],
+        ["lookup"],
+        ["lookup", "a", "b"],
+        ["channel"],
+        ["channel", "open", "--peer", "x", "--capacity", "1"],
+        ["channel", "--json", "list"],
+        ["info", "-v"],
+    ],
+)
+def test_reads_the_fast_path_does_not_fully_understand_go_to_typer(args: list[str]) -> None:
+    assert parse(args) is None
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--json"],
+        ["--dry-run", "--json"],
+        ["--dry-run", "--max-fee", "0", "--json"],
+        ["--max-fee", "0", "--json"],
+        ["--timeout", "2.5", "--retries", "2", "--memo", "m", "--json"],
+        ["--induce-failure", "1", "--json"],
+        ["--amount", "3", "--json"],
+        [],
+    ],
+)
+def test_pay_takes_the_fast_path_with_the_same_result(tmp_path: Path, extra: list[str]) -> None:
+    """Each path pays an invoice of its own wallet's peer: the same exit code, error and
+    document (hashes, preimages and times aside)."""
+    results = []
+    for name, env in (("fast", None), ("slow", SLOW)):
+        home = tmp_path / name
+        text = run(home, "simulate", "invoice", "--amount", "5").out.strip()
+        assert parse(["pay", text, *extra]) is not None
+        got = run(home, "pay", text, *extra, env=env)
+        again = run(home, "pay", text, "--if-paid", "ok", "--json", env=env)
+        results.append((got, again))
+    (fast, fast_again), (slow, slow_again) = results
+    assert (fast.code, fast.err) == (slow.code, slow.err)
+    assert (fast_again.code, fast_again.err) == (slow_again.code, slow_again.err)
+    if "--json" in extra:
+        varying = {"id", "payment_hash", "preimage", "payee", "invoice", "created_at", "latency_ms"}
+
+        def same(doc: dict[str, Any]) -> dict[str, Any]:
+            inner = doc.get("payment") or {}
+            return {k: v for k, v in {**doc, **inner}.items() if k not in varying | {"payment"}}
+
+        assert same(fast.json) == same(slow.json)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -17,17 +17,9 @@ def register(app: typer.Typer) -> None:
 def info(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show the node id (public key), wallet name, balance, network, backend, home and
     version."""
-    from lnctl.cli.output import deliver, kv_table, msat, show
-    from lnctl.core.queries import node_info
+    from lnctl.cli.actions import info_action
 
-    with ctx.obj.wallet() as wallet:
-        doc = node_info(wallet)
-
-    def render(d: dict[str, Any]) -> None:
-        rows = [(k, msat(v) if k.endswith("_msat") else v) for k, v in d.items()]
-        show(kv_table([(k.removesuffix("_msat"), v) for k, v in rows]))
-
-    deliver(doc, as_json, render)
+    info_action(ctx.obj, as_json)
 
 
 def decode(
@@ -40,4 +32,4 @@ def decode(
     """Decode and verify a BOLT 11 invoice, strictly. Works without a wallet."""
     from lnctl.cli.actions import decode_action
 
-    decode_action(invoice, as_json)
+    decode_action(None, invoice, as_json)

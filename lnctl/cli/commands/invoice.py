@@ -80,14 +80,15 @@ def invoice(
     invoice. `lnctl invoice wait HASH` waits for one to be paid."""
     if ctx.invoked_subcommand is not None:
         return
-    from lnctl.cli.actions import invoice_action, memo_text
+    from lnctl.cli.actions import invoice_action
 
     invoice_action(
         ctx.obj,
         amount=amount,
         amount_msat_=amount_msat_,
         description=description,
-        memo=memo_text(memo, memo_file),
+        memo=memo,
+        memo_file=memo_file,
         expiry=expiry,
         network=network.value if network else None,
         qr=qr,
@@ -143,30 +144,6 @@ def invoices(
     as_json: JsonOption = False,
 ) -> None:
     """List invoices, newest first, memos decrypted."""
-    from lnctl.cli.output import deliver
-    from lnctl.core.invoices import list_invoices
+    from lnctl.cli.actions import invoices_action
 
-    with ctx.obj.wallet() as wallet:
-        doc = list_invoices(wallet, status.value if status else None, limit, cursor)
-        warnings = wallet.warnings
-    deliver(doc, as_json, render_invoices, warnings)
-
-
-def render_invoices(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, msat, table, text, when
-
-    t = table()
-    for col in ("payment hash", "status", "amount", "description", "memo", "expires at"):
-        t.add_column(col)
-    for inv in d["invoices"]:
-        t.add_row(
-            inv["payment_hash"][:16] + "..",
-            inv["status"],
-            msat(inv["amount_msat"]) if inv["amount_msat"] else "any",
-            text(inv["description"] if inv["description_hash"] is None else "(hashed)"),
-            text(inv["memo"] or ""),
-            when(inv["expires_at"]),
-        )
-    console().print(t)
-    if d["next_cursor"]:
-        console().print(f"more: --cursor {d['next_cursor']}")
+    invoices_action(ctx.obj, status.value if status else None, limit, cursor, as_json)

@@ -135,14 +135,10 @@ def pay(
 ) -> None:
     """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
     failures only, a timeout, proof of payment, never twice. With --file, many at once."""
-    from lnctl.cli.actions import memo_text, read_stdin_invoice
-    from lnctl.cli.output import deliver
-    from lnctl.core.payments import pay as core_pay
-
-    config = ctx.obj.config  # options, then environment, then config.toml, then defaults
-    timeout = timeout if timeout is not None else config.timeout_s
-    max_fee = max_fee if max_fee is not None else config.max_fee_sat
     if file is not None:
+        config = ctx.obj.config  # options, then environment, then config.toml, then defaults
+        timeout = timeout if timeout is not None else config.timeout_s
+        max_fee = max_fee if max_fee is not None else config.max_fee_sat
         from lnctl.errors import InvalidInputError
 
         if invoice is not None or amount is not None or dry_run or memo or memo_file:
@@ -167,25 +163,22 @@ def pay(
             },
         )
         return
-    memo = memo_text(memo, memo_file, stdin_taken=invoice is None)
-    text = invoice if invoice is not None else read_stdin_invoice()
-    with ctx.obj.wallet() as wallet:
-        doc = core_pay(
-            wallet,
-            text,
-            amount_msat=amount * 1000 if amount is not None else None,
-            max_fee_msat=max_fee * 1000 if max_fee is not None else None,
-            timeout_s=timeout,
-            retries=retries,
-            induce_failures=induce_failure,
-            if_paid=if_paid.value,
-            dry_run=dry_run,
-            memo=memo,
-        )
-        warnings = wallet.warnings
-    deliver(doc, as_json, render_dry_run if dry_run else render_payment, warnings)
-    if dry_run and doc["exit_code"]:
-        raise typer.Exit(doc["exit_code"])
+    from lnctl.cli.actions import pay_action
+
+    pay_action(
+        ctx.obj,
+        invoice,
+        amount=amount,
+        max_fee=max_fee,
+        timeout=timeout,
+        retries=retries,
+        induce_failure=induce_failure,
+        if_paid=if_paid.value,
+        dry_run=dry_run,
+        memo=memo,
+        memo_file=memo_file,
+        as_json=as_json,
+    )
 
 
 def pay_batch(
@@ -288,47 +281,6 @@ def render_batch(d: dict[str, Any]) -> None:
     )
 
 
-def render_payment(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import kv_table, msat, show
-
-    show(
-        kv_table(
-            [
-                ("status", d["status"]),
-                ("payment hash", d["payment_hash"]),
-                ("amount", msat(d["amount_msat"])),
-                ("fee", msat(d["fee_msat"])),
-                ("attempts", d["attempts"]),
-                ("latency", f"{d['latency_ms']} ms" if d["latency_ms"] is not None else None),
-                ("preimage", d["preimage"]),
-                ("failure", d["failure_reason"]),
-            ]
-        )
-    )
-
-
-def render_dry_run(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, kv_table, msat, show
-
-    console().print("dry run: nothing was reserved or sent")
-    show(
-        kv_table(
-            [
-                (
-                    "would",
-                    d["would"] + (f" ({d['failure_reason']})" if d["failure_reason"] else ""),
-                ),
-                ("exit code", d["exit_code"]),
-                ("amount", msat(d["amount_msat"])),
-                ("fee", msat(d["fee_msat"])),
-                ("fee cap", msat(d["max_fee_msat"])),
-                ("channel", d["channel_id"]),
-                ("self-payment", "yes" if d["self_payment"] else "no"),
-            ]
-        )
-    )
-
-
 def payments(
     ctx: typer.Context,
     status: Annotated[
@@ -340,34 +292,9 @@ def payments(
     as_json: JsonOption = False,
 ) -> None:
     """List payments, newest first."""
-    from lnctl.cli.output import deliver
-    from lnctl.core.queries import list_payments
+    from lnctl.cli.actions import payments_action
 
-    with ctx.obj.wallet() as wallet:
-        doc = list_payments(wallet, status.value if status else None, limit, cursor)
-        warnings = wallet.warnings
-
-    def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import console, msat, table, text
-
-        t = table()
-        for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
-            t.add_column(col)
-        for p in d["payments"]:
-            t.add_row(
-                p["payment_hash"][:16] + "..",
-                p["status"],
-                msat(p["amount_msat"]),
-                msat(p["fee_msat"]),
-                str(p["attempts"]),
-                text(p["failure_reason"] or p["attention"] or ""),
-                text(p["memo"] or ""),
-            )
-        console().print(t)
-        if d["next_cursor"]:
-            console().print(f"more: --cursor {d['next_cursor']}")
-
-    deliver(doc, as_json, render, warnings)
+    payments_action(ctx.obj, status.value if status else None, limit, cursor, as_json)
 
 
 def lookup(
@@ -376,33 +303,6 @@ def lookup(
     as_json: JsonOption = False,
 ) -> None:
     """Show the invoice and/or payment with this payment hash, and its state."""
-    from lnctl.cli.output import deliver
-    from lnctl.core.queries import lookup as core_lookup
+    from lnctl.cli.actions import lookup_action
 
-    with ctx.obj.wallet() as wallet:
-        doc = core_lookup(wallet, payment_hash)
-        warnings = wallet.warnings
-
-    def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import kv_table, msat, show, when
-
-        if d["invoice"]:
-            i = d["invoice"]
-            show(
-                kv_table(
-                    [
-                        ("status", i["status"]),
-                        ("amount", msat(i["amount_msat"])),
-                        ("description", i["description"]),
-                        ("description hash", i["description_hash"]),
-                        ("memo", i["memo"]),
-                        ("expires at", when(i["expires_at"])),
-                        ("settled at", when(i["settled_at"])),
-                    ],
-                    title="invoice",
-                )
-            )
-        if d["payment"]:
-            render_payment(d["payment"])
-
-    deliver(doc, as_json, render, warnings)
+    lookup_action(ctx.obj, payment_hash, as_json)

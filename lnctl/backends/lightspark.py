@@ -382,24 +382,13 @@ class LightsparkBackend(KeepsNoRecords):
                 f"the Lightspark API did not create the invoice: {_clip(exc.args[0])}"
             ) from None
         new = self._checked_invoice(made.data.encoded_payment_request, amount_msat)
-        self._check_network(new.bolt11)
         if new.payment_hash != made.data.payment_hash:
             raise BackendError("the Lightspark API returned an invoice that is not the one asked")
         return new
 
-    def _check_network(self, text: str) -> None:
-        from lnctl import bolt11
-
-        network = bolt11.decode(text).network
-        if self.network is not None and network != self.network:
-            raise InvalidInputError(
-                f"the Lightspark node issues {network} invoices; this wallet is on {self.network}",
-                code="WRONG_NETWORK",
-                hint=f"set LNCTL_NETWORK={network} (or --network {network}) for this node",
-            )
-
-    @staticmethod
-    def _checked_invoice(text: object, amount_msat: int | None) -> NewInvoice:
+    def _checked_invoice(self, text: object, amount_msat: int | None) -> NewInvoice:
+        """The node's invoice, decoded once: readable, for the amount asked, on this wallet's
+        network."""
         from lnctl import bolt11
 
         if not isinstance(text, str):
@@ -410,6 +399,13 @@ class LightsparkBackend(KeepsNoRecords):
             raise BackendError("the Lightspark API returned an invoice lnctl cannot read") from None
         if amount_msat is not None and inv.amount_msat != amount_msat:
             raise BackendError("the Lightspark API returned an invoice for another amount")
+        if self.network is not None and inv.network != self.network:
+            raise InvalidInputError(
+                f"the Lightspark node issues {inv.network} invoices; this wallet is on "
+                f"{self.network}",
+                code="WRONG_NETWORK",
+                hint=f"set LNCTL_NETWORK={inv.network} (or --network {inv.network}) for this node",
+            )
         return NewInvoice(text, inv.payment_hash, inv.timestamp, inv.expires_at, inv.payee)
 
     def invoice_status(self, payment_hash: str) -> InvoiceStatus | None:

@@ -415,6 +415,18 @@ def render_channels(d: dict[str, Any]) -> None:
     console().print(t)
 
 
+def pay_defaults(
+    state: State, timeout: float | None, max_fee: int | None
+) -> tuple[float, int | None]:
+    """--timeout and --max-fee as given, else from config.toml, else the defaults (for a single
+    payment and a batch alike)."""
+    config = state.config
+    return (
+        timeout if timeout is not None else config.timeout_s,
+        max_fee if max_fee is not None else config.max_fee_sat,
+    )
+
+
 def pay_action(
     state: State,
     invoice: str | None,
@@ -435,9 +447,7 @@ def pay_action(
     from lnctl.core.payments import pay
     from lnctl.errors import Done
 
-    config = state.config  # options, then environment, then config.toml, then defaults
-    timeout = timeout if timeout is not None else config.timeout_s
-    max_fee = max_fee if max_fee is not None else config.max_fee_sat
+    timeout, max_fee = pay_defaults(state, timeout, max_fee)
     memo = memo_text(memo, memo_file, stdin_taken=invoice is None)
     text = invoice if invoice is not None else read_stdin_invoice()
     with state.wallet() as wallet:

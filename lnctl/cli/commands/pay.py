@@ -136,10 +136,10 @@ def pay(
     """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
     failures only, a timeout, proof of payment, never twice. With --file, many at once."""
     if file is not None:
-        config = ctx.obj.config  # options, then environment, then config.toml, then defaults
-        timeout = timeout if timeout is not None else config.timeout_s
-        max_fee = max_fee if max_fee is not None else config.max_fee_sat
+        from lnctl.cli.actions import pay_defaults
         from lnctl.errors import InvalidInputError
+
+        timeout, max_fee = pay_defaults(ctx.obj, timeout, max_fee)
 
         if invoice is not None or amount is not None or dry_run or memo or memo_file:
             raise InvalidInputError(

@@ -9,13 +9,15 @@ push to a Pushgateway.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from lnctl.backends.base import FINAL_REASONS
 from lnctl.storage.history import LATENCY_BUCKETS_MS
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     from prometheus_client.registry import CollectorRegistry
 
     from lnctl.config import Config

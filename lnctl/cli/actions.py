@@ -489,3 +489,42 @@ def render_dry_run(d: dict[str, Any]) -> None:
             ]
         )
     )
+
+
+def metrics_action(state: State, textfile: str | None, as_json: bool) -> None:
+    """``lnctl metrics``: the exposition once, or written with --textfile. A scrape reads only:
+    no wallet is opened, nothing is created."""
+    from lnctl.cli.output import deliver
+    from lnctl.metrics import exposition, write_textfile
+
+    if textfile:
+        write_textfile(state.config, textfile)
+        deliver(
+            {"textfile": textfile, "written": True},
+            as_json,
+            lambda d: sys.stderr.write(f"wrote {d['textfile']}\n"),
+        )
+        return
+    text = exposition(state.config)
+    deliver(metric_families(text) if as_json else text, as_json, sys.stdout.write)
+
+
+def metric_families(text: str) -> dict[str, Any]:
+    """The exposition as JSON: each family's type, help and samples (integers stay integers)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out: dict[str, Any] = {}
+    for fam in text_string_to_metric_families(text):
+        out[fam.name] = {
+            "type": fam.type,
+            "help": fam.documentation,
+            "samples": [
+                {
+                    "name": s.name,
+                    "labels": s.labels,
+                    "value": int(s.value) if float(s.value).is_integer() else s.value,
+                }
+                for s in fam.samples
+            ],
+        }
+    return {"metrics": out}

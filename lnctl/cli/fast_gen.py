@@ -20,6 +20,7 @@ FAST = (
     "lookup",
     "channel list",
     "channel balance",
+    "metrics",
 )
 # options whose calls stay with Typer: a batch (its progress bar and Ctrl-C handling) runs there
 LEFT_TO_TYPER = {"pay": ("--file", "--concurrency", "--rate-limit", "--jsonl")}

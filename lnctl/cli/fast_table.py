@@ -59,6 +59,10 @@ COMMANDS: dict[str, dict[str, tuple[str, str, object, tuple[object, ...]]]] = {
     "channel balance": {
         "--json": ("as_json", "flag", False, ()),
     },
+    "metrics": {
+        "--json": ("as_json", "flag", False, ()),
+        "--textfile": ("textfile", "str", None, ()),
+    },
 }
 # command -> its arguments, in order: (parameter, required)
 ARGUMENTS: dict[str, list[tuple[str, bool]]] = {
@@ -71,4 +75,5 @@ ARGUMENTS: dict[str, list[tuple[str, bool]]] = {
     "lookup": [("payment_hash", True)],
     "channel list": [],
     "channel balance": [],
+    "metrics": [],
 }

@@ -159,6 +159,8 @@ READS = [
     ["channel", "balance"],
     ["lookup", "00" * 32, "--json"],
     ["lookup", "nothex", "--json"],
+    ["metrics"],
+    ["metrics", "--json"],
 ]
 
 
@@ -241,3 +243,15 @@ def test_pay_takes_the_fast_path_with_the_same_result(tmp_path: Path, extra: lis
             return {k: v for k, v in {**doc, **inner}.items() if k not in varying | {"payment"}}
 
         assert same(fast.json) == same(slow.json)
+
+
+def test_metrics_textfile_takes_the_fast_path_with_the_same_result(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    assert run(home, "invoice", "--amount", "1").code == 0
+    results = []
+    for name, env in (("fast", None), ("slow", SLOW)):
+        path = tmp_path / f"{name}.prom"
+        assert parse(["metrics", "--textfile", str(path)]) is not None
+        got = run(home, "metrics", "--textfile", str(path), env=env)
+        results.append((got.code, got.out, got.err.replace(name, "X"), path.read_text()))
+    assert results[0] == results[1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -34,40 +34,9 @@ def metrics(
     """Print the Prometheus exposition once (or write it with --textfile)."""
     if ctx.invoked_subcommand is not None:
         return
-    from lnctl.cli.output import deliver
-    from lnctl.metrics import exposition, write_textfile
+    from lnctl.cli.actions import metrics_action
 
-    state = ctx.obj
-    if textfile:
-        write_textfile(state.config, textfile)
-        deliver(
-            {"textfile": textfile, "written": True},
-            as_json,
-            lambda d: typer.echo(f"wrote {d['textfile']}", err=True),
-        )
-        return
-    text = exposition(state.config)  # a scrape reads only: no wallet opened, nothing created
-    deliver(_families(text) if as_json else text, as_json, lambda t: typer.echo(t, nl=False))
-
-
-def _families(text: str) -> dict[str, Any]:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    out: dict[str, Any] = {}
-    for fam in text_string_to_metric_families(text):
-        out[fam.name] = {
-            "type": fam.type,
-            "help": fam.documentation,
-            "samples": [
-                {
-                    "name": s.name,
-                    "labels": s.labels,
-                    "value": int(s.value) if float(s.value).is_integer() else s.value,
-                }
-                for s in fam.samples
-            ],
-        }
-    return {"metrics": out}
+    metrics_action(ctx.obj, textfile, as_json)
 
 
 @metrics_app.command("push")

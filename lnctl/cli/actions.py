@@ -9,9 +9,11 @@ import sys
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from lnctl.cli.state import State
+    from lnctl.core.wallet import Wallet
 
 
 def read_stdin_invoice() -> str:
@@ -213,17 +215,39 @@ def info_action(state: State, as_json: bool) -> None:
 def payments_action(
     state: State, status: str | None, limit: int, cursor: int | None, as_json: bool
 ) -> None:
-    from lnctl.cli.output import deliver
     from lnctl.core.queries import list_payments
 
+    _listing(state, list_payments, render_payments, status, limit, cursor, as_json)
+
+
+def _listing(
+    state: State,
+    lister: Callable[[Wallet, str | None, int, int | None], dict[str, Any]],
+    render: Callable[[dict[str, Any]], None],
+    status: str | None,
+    limit: int,
+    cursor: int | None,
+    as_json: bool,
+) -> None:
+    """A page of a listing (``payments``, ``invoices``), with the warnings of opening the wallet."""
+    from lnctl.cli.output import deliver
+
     with state.wallet() as wallet:
-        doc = list_payments(wallet, status, limit, cursor)
+        doc = lister(wallet, status, limit, cursor)
         warnings = wallet.warnings
-    deliver(doc, as_json, render_payments, warnings)
+    deliver(doc, as_json, render, warnings)
+
+
+def _print_page(table: Any, next_cursor: object) -> None:
+    from lnctl.cli.output import console
+
+    console().print(table)
+    if next_cursor:
+        console().print(f"more: --cursor {next_cursor}")
 
 
 def render_payments(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, msat, table, text
+    from lnctl.cli.output import msat, table, text
 
     t = table()
     for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
@@ -238,9 +262,7 @@ def render_payments(d: dict[str, Any]) -> None:
             text(p["failure_reason"] or p["attention"] or ""),
             text(p["memo"] or ""),
         )
-    console().print(t)
-    if d["next_cursor"]:
-        console().print(f"more: --cursor {d['next_cursor']}")
+    _print_page(t, d["next_cursor"])
 
 
 def render_payment(d: dict[str, Any]) -> None:
@@ -265,17 +287,13 @@ def render_payment(d: dict[str, Any]) -> None:
 def invoices_action(
     state: State, status: str | None, limit: int, cursor: int | None, as_json: bool
 ) -> None:
-    from lnctl.cli.output import deliver
     from lnctl.core.invoices import list_invoices
 
-    with state.wallet() as wallet:
-        doc = list_invoices(wallet, status, limit, cursor)
-        warnings = wallet.warnings
-    deliver(doc, as_json, render_invoices, warnings)
+    _listing(state, list_invoices, render_invoices, status, limit, cursor, as_json)
 
 
 def render_invoices(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, msat, table, text, when
+    from lnctl.cli.output import msat, table, text, when
 
     t = table()
     for col in ("payment hash", "status", "amount", "description", "memo", "expires at"):
@@ -289,9 +307,7 @@ def render_invoices(d: dict[str, Any]) -> None:
             text(inv["memo"] or ""),
             when(inv["expires_at"]),
         )
-    console().print(t)
-    if d["next_cursor"]:
-        console().print(f"more: --cursor {d['next_cursor']}")
+    _print_page(t, d["next_cursor"])
 
 
 def lookup_action(state: State, payment_hash: str, as_json: bool) -> None:

@@ -255,3 +255,16 @@ def test_metrics_textfile_takes_the_fast_path_with_the_same_result(tmp_path: Pat
         got = run(home, "metrics", "--textfile", str(path), env=env)
         results.append((got.code, got.out, got.err.replace(name, "X"), path.read_text()))
     assert results[0] == results[1]
+
+
+def test_a_table_page_ends_with_the_next_cursor(tmp_path: Path) -> None:
+    from tests.conftest import run_here
+
+    home = tmp_path / "h"
+    for _ in range(3):
+        assert run_here(home, "invoice", "--amount", "1").code == 0
+    page = run_here(home, "invoices", "--limit", "2")
+    cursor = run_here(home, "invoices", "--limit", "2", "--json").json["next_cursor"]
+    assert page.code == 0 and page.out.rstrip().endswith(f"more: --cursor {cursor}")
+    last = run_here(home, "invoices", "--limit", "2", "--cursor", str(cursor))
+    assert last.code == 0 and "more: --cursor" not in last.out

@@ -28,6 +28,7 @@ UNKNOWN_GRACE_S = 600
 def success_problem(row: sqlite3.Row, status: PaymentStatus) -> str | None:
     """Why a success the node reports cannot be recorded as it is (None: it can)."""
     from hashlib import sha256  # when a payment ends, not on every listing's start
+
     try:
         proof = sha256(bytes.fromhex(status.preimage or "")).hexdigest() == row["payment_hash"]
     except ValueError:

@@ -23,6 +23,8 @@ from lnctl.errors import InvalidInvoiceError
 
 CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _CHARSET_REV = {c: i for i, c in enumerate(CHARSET)}
+# each byte of an invoice's data part to its 5-bit value (255: not a bech32 character)
+_CHARSET_BYTES = bytes(_CHARSET_REV.get(chr(b), 255) for b in range(256))
 _GEN = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 
 # Currency prefixes of BOLT 11, longest first so that "bcrt" wins over "bc" and "tbs" over "tb".
@@ -83,14 +85,25 @@ def _fail(message: str) -> InvalidInvoiceError:
 # -- bech32 ----------------------------------------------------------------------------------------
 
 
+# _GEN's contribution for each value of the 5 bits shifted out: one lookup per character
+_POLY_TABLE = tuple(
+    [
+        (g0 if t & 1 else 0)
+        ^ (g1 if t & 2 else 0)
+        ^ (g2 if t & 4 else 0)
+        ^ (g3 if t & 8 else 0)
+        ^ (g4 if t & 16 else 0)
+        for t in range(32)
+        for g0, g1, g2, g3, g4 in [_GEN]
+    ]
+)
+
+
 def _polymod(values: list[int]) -> int:
     chk = 1
+    table = _POLY_TABLE
     for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            if (top >> i) & 1:
-                chk ^= _GEN[i]
+        chk = (chk & 0x1FFFFFF) << 5 ^ v ^ table[chk >> 25]
     return chk
 
 
@@ -100,7 +113,7 @@ def _hrp_expand(hrp: str) -> list[int]:
 
 def bech32_decode(text: str) -> tuple[str, list[int]]:
     """Split and checksum-verify a bech32 string (no length limit, as BOLT 11 requires)."""
-    if any(ord(c) < 33 or ord(c) > 126 for c in text):
+    if not text.isascii() or not text.isprintable() or " " in text:  # only 33..126
         raise _fail("invoice contains characters outside printable ASCII")
     if text.lower() != text and text.upper() != text:
         raise _fail("invoice mixes upper and lower case")
@@ -111,10 +124,11 @@ def bech32_decode(text: str) -> tuple[str, list[int]]:
     if len(text) - pos - 1 < 6:
         raise _fail("invoice is too short")
     hrp = text[:pos]
-    try:
-        data = [_CHARSET_REV[c] for c in text[pos + 1 :]]
-    except KeyError as exc:
-        raise _fail(f"invoice contains a character that is not bech32: {exc.args[0]!r}") from None
+    packed = text[pos + 1 :].encode("ascii").translate(_CHARSET_BYTES)
+    if 255 in packed:
+        bad = text[pos + 1 + packed.index(255)]
+        raise _fail(f"invoice contains a character that is not bech32: {bad!r}")
+    data = list(packed)
     if _polymod(_hrp_expand(hrp) + data) != 1:
         raise _fail("invoice checksum is invalid (bech32)")
     return hrp, data[:-6]
@@ -142,16 +156,24 @@ def convertbits(data: list[int] | bytes, frombits: int, tobits: int, pad: bool) 
     return out
 
 
-def _to_bytes(groups: list[int]) -> bytes:
-    """5-bit groups to bytes, dropping the zero padding bits at the end."""
-    return bytes(convertbits(groups, 5, 8, pad=False))
+# 5-bit groups as the digits of a base-32 number: int(..., 32) packs them in C
+_BASE32_DIGITS = bytes.maketrans(bytes(range(32)), b"0123456789abcdefghijklmnopqrstuv")
+
+
+def _to_bytes(groups: list[int], pad: bool = False) -> bytes:
+    """5-bit groups to bytes: the bits left over at the end dropped (they are padding), or,
+    with ``pad``, zero bits added to fill the last byte."""
+    if not groups:
+        return b""
+    bits = 5 * len(groups)
+    size = (bits + 7) // 8 if pad else bits // 8
+    n = _to_int(groups)
+    n = n << (size * 8 - bits) if pad else n >> (bits - size * 8)
+    return n.to_bytes(size, "big")
 
 
 def _to_int(groups: list[int]) -> int:
-    n = 0
-    for g in groups:
-        n = n << 5 | g
-    return n
+    return int(bytes(groups).translate(_BASE32_DIGITS), 32) if groups else 0
 
 
 def _from_int(n: int) -> list[int]:
@@ -435,7 +457,7 @@ def decode(text: str) -> Invoice:
     sig = _to_bytes(sig_groups)
     if len(sig) != 65:
         raise _fail("invoice signature has an invalid length")
-    msg = sha256(hrp.encode() + bytes(convertbits(body, 5, 8, pad=True))).digest()
+    msg = sha256(hrp.encode() + _to_bytes(body, pad=True)).digest()
 
     from lnctl import secp256k1
 

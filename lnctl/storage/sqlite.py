@@ -100,12 +100,21 @@ def _statements(script: str) -> list[str]:
 class Transaction:
     """``with Transaction(conn) as conn:`` is ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on
     any exception): the write lock is taken before the first read, so concurrent read-then-write
-    transactions queue instead of losing updates."""
+    transactions queue instead of losing updates.
+
+    Inside an open transaction it is a savepoint instead: its work is undone alone on an
+    exception, and becomes durable with the enclosing transaction's one commit. This is how a
+    batch commits many payments' steps together (group commit: ``lnctl.core.engine``)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.nested = False
 
     def __enter__(self) -> sqlite3.Connection:
+        if self.conn.in_transaction:
+            self.nested = True
+            self.conn.execute("SAVEPOINT step")
+            return self.conn
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -113,7 +122,14 @@ class Transaction:
         return self.conn
 
     def __exit__(self, kind: object, value: object, tb: object) -> None:
-        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        if not self.nested:
+            self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+            return
+        if not self.conn.in_transaction:
+            return  # SQLite rolled the whole transaction back itself (a full disk, say)
+        if kind is not None:
+            self.conn.execute("ROLLBACK TO step")
+        self.conn.execute("RELEASE step")
 
 
 transaction = Transaction

@@ -94,3 +94,33 @@ def test_history_concurrent_writers_keep_every_commit(tmp_path: Path) -> None:
     with History(path) as h:
         assert h.conn.execute("SELECT count(*) FROM invoices").fetchone()[0] == 1000
         assert h.counters()[("invoices_created", "")] == 1000
+
+
+def test_a_transaction_inside_another_is_a_savepoint_committed_with_it(tmp_path: Path) -> None:
+    """What a batch's group commit relies on: each step inside the round's transaction is
+    undone alone when it fails, and nothing is durable before the round's one commit."""
+    import sqlite3
+
+    from lnctl.storage.sqlite import Transaction
+
+    path = tmp_path / "t.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE t (x INTEGER UNIQUE)")
+    other = sqlite3.connect(path, isolation_level=None)
+    with Transaction(conn):
+        with Transaction(conn):
+            conn.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(sqlite3.IntegrityError), Transaction(conn):
+            conn.execute("INSERT INTO t VALUES (2)")
+            conn.execute("INSERT INTO t VALUES (1)")  # fails: this step alone is undone
+        with Transaction(conn):
+            conn.execute("INSERT INTO t VALUES (3)")
+        assert other.execute("SELECT count(*) FROM t").fetchone()[0] == 0  # not committed yet
+    assert [r[0] for r in other.execute("SELECT x FROM t ORDER BY x")] == [1, 3]
+    with pytest.raises(RuntimeError), Transaction(conn):
+        conn.execute("INSERT INTO t VALUES (4)")
+        with Transaction(conn):
+            conn.execute("INSERT INTO t VALUES (5)")
+        raise RuntimeError("the round fails: its steps go with it")
+    assert [r[0] for r in other.execute("SELECT x FROM t ORDER BY x")] == [1, 3]
+    assert not conn.in_transaction

@@ -438,10 +438,16 @@ class SimulatedBackend:
         return rng.random() < self.settings.failure_rate
 
     def _decide(
-        self, invoice: Invoice, amount_msat: int, attempt: int, induce_failure: bool, now: float
+        self,
+        invoice: Invoice,
+        amount_msat: int,
+        attempt: int,
+        induce_failure: bool,
+        now: float,
+        doc: dict[str, Any],
     ) -> tuple[str, str | None, str | None]:
         """(outcome, failure reason, preimage) of one attempt at the payee (the caller holds the
-        node lock and applies the effects of a success)."""
+        node lock, passes the ledger as it stands, and applies the effects of a success)."""
         if induce_failure or self._transient_failure(invoice.payment_hash, attempt):
             return "FAILED", TEMPORARY_CHANNEL_FAILURE, None
         if invoice.payee == self.node_id():
@@ -450,7 +456,7 @@ class SimulatedBackend:
                 "WHERE payment_hash = ?",
                 (invoice.payment_hash,),
             ).fetchone()
-            receiving = L.find_htlc(self.ledger.read(), invoice.payment_hash, L.IN) is not None
+            receiving = L.find_htlc(doc, invoice.payment_hash, L.IN) is not None
         else:
             row = self.conn.execute(
                 "SELECT preimage, amount_msat, status FROM remote_invoices WHERE payment_hash = ?",
@@ -477,51 +483,122 @@ class SimulatedBackend:
         timeout_s: float,
         induce_failure: bool = False,
     ) -> PaymentStatus:
-        payment_hash = invoice.payment_hash
-        with self.lock:
-            self._apply(payment_hash)
-            prior = self._payment_status(payment_hash)
-            if prior.state in (PaymentState.SUCCEEDED, PaymentState.PENDING):
-                return replace(prior, duplicate=True)
-            now = time.time()
-            last = self._last_attempt(payment_hash)
-            number = 1 if last is None else int(last["attempt"]) + 1
-            self_payment = invoice.payee == self.node_id()
-            fee = routing_fee_msat(amount_msat)
-            immediate: str | None = None
-            channel: dict[str, Any] | None = None
-            doc = self.ledger.read()
-            if invoice.payee not in (self.node_id(), self.peer_id):
-                immediate = NO_ROUTE
-            elif fee > max_fee_msat:
-                immediate = FEE_LIMIT_EXCEEDED
-            else:
-                channel = L.best_channel(doc, L.OUT)
-                if channel is None or L.spendable_msat(channel) < amount_msat + fee:
-                    immediate = INSUFFICIENT_BALANCE
-            if immediate is not None:  # refused at our node: nothing reserved, nothing sent
-                self._record_attempt(
-                    invoice, number, amount_msat, max_fee_msat, fee, now, now,
-                    ("FAILED", immediate, None), self_payment,
-                )  # fmt: skip
-                return self._payment_status(payment_hash)
-            assert channel is not None
-            L.reserve(channel, payment_hash, amount_msat + fee, L.OUT, number)
-            self.ledger.write(doc)
-            failpoints.hit("node_after_reserve", self.env)
-            outcome = self._decide(invoice, amount_msat, number, induce_failure, now)
-            resolve_at = now + self.settings.latency_ms / 1000
-            self._record_attempt(
-                invoice, number, amount_msat, max_fee_msat, fee, now, resolve_at, outcome,
-                self_payment,
-            )  # fmt: skip
-            failpoints.hit("node_after_record", self.env)
-            if resolve_at <= now:
-                self._apply(payment_hash)
-        wait = min(resolve_at, now + max(timeout_s, 0.0)) - time.time()
+        started = time.time()
+        [(status, resolve_at)] = self.send_many(
+            [(invoice, amount_msat, max_fee_msat, induce_failure)]
+        )
+        if status.state is not PaymentState.PENDING or status.duplicate:
+            return status
+        wait = min(resolve_at, started + max(timeout_s, 0.0)) - time.time()
         if wait > 0:
             time.sleep(wait)
-        return self.payment_status(payment_hash)
+        return self.payment_status(invoice.payment_hash)
+
+    def send_many(
+        self, requests: list[tuple[Invoice, int, int, bool]]
+    ) -> list[tuple[PaymentStatus, float]]:
+        """Send one attempt for each ``(invoice, amount, fee cap, induce a failure)``, all under
+        one hold of the node lock and with the node's durable writes shared: every HTLC is
+        reserved in one ledger write, then every attempt is recorded in one transaction, then
+        what is already decided is settled or released in one ledger write. The order a crash
+        depends on is the same as for one payment (see the module's docstring).
+
+        Returns, for each request, its status right after sending and the time at which its
+        outcome becomes visible (PENDING until then). A hash that is paid or in flight at the
+        node is not sent again: its status comes back with ``duplicate`` set."""
+        out: list[tuple[PaymentStatus, float] | None] = []
+        records: list[tuple[Any, ...]] = []
+        reserved: list[tuple[int, Invoice, int, int, int, int, bool, bool]] = []
+        seen: set[str] = set()
+        with self.lock:
+            doc = self.ledger.read()
+            if self._apply_to(doc, {r[0].payment_hash for r in requests}):
+                self.ledger.write(doc)
+                failpoints.hit("node_after_settle", self.env)
+            now = time.time()
+            for invoice, amount_msat, max_fee_msat, induce_failure in requests:
+                payment_hash = invoice.payment_hash
+                if payment_hash in seen:  # one attempt per hash at a time, even in one call
+                    out.append((PaymentStatus(PaymentState.PENDING, duplicate=True), now))
+                    continue
+                seen.add(payment_hash)
+                prior = self._payment_status(payment_hash)
+                if prior.state in (PaymentState.SUCCEEDED, PaymentState.PENDING):
+                    out.append((replace(prior, duplicate=True), now))
+                    continue
+                last = self._last_attempt(payment_hash)
+                number = 1 if last is None else int(last["attempt"]) + 1
+                self_payment = invoice.payee == self.node_id()
+                fee = routing_fee_msat(amount_msat)
+                immediate: str | None = None
+                channel: dict[str, Any] | None = None
+                if invoice.payee not in (self.node_id(), self.peer_id):
+                    immediate = NO_ROUTE
+                elif fee > max_fee_msat:
+                    immediate = FEE_LIMIT_EXCEEDED
+                else:
+                    channel = L.best_channel(doc, L.OUT)
+                    if channel is None or L.spendable_msat(channel) < amount_msat + fee:
+                        immediate = INSUFFICIENT_BALANCE
+                if immediate is not None:  # refused at our node: nothing reserved, nothing sent
+                    records.append((
+                        invoice, number, amount_msat, max_fee_msat, fee, now, now,
+                        ("FAILED", immediate, None), self_payment,
+                    ))  # fmt: skip
+                    out.append(None)
+                    continue
+                assert channel is not None
+                L.reserve(channel, payment_hash, amount_msat + fee, L.OUT, number)
+                reserved.append((
+                    len(out), invoice, amount_msat, max_fee_msat, fee, number, self_payment,
+                    induce_failure,
+                ))  # fmt: skip
+                out.append(None)
+            if reserved:
+                self.ledger.write(doc)
+                failpoints.hit("node_after_reserve", self.env)
+            resolve_at = now + self.settings.latency_ms / 1000
+            for (
+                _,
+                invoice,
+                amount_msat,
+                max_fee_msat,
+                fee,
+                number,
+                self_payment,
+                induce,
+            ) in reserved:
+                outcome = self._decide(invoice, amount_msat, number, induce, now, doc)
+                records.append((
+                    invoice, number, amount_msat, max_fee_msat, fee, now, resolve_at, outcome,
+                    self_payment,
+                ))  # fmt: skip
+            if records:
+                with transaction(self.conn):
+                    for values in records:
+                        self._record_attempt(*values)
+            if reserved:
+                failpoints.hit("node_after_record", self.env)
+                if resolve_at <= now and self._apply_to(doc, {r[1].payment_hash for r in reserved}):
+                    self.ledger.write(doc)
+                    failpoints.hit("node_after_settle", self.env)
+            statuses = [
+                (done if done is not None else (self._payment_status(r[0].payment_hash), 0.0))
+                for done, r in zip(out, requests, strict=True)
+            ]
+        for i, *_ in reserved:
+            statuses[i] = (statuses[i][0], resolve_at)
+        return statuses
+
+    def settle_many(self, payment_hashes: list[str]) -> list[PaymentStatus]:
+        """The status of each hash, after settling or releasing (in one ledger write, under one
+        hold of the lock) the HTLCs whose outcome is known: a batch's polling step."""
+        with self.lock:
+            doc = self.ledger.read()
+            if self._apply_to(doc, set(payment_hashes)):
+                self.ledger.write(doc)
+                failpoints.hit("node_after_settle", self.env)
+            return [self._payment_status(h) for h in payment_hashes]
 
     def _record_attempt(
         self,
@@ -614,49 +691,63 @@ class SimulatedBackend:
         if not L.all_htlcs(doc):
             return doc
         with self.lock:
-            for payment_hash in {h["payment_hash"] for _, h in L.all_htlcs(self.ledger.read())}:
-                self._apply(payment_hash)
-            return self.ledger.read()
+            doc = self.ledger.read()
+            if self._apply_to(doc, {h["payment_hash"] for _, h in L.all_htlcs(doc)}):
+                self.ledger.write(doc)
+                failpoints.hit("node_after_settle", self.env)
+            return doc
 
     def _apply(self, payment_hash: str) -> None:
-        """Under the node lock: resolve the HTLCs of ``payment_hash`` whose outcome is known. An
-        HTLC whose attempt was never recorded was never sent (its process died in between, as
-        only a holder of the lock can be between the two): released."""
+        """Under the node lock: resolve the HTLCs of ``payment_hash`` whose outcome is known."""
         doc = self.ledger.read()
-        changed = False
-        found = L.find_htlc(doc, payment_hash, L.OUT)
-        if found is not None:
-            ch, htlc = found
-            attempt = htlc.get("attempt", 0)
-            if attempt:
-                row = self.conn.execute(
-                    "SELECT * FROM attempts WHERE payment_hash = ? AND attempt = ?",
-                    (payment_hash, attempt),
-                ).fetchone()
-            else:  # an HTLC carried over from lnctl 0.1: its last attempt
-                row = self._last_attempt(payment_hash)
-            if row is None:
-                L.release(ch, htlc)
-                changed = True
-            elif row["resolve_at"] <= time.time():
-                if row["outcome"] == "SUCCEEDED":
-                    # the HTLC holds amount + the route's fee: all of it is spent
-                    back = int(row["amount_msat"]) if row["self_payment"] else 0
-                    L.settle(ch, htlc, htlc["amount_msat"], back)
-                else:
-                    L.release(ch, htlc)
-                changed = True
-        found = L.find_htlc(doc, payment_hash, L.IN)
-        if found is not None:
-            ch, htlc = found
-            paid = self.conn.execute(
-                "SELECT 1 FROM incoming WHERE payment_hash = ?", (payment_hash,)
-            ).fetchone()
-            (L.settle if paid else L.release)(ch, htlc)
-            changed = True
-        if changed:
+        if self._apply_to(doc, {payment_hash}):
             self.ledger.write(doc)
             failpoints.hit("node_after_settle", self.env)
+
+    def _apply_to(self, doc: dict[str, Any], payment_hashes: set[str]) -> bool:
+        """Under the node lock: resolve, in the ledger ``doc`` (the caller writes it), the HTLCs
+        of ``payment_hashes`` whose outcome is known. An HTLC whose attempt was never recorded
+        was never sent (its process died in between, as only a holder of the lock can be
+        between the two): released. True when ``doc`` changed."""
+        changed = False
+        now = time.time()
+        for ch in doc["channels"]:
+            for htlc in list(ch["htlcs"]):
+                payment_hash = htlc["payment_hash"]
+                if payment_hash not in payment_hashes:
+                    continue
+                if htlc["direction"] == L.OUT:
+                    changed |= self._apply_out(ch, htlc, now)
+                else:
+                    paid = self.conn.execute(
+                        "SELECT 1 FROM incoming WHERE payment_hash = ?", (payment_hash,)
+                    ).fetchone()
+                    (L.settle if paid else L.release)(ch, htlc)
+                    changed = True
+        return changed
+
+    def _apply_out(self, ch: dict[str, Any], htlc: dict[str, Any], now: float) -> bool:
+        payment_hash = htlc["payment_hash"]
+        attempt = htlc.get("attempt", 0)
+        if attempt:
+            row = self.conn.execute(
+                "SELECT * FROM attempts WHERE payment_hash = ? AND attempt = ?",
+                (payment_hash, attempt),
+            ).fetchone()
+        else:  # an HTLC carried over from lnctl 0.1: its last attempt
+            row = self._last_attempt(payment_hash)
+        if row is None:
+            L.release(ch, htlc)
+            return True
+        if row["resolve_at"] > now:
+            return False
+        if row["outcome"] == "SUCCEEDED":
+            # the HTLC holds amount + the route's fee: all of it is spent
+            back = int(row["amount_msat"]) if row["self_payment"] else 0
+            L.settle(ch, htlc, htlc["amount_msat"], back)
+        else:
+            L.release(ch, htlc)
+        return True
 
     # -- balances and channels ---------------------------------------------------------------------
 

@@ -83,19 +83,33 @@ class TokenBucket:
         self.updated = time.monotonic()
         self.lock = threading.Lock()
 
+    def try_take(self, *, peek: bool = False) -> float:
+        """Take a token if one is there (not when ``peek``): 0 if one was (or is) there, else
+        the seconds until the next one."""
+        if self.rate is None:
+            return 0.0
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            if self.tokens >= 1:
+                if not peek:
+                    self.tokens -= 1
+                return 0.0
+            return (1 - self.tokens) / self.rate
+
+    def give_back(self) -> None:
+        """Return a token taken for a start that did not happen."""
+        if self.rate is not None:
+            with self.lock:
+                self.tokens = min(self.capacity, self.tokens + 1)
+
     def take(self, stop: threading.Event) -> bool:
         """Wait for a token; False when asked to stop first."""
-        if self.rate is None:
-            return not stop.is_set()
         while not stop.is_set():
-            with self.lock:
-                now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return True
-                wait = (1 - self.tokens) / self.rate
+            wait = self.try_take()
+            if wait == 0:
+                return True
             stop.wait(wait)
         return False
 
@@ -142,23 +156,13 @@ def run_batch(
 
     def one(line: Line) -> dict[str, Any]:
         began = time.monotonic()
-        doc: dict[str, Any] = {"line": line.number, "invoice": line.invoice}
         try:
-            payment = pay(wallet(), line.invoice, amount_msat=line.amount_msat, **pay_options)
-            doc.update(status="SUCCEEDED", exit_code=0, error=None, payment=payment)
-        except LnctlError as exc:
-            stored = exc.details.get("payment")
-            status = stored.get("status") if isinstance(stored, dict) else None
-            doc.update(
-                status=status or "ERROR",
-                exit_code=int(exc.exit_code),
-                error={"code": exc.code, "message": exc.message},
-                payment=stored if isinstance(stored, dict) else None,
+            result: dict[str, Any] | LnctlError = pay(
+                wallet(), line.invoice, amount_msat=line.amount_msat, **pay_options
             )
-            if exc.exit_code == ExitCode.DUPLICATE:
-                doc["status"] = "DUPLICATE"
-        doc["latency_ms"] = int((time.monotonic() - began) * 1000)
-        return doc
+        except LnctlError as exc:
+            result = exc
+        return result_document(line, began, result)
 
     def worker() -> None:
         try:
@@ -183,10 +187,34 @@ def run_batch(
     with Wallet(config) as first:
         recover(first)  # what an earlier batch left in flight is resolved once, up front
         warnings = list(first.warnings)
-    threads = [
-        threading.Thread(target=worker, name=f"pay-{n}", daemon=True)
-        for n in range(min(concurrency, len(lines)))
-    ]
+        embedded = config.backend == "simulated"  # the node in this process: Engine
+    failures: list[BaseException] = []
+
+    def engine() -> None:
+        """The embedded node: one thread runs every payment in rounds of shared commits."""
+        from lnctl.core.engine import Engine
+
+        def finish(index: int, began: float, result: dict[str, Any] | LnctlError) -> None:
+            doc = batch.results[index] = result_document(lines[index], began, result)
+            if on_result is not None:
+                on_result(doc)
+
+        try:
+            with Wallet(config) as own:
+                Engine(
+                    own, lines, concurrency=concurrency, bucket=bucket, stop=stop,
+                    pay_options=pay_options, finish=finish,
+                ).run()  # fmt: skip
+        except BaseException as exc:  # re-raised in the caller's thread
+            failures.append(exc)
+
+    if embedded:
+        threads = [threading.Thread(target=engine, name="pay-engine", daemon=True)]
+    else:  # a node over a network: N workers, each a single pay at a time
+        threads = [
+            threading.Thread(target=worker, name=f"pay-{n}", daemon=True)
+            for n in range(min(concurrency, len(lines)))
+        ]
     for t in threads:
         t.start()
     try:
@@ -198,7 +226,31 @@ def run_batch(
         stop.set()  # no new payments; those in flight finish or become pending
         for t in threads:
             t.join()
+    if failures:
+        raise failures[0]
     return summarize(lines, batch, warnings)
+
+
+def result_document(
+    line: Line, began: float, result: dict[str, Any] | LnctlError
+) -> dict[str, Any]:
+    """A line's result: the payment's document, or the error it ended with (and its record)."""
+    doc: dict[str, Any] = {"line": line.number, "invoice": line.invoice}
+    if isinstance(result, dict):
+        doc.update(status="SUCCEEDED", exit_code=0, error=None, payment=result)
+    else:
+        stored = result.details.get("payment")
+        status = stored.get("status") if isinstance(stored, dict) else None
+        doc.update(
+            status=status or "ERROR",
+            exit_code=int(result.exit_code),
+            error={"code": result.code, "message": result.message},
+            payment=stored if isinstance(stored, dict) else None,
+        )
+        if result.exit_code == ExitCode.DUPLICATE:
+            doc["status"] = "DUPLICATE"
+    doc["latency_ms"] = int((time.monotonic() - began) * 1000)
+    return doc
 
 
 def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str, Any]:

@@ -145,21 +145,10 @@ def existing_outcome(row: sqlite3.Row | None, if_paid: str) -> dict[str, Any] | 
 # -- pay -------------------------------------------------------------------------------------------
 
 
-def pay(
-    wallet: Wallet,
-    text: str,
-    *,
-    amount_msat: int | None = None,
-    max_fee_msat: int | None = None,
-    timeout_s: float = 30.0,
-    retries: int = 3,
-    induce_failures: int = 0,
-    if_paid: str = "error",
-    dry_run: bool = False,
-    memo: str | None = None,
-) -> dict[str, Any]:
-    """Pay an invoice. Returns the payment document on success; raises a PaymentError carrying
-    it (``details['payment']``) on any other outcome."""
+def check_options(
+    retries: int, timeout_s: float, if_paid: str, induce_failures: int, memo: str | None
+) -> None:
+    """The options of ``pay`` (one payment or a batch) are in range."""
     if retries < 1:
         raise InvalidInputError("--retries must be at least 1", code="INVALID_RETRIES")
     if not 0 < timeout_s <= 86_400:
@@ -175,6 +164,35 @@ def pay(
 
     if memo is not None and len(memo.encode("utf-8")) > MAX_MEMO_BYTES:
         raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
+
+
+def in_flight_elsewhere(wallet: Wallet, payment_hash: str) -> DuplicatePaymentError:
+    """The error for a hash whose lock another payment holds."""
+    stored = wallet.history.get_payment(payment_hash)
+    return DuplicatePaymentError(
+        "a payment of this invoice is already in flight in another process",
+        code="ALREADY_IN_FLIGHT",
+        hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
+        details={"payment": payment_document(stored) if stored is not None else None},
+    )
+
+
+def pay(
+    wallet: Wallet,
+    text: str,
+    *,
+    amount_msat: int | None = None,
+    max_fee_msat: int | None = None,
+    timeout_s: float = 30.0,
+    retries: int = 3,
+    induce_failures: int = 0,
+    if_paid: str = "error",
+    dry_run: bool = False,
+    memo: str | None = None,
+) -> dict[str, Any]:
+    """Pay an invoice. Returns the payment document on success; raises a PaymentError carrying
+    it (``details['payment']``) on any other outcome."""
+    check_options(retries, timeout_s, if_paid, induce_failures, memo)
     started = time.monotonic()
     invoice, amount, cap = validate(wallet, text, amount_msat, max_fee_msat)
     if induce_failures:
@@ -184,29 +202,20 @@ def pay(
     payment_hash = invoice.payment_hash
     lock = HashLock(wallet.home, payment_hash)
     if not lock.try_acquire():
-        stored = wallet.history.get_payment(payment_hash)
-        raise DuplicatePaymentError(
-            "a payment of this invoice is already in flight in another process",
-            code="ALREADY_IN_FLIGHT",
-            hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
-            details={"payment": payment_document(stored) if stored is not None else None},
-        )
+        raise in_flight_elsewhere(wallet, payment_hash)
     with lock:
         previous = wallet.history.get_payment(payment_hash)
         already = existing_outcome(previous, if_paid)
         if already is not None:
             return already
-        row = _claim(wallet, invoice, amount, cap, memo)
+        row = claim(wallet, invoice, amount, cap, memo)
         failpoints.hit("after_claim", wallet.env)
         try:
             status, timed_out = _send(
                 wallet, invoice, amount, cap, started, timeout_s, retries, induce_failures
             )
-        except (BackendUnavailableError, BackendAuthError, InvalidInputError):
-            # the node was not reached, or refused the request outright: nothing was sent
-            current = wallet.history.get_payment(payment_hash)
-            if current is not None and current["attempts"] <= 1:
-                wallet.history.abandon_claim(payment_hash, previous)
+        except NOT_SENT:
+            undo_claim(wallet, payment_hash, previous)
             raise
         except KeyboardInterrupt:
             current = wallet.history.get_payment(payment_hash)
@@ -223,12 +232,12 @@ def pay(
         recorded = replace(status, failure_reason=TIMEOUT) if timed_out else status
         final = conclude(wallet, wallet.history.get_payment(payment_hash) or row, recorded)
         try:
-            return _outcome(final, status, timed_out, timeout_s, if_paid)
+            return outcome(final, status, timed_out, timeout_s, if_paid)
         finally:
-            _log_result(wallet.history.get_payment(payment_hash))
+            log_result(wallet.history.get_payment(payment_hash))
 
 
-def _claim(
+def claim(
     wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, memo: str | None
 ) -> sqlite3.Row:
     values: dict[str, object] = {
@@ -271,10 +280,7 @@ def _send(
     """Ask the node to pay until it succeeds, fails for good, stays pending, or retries or time
     run out. (last status, whether time ran out between definite transient failures)."""
     backend = wallet.backend
-    deadline = started + timeout_s
-    retry_here = not backend.capabilities.retries_itself
-    waits: Iterator[float] | None = None  # backoff (it imports asyncio: 40 ms) only for a retry
-    longest = MIN_ATTEMPT_S
+    clock = RetryClock(started + timeout_s, retries, not backend.capabilities.retries_itself)
     while True:
         number = wallet.history.count_attempt(invoice.payment_hash)
         failpoints.hit("before_send", wallet.env)
@@ -283,34 +289,76 @@ def _send(
             invoice,
             amount,
             cap,
-            timeout_s=max(0.0, deadline - sent),
+            timeout_s=max(0.0, clock.deadline - sent),
             induce_failure=number <= induce_failures,
         )
         took = time.monotonic() - sent
-        longest = max(longest, took)
-        log.event(
-            "info",
-            "payment_attempt",
-            payment_hash=invoice.payment_hash,
-            attempt=number,
-            outcome=status.state.value,
-            failure_reason=status.failure_reason,
-            latency_ms=int(took * 1000),
-        )
-        if not status.transient or status.duplicate or not retry_here or number >= retries:
-            return status, False
-        import backoff  # first imported here, when a transient failure is to be retried
-
-        if waits is None:
-            waits = backoff.expo(base=2, factor=BACKOFF_FACTOR_S, max_value=BACKOFF_MAX_S)
-            next(waits)  # prime the generator as backoff's decorators do
-        wait = backoff.full_jitter(next(waits))
-        if deadline - time.monotonic() < wait + longest:
-            return status, True  # another attempt could not finish in the time left
+        log_attempt(invoice.payment_hash, number, status, took)
+        wait, timed_out = clock.after(status, number, took)
+        if wait is None:
+            return status, timed_out
         time.sleep(wait)
 
 
-def _outcome(
+# the node was not reached, or refused the request outright: nothing was sent
+NOT_SENT = (BackendUnavailableError, BackendAuthError, InvalidInputError)
+
+
+def undo_claim(wallet: Wallet, payment_hash: str, previous: sqlite3.Row | None) -> None:
+    """After a NOT_SENT error: the claim is undone when its one request was all there was."""
+    current = wallet.history.get_payment(payment_hash)
+    if current is not None and current["attempts"] <= 1:
+        wallet.history.abandon_claim(payment_hash, previous)
+
+
+class RetryClock:
+    """When to send a payment's next attempt, if ever: only after a definite transient
+    failure, with exponential backoff and full jitter, and never an attempt that could not
+    finish in the time left (``deadline``, on ``time.monotonic``'s clock)."""
+
+    def __init__(self, deadline: float, retries: int, retry_here: bool) -> None:
+        self.deadline = deadline
+        self.retries = retries
+        self.retry_here = retry_here
+        self.longest = MIN_ATTEMPT_S
+        self.waits: Iterator[float] | None = None  # backoff imports asyncio (40 ms): on a retry
+
+    def after(self, status: PaymentStatus, number: int, took: float) -> tuple[float | None, bool]:
+        """After attempt ``number`` answered ``status`` in ``took`` seconds: (seconds to wait
+        before the next attempt, or None to stop here; whether it stops because time ran
+        out)."""
+        self.longest = max(self.longest, took)
+        if (
+            not status.transient
+            or status.duplicate
+            or not self.retry_here
+            or number >= self.retries
+        ):
+            return None, False
+        import backoff  # first imported here, when a transient failure is to be retried
+
+        if self.waits is None:
+            self.waits = backoff.expo(base=2, factor=BACKOFF_FACTOR_S, max_value=BACKOFF_MAX_S)
+            next(self.waits)  # prime the generator as backoff's decorators do
+        wait = float(backoff.full_jitter(next(self.waits)))
+        if self.deadline - time.monotonic() < wait + self.longest:
+            return None, True  # another attempt could not finish in the time left
+        return wait, False
+
+
+def log_attempt(payment_hash: str, number: int, status: PaymentStatus, took: float) -> None:
+    log.event(
+        "info",
+        "payment_attempt",
+        payment_hash=payment_hash,
+        attempt=number,
+        outcome=status.state.value,
+        failure_reason=status.failure_reason,
+        latency_ms=int(took * 1000),
+    )
+
+
+def outcome(
     row: sqlite3.Row, status: PaymentStatus, timed_out: bool, timeout_s: float, if_paid: str
 ) -> dict[str, Any]:
     """The result of ``pay`` for the recorded ``row``: its document, or the error to raise."""
@@ -390,7 +438,7 @@ _FAILURE_HINTS = {
 }
 
 
-def _log_result(row: sqlite3.Row | None) -> None:
+def log_result(row: sqlite3.Row | None) -> None:
     if row is not None:
         log.event(
             "info",

@@ -7,7 +7,9 @@ import signal
 import time
 from pathlib import Path
 
-from tests.conftest import popen, run
+import pytest
+
+from tests.conftest import popen, run, run_here
 from tests.helpers import CAPACITY_MSAT, check_ledger, fee, foreign_invoice, network_rows, rows
 
 
@@ -116,3 +118,112 @@ def test_ctrl_c_stops_starting_and_leaves_nothing_stuck(home: Path, tmp_path: Pa
     assert check_ledger(home)["channels"][0]["local_msat"] == CAPACITY_MSAT - paid * (
         10_000 + fee(10_000)
     )
+
+
+# -- group commit: the payments in flight share their durable writes (lnctl.core.engine) --------
+
+GROUP_POINTS = [
+    # crash point, how many of the first round (8 payments) recovery finds paid
+    ("after_claim", 0),
+    ("before_send", 0),
+    ("node_after_reserve", 0),
+    ("node_after_record", 8),
+    ("node_after_settle", 8),
+    ("after_send", 8),
+]
+
+
+@pytest.mark.parametrize(("point", "paid"), GROUP_POINTS)
+def test_kill_9_in_a_round_loses_nothing_and_pays_nothing_twice(
+    home: Path, tmp_path: Path, point: str, paid: int
+) -> None:
+    invoices = _invoices(home, 20)
+    path = _file(tmp_path, invoices)
+    args = ("pay", "--file", str(path), "--concurrency", "8", "--json")
+    r = run(home, *args, env={"LNCTL_FAILPOINT": point})
+    assert r.code == -9, (r.code, r.err)
+    assert run(home, "payments", "--limit", "1").code == 0  # any command recovers first
+    assert rows(home, "SELECT 1 FROM payments WHERE status = 'IN_FLIGHT'") == []
+    succeeded = rows(home, "SELECT payment_hash FROM payments WHERE status = 'SUCCEEDED'")
+    assert len(succeeded) == paid
+    doc = check_ledger(home)
+    assert all(not ch["htlcs"] for ch in doc["channels"])
+    assert doc["channels"][0]["local_msat"] == CAPACITY_MSAT - paid * (10_000 + fee(10_000))
+    # the same file again: what was paid is a duplicate, the rest is paid, nothing twice
+    again = run(home, *args)
+    assert again.code == (5 if paid else 0), again.out[-2000:]
+    statuses = [p["status"] for p in again.json["payments"]]
+    assert statuses.count("DUPLICATE") == paid and statuses.count("SUCCEEDED") == 20 - paid
+    at_node = network_rows(
+        home, "SELECT payment_hash, count(*) FROM attempts WHERE outcome = 'SUCCEEDED' "
+        "GROUP BY payment_hash"
+    )  # fmt: skip
+    assert len(at_node) == 20 and all(n == 1 for _, n in at_node)
+    local = check_ledger(home)["channels"][0]["local_msat"]
+    assert local == CAPACITY_MSAT - 20 * (10_000 + fee(10_000))
+
+
+def test_payments_in_flight_share_their_commits(home: Path, tmp_path: Path) -> None:
+    path = _file(tmp_path, _invoices(home, 40))
+    r = run_here(home, "pay", "--file", str(path), "--concurrency", "16", "--json")
+    assert r.code == 0, r.out[-2000:]
+    # one round's attempts are sent in one step: they share the moment they were sent
+    rounds = network_rows(home, "SELECT started_at, count(*) FROM attempts GROUP BY started_at")
+    sizes = [n for _, n in rounds]
+    assert sum(sizes) == 40 and max(sizes) > 1 and max(sizes) <= 16
+    assert len(rows(home, "SELECT 1 FROM payments WHERE status = 'SUCCEEDED'")) == 40
+
+
+def test_retries_and_pending_payments_in_a_batch(home: Path, tmp_path: Path) -> None:
+    path = _file(tmp_path, _invoices(home, 10))
+    r = run_here(
+        home, "pay", "--file", str(path), "--concurrency", "4", "--induce-failure", "1", "--json"
+    )
+    assert r.code == 0, r.out[-2000:]
+    assert [p["payment"]["attempts"] for p in r.json["payments"]] == [2] * 10
+    reasons = network_rows(home, "SELECT failure_reason, count(*) FROM attempts GROUP BY 1")
+    assert sorted((a or "", n) for a, n in reasons) == [("", 10), ("TEMPORARY_CHANNEL_FAILURE", 10)]
+    # no outcome within --timeout: pending (exit 6), never failed; a lookup resolves it later
+    slow = _file(tmp_path, _invoices(home, 3))
+    r = run_here(
+        home, "pay", "--file", str(slow), "--concurrency", "4", "--timeout", "1", "--json",
+        env={"LNCTL_SIM_LATENCY_MS": "2500"},
+    )  # fmt: skip
+    assert r.code == 6, r.out[-2000:]
+    assert r.json["summary"]["pending"] == 3
+    hashes = [p["payment"]["payment_hash"] for p in r.json["payments"]]
+    time.sleep(1.8)
+    for payment_hash in hashes:
+        looked = run_here(home, "lookup", payment_hash, "--json")
+        assert looked.json["payment"]["status"] == "SUCCEEDED", looked.out
+    assert check_ledger(home)["channels"][0]["local_msat"] == CAPACITY_MSAT - 13 * (
+        10_000 + fee(10_000)
+    )
+
+
+def test_a_repeated_line_in_one_round_waits_and_is_a_duplicate(home: Path, tmp_path: Path) -> None:
+    one, two, three = _invoices(home, 3)
+    path = _file(tmp_path, [one, one, two, one, three])
+    r = run_here(home, "pay", "--file", str(path), "--concurrency", "16", "--json")
+    assert r.code == 5, r.out
+    statuses = [p["status"] for p in r.json["payments"]]
+    assert statuses == ["SUCCEEDED", "DUPLICATE", "SUCCEEDED", "DUPLICATE", "SUCCEEDED"]
+    assert [p["error"]["code"] for p in r.json["payments"] if p["error"]] == ["ALREADY_PAID"] * 2
+    assert len(network_rows(home, "SELECT 1 FROM attempts")) == 3
+
+
+def test_two_batches_of_one_file_at_once_pay_each_invoice_once(home: Path, tmp_path: Path) -> None:
+    path = _file(tmp_path, _invoices(home, 60))
+    args = ("pay", "--file", str(path), "--concurrency", "8", "--json")
+    procs = [popen(home, *args) for _ in range(2)]
+    docs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode in (0, 5), err
+        docs.append(json.loads(out))
+    for line in range(60):
+        statuses = sorted(doc["payments"][line]["status"] for doc in docs)
+        assert statuses == ["DUPLICATE", "SUCCEEDED"], (line, statuses)
+    assert len(network_rows(home, "SELECT 1 FROM attempts WHERE outcome = 'SUCCEEDED'")) == 60
+    local = check_ledger(home)["channels"][0]["local_msat"]
+    assert local == CAPACITY_MSAT - 60 * (10_000 + fee(10_000))

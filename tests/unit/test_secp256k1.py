@@ -75,3 +75,44 @@ def test_out_of_range_values_are_refused() -> None:
     for sig in (zero + zero, n + (1).to_bytes(32, "big"), (1).to_bytes(32, "big") + n):
         assert secp256k1.recover(sig, 0, msg) is None
     assert secp256k1.parse_pubkey(b"\x04" + bytes(32)) is None
+
+
+def test_a_lone_decode_stays_pure_and_many_load_libsecp256k1() -> None:
+    """A fresh process: one decode never loads libsecp256k1 (start-up), many do (throughput),
+    and the payees recovered either way are the same."""
+    import hashlib
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from lnctl import bolt11
+
+    key = coincurve.PrivateKey()
+    invoices = [
+        bolt11.encode(
+            network="regtest",
+            amount_msat=1000 * (i + 1),
+            payment_hash=hashlib.sha256(os.urandom(32)).digest(),
+            payment_secret=os.urandom(32),
+            description="x",
+            sign=lambda m: key.sign_recoverable(m, hasher=None),
+        )
+        for i in range(secp256k1.LOAD_AFTER + 3)
+    ]
+    script = (
+        "import json, sys\n"
+        "from lnctl import bolt11\n"
+        "loaded = []\n"
+        "for text in json.loads(sys.argv[1]):\n"
+        "    payee = bolt11.decode(text).payee\n"
+        "    loaded.append([payee, 'coincurve' in sys.modules])\n"
+        "print(json.dumps(loaded))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(invoices)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout)
+    assert {payee for payee, _ in seen} == {key.public_key.format().hex()}
+    assert [flag for _, flag in seen] == [False] * secp256k1.LOAD_AFTER + [True] * 3

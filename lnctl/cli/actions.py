@@ -239,15 +239,15 @@ def _listing(
 
 
 def _print_page(table: Any, next_cursor: object) -> None:
-    from lnctl.cli.output import console
+    from lnctl.cli.output import say, show
 
-    console().print(table)
+    show(table)
     if next_cursor:
-        console().print(f"more: --cursor {next_cursor}")
+        say(f"more: --cursor {next_cursor}")
 
 
 def render_payments(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import msat, table, text
+    from lnctl.cli.output import cell, msat, table
 
     t = table()
     for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
@@ -259,8 +259,8 @@ def render_payments(d: dict[str, Any]) -> None:
             msat(p["amount_msat"]),
             msat(p["fee_msat"]),
             str(p["attempts"]),
-            text(p["failure_reason"] or p["attention"] or ""),
-            text(p["memo"] or ""),
+            cell(p["failure_reason"] or p["attention"] or ""),
+            cell(p["memo"] or ""),
         )
     _print_page(t, d["next_cursor"])
 
@@ -293,7 +293,7 @@ def invoices_action(
 
 
 def render_invoices(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import msat, table, text, when
+    from lnctl.cli.output import cell, msat, table, when
 
     t = table()
     for col in ("payment hash", "status", "amount", "description", "memo", "expires at"):
@@ -303,8 +303,8 @@ def render_invoices(d: dict[str, Any]) -> None:
             inv["payment_hash"][:16] + "..",
             inv["status"],
             msat(inv["amount_msat"]) if inv["amount_msat"] else "any",
-            text(inv["description"] if inv["description_hash"] is None else "(hashed)"),
-            text(inv["memo"] or ""),
+            cell(inv["description"] if inv["description_hash"] is None else "(hashed)"),
+            cell(inv["memo"] or ""),
             when(inv["expires_at"]),
         )
     _print_page(t, d["next_cursor"])
@@ -388,13 +388,15 @@ BAR_WIDTH = 24
 
 def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
     """local | in flight | remote, in BAR_WIDTH cells (remote is the rest of the capacity)."""
+    from lnctl.cli.output import piped
+
+    n_local = round(BAR_WIDTH * local / capacity) if capacity > 0 else 0
+    n_inflight = round(BAR_WIDTH * inflight / capacity) if capacity > 0 else 0
+    n_remote = max(0, BAR_WIDTH - n_local - n_inflight) if capacity > 0 else 0
+    if piped():
+        return "█" * n_local + "▒" * n_inflight + "░" * n_remote
     from rich.text import Text
 
-    if capacity <= 0:
-        return Text("")
-    n_local = round(BAR_WIDTH * local / capacity)
-    n_inflight = round(BAR_WIDTH * inflight / capacity)
-    n_remote = max(0, BAR_WIDTH - n_local - n_inflight)
     bar = Text()
     bar.append("█" * n_local, style="green")
     bar.append("▒" * n_inflight, style="yellow")
@@ -403,7 +405,7 @@ def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
 
 
 def render_channels(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import console, msat, table, text
+    from lnctl.cli.output import cell, msat, show, table
 
     t = table()
     for col in (
@@ -419,8 +421,8 @@ def render_channels(d: dict[str, Any]) -> None:
         t.add_column(col)
     for ch in d["channels"]:
         t.add_row(
-            text(ch["channel_id"]),
-            text(ch["peer"][:16] + ".."),
+            cell(ch["channel_id"]),
+            cell(ch["peer"][:16] + ".."),
             ch["state"],
             msat(ch["local_msat"]),
             liquidity_bar(ch["local_msat"], ch["inflight_msat"], ch["capacity_msat"]),
@@ -428,7 +430,7 @@ def render_channels(d: dict[str, Any]) -> None:
             msat(ch["inflight_msat"]),
             msat(ch["capacity_msat"]),
         )
-    console().print(t)
+    show(t)
 
 
 def pay_defaults(

@@ -137,6 +137,14 @@ def console(stderr: bool = False) -> Console:
     return _consoles[key]
 
 
+def say(line: str) -> None:
+    """One line of lnctl's own words (no untrusted text) after a table."""
+    if piped():
+        write_out(line + "\n")
+    else:
+        console().print(line)
+
+
 def plain_line(text: str) -> None:
     """A line that must reach stdout unwrapped (an invoice that another program will read)."""
     write_out(text + "\n")
@@ -167,7 +175,16 @@ def print_error(exc: LnctlError, as_json: bool) -> None:
     sys.stderr.write(line + "\n")
 
 
+def piped() -> bool:
+    """stdout is not a terminal: a program reads it. Tables are then plain lines, and Rich (45
+    ms to import) is not loaded."""
+    return sys.stdout is not None and not sys.stdout.isatty()
+
+
 def table(title: str | None = None) -> Any:
+    """A table with a header row: Rich on a terminal, plain aligned lines for a pipe."""
+    if piped():
+        return _PlainTable(title)
     from rich.table import Table
 
     return Table(title=title, show_header=True, header_style="bold", title_justify="left")
@@ -178,6 +195,36 @@ def text(value: object, style: str = "") -> Any:
     from rich.text import Text
 
     return Text("" if value is None else sanitize(value), style=style)
+
+
+def cell(value: object, style: str = "") -> Any:
+    """Untrusted text for a ``table()`` cell: sanitized (and, on a terminal, never parsed as
+    Rich markup)."""
+    if piped():
+        return "" if value is None else sanitize(value)
+    return text(value, style)
+
+
+class _PlainTable:
+    """Columns for a program reading a pipe: a header line, then a line per row, the columns
+    aligned and two spaces apart; no styling, nothing cut, no trailing spaces."""
+
+    def __init__(self, title: str | None) -> None:
+        self.title = title
+        self.rows: list[list[str]] = [[]]  # the header first
+
+    def add_column(self, header: str, **_: object) -> None:
+        self.rows[0].append(header)
+
+    def add_row(self, *cells: object) -> None:
+        self.rows.append([sanitize(c) for c in cells])
+
+    def render(self) -> str:
+        widths = [max(len(row[i]) for row in self.rows) for i in range(len(self.rows[0]))]
+        lines = [self.title] if self.title else []
+        for row in self.rows:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        return "\n".join(lines) + "\n"
 
 
 class _PlainRows:
@@ -198,14 +245,14 @@ class _PlainRows:
 
 def show(renderable: Any) -> None:
     """Print a table: plain rows straight to stdout for a pipe, Rich for a terminal."""
-    if isinstance(renderable, _PlainRows):
+    if isinstance(renderable, (_PlainRows, _PlainTable)):
         write_out(renderable.render())
     else:
         console().print(renderable)
 
 
 def kv_table(rows: list[tuple[str, object]], title: str | None = None) -> Any:
-    if sys.stdout is not None and not sys.stdout.isatty():
+    if piped():
         return _PlainRows(rows, title)
     from rich.table import Table
 

@@ -246,7 +246,7 @@ def pay_batch(
 
 
 def render_batch(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import kv_table, msat, show, table, text
+    from lnctl.cli.output import cell, kv_table, msat, show, table
 
     t = table()
     for col in ("line", "payment hash", "status", "amount", "fee", "error"):
@@ -259,7 +259,7 @@ def render_batch(d: dict[str, Any]) -> None:
             r["status"],
             msat(p.get("amount_msat")),
             msat(p.get("fee_msat")),
-            text((r["error"] or {}).get("code") or ""),
+            cell((r["error"] or {}).get("code") or ""),
         )
     show(t)
     s = d["summary"]

@@ -3,8 +3,9 @@ already stored (issue 11's target: within 1.2x of an empty wallet).
 
     python bench/growth.py [--runs 10]
 
-The stored payments are written straight into the history store (SUCCEEDED, as many payments
-would leave it); the commands run as a script runs them, median of RUNS.
+The stored payments are real: paid to the simulated peer with ``pay --file`` (so the history and
+the node's record both hold them; 100,000 take about a minute); the commands run as a script
+runs them, median of RUNS.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -21,20 +21,27 @@ import tempfile
 import time
 
 
-def fill(home: str, count: int) -> None:
-    conn = sqlite3.connect(os.path.join(home, "history.sqlite"))
-    now = time.time()
-    conn.executemany(
-        "INSERT INTO payments (payment_hash, bolt11, payee, amount_msat, max_fee_msat, fee_msat, "
-        "status, attempts, preimage, created_at, updated_at) "
-        "VALUES (?, 'lnbcrt1', ?, 1000, 5000, 1000, 'SUCCEEDED', 1, ?, ?, ?)",
-        (
-            (os.urandom(32).hex(), "02" + "11" * 32, os.urandom(32).hex(), now, now)
-            for _ in range(count)
-        ),
-    )
-    conn.commit()
-    conn.close()
+def fill(lnctl: list[str], env: dict[str, str], count: int) -> None:
+    """``count`` real payments of 1 sat to the simulated peer, paid in batches of 10,000: the
+    wallet's history and the node's record both grow as they would in use."""
+    home = env["LNCTL_HOME"]
+    while count > 0:
+        n = min(count, 10_000)
+        made = subprocess.run(
+            lnctl + ["simulate", "invoice", "--amount", "1", "--count", str(n), "--json"],
+            env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        docs = json.loads(made.stdout)
+        path = os.path.join(home, "fill.txt")
+        with open(path, "w") as fh:
+            fh.write("\n".join(d["invoice"] for d in (docs if isinstance(docs, list) else [docs])))
+        paid = subprocess.run(
+            lnctl + ["pay", "--file", path, "--concurrency", "16", "--json"],
+            env=env, capture_output=True,
+        )  # fmt: skip
+        if paid.returncode != 0:
+            sys.exit(f"filling the wallet failed: {paid.stderr.decode()[-500:]}")
+        count -= n
 
 
 def main() -> None:
@@ -48,7 +55,7 @@ def main() -> None:
         home = tempfile.mkdtemp(prefix="lnctl-bench-growth-")
         env = {**os.environ, "LNCTL_HOME": home}
         subprocess.run(lnctl + ["info"], env=env, check=True, capture_output=True)
-        fill(home, size)
+        fill(lnctl, env, size)
         peer = subprocess.run(
             lnctl + ["simulate", "invoice", "--amount", "1", "--count", str(args.runs), "--json"],
             env=env, check=True, capture_output=True,

@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from typing import Any
 
 SPEC_INVOICE = (
     "lnbc2500u1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygspp5qqqsyqcyq5rqwzqf"
@@ -75,49 +77,105 @@ def main() -> None:
     subprocess.run([lnctl, "info"], env=env, check=True, capture_output=True)  # create the home
     import json
 
-    made = subprocess.run(
-        [lnctl, "invoice", "--amount", "1", "--json"], env=env, check=True, capture_output=True
-    )
-    payment_hash = json.loads(made.stdout)["payment_hash"]
-    peer = subprocess.run(
-        [lnctl, "simulate", "invoice", "--amount", "1", "--count", str(args.runs + 5), "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    to_pay = iter(d["invoice"] for d in json.loads(peer.stdout))
-    cases: dict[str, list[str] | None] = {
+    def make(*args: str) -> Any:
+        out = subprocess.run([lnctl, *args, "--json"], env=env, check=True, capture_output=True)
+        return json.loads(out.stdout)
+
+    count = str(2 * args.runs + 10)  # pay and pay --file each take one a run, warm-up included
+    payment_hash = make("invoice", "--amount", "1")["payment_hash"]
+    with_memo = make("invoice", "--amount", "1", "--memo", "bench")
+    # inbound liquidity for `simulate pay`: pay the peer first
+    make("pay", make("simulate", "invoice", "--amount", "100000")["invoice"])
+    settled = make("invoice", "--amount", "1")
+    make("simulate", "pay", settled["invoice"])
+    peer_invoices = make("simulate", "invoice", "--amount", "1", "--count", count)
+    to_pay = iter(d["invoice"] for d in peer_invoices)
+    own = iter(make("invoice", "--amount", "1")["invoice"] for _ in range(args.runs + 5))
+    dry = next(to_pay)
+    peer_id = make("simulate", "invoice", "--amount", "1")["payee"]
+    batch = os.path.join(home, "batch.txt")
+    opened: list[str] = []
+
+    def one_line_batch() -> list[str]:
+        with open(batch, "w") as fh:
+            fh.write(next(to_pay) + "\n")
+        return [lnctl, "pay", "--file", batch, "--json"]
+
+    def close_last() -> list[str]:
+        return [lnctl, "channel", "close", opened.pop(), "--json"]
+
+    cases: dict[str, list[str] | Callable[[], list[str]]] = {
         "python -c pass": [python, "-c", "pass"],
         "lnctl --version": [lnctl, "--version"],
+        "lnctl --help": [lnctl, "--help"],
         "lnctl decode --json": [lnctl, "decode", SPEC_INVOICE, "--json"],
         "lnctl decode (table)": [lnctl, "decode", SPEC_INVOICE],
         "lnctl invoice --json": [lnctl, "invoice", "--amount", "100000", "--json"],
         "lnctl invoice (human)": [lnctl, "invoice", "--amount", "100000"],
-        "lnctl pay --json": None,  # a fresh invoice of the simulated peer each run
+        "lnctl invoice wait --json": [
+            lnctl,
+            "invoice",
+            "wait",
+            str(settled["payment_hash"]),
+            "--json",
+        ],  # fmt: skip
+        "lnctl pay --json": lambda: [lnctl, "pay", next(to_pay), "--json"],
+        "lnctl pay --dry-run --json": [lnctl, "pay", dry, "--dry-run", "--json"],
+        "lnctl pay --file (1 line)": one_line_batch,
         "lnctl info --json": [lnctl, "info", "--json"],
         "lnctl payments --json": [lnctl, "payments", "--limit", "10", "--json"],
         "lnctl payments (table)": [lnctl, "payments", "--limit", "10"],
         "lnctl invoices --json": [lnctl, "invoices", "--limit", "10", "--json"],
         "lnctl lookup --json": [lnctl, "lookup", payment_hash, "--json"],
+        "lnctl memo show --json": [
+            lnctl,
+            "memo",
+            "show",
+            str(with_memo["payment_hash"]),
+            "--json",
+        ],  # fmt: skip
         "lnctl channel list --json": [lnctl, "channel", "list", "--json"],
         "lnctl channel balance": [lnctl, "channel", "balance"],
+        "lnctl channel open --json": [
+            lnctl,
+            "channel",
+            "open",
+            "--peer",
+            peer_id,
+            "--capacity",
+            "1000",
+            "--json",
+        ],  # fmt: skip
+        "lnctl channel close --json": close_last,
+        "lnctl simulate invoice --json": [lnctl, "simulate", "invoice", "--amount", "1", "--json"],
+        "lnctl simulate pay --json": lambda: [lnctl, "simulate", "pay", next(own), "--json"],
+        "lnctl config show --json": [lnctl, "config", "show", "--json"],
         "lnctl metrics": [lnctl, "metrics"],
+        "lnctl demo --json": [lnctl, "demo", "--json"],
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
 
     def command(name: str) -> list[str]:
         cmd = cases[name]
-        return cmd if cmd is not None else [lnctl, "pay", next(to_pay), "--json"]
+        return cmd if isinstance(cmd, list) else cmd()
+
+    def measure(name: str) -> float:
+        cmd = command(name)
+        start = time.perf_counter()
+        out = subprocess.run(cmd, env=env, capture_output=True)
+        took = time.perf_counter() - start
+        if out.returncode != 0:
+            sys.exit(f"{' '.join(cmd[1:])} failed: {out.stderr.decode()[-300:]}")
+        if name == "lnctl channel open --json":
+            opened.append(json.loads(out.stdout)["channel_id"])
+        return took
 
     for _ in range(2):  # warm the page cache
         for name in cases:
-            subprocess.run(command(name), env=env, capture_output=True)
+            measure(name)
     for _ in range(args.runs):
         for name in cases:
-            cmd = command(name)
-            start = time.perf_counter()
-            subprocess.run(cmd, env=env, capture_output=True)
-            times[name].append(time.perf_counter() - start)
+            times[name].append(measure(name))
     base = statistics.median(times["python -c pass"])
     print(
         f"{'command':24} {'median ms':>10} {'x bare python':>14}   ({args.runs} interleaved runs)"

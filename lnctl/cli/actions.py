@@ -546,3 +546,168 @@ def metric_families(text: str) -> dict[str, Any]:
             ],
         }
     return {"metrics": out}
+
+
+# -- the other commands: every command a script calls runs without Typer -------------------------
+
+
+def invoice_wait_action(state: State, payment_hash: str, timeout: float, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.invoices import wait_invoice
+
+    with state.wallet() as wallet:
+        doc = wait_invoice(wallet, payment_hash, timeout)
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import kv_table, msat, show, when
+
+        show(
+            kv_table(
+                [
+                    ("status", d["status"]),
+                    ("received", msat(d["received_msat"])),
+                    ("settled at", when(d["settled_at"])),
+                    ("preimage", d["preimage"]),
+                ]
+            )
+        )
+
+    deliver(doc, as_json, render)
+
+
+def channel_open_action(state: State, peer: str, capacity: int, push: int, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.channels import open_channel
+
+    with state.wallet() as wallet:
+        doc = open_channel(wallet, peer, capacity * 1000, push * 1000)
+    deliver(doc, as_json, lambda d: render_channels({"channels": [d]}))
+
+
+def channel_close_action(state: State, channel_id: str, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.channels import close_channel
+
+    with state.wallet() as wallet:
+        doc = close_channel(wallet, channel_id)
+    deliver(doc, as_json, lambda d: render_channels({"channels": [d]}))
+
+
+def simulate_invoice_action(
+    state: State, amount: int | None, description: str, expiry: int, count: int, as_json: bool
+) -> None:
+    from lnctl.cli.output import deliver, plain_line
+    from lnctl.core.simulate import remote_invoices
+
+    with state.wallet() as wallet:
+        docs = remote_invoices(
+            wallet, amount * 1000 if amount else None, description, expiry, count
+        )
+    result: Any = docs if count > 1 else docs[0]
+
+    def render(d: Any) -> None:
+        for item in d if isinstance(d, list) else [d]:
+            plain_line(item["invoice"])
+
+    deliver(result, as_json, render)
+
+
+def simulate_pay_action(
+    state: State, invoice: str | None, amount: int | None, as_json: bool
+) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.simulate import incoming
+
+    text = invoice if invoice is not None else read_stdin_invoice()
+    with state.wallet() as wallet:
+        doc = incoming(wallet, text, amount * 1000 if amount else None)
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import kv_table, msat, show
+
+        show(
+            kv_table(
+                [
+                    ("status", d["status"]),
+                    ("received", msat(d["amount_msat"])),
+                    ("payment hash", d["payment_hash"]),
+                    ("channel", d["channel_id"]),
+                ]
+            )
+        )
+
+    deliver(doc, as_json, render)
+
+
+def memo_show_action(state: State, payment_hash: str, as_json: bool) -> None:
+    from lnctl.cli.output import deliver, say_untrusted
+    from lnctl.core.memos import show as core_show
+
+    with state.wallet() as wallet:
+        doc = core_show(wallet, payment_hash)
+    deliver(doc, as_json, lambda d: say_untrusted(d["memo"]))
+
+
+def memo_verify_action(state: State, payment_hash: str, text_: str, as_json: bool) -> None:
+    from lnctl.cli.output import deliver, say
+    from lnctl.core.memos import memo_verify
+    from lnctl.errors import InvalidInputError
+
+    with state.wallet() as wallet:
+        doc = memo_verify(wallet, payment_hash, text_)
+    if not doc["match"]:
+        raise InvalidInputError(
+            "the text does not match the memo (or the invoice's description)",
+            code="MEMO_MISMATCH",
+            hint="check for a typo or extra spaces",
+            details={
+                "description_hash": doc["description_hash"],
+                "text_sha256": doc["text_sha256"],
+            },
+        )
+    deliver(doc, as_json, lambda d: say("match: the text is what the invoice commits to"))
+
+
+def memo_rotate_key_action(state: State, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.memos import rotate_key as core_rotate
+
+    with state.wallet() as wallet:
+        doc = core_rotate(wallet)
+        warnings = wallet.warnings
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import kv_table, show
+
+        show(
+            kv_table(
+                [
+                    ("primary key", d["primary_key_id"]),
+                    ("re-encrypted", d["reencrypted"]),
+                    ("retired keys", ", ".join(d["retired_key_ids"]) or None),
+                    ("unreadable", d["unreadable"]),
+                    ("resumed", "yes" if d["resumed"] else "no"),
+                ]
+            )
+        )
+
+    deliver(doc, as_json, render, warnings)
+
+
+def config_show_action(state: State, as_json: bool) -> None:
+    from lnctl.cli.output import deliver
+    from lnctl.core.queries import settings_document
+
+    doc = settings_document(state.config)
+
+    def render(d: dict[str, Any]) -> None:
+        from lnctl.cli.output import kv_table, show
+
+        show(
+            kv_table(
+                [(k, f"{v['value']}  ({v['source']})") for k, v in d["settings"].items()],
+                title=f"config file: {d['config_file']}" + ("" if d["exists"] else " (none)"),
+            )
+        )
+
+    deliver(doc, as_json, render)

@@ -1,16 +1,17 @@
-"""The fast path for the commands shell scripts call thousands of times: ``decode`` and
-``invoice``. Building the Typer application costs several times Python's own start-up, so a
-well-formed call of these commands is parsed here and runs the same code as the Typer command
-(``lnctl.cli.actions``). Its options are not written here: ``fast_table.py`` is generated from
-the Typer declarations (``python -m lnctl.cli.fast_gen``; a test checks that the two agree).
-Anything this parser does not fully understand (``--help``, an unknown or repeated option, a
+"""The fast path for every command shell scripts call (thousands of times): ``decode``,
+``invoice``, ``pay``, the listings, ``channel ...``, ``simulate ...``, ``memo ...``. Building the
+Typer application costs several times Python's own start-up, so a well-formed call of these
+commands is parsed here and runs the same code as the Typer command (``lnctl.cli.actions``). Its
+options are not written here: ``fast_table.py`` is generated from the Typer declarations
+(``python -m lnctl.cli.fast_gen``; a test checks that the two agree). Anything this parser does
+not fully understand (``--help``, an unknown or repeated option, a missing required option, a
 value that is not valid) returns None, and the call goes to Typer, which gives the canonical
 behaviour and error messages.
 """
 
 from __future__ import annotations
 
-from lnctl.cli.fast_table import ARGUMENTS, COMMANDS
+from lnctl.cli.fast_table import ARGUMENTS, COMMANDS, REQUIRED
 
 GLOBAL_VALUES = ("--home", "--backend", "--network")
 
@@ -50,7 +51,7 @@ def parse(
     if i >= len(args):
         return None
     command = args[i]
-    if command not in COMMANDS and i + 1 < len(args):
+    if i + 1 < len(args) and f"{args[i]} {args[i + 1]}" in COMMANDS:
         command = f"{args[i]} {args[i + 1]}"  # a command of a group: ``channel list``
         i += 1
     if command not in COMMANDS:
@@ -105,6 +106,8 @@ def parse(
     arguments = ARGUMENTS[command]
     if len(positionals) > len(arguments) or len(positionals) < sum(r for _, r in arguments):
         return None
+    if any(param not in options for param in REQUIRED[command]):
+        return None
     return glob, command, options, positionals
 
 
@@ -131,6 +134,6 @@ def run(args: list[str]) -> int | None:
     values.update({name: None for name, _ in ARGUMENTS[command]})
     values.update(zip((name for name, _ in ARGUMENTS[command]), positionals, strict=False))
     values.update(options)
-    action = getattr(actions, command.replace(" ", "_") + "_action")
+    action = getattr(actions, command.replace(" ", "_").replace("-", "_") + "_action")
     action(state, **values)
     return 0

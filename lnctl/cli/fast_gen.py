@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-# the commands scripts call most, each with its body in lnctl.cli.actions (``<name>_action``)
+# every command a script calls, each with its body in lnctl.cli.actions (``<name>_action``);
+# left to Typer: ``demo`` (a show for people), ``serve-metrics`` (a server) and ``--help``
 FAST = (
     "decode",
     "invoice",
+    "invoice wait",
     "pay",
     "info",
     "payments",
@@ -20,7 +22,15 @@ FAST = (
     "lookup",
     "channel list",
     "channel balance",
+    "channel open",
+    "channel close",
     "metrics",
+    "simulate invoice",
+    "simulate pay",
+    "memo show",
+    "memo verify",
+    "memo rotate-key",
+    "config show",
 )
 # options whose calls stay with Typer: a batch (its progress bar and Ctrl-C handling) runs there
 LEFT_TO_TYPER = {"pay": ("--file", "--concurrency", "--rate-limit", "--jsonl")}
@@ -29,9 +39,9 @@ Entry = tuple[str, str, object, tuple[object, ...]]
 Table = dict[str, dict[str, Entry]]
 
 
-def table() -> tuple[Table, dict[str, list[tuple[str, bool]]]]:
+def table() -> tuple[Table, dict[str, list[tuple[str, bool]]], dict[str, list[str]]]:
     """(command -> option -> (parameter, kind, default, bounds or choices), command -> its
-    arguments as (parameter, required))."""
+    arguments as (parameter, required), command -> its required options' parameters)."""
     import click
 
     from lnctl.cli.app import get_command
@@ -39,6 +49,7 @@ def table() -> tuple[Table, dict[str, list[tuple[str, bool]]]]:
     root = get_command([])
     options: Table = {}
     arguments: dict[str, list[tuple[str, bool]]] = {}
+    required: dict[str, list[str]] = {}
     for name in FAST:
         command = root
         for word in name.split():
@@ -47,6 +58,9 @@ def table() -> tuple[Table, dict[str, list[tuple[str, bool]]]]:
         arguments[name] = [
             (str(p.name), bool(p.required)) for p in command.params if isinstance(p, click.Argument)
         ]
+        required[name] = sorted(
+            str(p.name) for p in command.params if isinstance(p, click.Option) and p.required
+        )
         for param in command.params:
             if not isinstance(param, click.Option) or len(param.opts) != 1 or param.secondary_opts:
                 continue
@@ -57,7 +71,7 @@ def table() -> tuple[Table, dict[str, list[tuple[str, bool]]]]:
             default = getattr(default, "value", default)  # an enum's value, as Typer passes it on
             spec[param.opts[0]] = (param.name, kind[0], default, kind[1])
         options[name] = dict(sorted(spec.items()))
-    return options, arguments
+    return options, arguments, required
 
 
 def _kind(param: Any) -> tuple[str, tuple[object, ...]] | None:
@@ -94,7 +108,7 @@ def _literal(value: object) -> str:
 
 
 def render() -> str:
-    options, arguments = table()
+    options, arguments, required = table()
     lines = [
         '"""The fast path\'s options (lnctl.cli.fast), written from the Typer declarations by',
         "``python -m lnctl.cli.fast_gen``: do not edit by hand (tests/cli/test_fast_path.py",
@@ -119,6 +133,13 @@ def render() -> str:
     for command, args in arguments.items():
         inner = ", ".join(f"({_literal(n)}, {r!r})" for n, r in args)
         lines.append(f"    {_literal(command)}: [{inner}],")
+    lines += [
+        "}",
+        "# command -> the parameters of its required options (missing: left to Typer)",
+        "REQUIRED: dict[str, list[str]] = {",
+    ]
+    for command, params in required.items():
+        lines.append(f"    {_literal(command)}: [{', '.join(_literal(p) for p in params)}],")
     lines += ["}", ""]
     return "\n".join(lines)
 

@@ -18,6 +18,10 @@ COMMANDS: dict[str, dict[str, tuple[str, str, object, tuple[object, ...]]]] = {
         "--network": ("network", "choice", None, ("bitcoin", "testnet", "signet", "regtest")),
         "--qr": ("qr", "flag", False, ()),
     },
+    "invoice wait": {
+        "--json": ("as_json", "flag", False, ()),
+        "--timeout": ("timeout", "float", 300.0, (0.001, None)),
+    },
     "pay": {
         "--amount": ("amount", "int", None, (1, None)),
         "--dry-run": ("dry_run", "flag", False, ()),
@@ -59,15 +63,48 @@ COMMANDS: dict[str, dict[str, tuple[str, str, object, tuple[object, ...]]]] = {
     "channel balance": {
         "--json": ("as_json", "flag", False, ()),
     },
+    "channel open": {
+        "--capacity": ("capacity", "int", None, (1, None)),
+        "--json": ("as_json", "flag", False, ()),
+        "--peer": ("peer", "str", None, ()),
+        "--push": ("push", "int", 0, (0, None)),
+    },
+    "channel close": {
+        "--json": ("as_json", "flag", False, ()),
+    },
     "metrics": {
         "--json": ("as_json", "flag", False, ()),
         "--textfile": ("textfile", "str", None, ()),
+    },
+    "simulate invoice": {
+        "--amount": ("amount", "int", None, (1, None)),
+        "--count": ("count", "int", 1, (1, 10000)),
+        "--description": ("description", "str", "", ()),
+        "--expiry": ("expiry", "int", 3600, (1, None)),
+        "--json": ("as_json", "flag", False, ()),
+    },
+    "simulate pay": {
+        "--amount": ("amount", "int", None, (1, None)),
+        "--json": ("as_json", "flag", False, ()),
+    },
+    "memo show": {
+        "--json": ("as_json", "flag", False, ()),
+    },
+    "memo verify": {
+        "--json": ("as_json", "flag", False, ()),
+    },
+    "memo rotate-key": {
+        "--json": ("as_json", "flag", False, ()),
+    },
+    "config show": {
+        "--json": ("as_json", "flag", False, ()),
     },
 }
 # command -> its arguments, in order: (parameter, required)
 ARGUMENTS: dict[str, list[tuple[str, bool]]] = {
     "decode": [("invoice", False)],
     "invoice": [],
+    "invoice wait": [("payment_hash", True)],
     "pay": [("invoice", False)],
     "info": [],
     "payments": [],
@@ -75,5 +112,35 @@ ARGUMENTS: dict[str, list[tuple[str, bool]]] = {
     "lookup": [("payment_hash", True)],
     "channel list": [],
     "channel balance": [],
+    "channel open": [],
+    "channel close": [("channel_id", True)],
     "metrics": [],
+    "simulate invoice": [],
+    "simulate pay": [("invoice", False)],
+    "memo show": [("payment_hash", True)],
+    "memo verify": [("payment_hash", True), ("text_", True)],
+    "memo rotate-key": [],
+    "config show": [],
+}
+# command -> the parameters of its required options (missing: left to Typer)
+REQUIRED: dict[str, list[str]] = {
+    "decode": [],
+    "invoice": [],
+    "invoice wait": [],
+    "pay": [],
+    "info": [],
+    "payments": [],
+    "invoices": [],
+    "lookup": [],
+    "channel list": [],
+    "channel balance": [],
+    "channel open": ["capacity", "peer"],
+    "channel close": [],
+    "metrics": [],
+    "simulate invoice": [],
+    "simulate pay": [],
+    "memo show": [],
+    "memo verify": [],
+    "memo rotate-key": [],
+    "config show": [],
 }

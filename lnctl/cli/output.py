@@ -145,6 +145,14 @@ def say(line: str) -> None:
         console().print(line)
 
 
+def say_untrusted(value: object) -> None:
+    """A line of untrusted text (a memo), sanitized and never read as markup."""
+    if piped():
+        write_out(sanitize(value) + "\n")
+    else:
+        console().print(text(value))
+
+
 def plain_line(text: str) -> None:
     """A line that must reach stdout unwrapped (an invoice that another program will read)."""
     write_out(text + "\n")

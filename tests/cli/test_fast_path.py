@@ -110,9 +110,10 @@ def test_the_fast_table_is_written_from_the_typer_declarations() -> None:
     """Options are declared once, in Typer: the fast path's table is generated from them."""
     from lnctl.cli import fast_gen, fast_table
 
-    options, arguments = fast_gen.table()
+    options, arguments, required = fast_gen.table()
     assert fast_table.COMMANDS == options, "run: python -m lnctl.cli.fast_gen"
     assert fast_table.ARGUMENTS == arguments, "run: python -m lnctl.cli.fast_gen"
+    assert fast_table.REQUIRED == required, "run: python -m lnctl.cli.fast_gen"
     assert set(options) == set(fast_gen.FAST)
 
 
@@ -123,7 +124,7 @@ def test_every_fast_command_has_an_action_taking_exactly_its_parameters() -> Non
     from lnctl.cli.fast_table import ARGUMENTS, COMMANDS
 
     for command, spec in COMMANDS.items():
-        action = getattr(actions, command.replace(" ", "_") + "_action")
+        action = getattr(actions, command.replace(" ", "_").replace("-", "_") + "_action")
         params = {entry[0] for entry in spec.values()} | {name for name, _ in ARGUMENTS[command]}
         assert params == set(inspect.signature(action).parameters) - {"state"}, command
 
@@ -199,7 +200,11 @@ def test_lookup_of_a_payment_is_the_same_on_both_paths(tmp_path: Path) -> None:
         ["lookup"],
         ["lookup", "a", "b"],
         ["channel"],
-        ["channel", "open", "--peer", "x", "--capacity", "1"],
+        ["channel", "open", "--peer", "x"],  # a required option missing
+        ["channel", "close"],
+        ["memo", "verify", "00" * 32],
+        ["invoice", "wait"],
+        ["invoice", "wait", "x", "--timeout", "0"],
         ["channel", "--json", "list"],
         ["info", "-v"],
     ],
@@ -268,3 +273,78 @@ def test_a_table_page_ends_with_the_next_cursor(tmp_path: Path) -> None:
     assert page.code == 0 and page.out.rstrip().endswith(f"more: --cursor {cursor}")
     last = run_here(home, "invoices", "--limit", "2", "--cursor", str(cursor))
     assert last.code == 0 and "more: --cursor" not in last.out
+
+
+def _norm(value: Any, home: Path, key: str = "") -> Any:
+    """A document with what differs between two wallets (keys, hashes, invoices, times, the
+    home's path) replaced by placeholders."""
+    import re
+
+    if isinstance(value, dict):
+        return {k: _norm(v, home, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_norm(v, home) for v in value]
+    if key == "encrypted_memo":
+        return "<ciphertext>"
+    if isinstance(value, str):
+        value = value.replace(str(home), "HOME")
+        value = re.sub(r"[0-9a-f]{16,}", "<hex>", value)
+        value = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "<time>", value)
+        return re.sub(r"lnbcrt[0-9a-z]+", "<invoice>", value)
+    if isinstance(value, int | float) and (key.endswith("_at") or key == "latency_ms"):
+        return "<time>"
+    return value
+
+
+def test_every_other_command_takes_the_fast_path_with_the_same_result(tmp_path: Path) -> None:
+    """The same sequence of commands on two wallets, one through the fast path and one through
+    Typer: the same exit codes, stderr, and documents (keys, hashes and times aside)."""
+    seen: list[list[tuple[int, Any, str]]] = []
+    for name, env in (("fast", None), ("slow", SLOW)):
+        home = tmp_path / name
+        got: list[tuple[int, Any, str]] = []
+
+        def step(
+            *args: str,
+            home: Path = home,
+            env: dict[str, str] | None = env,
+            got: list[tuple[int, Any, str]] = got,
+        ) -> Any:
+            if env is None:
+                assert parse(list(args)) is not None, args
+            r = run(home, *args, env=env)
+            doc = r.json if r.out.startswith(("{", "[")) else r.out
+            got.append((r.code, _norm(doc, home), _norm(r.err, home)))
+            return doc
+
+        peer = step("simulate", "invoice", "--amount", "100000", "--json")
+        step("pay", peer["invoice"], "--json")
+        step("simulate", "invoice", "--amount", "3", "--count", "2", "--description", "d",
+             "--expiry", "60", "--json")  # fmt: skip
+        step("simulate", "invoice")
+        opened = step("channel", "open", "--peer", peer["payee"], "--capacity", "5000", "--push",
+                      "1000", "--json")  # fmt: skip
+        step("channel", "close", opened["channel_id"], "--json")
+        step("channel", "close", opened["channel_id"], "--json")  # already closed: exit 2
+        step("channel", "open", "--peer", peer["payee"], "--capacity", "7")
+        ours = step("invoice", "--amount", "2", "--memo", "for lunch", "--json")
+        step("invoice", "wait", ours["payment_hash"], "--timeout", "0.2", "--json")  # exit 6
+        step("simulate", "pay", ours["invoice"], "--json")
+        step("simulate", "pay", ours["invoice"], "--json")  # already paid: exit 5
+        step("invoice", "wait", ours["payment_hash"], "--json")
+        step("invoice", "wait", ours["payment_hash"])
+        step("memo", "show", ours["payment_hash"], "--json")
+        step("memo", "show", ours["payment_hash"])
+        step("memo", "verify", ours["payment_hash"], "for lunch", "--json")
+        step("memo", "verify", ours["payment_hash"], "for dinner", "--json")  # exit 2
+        step("memo", "verify", ours["payment_hash"], "for lunch")
+        step("memo", "rotate-key", "--json")
+        step("memo", "rotate-key")
+        step("config", "show", "--json")
+        step("config", "show")
+        seen.append(got)
+    fast, slow = seen
+    assert [c for c, _, _ in fast] == [0, 0, 0, 0, 0, 0, 2, 0, 0, 6, 0, 5, 0, 0, 0, 0, 0, 2, 0,
+                                       0, 0, 0, 0]  # fmt: skip
+    for a, b in zip(fast, slow, strict=True):
+        assert a == b

@@ -36,13 +36,9 @@ def open_(
     as_json: JsonOption = False,
 ) -> None:
     """Open a channel to a peer."""
-    from lnctl.cli.actions import render_channels
-    from lnctl.cli.output import deliver
-    from lnctl.core.channels import open_channel
+    from lnctl.cli.actions import channel_open_action
 
-    with ctx.obj.wallet() as wallet:
-        doc = open_channel(wallet, peer, capacity * 1000, push * 1000)
-    deliver(doc, as_json, lambda d: render_channels({"channels": [d]}))
+    channel_open_action(ctx.obj, peer, capacity, push, as_json)
 
 
 @channel_app.command("close")
@@ -54,13 +50,9 @@ def close(
     as_json: JsonOption = False,
 ) -> None:
     """Close a channel (refused while HTLCs are in flight on it)."""
-    from lnctl.cli.actions import render_channels
-    from lnctl.cli.output import deliver
-    from lnctl.core.channels import close_channel
+    from lnctl.cli.actions import channel_close_action
 
-    with ctx.obj.wallet() as wallet:
-        doc = close_channel(wallet, channel_id)
-    deliver(doc, as_json, lambda d: render_channels({"channels": [d]}))
+    channel_close_action(ctx.obj, channel_id, as_json)
 
 
 @channel_app.command("list")

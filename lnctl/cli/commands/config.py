@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from lnctl.cli.options import JsonOption
@@ -21,18 +19,6 @@ def register(app: typer.Typer) -> None:
 @config_app.command("show")
 def show(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Print the effective settings and where each came from (never a secret)."""
-    from lnctl.cli.output import deliver, kv_table
-    from lnctl.cli.output import show as show_table
-    from lnctl.core.queries import settings_document
+    from lnctl.cli.actions import config_show_action
 
-    doc = settings_document(ctx.obj.config)
-
-    def render(d: dict[str, Any]) -> None:
-        show_table(
-            kv_table(
-                [(k, f"{v['value']}  ({v['source']})") for k, v in d["settings"].items()],
-                title=f"config file: {d['config_file']}" + ("" if d["exists"] else " (none)"),
-            )
-        )
-
-    deliver(doc, as_json, render)
+    config_show_action(ctx.obj, as_json)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -110,27 +110,9 @@ def wait(
 ) -> None:
     """Wait until the invoice is paid (exit 0, the settlement), expired (exit 2) or --timeout
     has passed (exit 6)."""
-    from lnctl.cli.output import deliver
-    from lnctl.core.invoices import wait_invoice
+    from lnctl.cli.actions import invoice_wait_action
 
-    with ctx.obj.wallet() as wallet:
-        doc = wait_invoice(wallet, payment_hash, timeout)
-
-    def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import kv_table, msat, show, when
-
-        show(
-            kv_table(
-                [
-                    ("status", d["status"]),
-                    ("received", msat(d["received_msat"])),
-                    ("settled at", when(d["settled_at"])),
-                    ("preimage", d["preimage"]),
-                ]
-            )
-        )
-
-    deliver(doc, as_json, render)
+    invoice_wait_action(ctx.obj, payment_hash, timeout, as_json)
 
 
 def invoices(

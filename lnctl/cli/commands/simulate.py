@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -41,20 +41,9 @@ def invoice(
 ) -> None:
     """Invoices issued by the simulated peer: paying one moves amount + fee to the remote side.
     With --count, JSON is a list."""
-    from lnctl.cli.output import deliver, plain_line
-    from lnctl.core.simulate import remote_invoices
+    from lnctl.cli.actions import simulate_invoice_action
 
-    with ctx.obj.wallet() as wallet:
-        docs = remote_invoices(
-            wallet, amount * 1000 if amount else None, description, expiry, count
-        )
-    result: Any = docs if count > 1 else docs[0]
-
-    def render(d: Any) -> None:
-        for item in d if isinstance(d, list) else [d]:
-            plain_line(item["invoice"])
-
-    deliver(result, as_json, render)
+    simulate_invoice_action(ctx.obj, amount, description, expiry, count, as_json)
 
 
 @simulate_app.command("pay")
@@ -79,26 +68,6 @@ def pay(
     as_json: JsonOption = False,
 ) -> None:
     """The simulated network pays one of our invoices: remote to local, the invoice SETTLED."""
-    from lnctl.cli.actions import read_stdin_invoice
-    from lnctl.cli.output import deliver
-    from lnctl.core.simulate import incoming
+    from lnctl.cli.actions import simulate_pay_action
 
-    text = invoice if invoice is not None else read_stdin_invoice()
-    with ctx.obj.wallet() as wallet:
-        doc = incoming(wallet, text, amount * 1000 if amount else None)
-
-    def render(d: dict[str, Any]) -> None:
-        from lnctl.cli.output import kv_table, msat, show
-
-        show(
-            kv_table(
-                [
-                    ("status", d["status"]),
-                    ("received", msat(d["amount_msat"])),
-                    ("payment hash", d["payment_hash"]),
-                    ("channel", d["channel_id"]),
-                ]
-            )
-        )
-
-    deliver(doc, as_json, render)
+    simulate_pay_action(ctx.obj, invoice, amount, as_json)

@@ -58,3 +58,12 @@ def test_tables_for_a_pipe_are_plain_aligned_lines(home: Path) -> None:
     assert err.endswith("rich=False")
     assert lines[0].split("  ")[0] == "channel" and "█" in lines[1] and "OPEN" in lines[1]
     assert not any(ch in "".join(lines) for ch in "┃│━─┏")  # no Rich box drawing
+
+
+def test_help_is_plain_text_without_rich(home: Path) -> None:
+    """Help is for people but needs no Rich: plain click formatting, no stray markup escapes."""
+    lines, err = _piped(home, "channel", "open", "--help")
+    assert err.endswith("rich=False")
+    text = "\n".join(lines)
+    assert "[default: 0; x>=0]" in text and "\\[" not in text
+    assert "--capacity SATS" in text

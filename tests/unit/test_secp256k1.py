@@ -116,3 +116,17 @@ def test_a_lone_decode_stays_pure_and_many_load_libsecp256k1() -> None:
     seen = json.loads(out.stdout)
     assert {payee for payee, _ in seen} == {key.public_key.format().hex()}
     assert [flag for _, flag in seen] == [False] * secp256k1.LOAD_AFTER + [True] * 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(k=st.integers(min_value=0, max_value=secp256k1.N - 1))
+def test_the_endomorphism_split_recombines_into_half_length_scalars(k: int) -> None:
+    k1, k2 = secp256k1.split_scalar(k)
+    assert (k1 + k2 * secp256k1.LAMBDA - k) % secp256k1.N == 0
+    assert abs(k1) < 2**129 and abs(k2) < 2**129
+
+
+def test_lambda_times_g_is_beta_times_its_x() -> None:
+    point = coincurve.PrivateKey.from_int(secp256k1.LAMBDA).public_key.format(compressed=False)
+    assert int.from_bytes(point[1:33], "big") == secp256k1.BETA * secp256k1.GX % secp256k1.P
+    assert int.from_bytes(point[33:], "big") == secp256k1.GY

@@ -227,3 +227,38 @@ def test_two_batches_of_one_file_at_once_pay_each_invoice_once(home: Path, tmp_p
     assert len(network_rows(home, "SELECT 1 FROM attempts WHERE outcome = 'SUCCEEDED'")) == 60
     local = check_ledger(home)["channels"][0]["local_msat"]
     assert local == CAPACITY_MSAT - 60 * (10_000 + fee(10_000))
+
+
+def test_kill_9_at_random_moments_of_batches(home: Path, tmp_path: Path) -> None:
+    """SIGKILL whenever it lands in a round (claims, sends, polls, results): recovery leaves the
+    history and the node agreeing on every payment, and the ledger exact to the msat."""
+    import random
+
+    rng = random.Random(20261128)
+    for _ in range(4):
+        path = _file(tmp_path, _invoices(home, 600))
+        env = {"LNCTL_SIM_LATENCY_MS": str(rng.choice([0, 0, 30]))}
+        proc = popen(
+            home, "pay", "--file", str(path), "--concurrency", str(rng.choice([4, 16])),
+            "--induce-failure", str(rng.randint(0, 1)), "--json", env=env,
+        )  # fmt: skip
+        time.sleep(rng.uniform(0.2, 0.8))
+        proc.kill()
+        proc.communicate()
+        time.sleep(0.1)  # attempts sent with latency resolve on the network
+        assert run(home, "payments", "--limit", "1").code == 0  # recovers
+        doc = check_ledger(home)
+        assert all(not ch["htlcs"] for ch in doc["channels"]), doc
+        assert rows(home, "SELECT 1 FROM payments WHERE status = 'IN_FLIGHT'") == []
+        succeeded = {
+            r[0] for r in rows(home, "SELECT payment_hash FROM payments WHERE status = 'SUCCEEDED'")
+        }
+        on_network = {
+            r[0]
+            for r in network_rows(
+                home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'"
+            )
+        }
+        assert succeeded == on_network
+        spent = len(succeeded) * (10_000 + fee(10_000))
+        assert doc["channels"][0]["local_msat"] == CAPACITY_MSAT - spent

@@ -9,7 +9,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ("start-up of every command", ["startup.py", "--runs", "15"]),
-    ("batch throughput", ["batch.py", "--count", "2000"]),
+    ("batch throughput", ["batch.py", "--count", "10000"]),
     ("scrape cost", ["scrape.py"]),
     ("decodes per second against PyPI bolt11", ["decode.py"]),
     ("cost growth with stored payments", ["growth.py", "--runs", "8"]),

@@ -260,6 +260,10 @@ class Engine:
             return
         now = time.monotonic()
         for f, status in zip(flights, statuses, strict=True):
+            assert f.clock is not None
+            if status.state is PaymentState.PENDING and now < f.clock.deadline:
+                f.due = min(now + 0.005, f.clock.deadline)  # asked a hair early: ask again
+                continue
             self._answered(f, status, now - f.sent)
 
     def _answered(self, f: Flight, status: PaymentStatus, took: float) -> None:

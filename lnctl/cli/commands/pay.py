@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -135,34 +135,6 @@ def pay(
 ) -> None:
     """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
     failures only, a timeout, proof of payment, never twice. With --file, many at once."""
-    if file is not None:
-        from lnctl.cli.actions import pay_defaults
-        from lnctl.errors import InvalidInputError
-
-        timeout, max_fee = pay_defaults(ctx.obj, timeout, max_fee)
-
-        if invoice is not None or amount is not None or dry_run or memo or memo_file:
-            raise InvalidInputError(
-                "--file takes the invoices (and amounts) from the file: no INVOICE, --amount, "
-                "--dry-run or memo with it",
-                code="USAGE",
-            )
-        pay_batch(
-            ctx,
-            file,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            jsonl=jsonl,
-            as_json=as_json,
-            pay_options={
-                "max_fee_msat": max_fee * 1000 if max_fee is not None else None,
-                "timeout_s": timeout,
-                "retries": retries,
-                "induce_failures": induce_failure,
-                "if_paid": if_paid.value,
-            },
-        )
-        return
     from lnctl.cli.actions import pay_action
 
     pay_action(
@@ -177,107 +149,11 @@ def pay(
         dry_run=dry_run,
         memo=memo,
         memo_file=memo_file,
+        file=file,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+        jsonl=jsonl,
         as_json=as_json,
-    )
-
-
-def pay_batch(
-    ctx: typer.Context,
-    path: str,
-    *,
-    concurrency: int,
-    rate_limit: float | None,
-    jsonl: bool,
-    as_json: bool,
-    pay_options: dict[str, Any],
-) -> None:
-    import sys
-
-    from lnctl.cli.output import emit_json, warn, write_out
-    from lnctl.core.batch import parse_lines, run_batch
-    from lnctl.storage.files import read_input
-
-    lines = parse_lines(read_input(path, 64 << 20, "--file").decode("utf-8", "replace"))
-    progress = None
-    if not (as_json or jsonl) and sys.stderr is not None and sys.stderr.isatty():
-        from rich.progress import Progress
-
-        from lnctl.cli.output import console
-
-        progress = Progress(transient=True, console=console(stderr=True))
-        task = progress.add_task("paying", total=len(lines))
-        progress.start()
-
-    def on_result(result: dict[str, Any]) -> None:
-        if jsonl:
-            from lnctl.cli.output import to_json_line
-
-            write_out(to_json_line(result) + "\n")
-        if progress is not None:
-            progress.advance(task)
-
-    try:
-        doc = run_batch(
-            ctx.obj.config,
-            lines,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            pay_options=pay_options,
-            on_result=on_result,
-        )
-    finally:
-        if progress is not None:
-            progress.stop()
-    for message in dict.fromkeys(doc.pop("warnings")):
-        warn(message)
-    if jsonl:
-        from lnctl.cli.output import to_json_line
-
-        write_out(to_json_line({"summary": doc["summary"]}) + "\n")
-    elif as_json:
-        emit_json(doc)
-    else:
-        render_batch(doc)
-    code = doc["summary"]["exit_code"]
-    if code:
-        from lnctl.errors import Done
-
-        raise Done(code)
-
-
-def render_batch(d: dict[str, Any]) -> None:
-    from lnctl.cli.output import cell, kv_table, msat, show, table
-
-    t = table()
-    for col in ("line", "payment hash", "status", "amount", "fee", "error"):
-        t.add_column(col)
-    for r in d["payments"]:
-        p = r["payment"] or {}
-        t.add_row(
-            str(r["line"]),
-            (p.get("payment_hash") or "")[:16] + ".." if p else "-",
-            r["status"],
-            msat(p.get("amount_msat")),
-            msat(p.get("fee_msat")),
-            cell((r["error"] or {}).get("code") or ""),
-        )
-    show(t)
-    s = d["summary"]
-    show(
-        kv_table(
-            [
-                ("paid", f"{s['paid']} of {s['total']}"),
-                ("failed", s["failed"]),
-                ("pending", s["pending"]),
-                ("duplicates", s["duplicates"]),
-                ("not started", s["not_started"]),
-                ("amount", msat(s["amount_msat"])),
-                ("fees", msat(s["fees_msat"])),
-                ("latency p50/p95/max", "/".join(str(v) for v in s["latency_ms"].values()) + " ms"),
-                ("wall time", f"{s['wall_ms']} ms"),
-            ],
-            title="summary",
-        )
     )
 
 

@@ -56,6 +56,8 @@ from lnctl.errors import (
 )
 
 if TYPE_CHECKING:
+    import http.client
+
     from lnctl.backends.base import Backend
     from lnctl.bolt11 import Invoice
     from lnctl.config import Config
@@ -128,12 +130,8 @@ class LnbitsBackend(KeepsNoRecords):
     )
 
     def __init__(self, settings: LnbitsSettings) -> None:
-        import urllib3
-
         self.settings = settings
-        self.http = urllib3.PoolManager(
-            retries=False, timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S)
-        )
+        self._conn: http.client.HTTPConnection | None = None  # kept open between requests
         self._wallet: dict[str, Any] | None = None
 
     @classmethod
@@ -141,9 +139,44 @@ class LnbitsBackend(KeepsNoRecords):
         return cls(LnbitsSettings.from_config(config))
 
     def close(self) -> None:
-        self.http.clear()
+        self._drop()
 
     # -- HTTP --------------------------------------------------------------------------------------
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        """The open connection to the server, opened (TLS verified) when there is none. Any
+        failure here is before a request was sent: BackendUnavailableError."""
+        if self._conn is not None and self._conn.sock is not None:
+            return self._conn
+        import http.client
+
+        parts = urlsplit(self.settings.url)
+        host = parts.hostname or ""
+        try:
+            if parts.scheme == "https":
+                import ssl
+
+                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                    host,
+                    parts.port,
+                    timeout=CONNECT_TIMEOUT_S,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                conn = http.client.HTTPConnection(host, parts.port, timeout=CONNECT_TIMEOUT_S)
+            conn.connect()
+        except (OSError, ValueError) as exc:  # refused, unreachable, no such host, TLS refused
+            raise BackendUnavailableError(
+                f"cannot reach the LNbits server at {self._host()}: {type(exc).__name__}",
+                hint="check LNCTL_LNBITS_URL and that the server is running",
+            ) from None
+        self._conn = conn
+        return conn
 
     def _key(self, admin: bool) -> str:
         key = self.settings.admin_key if admin else (
@@ -168,53 +201,32 @@ class LnbitsBackend(KeepsNoRecords):
         idempotent: bool = True,
     ) -> tuple[int, Any]:
         """(status, decoded JSON body). Transport errors: BackendUnavailableError when the request
-        surely never reached the server, else ``_Undelivered`` (the caller decides)."""
-        import urllib3
-        from urllib3.exceptions import (
-            ConnectTimeoutError,
-            HTTPError,
-            MaxRetryError,
-            NewConnectionError,
-            ProtocolError,
-            ReadTimeoutError,
-        )
+        surely never reached the server, else ``_Undelivered`` (the caller decides). A request
+        that must not be sent twice goes on a fresh connection, sent once."""
+        import http.client
 
         headers = {"X-Api-Key": self._key(admin), "Accept": "application/json"}
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body).encode()
+        target = urlsplit(self.settings.url).path.rstrip("/") + path
         tries = 2 if idempotent else 1
+        if not idempotent:
+            self._drop()  # never on a kept connection the server may have closed meanwhile
         for attempt in range(tries):
+            conn = self._connect()
             try:
-                resp = self.http.request(
-                    method,
-                    self.settings.url + path,
-                    body=data,
-                    headers=headers,
-                    timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=read_timeout),
-                    preload_content=False,
-                    redirect=False,
-                )
-                try:
-                    raw = resp.read(MAX_BODY + 1, decode_content=True)
-                finally:
-                    resp.release_conn()
-            except (NewConnectionError, ConnectTimeoutError) as exc:
-                raise BackendUnavailableError(
-                    f"cannot reach the LNbits server at {self._host()}: {type(exc).__name__}",
-                    hint="check LNCTL_LNBITS_URL and that the server is running",
-                ) from None
-            except MaxRetryError as exc:  # urllib3 wraps connection errors in it
-                if isinstance(exc.reason, NewConnectionError | ConnectTimeoutError):
-                    raise BackendUnavailableError(
-                        f"cannot reach the LNbits server at {self._host()}",
-                        hint="check LNCTL_LNBITS_URL and that the server is running",
-                    ) from None
-                if attempt + 1 < tries:
-                    continue
-                raise _Undelivered(type(exc.reason).__name__) from None
-            except (ReadTimeoutError, ProtocolError, HTTPError, OSError) as exc:
+                assert conn.sock is not None
+                conn.sock.settimeout(read_timeout)
+                conn.request(method, target, body=data, headers=headers)
+                resp = conn.getresponse()  # a redirect is an answer like any other: not followed
+                raw = resp.read(MAX_BODY + 1)
+                status = resp.status
+                if resp.will_close or len(raw) > MAX_BODY:
+                    self._drop()
+            except (OSError, http.client.HTTPException) as exc:  # sent, maybe received
+                self._drop()
                 if attempt + 1 < tries:
                     continue  # idempotent: asking again is safe
                 raise _Undelivered(type(exc).__name__) from None
@@ -224,7 +236,7 @@ class LnbitsBackend(KeepsNoRecords):
                 doc = json.loads(raw) if raw else None
             except ValueError:
                 doc = None
-            return int(resp.status), doc
+            return int(status), doc
         raise AssertionError("unreachable")
 
     def _host(self) -> str:

@@ -1,0 +1,115 @@
+"""The LNbits backend's TLS: a certificate the system does not trust is refused before a byte
+of a request (the key) is sent; a trusted one carries the requests. A loopback HTTPS server
+that answers like LNbits' wallet endpoint, with a certificate made here."""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import ipaddress
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.conftest import run
+
+KEY = "a" * 32
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lnctl test server")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def https_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
+    """(url, certificate file, the API keys that reached the server)."""
+    cert, key = _certificate(tmp_path)
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            seen.append(self.headers.get("X-Api-Key", ""))
+            body = json.dumps({"id": "w1", "name": "tls", "balance": 21_000}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", cert, seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_untrusted_certificate_is_refused_before_the_key_is_sent(
+    https_server: tuple[str, Path, list[str]], home: Path
+) -> None:
+    url, _, seen = https_server
+    env = {"LNCTL_BACKEND": "lnbits", "LNCTL_LNBITS_URL": url, "LNCTL_LNBITS_ADMIN_KEY": KEY}
+    r = run(home, "info", "--json", env=env)
+    assert r.code == 1, r.out + r.err
+    assert r.json["error"]["code"] == "BACKEND_UNAVAILABLE"
+    assert "SSLCertVerificationError" in r.json["error"]["message"]
+    assert seen == []  # no request (and no key) reached the server
+
+
+def test_a_trusted_certificate_carries_the_requests(
+    https_server: tuple[str, Path, list[str]], home: Path
+) -> None:
+    url, cert, seen = https_server
+    env = {
+        "LNCTL_BACKEND": "lnbits",
+        "LNCTL_LNBITS_URL": url,
+        "LNCTL_LNBITS_ADMIN_KEY": KEY,
+        "SSL_CERT_FILE": str(cert),  # the system's trust store, as OpenSSL reads it
+    }
+    r = run(home, "info", "--json", env=env)
+    assert r.code == 0, r.out + r.err
+    assert r.json["balance_msat"] == 21_000 and r.json["wallet"] == "tls"
+    assert seen and set(seen) == {KEY}

@@ -3,16 +3,15 @@ rotate the key. The cipher itself and the keyring's storage are ``lnctl.memo``."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
 
-from lnctl import bolt11, failpoints
-from lnctl.core.invoices import normalize_hash
+from lnctl import failpoints
 from lnctl.errors import InvalidInputError, LnctlError, MemoKeyError, NotFoundError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterator
     from typing import Any
 
     from lnctl.core.wallet import Wallet
@@ -81,6 +80,9 @@ def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> dict[str, Any]:
     import hmac
     from hashlib import sha256
 
+    from lnctl import bolt11
+    from lnctl.core.invoices import normalize_hash
+
     payment_hash = normalize_hash(payment_hash)
     inv = wallet.history.get_invoice(payment_hash)
     pay = wallet.history.get_payment(payment_hash)
@@ -127,6 +129,8 @@ def _keyring_or_fail(wallet: Wallet) -> Keyring:
 
 def show(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
     """Decrypt the memo of one invoice or payment. Errors (missing key, tampering) propagate."""
+    from lnctl.core.invoices import normalize_hash
+
     payment_hash = normalize_hash(payment_hash)
     found = []
     for purpose, row in (

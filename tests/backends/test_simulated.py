@@ -140,24 +140,24 @@ def test_missing_or_corrupt_channel_file_is_refused_never_recreated(tmp_path: Pa
     assert not path.exists()
     path.write_text("{not json")
     with pytest.raises(CorruptStateError) as info:
-        node(tmp_path)
+        node(tmp_path).channels()  # refused where it is read
     assert "restore" in info.value.hint and path.read_text() == "{not json"
     doc = json.loads((tmp_path / "aside.json").read_text())
     doc["schema_version"] = 99
     path.write_text(json.dumps(doc))
     with pytest.raises(CorruptStateError) as info:
-        node(tmp_path)
+        node(tmp_path).channels()  # refused where it is read
     assert info.value.code == "UNKNOWN_SCHEMA"
     doc["schema_version"] = L.SCHEMA_VERSION
     doc["channels"][0]["local_msat"] += 1  # the invariant broken on disk
     path.write_text(json.dumps(doc))
     with pytest.raises(CorruptStateError):
-        node(tmp_path)
+        node(tmp_path).channels()  # refused where it is read
     del doc["channels"][0]["peer"]
     doc["channels"][0]["local_msat"] -= 1
     path.write_text(json.dumps(doc))
     with pytest.raises(CorruptStateError, match="lacks peer"):
-        node(tmp_path)
+        node(tmp_path).channels()  # refused where it is read
 
 
 def test_missing_node_state_is_refused_when_not_new(tmp_path: Path) -> None:

@@ -377,3 +377,23 @@ def test_a_text_amount_in_a_tampered_history_is_corrupt_state(home: Path) -> Non
             assert got.json["error"]["code"] == "CORRUPT_STATE"
         else:
             assert got.err.startswith("lnctl: error: the history's record") and "'" in got.err
+
+
+def test_a_swapped_node_key_is_refused_with_or_without_the_recorded_digest(home: Path) -> None:
+    """`info` checks that the key file is this node's: by the digest recorded at first use (no
+    libsecp256k1 needed) and, for a node made before that digest existed, by the public key."""
+    assert run(home, "info").code == 0
+    key = home / "secrets" / "node.key"
+    original = key.read_bytes()
+    for recorded in (True, False):
+        if not recorded:  # a node made by an lnctl that did not record the digest
+            conn = sqlite3.connect(home / "simnet" / "network.sqlite")
+            conn.execute("DELETE FROM meta WHERE key = 'key_digest'")
+            conn.commit()
+            conn.close()
+        key.write_bytes(os.urandom(32).hex().encode() + b"\n")
+        r = run(home, "info", "--json")
+        assert r.code == 1 and r.json["error"]["code"] == "CORRUPT_STATE", r.out
+        assert "is not the key of this wallet's node" in r.json["error"]["message"]
+        key.write_bytes(original)
+        assert run(home, "info", "--json").code == 0

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import _thread  # the builtin under threading: no import cost at start-up
 import fcntl
-import json
 import os
 import time
 
@@ -197,6 +196,17 @@ class Ledger:
     def exists(self) -> bool:
         return os.path.exists(self.path)
 
+    def may_hold_htlcs(self) -> bool:
+        """Whether the ledger may hold an HTLC, told without parsing it (``json`` is not
+        imported by commands that never read the ledger): every HTLC, and nothing else in the
+        file, has a "direction" key. A yes is checked by reading the ledger; any step that uses
+        the ledger reads it whole (and refuses a damaged one) anyway."""
+        try:
+            with open(self.path, "rb") as fh:
+                return b'"direction"' in fh.read()
+        except OSError:
+            return True
+
     def read(self) -> Doc:
         """The ledger as it is on disk (files are replaced atomically: no lock needed). A missing
         file reads as no channels; the node decides whether that is allowed."""
@@ -209,6 +219,8 @@ class Ledger:
             raise StorageError(
                 f"cannot read {self.path}: {exc.strerror}", hint="check the file's permissions"
             ) from exc
+        import json  # here, not at the top: most commands never read the ledger
+
         try:
             return check_document(json.loads(raw))
         except LookupError as exc:
@@ -238,6 +250,8 @@ class Ledger:
         except (ValueError, LookupError) as exc:  # a bug, never written to disk
             raise StorageError(f"refusing to write an inconsistent ledger: {exc}") from exc
         sweep_temp_files(self.folder, FILENAME)
+        import json
+
         atomic_write(self.path, (json.dumps(doc, indent=2) + "\n").encode())
 
 
@@ -331,6 +345,8 @@ def _remove(ch: Channel, htlc: Htlc) -> None:
 def migrate_v1(raw: bytes) -> Doc:
     """A schema 1 ledger (lnctl 0.1, ``$LNCTL_HOME/channels.json``: HTLCs keyed by payment hash)
     as schema 2."""
+    import json
+
     doc = json.loads(raw)
     if not isinstance(doc, dict) or doc.get("schema_version") != 1:
         raise ValueError("not a schema 1 ledger")

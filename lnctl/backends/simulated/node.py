@@ -26,7 +26,7 @@ import os
 import sqlite3
 import time
 
-from lnctl import bolt11, failpoints
+from lnctl import failpoints
 from lnctl.backends.base import (
     FEE_LIMIT_EXCEEDED,
     INCORRECT_PAYMENT_DETAILS,
@@ -232,7 +232,8 @@ class SimulatedBackend:
         self.conn = connect(db, MIGRATIONS, "simulated node record")
         try:
             self._meta = self._load_meta()
-            self._sweep_if_needed()
+            if self.ledger.may_hold_htlcs():  # what a stopped process left is resolved now
+                self._sweep_if_needed()
         except BaseException:
             self.conn.close()
             raise
@@ -290,6 +291,7 @@ class SimulatedBackend:
         meta = {
             "wallet_id": os.urandom(16).hex(),
             "node_id": key.node_id,
+            "key_digest": key.digest(),
             "peer_id": peer.node_id,
             "network": self.network,
             "created_at": str(int(time.time())),
@@ -331,8 +333,18 @@ class SimulatedBackend:
         return self._meta["peer_id"]
 
     def check_key(self) -> None:
-        """The node key on disk is this node's key (a swapped key file is refused)."""
-        if read_key(self._key_path).node_id != self.node_id():
+        """The node key on disk is this node's key (a swapped key file is refused): by the
+        digest recorded at first use, or, for a node made before lnctl recorded it, by deriving
+        the public key."""
+        key = read_key(self._key_path)
+        digest = self._meta.get("key_digest")
+        if digest is not None:
+            import hmac
+
+            same = hmac.compare_digest(key.digest(), digest)
+        else:
+            same = key.node_id == self.node_id()
+        if not same:
             raise CorruptStateError(
                 f"{self._key_path} is not the key of this wallet's node",
                 hint="restore the node key from this wallet's backup",
@@ -375,6 +387,8 @@ class SimulatedBackend:
         """(invoice, preimage, payment hash) of a fresh invoice signed with ``key``."""
         preimage = os.urandom(32)  # the OS's CSPRNG, as secrets.token_bytes
         from hashlib import sha256  # only when signing an invoice: not on every command's start
+
+        from lnctl import bolt11
 
         payment_hash = sha256(preimage).digest()
         text = bolt11.encode(
@@ -511,10 +525,7 @@ class SimulatedBackend:
         reserved: list[tuple[int, Invoice, int, int, int, int, bool, bool]] = []
         seen: set[str] = set()
         with self.lock:
-            doc = self.ledger.read()
-            if self._apply_to(doc, {r[0].payment_hash for r in requests}):
-                self.ledger.write(doc)
-                failpoints.hit("node_after_settle", self.env)
+            doc = self._settled_ledger()
             now = time.time()
             for invoice, amount_msat, max_fee_msat, induce_failure in requests:
                 payment_hash = invoice.payment_hash
@@ -592,12 +603,9 @@ class SimulatedBackend:
 
     def settle_many(self, payment_hashes: list[str]) -> list[PaymentStatus]:
         """The status of each hash, after settling or releasing (in one ledger write, under one
-        hold of the lock) the HTLCs whose outcome is known: a batch's polling step."""
+        hold of the lock) every HTLC whose outcome is known: a batch's polling step."""
         with self.lock:
-            doc = self.ledger.read()
-            if self._apply_to(doc, set(payment_hashes)):
-                self.ledger.write(doc)
-                failpoints.hit("node_after_settle", self.env)
+            self._settled_ledger()
             return [self._payment_status(h) for h in payment_hashes]
 
     def _record_attempt(
@@ -686,16 +694,24 @@ class SimulatedBackend:
                 self._apply(payment_hash)
 
     def _sweep_if_needed(self) -> dict[str, Any]:
-        """Resolve every HTLC whose outcome is known; the ledger as it is then."""
+        """Resolve every HTLC whose outcome is known; the ledger as it is then (takes the lock
+        only when there is an HTLC)."""
         doc = self.ledger.read()
         if not L.all_htlcs(doc):
             return doc
         with self.lock:
-            doc = self.ledger.read()
-            if self._apply_to(doc, {h["payment_hash"] for _, h in L.all_htlcs(doc)}):
-                self.ledger.write(doc)
-                failpoints.hit("node_after_settle", self.env)
-            return doc
+            return self._settled_ledger()
+
+    def _settled_ledger(self) -> dict[str, Any]:
+        """Under the node lock: the ledger, every HTLC whose outcome is known resolved (and
+        written) first. Every step that moves money starts from it, so an outcome that nobody
+        has looked at yet never holds funds back; a command that moves nothing does not read
+        the ledger at all."""
+        doc = self.ledger.read()
+        if self._apply_to(doc, {h["payment_hash"] for _, h in L.all_htlcs(doc)}):
+            self.ledger.write(doc)
+            failpoints.hit("node_after_settle", self.env)
+        return doc
 
     def _apply(self, payment_hash: str) -> None:
         """Under the node lock: resolve the HTLCs of ``payment_hash`` whose outcome is known."""
@@ -773,14 +789,14 @@ class SimulatedBackend:
                 "cannot open a channel to this wallet itself", code="INVALID_PEER"
             )
         with self.lock:
-            doc = self.ledger.read()
+            doc = self._settled_ledger()
             ch = L.new_channel(doc, peer, capacity_msat, push_msat)
             self.ledger.write(doc)
             return dict(ch)
 
     def close_channel(self, channel_id: str) -> dict[str, Any]:
         with self.lock:
-            doc = self.ledger.read()
+            doc = self._settled_ledger()
             matches = [ch for ch in doc["channels"] if ch["channel_id"] == channel_id]
             if not matches:
                 raise NotFoundError(
@@ -835,7 +851,7 @@ class SimulatedBackend:
             )
         payment_hash = invoice.payment_hash
         with self.lock:
-            self._apply(payment_hash)
+            doc = self._settled_ledger()
             row = self.conn.execute(
                 "SELECT amount_msat, expires_at, settled_at FROM invoices WHERE payment_hash = ?",
                 (payment_hash,),
@@ -854,7 +870,6 @@ class SimulatedBackend:
             if row["expires_at"] <= now:
                 raise InvalidInvoiceError("that invoice has expired", code="INVOICE_EXPIRED")
             amount = self._receivable_amount(row["amount_msat"], amount_msat)
-            doc = self.ledger.read()
             channel = L.best_channel(doc, L.IN)
             if channel is None or L.receivable_msat(channel) < amount:
                 have = L.receivable_msat(channel) if channel else 0

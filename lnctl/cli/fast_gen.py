@@ -32,8 +32,6 @@ FAST = (
     "memo rotate-key",
     "config show",
 )
-# options whose calls stay with Typer (none now: a batch runs on the fast path too)
-LEFT_TO_TYPER: dict[str, tuple[str, ...]] = {}
 TARGET = Path(__file__).with_name("fast_table.py")
 Entry = tuple[str, str, object, tuple[object, ...]]
 Table = dict[str, dict[str, Entry]]
@@ -65,7 +63,7 @@ def table() -> tuple[Table, dict[str, list[tuple[str, bool]]], dict[str, list[st
             if not isinstance(param, click.Option) or len(param.opts) != 1 or param.secondary_opts:
                 continue
             kind = _kind(param)
-            if kind is None or param.name is None or param.opts[0] in LEFT_TO_TYPER.get(name, ()):
+            if kind is None or param.name is None:
                 continue
             default = param.default
             default = getattr(default, "value", default)  # an enum's value, as Typer passes it on

@@ -65,7 +65,15 @@ class Flight:
     )  # fmt: skip
 
     def __init__(
-        self, index: int, began: float, invoice: Invoice, amount: int, cap: int, lock: HashLock
+        self,
+        index: int,
+        began: float,
+        invoice: Invoice,
+        amount: int,
+        cap: int,
+        lock: HashLock,
+        previous: sqlite3.Row | None,
+        clock: RetryClock,
     ) -> None:
         self.index = index
         self.began = began
@@ -73,9 +81,9 @@ class Flight:
         self.amount = amount
         self.cap = cap
         self.lock = lock
-        self.previous: sqlite3.Row | None = None  # the record before this claim (a FAILED one)
+        self.previous = previous  # the record before this claim (None, or a FAILED one)
+        self.clock = clock
         self.row: sqlite3.Row | None = None
-        self.clock: RetryClock | None = None
         self.number = 0  # the attempt being sent
         self.sent = 0.0  # when it was sent (monotonic)
         self.due = 0.0  # when to act next (monotonic): send again, or ask the node
@@ -183,12 +191,10 @@ class Engine:
             lock.release()
             self.finish(index, began, already)
             return None
-        flight = Flight(index, began, invoice, amount, cap, lock)
-        flight.previous = previous
-        flight.clock = RetryClock(
+        clock = RetryClock(
             began + self.timeout_s, self.retries, not self.node.capabilities.retries_itself
         )
-        return flight
+        return Flight(index, began, invoice, amount, cap, lock, previous, clock)
 
     # -- 2. claims ---------------------------------------------------------------------------------
 
@@ -242,7 +248,6 @@ class Engine:
         for f, (status, resolve_at) in zip(flights, answers, strict=True):
             f.sent = sent
             if status.state is PaymentState.PENDING and not status.duplicate:
-                assert f.clock is not None
                 f.poll = True
                 f.due = min(now + max(0.0, resolve_at - wall), f.clock.deadline)
                 continue
@@ -260,7 +265,6 @@ class Engine:
             return
         now = time.monotonic()
         for f, status in zip(flights, statuses, strict=True):
-            assert f.clock is not None
             if status.state is PaymentState.PENDING and now < f.clock.deadline:
                 f.due = min(now + 0.005, f.clock.deadline)  # asked a hair early: ask again
                 continue
@@ -268,7 +272,6 @@ class Engine:
 
     def _answered(self, f: Flight, status: PaymentStatus, took: float) -> None:
         log_attempt(f.payment_hash, f.number, status, took)
-        assert f.clock is not None
         wait, timed_out = f.clock.after(status, f.number, took)
         if wait is None:
             f.status, f.timed_out = status, timed_out

@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from common import batch_file  # bench/common.py
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -31,14 +33,7 @@ def main() -> None:
         home = tempfile.mkdtemp(prefix="lnctl-bench-batch-")
         env = {**os.environ, "LNCTL_HOME": home}
         # the first channel (990,000 sat spendable) holds 90,000 payments of 10 sat + fee
-        made = subprocess.run(
-            lnctl + ["simulate", "invoice", "--amount", "10", "--count", str(args.count), "--json"],
-            env=env, check=True, capture_output=True,
-        )  # fmt: skip
-        docs = json.loads(made.stdout)
-        path = os.path.join(home, "batch.txt")
-        with open(path, "w") as fh:
-            fh.write("\n".join(d["invoice"] for d in (docs if isinstance(docs, list) else [docs])))
+        path = batch_file(lnctl, env, args.count, 10, "batch.txt")
         began = time.perf_counter()
         out = subprocess.run(
             lnctl + ["pay", "--file", path, "--concurrency", str(concurrency), "--json"],

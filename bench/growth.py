@@ -20,21 +20,15 @@ import sys
 import tempfile
 import time
 
+from common import batch_file  # bench/common.py
+
 
 def fill(lnctl: list[str], env: dict[str, str], count: int) -> None:
     """``count`` real payments of 1 sat to the simulated peer, paid in batches of 10,000: the
     wallet's history and the node's record both grow as they would in use."""
-    home = env["LNCTL_HOME"]
     while count > 0:
         n = min(count, 10_000)
-        made = subprocess.run(
-            lnctl + ["simulate", "invoice", "--amount", "1", "--count", str(n), "--json"],
-            env=env, check=True, capture_output=True,
-        )  # fmt: skip
-        docs = json.loads(made.stdout)
-        path = os.path.join(home, "fill.txt")
-        with open(path, "w") as fh:
-            fh.write("\n".join(d["invoice"] for d in (docs if isinstance(docs, list) else [docs])))
+        path = batch_file(lnctl, env, n, 1, "fill.txt")
         paid = subprocess.run(
             lnctl + ["pay", "--file", path, "--concurrency", "16", "--json"],
             env=env, capture_output=True,

@@ -76,3 +76,20 @@ def peer_key(home: Path) -> coincurve.PrivateKey:
 
 def fee(amount_msat: int) -> int:
     return 1000 + amount_msat * 100 // 1_000_000
+
+
+def settled_books(home: Path) -> tuple[dict[str, Any], set[str]]:
+    """After recovery: no HTLC in the ledger, no payment in flight, and the history and the
+    node agreeing on which payments succeeded. (The ledger, the succeeded hashes.)"""
+    doc = check_ledger(home)
+    assert all(not ch["htlcs"] for ch in doc["channels"]), doc
+    assert rows(home, "SELECT 1 FROM payments WHERE status = 'IN_FLIGHT'") == []
+    succeeded = {
+        r[0] for r in rows(home, "SELECT payment_hash FROM payments WHERE status = 'SUCCEEDED'")
+    }
+    on_network = {
+        r[0]
+        for r in network_rows(home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'")
+    }
+    assert succeeded == on_network
+    return doc, succeeded

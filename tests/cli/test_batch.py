@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import popen, run, run_here
-from tests.helpers import CAPACITY_MSAT, check_ledger, fee, foreign_invoice, network_rows, rows
+from tests.helpers import (
+    CAPACITY_MSAT,
+    check_ledger,
+    fee,
+    foreign_invoice,
+    network_rows,
+    rows,
+    settled_books,
+)
 
 
 def _invoices(home: Path, count: int, sats: int = 10) -> list[str]:
@@ -112,10 +120,8 @@ def test_ctrl_c_stops_starting_and_leaves_nothing_stuck(home: Path, tmp_path: Pa
     assert summary["paid"] + summary["not_started"] + summary["pending"] == 60
     time.sleep(0.2)
     assert run(home, "payments", "--limit", "1").code == 0  # recovers what was in flight
-    assert rows(home, "SELECT 1 FROM payments WHERE status = 'IN_FLIGHT'") == []
-    assert all(not ch["htlcs"] for ch in check_ledger(home)["channels"])
-    paid = len(rows(home, "SELECT 1 FROM payments WHERE status = 'SUCCEEDED'"))
-    assert check_ledger(home)["channels"][0]["local_msat"] == CAPACITY_MSAT - paid * (
+    doc, succeeded = settled_books(home)
+    assert doc["channels"][0]["local_msat"] == CAPACITY_MSAT - len(succeeded) * (
         10_000 + fee(10_000)
     )
 
@@ -143,11 +149,8 @@ def test_kill_9_in_a_round_loses_nothing_and_pays_nothing_twice(
     r = run(home, *args, env={"LNCTL_FAILPOINT": point})
     assert r.code == -9, (r.code, r.err)
     assert run(home, "payments", "--limit", "1").code == 0  # any command recovers first
-    assert rows(home, "SELECT 1 FROM payments WHERE status = 'IN_FLIGHT'") == []
-    succeeded = rows(home, "SELECT payment_hash FROM payments WHERE status = 'SUCCEEDED'")
+    doc, succeeded = settled_books(home)
     assert len(succeeded) == paid
-    doc = check_ledger(home)
-    assert all(not ch["htlcs"] for ch in doc["channels"])
     assert doc["channels"][0]["local_msat"] == CAPACITY_MSAT - paid * (10_000 + fee(10_000))
     # the same file again: what was paid is a duplicate, the rest is paid, nothing twice
     again = run(home, *args)
@@ -247,18 +250,6 @@ def test_kill_9_at_random_moments_of_batches(home: Path, tmp_path: Path) -> None
         proc.communicate()
         time.sleep(0.1)  # attempts sent with latency resolve on the network
         assert run(home, "payments", "--limit", "1").code == 0  # recovers
-        doc = check_ledger(home)
-        assert all(not ch["htlcs"] for ch in doc["channels"]), doc
-        assert rows(home, "SELECT 1 FROM payments WHERE status = 'IN_FLIGHT'") == []
-        succeeded = {
-            r[0] for r in rows(home, "SELECT payment_hash FROM payments WHERE status = 'SUCCEEDED'")
-        }
-        on_network = {
-            r[0]
-            for r in network_rows(
-                home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'"
-            )
-        }
-        assert succeeded == on_network
+        doc, succeeded = settled_books(home)
         spent = len(succeeded) * (10_000 + fee(10_000))
         assert doc["channels"][0]["local_msat"] == CAPACITY_MSAT - spent

@@ -10,7 +10,7 @@ import pytest
 
 from lnctl.failpoints import POINTS
 from tests.conftest import popen, run
-from tests.helpers import CAPACITY_MSAT, check_ledger, fee, network_rows, rows
+from tests.helpers import CAPACITY_MSAT, check_ledger, fee, network_rows, settled_books
 
 AMOUNT_MSAT = 1_000_000
 
@@ -140,20 +140,7 @@ def test_kill_at_random_moments(home: Path) -> None:
             p.communicate()
         time.sleep(0.25)  # let the slowest attempts resolve on the network
         assert run(home, "payments", "--limit", "1").code == 0  # recovers
-        doc = check_ledger(home)
-        assert all(not ch["htlcs"] for ch in doc["channels"]), doc
-        assert rows(home, "SELECT * FROM payments WHERE status = 'IN_FLIGHT'") == []
-        succeeded = {
-            r["payment_hash"]
-            for r in rows(home, "SELECT payment_hash FROM payments WHERE status = 'SUCCEEDED'")
-        }
-        on_network = {
-            r["payment_hash"]
-            for r in network_rows(
-                home, "SELECT payment_hash FROM attempts WHERE outcome = 'SUCCEEDED'"
-            )
-        }
-        assert succeeded == on_network
+        doc, succeeded = settled_books(home)
         listed = run(home, "invoices", "--limit", "1000", "--json").json["invoices"]
         settled = {i["payment_hash"] for i in listed if i["status"] == "SETTLED"}
         paid_in = {r["payment_hash"] for r in network_rows(home, "SELECT * FROM incoming")}

@@ -352,7 +352,7 @@ def log_attempt(payment_hash: str, number: int, status: PaymentStatus, took: flo
         "payment_attempt",
         payment_hash=payment_hash,
         attempt=number,
-        outcome=status.state.value,
+        outcome=str(status.state),
         failure_reason=status.failure_reason,
         latency_ms=int(took * 1000),
     )

@@ -369,8 +369,9 @@ def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
     from tests.conftest import lnctl_env
 
     home = tmp_path / "h"
-    inv = run(home, "simulate", "invoice", "--amount", "5").out.strip()
-    assert run(home, "pay", inv).code == 0
+    inv = run(home, "simulate", "invoice", "--amount", "5", "--json").json
+    assert run(home, "pay", inv["invoice"]).code == 0
+    paid_hash = inv["payment_hash"]
     probe = (
         "import sys\n"
         "from lnctl.cli.entry import main\n"
@@ -382,6 +383,7 @@ def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
     expected = {
         ("payments", "--json"): "[]",
         ("lookup", "00" * 32, "--json"): "[]",
+        ("lookup", paid_hash, "--json"): "[]",  # nothing in flight: the ledger is not read
         ("info", "--json"): "['json']",  # the balance is read from the ledger
         ("channel", "balance", "--json"): "['json']",
     }

@@ -78,6 +78,29 @@ def run_here(home: Path, *args: str, env: dict[str, str] | None = None) -> Resul
     return Result(code, out.getvalue(), err.getvalue())
 
 
+# lnctl as a process that ends by writing, as its stderr's last line, which of the modules it
+# was given (argv[1], comma-separated) it imported
+_PROBE = (
+    "import sys\n"
+    "watched = sys.argv.pop(1).split(',')\n"
+    "from lnctl.cli.entry import main\n"
+    "code = main()\n"
+    "print(','.join(m for m in watched if m in sys.modules), file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def run_probed(home: Path, watched: tuple[str, ...], *args: str) -> tuple[Result, set[str]]:
+    """lnctl run as a process, and which of the ``watched`` modules it imported: start-up
+    guards (a command must not load what it does not use)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, ",".join(watched), *args],
+        env=lnctl_env(home), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    err, _, last = proc.stderr.rstrip("\n").rpartition("\n")
+    return Result(proc.returncode, proc.stdout, err), set(filter(None, last.split(",")))
+
+
 def popen(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "lnctl", *args],

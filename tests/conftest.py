@@ -190,3 +190,41 @@ def lightspark_double():  # type: ignore[no-untyped-def]
     double = LightsparkDouble()
     yield double
     double.close()
+
+
+# The run writes nothing into the checkout: wallets, LNbits data and servers' files live in
+# temporary folders. What is new in the tree after the run (beside the tools' ignored caches)
+# fails the session.
+_CACHES = ("__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache")
+_BEFORE = pytest.StashKey[set[str] | None]()
+
+
+def _untracked() -> set[str] | None:
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "-z", "--ignored", "--untracked-files=all"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    paths = {entry[3:] for entry in out.split("\0") if entry[:2] in ("??", "!!")}
+    return {p for p in paths if not any(part in _CACHES for part in p.split("/"))}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_BEFORE] = _untracked() if (ROOT / ".git").exists() else None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_BEFORE, None)
+    after = _untracked() if before is not None else None
+    if before is None or after is None or hasattr(session.config, "workerinput"):
+        return
+    # tools' environments inside the checkout are left alone (.venv-test, .lnbits-venv)
+    written = sorted(p for p in after - before if not p.startswith((".venv", ".lnbits-venv")))
+    if written:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nthe test run wrote into the checkout: {', '.join(written[:10])}", file=sys.stderr)

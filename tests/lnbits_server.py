@@ -60,7 +60,9 @@ class LnbitsServer:
             [
                 python,
                 "-c",
-                "import lnbits, os; print(os.path.dirname(os.path.dirname(lnbits.__file__)))",
+                # find_spec, not import: importing lnbits writes ./data/.lnbits_auth_key
+                "import importlib.util as u, os;"
+                "print(os.path.dirname(u.find_spec('lnbits').submodule_search_locations[0]))",
             ],
             capture_output=True,
             text=True,

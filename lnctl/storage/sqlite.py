@@ -27,6 +27,9 @@ def connect(path: str, migrations: Sequence[str], what: str) -> sqlite3.Connecti
         raise StorageError(f"cannot create {path}: {exc.strerror}") from exc
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise diagnose(exc, what, path) from exc
+    try:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA synchronous = FULL")
@@ -34,8 +37,11 @@ def connect(path: str, migrations: Sequence[str], what: str) -> sqlite3.Connecti
         if version != len(migrations):
             _migrate(conn, path, migrations, version, what)
         return conn
-    except sqlite3.DatabaseError as exc:
-        raise diagnose(exc, what, path) from exc
+    except BaseException as exc:
+        conn.close()  # a refused store is not left open (Python 3.13 warns of it)
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise diagnose(exc, what, path) from exc
+        raise
 
 
 def diagnose(exc: sqlite3.Error, what: str, path: str) -> StorageError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +23,28 @@ from lnctl.backends.simulated import ledger as L
 from lnctl.errors import CorruptStateError, StorageError
 from tests.helpers import foreign_invoice
 
+OPENED: list[SimulatedBackend] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_nodes() -> Iterator[None]:
+    """Every node a test opened is closed after it, as the wallet closes its own (Python 3.13
+    warns of an SQLite connection left open)."""
+    yield
+    while OPENED:
+        OPENED.pop().close()
+
 
 def node(home: Path, create: bool = True, **settings: object) -> SimulatedBackend:
-    return SimulatedBackend(
+    opened = SimulatedBackend(
         str(home),
         str(home / "secrets" / "node.key"),
         "regtest",
         SimSettings(**settings),  # type: ignore[arg-type]
         create=create,
     )
+    OPENED.append(opened)
+    return opened
 
 
 def peer_invoice(n: SimulatedBackend, msat: int = 50_000) -> bolt11.Invoice:

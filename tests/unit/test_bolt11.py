@@ -8,6 +8,7 @@ import json
 import warnings
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import coincurve
 import pytest
@@ -56,7 +57,7 @@ COMPARED = (
 
 
 @pytest.mark.parametrize("example", EXAMPLES["valid"], ids=lambda e: str(e["title"])[:60])
-def test_specification_valid_examples_decode_to_the_stated_fields(example: dict) -> None:
+def test_specification_valid_examples_decode_to_the_stated_fields(example: dict[str, Any]) -> None:
     decoded = bolt11.decode(str(example["invoice"])).to_dict(now=0)
     compared = 0
     for key in COMPARED:
@@ -73,7 +74,7 @@ def test_specification_valid_examples_decode_to_the_stated_fields(example: dict)
 
 
 @pytest.mark.parametrize("example", EXAMPLES["invalid"], ids=lambda e: str(e["title"])[:60])
-def test_specification_invalid_examples_are_refused(example: dict) -> None:
+def test_specification_invalid_examples_are_refused(example: dict[str, Any]) -> None:
     with pytest.raises(InvalidInvoiceError):
         bolt11.decode(str(example["invoice"]))
 
@@ -234,12 +235,12 @@ def test_shortest_amount_encoding(msat: int, text: str) -> None:
 # -- round trip and agreement with other decoders --------------------------------------------------
 
 
-def signed(key: coincurve.PrivateKey, **fields: object) -> str:
+def signed(key: coincurve.PrivateKey, **fields: Any) -> str:
     """An invoice for HASH/SECRET at TS, signed by ``key``, with ``fields`` for bolt11.encode."""
     return bolt11.encode(
         payment_hash=HASH,
         payment_secret=SECRET,
-        timestamp=TS,  # type: ignore[arg-type]
+        timestamp=TS,
         sign=lambda m: key.sign_recoverable(m, hasher=None),
         **fields,
     )
@@ -282,18 +283,21 @@ def test_round_trip(
     assert inv.features == [8, 14]
 
 
-@settings(max_examples=40, deadline=None)
-@given(
+reference_invoices = given(
     amount=st.integers(min_value=1, max_value=10**15),
     description=descriptions,
     network=st.sampled_from(["bitcoin", "testnet", "regtest"]),
 )
-def test_pypi_decoders_read_our_invoices_the_same_way(
+
+
+@settings(max_examples=40, deadline=None)
+@reference_invoices
+def test_pypi_bolt11_reads_our_invoices_the_same_way(
     amount: int, description: str, network: str
 ) -> None:
-    import bolt11 as pypi_bolt11
-    from pyln.proto.invoice import Invoice as PylnInvoice
-
+    pypi_bolt11 = pytest.importorskip(
+        "bolt11", reason="PyPI bolt11 2.2.0 requires Python < 3.13 (pyln-proto still compares)"
+    )
     key = coincurve.PrivateKey()
     text = signed(key, network=network, amount_msat=amount, description=description)
     ours = bolt11.decode(text)
@@ -304,6 +308,18 @@ def test_pypi_decoders_read_our_invoices_the_same_way(
         ours.payment_hash,
         ours.description,
     )
+
+
+@settings(max_examples=40, deadline=None)
+@reference_invoices
+def test_pyln_proto_reads_our_invoices_the_same_way(
+    amount: int, description: str, network: str
+) -> None:
+    from pyln.proto.invoice import Invoice as PylnInvoice  # type: ignore[import-untyped]
+
+    key = coincurve.PrivateKey()
+    text = signed(key, network=network, amount_msat=amount, description=description)
+    ours = bolt11.decode(text)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pyln = PylnInvoice.decode(text)
@@ -415,7 +431,7 @@ def test_signed_invoices_with_random_fields_are_decoded_or_refused_cleanly(
 
 
 @pytest.mark.parametrize("example", EXAMPLES["valid"], ids=lambda e: str(e["title"])[:60])
-def test_specification_examples_without_libsecp256k1(example: dict) -> None:
+def test_specification_examples_without_libsecp256k1(example: dict[str, Any]) -> None:
     """A lone `lnctl decode` recovers in pure Python: the same payee as with libsecp256k1."""
     from tests.unit.test_secp256k1 import pure
 
@@ -424,3 +440,15 @@ def test_specification_examples_without_libsecp256k1(example: dict) -> None:
     assert decoded.payee == bolt11.decode(str(example["invoice"])).payee
     if "payee" in example:
         assert decoded.payee == example["payee"]
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=300))
+def test_the_built_in_sha256_is_taken_and_agrees_with_hashlib(data: bytes) -> None:
+    """bolt11 hashes with CPython's built-in SHA-256 (no OpenSSL at start-up) on every
+    supported CPython: the same digests as hashlib's."""
+    import platform
+
+    if platform.python_implementation() == "CPython":
+        assert bolt11.sha256.__module__ in ("_sha2", "_sha256")
+    assert bolt11.sha256(data).digest() == hashlib.sha256(data).digest()

@@ -124,3 +124,5 @@ def test_a_transaction_inside_another_is_a_savepoint_committed_with_it(tmp_path:
         raise RuntimeError("the round fails: its steps go with it")
     assert [r[0] for r in other.execute("SELECT x FROM t ORDER BY x")] == [1, 3]
     assert not conn.in_transaction
+    conn.close()
+    other.close()

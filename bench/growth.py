@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 from common import batch_file  # bench/common.py
 
@@ -55,9 +56,9 @@ def main() -> None:
             env=env, check=True, capture_output=True,
         )  # fmt: skip
         to_pay = iter(d["invoice"] for d in json.loads(peer.stdout))
-        cases = {
+        cases: dict[str, Callable[[], list[str]]] = {
             "invoice --json": lambda: lnctl + ["invoice", "--amount", "1", "--json"],
-            "pay --json": lambda it=to_pay: lnctl + ["pay", next(it), "--json"],
+            "pay --json": lambda it=to_pay: lnctl + ["pay", next(it), "--json"],  # type: ignore[misc]
             "payments --limit 50 --json": lambda: lnctl + ["payments", "--limit", "50", "--json"],
         }
         for name, make in cases.items():

@@ -418,7 +418,7 @@ class LightsparkDouble:
             "paid_at": None,
         }
         with self.lock:
-            self.invoices[inv["payment_hash"]] = inv
+            self.invoices[str(inv["payment_hash"])] = inv
         return inv
 
     def pay_ours(self, text: str, amount_msat: int | None = None) -> dict[str, Any]:
@@ -506,9 +506,9 @@ class LightsparkDouble:
     def op_PayInvoice(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         self._our_node(v.get("node_id"))
         key = v.get("idempotency_key")
-        for p in self.payments:
-            if key is not None and p["idempotency_key"] == key:
-                return {"pay_invoice": {"payment": self.payment(p)}}
+        for known in self.payments:
+            if key is not None and known["idempotency_key"] == key:
+                return {"pay_invoice": {"payment": self.payment(known)}}
         try:
             decoded = bolt11.decode(str(v.get("encoded_invoice")))
         except Exception:

@@ -24,7 +24,7 @@ def _remote_invoice(home: Path, sats: int = 1000) -> str:
 
 
 # named crash point, pay options that reach it, what recovery must conclude
-PAY_CASES = [
+PAY_CASES: list[tuple[str, list[str], str]] = [
     ("after_claim", [], "FAILED"),  # nothing asked of the node
     ("before_send", [], "FAILED"),  # the embedded node never had it
     ("node_after_reserve", [], "FAILED"),  # reserved, never recorded: the node releases it

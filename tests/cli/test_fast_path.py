@@ -52,7 +52,7 @@ def test_accepted_forms() -> None:
     assert parse(["decode", SPEC_INVOICE]) == ({}, "decode", {}, [SPEC_INVOICE])
 
 
-def _same(a_home: Path, b_home: Path, *args: str) -> tuple[dict, dict]:
+def _same(a_home: Path, b_home: Path, *args: str) -> tuple[dict[str, Any], dict[str, Any]]:
     fast = run(a_home, *args)
     slow = run(b_home, *args, env=SLOW)
     assert (fast.code, fast.err) == (slow.code, slow.err), (fast, slow)

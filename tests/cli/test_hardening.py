@@ -12,7 +12,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import coincurve
 import pytest
@@ -331,7 +333,7 @@ def test_a_memo_that_reads_json_is_a_memo(home: Path) -> None:
     from lnctl.cli.app import get_command
     from lnctl.cli.entry import VALUE_OPTIONS
 
-    def walk(command):  # type: ignore[no-untyped-def]
+    def walk(command: Any) -> Iterator[Any]:
         yield command
         for sub in getattr(command, "commands", {}).values():
             yield from walk(sub)

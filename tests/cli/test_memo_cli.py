@@ -8,6 +8,7 @@ import hashlib
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def _encodings(text: str) -> list[bytes]:
     return found
 
 
-def _make(home: Path) -> list[dict]:
+def _make(home: Path) -> list[dict[str, Any]]:
     made = []
     for memo in MEMOS:
         doc = run(home, "invoice", "--amount", "10", "--memo", memo, "--json").json
@@ -141,8 +142,8 @@ def test_unsafe_keyring_and_bad_environment_key(home: Path) -> None:
     assert r.code == 2 and r.json["error"]["code"] == "INVALID_MEMO_KEY"
 
 
-def _keyring(home: Path) -> dict:
-    return json.loads((home / "secrets" / "memo.keys").read_text())
+def _keyring(home: Path) -> dict[str, Any]:
+    return dict(json.loads((home / "secrets" / "memo.keys").read_text()))
 
 
 def test_rotation_reencrypts_everything_and_retires_the_old_key(home: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from lnctl.cli.app import get_command
 
@@ -11,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 
-def _walk(command, path):  # type: ignore[no-untyped-def]
+def _walk(command: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
     yield path, command
     for name, sub in sorted(getattr(command, "commands", {}).items()):
         yield from _walk(sub, [*path, name])

@@ -35,7 +35,8 @@ def need(binary: str) -> str:
 
 
 def get(url: str) -> str:
-    return urllib.request.urlopen(url, timeout=5).read().decode()
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return str(resp.read().decode())
 
 
 def wait_for(url: str, seconds: float = 30) -> None:
@@ -50,7 +51,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
             time.sleep(0.2)
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     proc.send_signal(signal.SIGTERM)
     try:
         proc.communicate(timeout=15)
@@ -104,7 +105,7 @@ def served(home: Path) -> Iterator[int]:
         wait_for(f"http://127.0.0.1:{port}/metrics")
         yield port
     finally:
-        stop(proc)  # type: ignore[arg-type]
+        stop(proc)
 
 
 def test_real_prometheus_scrapes_the_right_success_count(
@@ -151,7 +152,7 @@ def test_real_prometheus_scrapes_the_right_success_count(
             time.sleep(0.5)
         assert value == "3"
     finally:
-        stop(proc)  # type: ignore[arg-type]
+        stop(proc)
 
 
 def test_push_to_a_real_pushgateway(home: Path) -> None:
@@ -180,6 +181,6 @@ def test_push_to_a_real_pushgateway(home: Path) -> None:
         assert 'ln_payment_success_total{instance="",job="ci"} 1' in body
         assert 'ln_payment_retries_total{instance="",job="ci"} 1' in body
     finally:
-        stop(proc)  # type: ignore[arg-type]
+        stop(proc)
     down = run(home, "metrics", "push", "--gateway", f"http://127.0.0.1:{port}", "--json")
     assert down.code == 1 and down.json["error"]["code"] == "PUSH_FAILED"

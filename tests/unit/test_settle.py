@@ -22,7 +22,7 @@ from tests.helpers import foreign_invoice
 def _wallet(home: Path, embedded: bool) -> Any:
     wallet = Wallet(Config.from_env({"LNCTL_HOME": str(home)}))
     fake = SimpleNamespace(capabilities=Capabilities(embedded=embedded), close=lambda: None)
-    wallet._backend = fake  # type: ignore[assignment]
+    wallet._backend = fake
     return wallet
 
 
@@ -87,8 +87,9 @@ def test_a_success_without_proof_or_fee_is_never_booked(
 ) -> None:
     wallet = _wallet(tmp_path, embedded=True)
     preimage = os.urandom(32)
+    import coincurve
+
     from lnctl import bolt11
-    from tests.helpers import coincurve
 
     key = coincurve.PrivateKey()
     text = bolt11.encode(

@@ -41,7 +41,7 @@ class WalletMachine(RuleBasedStateMachine):
         self.home = self.tmp / "home"
         self.crash_at: str | None = None
         self.original_hit = failpoints.hit
-        failpoints.hit = self._hit  # type: ignore[assignment]
+        failpoints.hit = self._hit
         self.wallet = self._open()
         self.wallet.backend  # noqa: B018 - the node opens with its first channel
         self.initial = self._totals()
@@ -150,7 +150,7 @@ class WalletMachine(RuleBasedStateMachine):
         assert remote == self.initial[1] + out - received
 
     def teardown(self) -> None:
-        failpoints.hit = self.original_hit  # type: ignore[assignment]
+        failpoints.hit = self.original_hit
         self.wallet.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 

@@ -121,46 +121,6 @@ def seal_key(der: bytes, password: str, key_format: str) -> dict[str, str]:
     }
 
 
-def certificate(folder: str) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1 and its key (PEM files in ``folder``)."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lightspark double")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
-    with open(cert_path, "wb") as f:
-        f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, "wb") as f:
-        f.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-    return cert_path, key_path
-
-
 # -- a GraphQL executor for the SDK's queries ------------------------------------------------------
 
 
@@ -284,7 +244,12 @@ class LightsparkDouble:
         scheme = "http"
         self.cert: str | None = None
         if tls_folder is not None:  # HTTPS with a certificate made here (REQUESTS_CA_BUNDLE)
-            self.cert, key_file = certificate(tls_folder)
+            from pathlib import Path
+
+            from tests.helpers import self_signed_certificate
+
+            cert, key_file = self_signed_certificate(Path(tls_folder))
+            self.cert = str(cert)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self.cert, key_file)
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)

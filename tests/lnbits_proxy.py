@@ -32,6 +32,7 @@ class Rule:
     times: int = 1
     forward: bool = True
     gate: threading.Event | None = None  # "hold": forwarded (and answered) once this is set
+    hold_s: float = 0.0  # "drop": how long the connection stays silent before it closes
 
 
 def pay_requests(method: str, path: str, body: bytes) -> bool:
@@ -154,6 +155,7 @@ class MisbehavingProxy:
         if rule.action == "freeze":
             time.sleep(3600)  # a daemon thread: the test's process ends it
             return False
+        time.sleep(rule.hold_s)
         return False  # "drop": the connection closes without an answer
 
     def _forward(

@@ -13,7 +13,7 @@ SCRIPTS = [
     ("scrape cost", ["scrape.py"]),
     ("decodes per second against PyPI bolt11", ["decode.py"]),
     ("cost growth with stored payments", ["growth.py", "--runs", "8"]),
-    ("LNbits: lnctl pay against the same request with curl", ["lnbits.py"]),
+    ("LNbits: lnctl pay against curl, a batch against a bare client", ["lnbits.py"]),
     ("Lightspark (SDK against the local double): whole commands", ["lightspark.py"]),
 ]
 

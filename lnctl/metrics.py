@@ -22,12 +22,15 @@ if TYPE_CHECKING:
 
     from lnctl.config import Config
 
+BALANCE_READ_S = 5.0  # the longest a scrape waits for the server wallet's balance
+
 # Every reason a payment can fail with, so each series exists (at 0) before its first failure.
 FAILURE_REASONS = tuple(sorted(FINAL_REASONS))
 
 # Every metric lnctl exports (the dashboard test checks its queries against this list).
 METRIC_NAMES = (
     "ln_payment_success_total",
+    "ln_payment_already_paid_total",
     "ln_payment_failure_total",
     "ln_payment_latency_seconds",
     "ln_payment_attempts_total",
@@ -87,6 +90,12 @@ class LnctlCollector:
             return c
 
         yield counter("ln_payment_success", "Payments that succeeded.", "payments_succeeded")
+        yield counter(
+            "ln_payment_already_paid",
+            "Payments found already made from this wallet's node or server wallet (by another "
+            "process or home): recorded with their proof, not counted as successes.",
+            "payments_already_paid",
+        )
         failures = CounterMetricFamily(
             "ln_payment_failure", "Payments that failed, by reason.", labels=["reason"]
         )
@@ -166,8 +175,10 @@ class LnctlCollector:
 
         try:
             from lnctl.backends.remote import open_remote
+            from lnctl.deadline import Deadline
 
-            backend = open_remote(self.config)
+            # a frozen server must not hold a scrape past Prometheus' own timeout (10 s)
+            backend = open_remote(self.config, Deadline.after(BALANCE_READ_S))
             try:
                 return backend.balance().spendable_msat
             finally:

@@ -11,9 +11,14 @@ answered by a small executor in the exact aliased shape they select: every selec
 present, null where the double has no value, and the SDK's own ``from_json`` reads the answer.
 
 It implements only the operations lnctl uses, keeps balances in msat, refuses to pay a paid
-invoice (``INVOICE_ALREADY_PAID``), honours the idempotency key, and can hold a payment in
-flight, report a status the SDK does not know, or withhold an answer (the request is carried
-out, then the connection is closed without a word).
+invoice (``INVOICE_ALREADY_PAID``) and one of the node's own (``SELF_PAYMENT``), honours the
+idempotency key, lists every node's payments of the account (``origin``), and can: hold a
+payment in flight, or answer PENDING and settle it a while later; report a status or a failure
+reason the SDK does not know; withhold an answer (the request is carried out, then the
+connection is closed without a word), drip it one byte at a time, or break TLS after carrying
+the request out (HTTPS with a certificate made here); refuse a request with an HTTP status (429,
+400, ...) or a GraphQL error (with ``extensions``) before acting; keep the node's signing key in
+the older AES-CBC formats; and be a remote-signing node, which has no key to recover.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import secrets
+import ssl
 import threading
 import time
 import zlib
@@ -32,7 +39,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import padding as block_padding
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from lnctl import bolt11
@@ -44,6 +53,7 @@ SIGNED = frozenset({"PayInvoice"})
 # the interfaces each type of the double implements (for `... on Interface` conditions)
 IMPLEMENTS = {
     "LightsparkNodeWithOSK": {"LightsparkNode", "Node", "Entity"},
+    "LightsparkNodeWithRemoteSigning": {"LightsparkNode", "Node", "Entity"},
     "GraphNode": {"Node", "Entity"},
     "OutgoingPayment": {"LightningTransaction", "Transaction", "Entity"},
     "IncomingPayment": {"LightningTransaction", "Transaction", "Entity"},
@@ -73,7 +83,42 @@ def amount(msat: int) -> dict[str, Any]:
 
 
 class DoubleError(Exception):
-    """Answered as a GraphQL error."""
+    """Answered as a GraphQL error (with ``extensions`` when given)."""
+
+    def __init__(self, message: str, extensions: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.extensions = extensions
+
+
+def seal_key(der: bytes, password: str, key_format: str) -> dict[str, str]:
+    """The node's signing key as Lightspark keeps it, in one of the formats the SDK reads:
+    ``v4`` (PBKDF2-SHA256 and AES-256-GCM, today's), ``v1`` (AES-256-CBC, a JSON header) or
+    ``v0`` (AES-256-CBC, PBKDF2 with 5,000 rounds, OpenSSL's ``Salted__`` layout)."""
+    if key_format == "v4":
+        salt = secrets.token_bytes(16)
+        derived = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, ITERATIONS, 44)
+        sealed = AESGCM(derived[:32]).encrypt(derived[32:], der, None)
+        return {
+            "encrypted_value": base64.b64encode(salt + sealed).decode(),
+            "cipher": json.dumps({"v": 4, "i": ITERATIONS}),
+        }
+    rounds = 5000 if key_format == "v0" else ITERATIONS
+    salt = secrets.token_bytes(8)
+    derived = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, rounds, 48)
+    padder = block_padding.PKCS7(128).padder()
+    padded = padder.update(der) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(derived[:32]), modes.CBC(derived[32:])).encryptor()
+    sealed = encryptor.update(padded) + encryptor.finalize()
+    if key_format == "v0":
+        return {
+            "encrypted_value": base64.b64encode(b"Salted__" + salt + sealed).decode(),
+            "cipher": "AES_256_CBC_PBKDF2_5000_SHA256",
+        }
+    assert key_format == "v1", key_format
+    return {
+        "encrypted_value": base64.b64encode(salt + sealed).decode(),
+        "cipher": json.dumps({"v": 1, "i": rounds}),
+    }
 
 
 # -- a GraphQL executor for the SDK's queries ------------------------------------------------------
@@ -137,7 +182,14 @@ def execute(query: str, operation_name: str | None, root: dict[str, Any]) -> dic
 class LightsparkDouble:
     """One Lightspark account with one node of ours (regtest), and a test network around it."""
 
-    def __init__(self, balance_msat: int = 10_000_000_000, network: str = "regtest") -> None:
+    def __init__(
+        self,
+        balance_msat: int = 10_000_000_000,
+        network: str = "regtest",
+        *,
+        key_format: str = "v4",
+        tls_folder: str | None = None,
+    ) -> None:
         self.client_id = "01" + secrets.token_hex(8)
         self.client_secret = secrets.token_urlsafe(24)
         self.node_password = "correct horse " + secrets.token_hex(4)
@@ -155,6 +207,16 @@ class LightsparkDouble:
         self.in_flight = False  # payments stay PENDING until complete()
         self.status_override: str | None = None  # the next payment's status, as given
         self.garble: Counter[str] = Counter()  # operation -> answers cut short (keys missing)
+        self.drip: Counter[str] = Counter()  # operation -> answers sent one byte a second
+        self.tls_fault: Counter[str] = Counter()  # operation -> carried out, then TLS broken
+        # operation -> HTTP statuses to answer, one per request, before acting (429, 400, ...)
+        self.refuse: dict[str, list[int]] = {}
+        # operation -> GraphQL errors to answer, one per request, before acting
+        self.graphql_errors: dict[str, list[dict[str, Any]]] = {}
+        self.settle_after_s: float | None = None  # payments PENDING, then SUCCESS this later
+        self.failure_reason_override: str | None = None  # the next payment fails with it
+        self.node_kind = "LightsparkNodeWithOSK"  # or LightsparkNodeWithRemoteSigning
+        self.pay_variables: list[dict[str, Any]] = []  # every PayInvoice's variables
         self.nonces: set[int] = set()
         self.lock = threading.RLock()
         self.created = time.time()
@@ -165,13 +227,7 @@ class LightsparkDouble:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        salt = secrets.token_bytes(16)
-        derived = hashlib.pbkdf2_hmac("sha256", self.node_password.encode(), salt, ITERATIONS, 44)
-        sealed = AESGCM(derived[:32]).encrypt(derived[32:], der, None)
-        self.encrypted_key = {
-            "encrypted_value": base64.b64encode(salt + sealed).decode(),
-            "cipher": json.dumps({"v": 4, "i": ITERATIONS}),
-        }
+        self.encrypted_key = seal_key(der, self.node_password, key_format)
         double = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -185,7 +241,20 @@ class LightsparkDouble:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{PATH}"
+        scheme = "http"
+        self.cert: str | None = None
+        if tls_folder is not None:  # HTTPS with a certificate made here (REQUESTS_CA_BUNDLE)
+            from pathlib import Path
+
+            from tests.helpers import self_signed_certificate
+
+            cert, key_file = self_signed_certificate(Path(tls_folder))
+            self.cert = str(cert)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.cert, key_file)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}{PATH}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -205,6 +274,8 @@ class LightsparkDouble:
         }
         if password:
             env["LNCTL_LIGHTSPARK_NODE_PASSWORD"] = self.node_password
+        if self.cert is not None:
+            env["REQUESTS_CA_BUNDLE"] = self.cert
         return env
 
     # -- HTTP ------------------------------------------------------------------------------------
@@ -237,6 +308,14 @@ class LightsparkDouble:
                 raise DoubleError("X-GraphQL-Operation does not name the operation")
             with self.lock:
                 self.calls[name] += 1
+                refusals = self.refuse.get(name)
+                if refusals:  # refused before anything is done
+                    status = refusals.pop(0)
+                    refused = {"errors": [{"message": f"refused with HTTP {status}"}]}
+                    return self._send(req, status, refused)
+                errors = self.graphql_errors.get(name)
+                if errors:
+                    return self._send(req, 200, {"errors": [errors.pop(0)]})
                 if name in SIGNED:
                     self._check_signature(req, body, doc)
                 root = self._operation(name, doc.get("variables") or {})
@@ -247,22 +326,45 @@ class LightsparkDouble:
                 if self.garble[name] > 0:  # every object keeps only its first key
                     self.garble[name] -= 1
                     data = _garbled(data)
+                drip = self.drip[name] > 0
+                if drip:
+                    self.drip[name] -= 1
+                tls_fault = self.tls_fault[name] > 0
+                if tls_fault:
+                    self.tls_fault[name] -= 1
         except DoubleError as exc:
-            return self._send(req, 200, {"errors": [{"message": str(exc)}]})
+            error: dict[str, Any] = {"message": str(exc)}
+            if exc.extensions is not None:
+                error["extensions"] = exc.extensions
+            return self._send(req, 200, {"errors": [error]})
         if withhold:  # carried out; the answer never comes
             time.sleep(self.hold_s)
             req.close_connection = True
             return None
-        return self._send(req, 200, {"data": data})
+        if tls_fault:  # carried out; then bytes that are no TLS record break the connection
+            os.write(req.connection.fileno(), b"\x17\x03\x03\x00\x20" + os.urandom(32))
+            time.sleep(0.2)
+            req.close_connection = True
+            return None
+        return self._send(req, 200, {"data": data}, drip=drip)
 
-    @staticmethod
-    def _send(req: BaseHTTPRequestHandler, status: int, doc: Any) -> None:
+    def _send(self, req: BaseHTTPRequestHandler, status: int, doc: Any, drip: bool = False) -> None:
         raw = json.dumps(doc).encode()
         req.send_response(status)
         req.send_header("Content-Type", "application/json")
         req.send_header("Content-Length", str(len(raw)))
         req.end_headers()
-        req.wfile.write(raw)
+        if not drip:
+            req.wfile.write(raw)
+            return
+        req.wfile.flush()
+        for i in range(len(raw)):  # one byte a second: a read timeout alone never ends this
+            try:
+                req.wfile.write(raw[i : i + 1])
+                req.wfile.flush()
+            except OSError:
+                return
+            time.sleep(1.0)
 
     def _check_signature(self, req: BaseHTTPRequestHandler, body: bytes, doc: Any) -> None:
         header = req.headers.get("X-Lightspark-Signing")
@@ -297,7 +399,7 @@ class LightsparkDouble:
             p["amount_msat"] + p["fee_msat"] for p in self.payments if p["status"] == "PENDING"
         )
         return {
-            "__typename": "LightsparkNodeWithOSK",
+            "__typename": self.node_kind,
             "id": self.node_id,
             "created_at": iso(self.created),
             "updated_at": iso(time.time()),
@@ -374,7 +476,7 @@ class LightsparkDouble:
             "amount": amount(p["amount_msat"]),
             "transaction_hash": None,
             "is_uma": False,
-            "origin": {"id": self.node_id},
+            "origin": {"id": p.get("origin") or self.node_id},
             "destination": {"id": self.graph_node()["id"]} if inv and not inv["ours"] else None,
             "fees": amount(p["fee_msat"]) if p["status"] == "SUCCESS" else None,
             "payment_request_data": self.invoice_data(inv) if inv else None,
@@ -465,7 +567,38 @@ class LightsparkDouble:
 
     # -- operations --------------------------------------------------------------------------------
 
+    def other_node_payment(self, text: str, status: str = "SUCCESS") -> dict[str, Any]:
+        """A payment of the invoice by another node of the same account (it is listed by
+        OutgoingPaymentsForPaymentHash too, with its own origin)."""
+        with self.lock:
+            decoded = bolt11.decode(text)
+            inv = self.invoices.get(decoded.payment_hash)
+            now = time.time()
+            p: dict[str, Any] = {
+                "id": "OutgoingPayment:" + secrets.token_hex(8),
+                "payment_hash": decoded.payment_hash,
+                "amount_msat": decoded.amount_msat or 1000,
+                "fee_msat": 1000,
+                "created_at": now,
+                "updated_at": now,
+                "status": status,
+                "failure_reason": "NO_ROUTE" if status == "FAILED" else None,
+                "preimage": inv["preimage"] if inv is not None and status == "SUCCESS" else None,
+                "idempotency_key": None,
+                "origin": "LightsparkNodeWithOSK:" + secrets.token_hex(8),
+            }
+            self.payments.append(p)
+            return p
+
+    def _settle_due(self) -> None:
+        """Payments answered PENDING (settle_after_s) that are due now succeed."""
+        now = time.time()
+        for p in self.payments:
+            if p["status"] == "PENDING" and p.get("settle_at") and p["settle_at"] <= now:
+                self._resolve(p, "SUCCESS", None)
+
     def _operation(self, name: str, v: dict[str, Any]) -> dict[str, Any]:
+        self._settle_due()
         handler = getattr(self, "op_" + name, None)
         if handler is None:
             raise DoubleError(f"the double does not implement {name}")
@@ -494,7 +627,7 @@ class LightsparkDouble:
     def op_InvoiceForPaymentHash(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         inv = self.invoices.get(str(v.get("payment_hash")))
         if inv is None:
-            raise DoubleError("Invoice not found")
+            return {"invoice_for_payment_hash": {"invoice": None}}
         return {"invoice_for_payment_hash": {"invoice": self.invoice(inv)}}
 
     def op_OutgoingPaymentsForPaymentHash(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
@@ -505,9 +638,10 @@ class LightsparkDouble:
 
     def op_PayInvoice(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         self._our_node(v.get("node_id"))
+        self.pay_variables.append(dict(v))
         key = v.get("idempotency_key")
         for known in self.payments:
-            if key is not None and known["idempotency_key"] == key:
+            if key is not None and known["idempotency_key"] == key and not known.get("origin"):
                 return {"pay_invoice": {"payment": self.payment(known)}}
         try:
             decoded = bolt11.decode(str(v.get("encoded_invoice")))
@@ -534,6 +668,10 @@ class LightsparkDouble:
         reason = None
         if inv is None:
             reason = "NO_ROUTE"
+        elif inv["ours"]:
+            reason = "SELF_PAYMENT"  # Lightspark pays no invoice of the paying node
+        elif self.failure_reason_override is not None:
+            reason, self.failure_reason_override = self.failure_reason_override, None
         elif inv["paid_msat"]:
             reason = "INVOICE_ALREADY_PAID"
         elif inv["expires_at"] <= now:
@@ -548,6 +686,8 @@ class LightsparkDouble:
         self.balance_msat -= amount_msat + p["fee_msat"]
         if self.status_override is not None:
             p["status"], self.status_override = self.status_override, None
+        elif self.settle_after_s is not None:  # PENDING now, settled a while later
+            p["settle_at"] = now + self.settle_after_s
         elif not self.in_flight:
             self._resolve(p, "SUCCESS", None)
         return {"pay_invoice": {"payment": self.payment(p)}}

@@ -55,7 +55,8 @@ def _decode(raw: bytes) -> Any:
 
 
 class LnbitsServer:
-    def __init__(self, python: str, data: Path) -> None:
+    def __init__(self, python: str, data: Path, env: dict[str, str] | None = None) -> None:
+        """``env``: LNbits settings over the defaults (another funding source, say)."""
         site = subprocess.run(
             [
                 python,
@@ -80,6 +81,7 @@ class LnbitsServer:
             "LNBITS_EXCHANGE_RATE_PROVIDERS": "[]",
             "LNBITS_EXTENSIONS_MANIFESTS": "[]",
             "LNBITS_WASM_EXTENSIONS_MANIFESTS": "[]",
+            **(env or {}),
         }
         self.log = open(data / "server.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
@@ -165,6 +167,13 @@ class LnbitsServer:
             f"{self.url}/api/v1/payments/{payment_hash}",
             headers={"X-Api-Key": wallet["inkey"]},
         )
+
+    def freeze(self) -> None:
+        """Stop the server's process (SIGSTOP): it accepts connections and answers nothing."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self.log.closed:

@@ -9,12 +9,18 @@ Rules every backend keeps:
 - **The payment hash is the idempotency key.** ``pay`` of a hash the node has already paid, or
   has in flight, sends nothing and returns what the node knows with ``duplicate=True`` (lnd's
   control tower: ErrAlreadyPaid / ErrPaymentInFlight).
-- **Unknown is not failed.** A payment whose outcome the node has not told (a timeout, a dropped
-  connection) is PENDING; only an explicit failure is FAILED. ``payment_status`` of a hash the node
-  has no record of is UNKNOWN, which a wallet must not take for "never sent" unless the backend is
-  ``embedded`` (no transport between the wallet and the node that could lose a request).
+- **A backend reports, it does not conclude.** ``send`` returns what the node answered (an
+  ``Answer`` of ``lnctl.backends.outcome``), and that module alone concludes a payment's outcome:
+  proven success, the node's stated failure, not sent, or unknown (looked up; else pending).
+  ``send`` raises a not-sent error (``BackendUnavailableError``, ``BackendAuthError``,
+  ``InvalidInputError``) only when nothing of the payment reached the node.
+- **Unknown is not failed.** ``payment_status`` of a hash the node has no record of is UNKNOWN,
+  which a wallet must not take for "never sent" unless the backend is ``embedded`` (no transport
+  between the wallet and the node that could lose a request).
 - **A success carries its proof and its fee**: a preimage and the fee the node paid. The node
   enforces the fee cap when it pays.
+- **One deadline.** Every request a backend makes ends by ``deadline`` (the command's, narrowed
+  by a payment's ``--timeout``): connect, every read, every lookup.
 - Errors are the typed ones of ``lnctl.errors`` (``BackendUnavailableError``, ``BackendAuthError``,
   ``UnsupportedError``, ``BackendError``); exit codes are decided there, in one place.
 """
@@ -82,7 +88,8 @@ class PaymentStatus:
     preimage: str | None = None
     fee_msat: int | None = None
     failure_reason: str | None = None
-    duplicate: bool = False  # pay() refused to send again: this is what the node already had
+    duplicate: bool = False  # the node refused to send again: this is what it already had
+    detail: str | None = None  # the server's own words about it, where it gave some (untrusted)
 
     @property
     def transient(self) -> bool:
@@ -129,7 +136,7 @@ class Balance:
 class Capabilities:
     channels: bool = False  # lnctl channel ... manages this node's channels
     fault_injection: bool = False  # pay(induce_failure=True) is honoured
-    amountless_invoices: bool = True  # create_invoice(amount_msat=None)
+    amountless_invoices: bool = True  # issues and pays invoices without an amount
     fee_quote: bool = False  # quote() before paying (pay --dry-run predicts the fee)
     simulated_incoming: bool = False  # lnctl simulate ...
     retries_itself: bool = False  # the node retries transient failures on its side
@@ -188,9 +195,13 @@ class KeepsNoRecords:
 if TYPE_CHECKING:  # the contract is for type checking: no typing import at start-up
     from typing import Any, Protocol
 
+    from lnctl.backends.outcome import Answer
+    from lnctl.deadline import Deadline
+
     class Backend(Protocol):
         name: str
         capabilities: Capabilities
+        deadline: Deadline  # every request ends by it (the wallet sets it: the command's)
 
         def identity(self) -> str | None:
             """A stable id of the node (or server wallet) behind this backend, or None when the
@@ -226,18 +237,24 @@ if TYPE_CHECKING:  # the contract is for type checking: no typing import at star
             PaymentFailedError(NO_ROUTE) when the payee cannot be reached."""
             ...
 
-        def pay(
+        def ready_to_pay(self) -> None:
+            """Raise what ``send`` would raise before sending anything (a key or password
+            missing or wrong), so that ``pay --dry-run`` agrees with ``pay``."""
+            ...
+
+        def send(
             self,
             invoice: Invoice,
             amount_msat: int,
             max_fee_msat: int,
             *,
-            timeout_s: float,
+            deadline: Deadline,
             induce_failure: bool = False,
-        ) -> PaymentStatus:
-            """Pay ``amount_msat`` to the invoice, routing fee at most ``max_fee_msat``,
-            waiting at most ``timeout_s`` for the outcome (PENDING after that, or whenever the
-            outcome cannot be told). Idempotent on the payment hash (see the module's rules)."""
+        ) -> Answer:
+            """Ask the node, once, to pay ``amount_msat`` to the invoice, routing fee at most
+            ``max_fee_msat``, waiting for its answer until ``deadline``; return what it answered
+            (``lnctl.backends.outcome`` concludes). Raises a not-sent error only when nothing of
+            the payment reached the node. Idempotent on the payment hash at the node."""
             ...
 
         def payment_status(self, payment_hash: str) -> PaymentStatus:

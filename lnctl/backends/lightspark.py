@@ -7,18 +7,26 @@ pay) from ``LNCTL_LIGHTSPARK_NODE_PASSWORD`` or ``secrets/lightspark-node-passwo
 ``LNCTL_LIGHTSPARK_BASE_URL`` (default: Lightspark's API). Secret files are 0600.
 
 The SDK is imported only on this backend's path. It sets no HTTP timeout and retries nothing:
-lnctl gives its session an adapter that bounds every call (5 s to connect, 15 s for an answer,
-the payment's time left for ``pay_invoice``) and follows no redirect. What the node says is read
-with care:
+lnctl mounts a requests adapter on the SDK's session that carries every request over lnctl's own
+transport (``lnctl.backends.transport``): every connect and read ends by the command's deadline,
+a failure before the request was written (connection, TLS handshake or certificate) is "not
+sent", and any failure after it (a TLS fault while reading included) is unknown. No redirect is
+followed. What the node says is reported as an ``Answer`` and concluded by
+``lnctl.backends.outcome``:
 
-- the payment hash is ``pay_invoice``'s idempotency key, and the node's payments for a hash are
-  looked up before paying: a hash paid or in flight is never sent again (``duplicate``);
-- a call that did not answer (timeout, dropped connection, a 5xx, an unreadable answer) is
-  PENDING, resolved only by looking the payment up, never re-sent;
-- SUCCESS is SUCCEEDED (the wallet checks the preimage against the hash); FAILED, CANCELLED and
-  EXPIRED are FAILED with Lightspark's reason mapped to lnctl's (``INVOICE_ALREADY_PAID`` ->
-  ``ALREADY_PAID``, exit 5); PENDING, NOT_STARTED and any status this SDK does not know are
-  PENDING, never a success;
+- a payment's idempotency key is its hash (after N failed payments of that hash by this node:
+  ``hash:N``), so a FAILED invoice can be paid again while concurrent payers still make one
+  payment; the node's payments for the hash are looked up before paying (a hash paid or in
+  flight is never sent again) and only this node's payments count (``origin``);
+- SUCCESS is a success (the wallet checks the preimage against the hash); FAILED, CANCELLED and
+  EXPIRED are failures with Lightspark's reason kept one to one (``INVOICE_ALREADY_PAID`` is
+  ``ALREADY_PAID``, exit 5; names lnctl does not share, such as ``SELF_PAYMENT`` or
+  ``RISK_SCREENING_FAILED``, are kept as Lightspark gives them); PENDING, NOT_STARTED and any
+  status this SDK does not know are in flight, polled until the deadline, never a success;
+- a 4xx other than 401/403 (429 included) is a refusal stated before anything happened: not
+  sent, once a lookup finds no payment; GraphQL errors are read by their structured fields only
+  (``extensions.error_name``), never by the words of their message: on a payment they are
+  unknown (looked up; else pending), on a read a plain backend error;
 - amounts are converted to msat exactly (integers); an amount in a fiat unit is refused.
 
 The SDK logs request payloads and server answers at debug and error levels: its logger is
@@ -49,38 +57,45 @@ from lnctl.backends.base import (
     PaymentStatus,
     Quote,
 )
+from lnctl.backends.outcome import (
+    FAILURE,
+    IN_FLIGHT_ALREADY,
+    PAID_ALREADY,
+    PENDING,
+    REFUSED,
+    SUCCESS,
+    UNKNOWN,
+    Answer,
+)
+from lnctl.deadline import NO_DEADLINE
 from lnctl.errors import (
     BackendAuthError,
     BackendError,
     BackendUnavailableError,
     InvalidInputError,
     InvalidInvoiceError,
-    PaymentFailedError,
+    LnctlError,
     UnsupportedError,
 )
 
 if TYPE_CHECKING:
     from lnctl.backends.base import Backend
+    from lnctl.backends.transport import Reply
     from lnctl.bolt11 import Invoice
     from lnctl.config import Config
+    from lnctl.deadline import Deadline
 
-CONNECT_TIMEOUT_S = 5.0
-READ_TIMEOUT_S = 15.0  # calls other than pay
-POLL_S = (0.05, 0.1, 0.2, 0.5, 1.0)  # waits between lookups of a payment still in flight
+READ_TIMEOUT_S = 15.0  # the longest a call other than a payment may take (within the deadline)
+PAY_MARGIN_S = 1.0  # timeout_secs asks the API to answer this long before lnctl stops waiting
 ALLOW_VAR = "LNCTL_LIGHTSPARK_ALLOW_INSECURE"
 EXTRA = "pip install 'lnctl[lightspark]'"
+OSK_NODE = "LightsparkNodeWithOSK"
 
-# Lightspark's PaymentFailureReason -> lnctl's failure reasons
-REASONS = {
-    "NO_ROUTE": NO_ROUTE,
-    "TIMEOUT": TIMEOUT,
-    "INCORRECT_PAYMENT_DETAILS": INCORRECT_PAYMENT_DETAILS,
-    "INSUFFICIENT_BALANCE": INSUFFICIENT_BALANCE,
-    "INSUFFICIENT_BALANCE_ON_SINGLE_PATH_INVOICE": INSUFFICIENT_BALANCE,
-    "INVOICE_ALREADY_PAID": ALREADY_PAID,
-    "INVOICE_EXPIRED": INVOICE_EXPIRED,
-    "INVOICE_CANCELLED": CANCELED,
-}
+# Lightspark's PaymentFailureReason names that are lnctl's own; INVOICE_ALREADY_PAID is
+# ALREADY_PAID (exit 5); every other name is kept as Lightspark gives it (one to one)
+SAME_REASONS = frozenset(
+    {NO_ROUTE, TIMEOUT, INCORRECT_PAYMENT_DETAILS, INSUFFICIENT_BALANCE, INVOICE_EXPIRED}
+)
 # msat in one unit of each of Lightspark's bitcoin units
 MSAT_PER_UNIT = {
     "MILLISATOSHI": 1,
@@ -90,6 +105,27 @@ MSAT_PER_UNIT = {
     "MILLIBITCOIN": 100_000_000,
     "BITCOIN": 100_000_000_000,
 }
+# the SDK's RecoverNodeSigningKey, asking the entity's type too (a remote-signing node has no key)
+RECOVER_KEY_QUERY = """
+query RecoverNodeSigningKey($node_id: ID!) {
+    entity(id: $node_id) {
+        __typename
+        ... on LightsparkNodeWithOSK {
+            encrypted_signing_private_key {
+                encrypted_value
+                cipher
+            }
+        }
+    }
+}
+"""
+ENTITY_TYPE_QUERY = """
+query GetEntity($id: ID!) {
+    entity(id: $id) {
+        __typename
+    }
+}
+"""
 
 
 def load_sdk() -> Any:
@@ -196,102 +232,121 @@ class LightsparkBackend(KeepsNoRecords):
         enforces_fee_cap=True,  # pay_invoice(maximum_fees_msats=...)
     )
 
-    def __init__(self, settings: LightsparkSettings, network: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: LightsparkSettings,
+        network: str | None = None,
+        deadline: Deadline = NO_DEADLINE,
+    ) -> None:
         sdk = load_sdk()
         self.network = network  # the wallet's network: the node's invoices must be on it
-        import requests.adapters
-
         self.settings = settings
         self.sdk = sdk
+        self.deadline = deadline
         self.client = sdk.LightsparkSyncClient(
             api_token_client_id=settings.client_id,
             api_token_client_secret=settings.client_secret,
             base_url=settings.base_url,
         )
-        # The SDK posts with no timeout: bound every call through the session it uses (pinned
-        # SDK version; tests/integration/test_lightspark.py checks that a withheld answer ends).
-        self._adapter = _bounded_adapter(requests.adapters.HTTPAdapter)
+        # The SDK posts through this session with no timeout: every request goes through an
+        # adapter over lnctl's transport instead (pinned SDK version; the tests check that a
+        # withheld or dripped answer ends by the deadline).
+        self._adapter = _adapter()
         session = self.client._requester.graphql_session
         session.mount("https://", self._adapter)
         session.mount("http://", self._adapter)
         session.max_redirects = 0
+        session.trust_env = False  # proxies from the environment: read by the transport
         self._signing_loaded = False
         self._node: Any = None
+        self._keys: dict[str, str] = {}  # payment hash -> the idempotency key of our attempt
 
     @classmethod
-    def from_config(cls, config: Config) -> LightsparkBackend:
-        return cls(LightsparkSettings.from_config(config), config.network)
+    def from_config(cls, config: Config, deadline: Deadline = NO_DEADLINE) -> LightsparkBackend:
+        return cls(LightsparkSettings.from_config(config), config.network, deadline)
 
     def close(self) -> None:
         self.client._requester.graphql_session.close()
 
     # -- calls -------------------------------------------------------------------------------------
 
-    def _call(self, fn: Any, *args: Any, read_timeout: float = READ_TIMEOUT_S, **kw: Any) -> Any:
-        """One SDK call, bounded. Raises BackendUnavailableError when the request surely never
-        reached the server, BackendAuthError when the credentials are refused, _GraphqlError for
-        an error the server answered, and _Undelivered when the answer never came or could not
-        be read (the request may have been carried out)."""
+    def _call(
+        self, fn: Any, *args: Any, deadline: Deadline | None = None, once: bool = False, **kw: Any
+    ) -> Any:
+        """One SDK call, bounded by ``deadline`` (default: the command's, at most
+        ``READ_TIMEOUT_S``). Raises BackendUnavailableError when the request surely never
+        reached the server, BackendAuthError when the credentials are refused, _Refused for a
+        refusal the server states (a 4xx), _GraphqlError for an error it answered, and
+        _Undelivered when the answer never came or could not be read (the request may have
+        been carried out)."""
         import requests
 
-        self._adapter.timeout = (CONNECT_TIMEOUT_S, max(0.5, read_timeout))
+        from lnctl.backends.transport import Undelivered
+
+        adapter = self._adapter
+        adapter.deadline = deadline or self.deadline.within(READ_TIMEOUT_S)
+        adapter.once = once
+        adapter.last = None
         LightsparkException = self.sdk.LightsparkException
         try:
             return fn(*args, **kw)
-        except requests.exceptions.SSLError:
-            raise BackendUnavailableError(
-                f"TLS with the Lightspark API failed ({self._host()})",
-                hint="check LNCTL_LIGHTSPARK_BASE_URL and the server's certificate",
-            ) from None
-        except (requests.exceptions.ConnectTimeout, requests.exceptions.InvalidURL):
-            raise _unreachable(self._host()) from None
-        except requests.exceptions.ConnectionError as exc:
-            if _never_connected(exc):
-                raise _unreachable(self._host()) from None
-            raise _Undelivered("the connection dropped") from None
-        except requests.exceptions.Timeout:
-            raise _Undelivered("no answer in time") from None
-        except requests.exceptions.RequestException as exc:
-            raise _Undelivered(type(exc).__name__) from None
+        except Undelivered as exc:
+            raise _Undelivered(f"the Lightspark API did not answer: {exc.reason}") from None
+        except requests.exceptions.RequestException:  # a redirect (none is followed)
+            raise _Undelivered("the Lightspark API answered with a redirect") from None
         except LightsparkException as exc:
-            code, message = (list(exc.args) + ["", ""])[:2]
-            message = str(message)
-            if code == "HTTP_ERROR":
-                status = _leading_int(message)
-                if status in (401, 403):
-                    raise BackendAuthError(
-                        f"the Lightspark API refused the credentials ({status})",
-                        hint="check LNCTL_LIGHTSPARK_CLIENT_ID and the client secret",
-                    ) from None
-                if status is not None and 400 <= status < 500:
-                    raise BackendError(
-                        f"the Lightspark API refused the request ({status})"
-                    ) from None
-                raise _Undelivered(f"HTTP {status}") from None
+            code = str(exc.args[0]) if exc.args else ""
+            reply = adapter.last
+            if code == "HTTP_ERROR" and reply is not None:
+                raise self._http_error(reply) from None
             if code == "GRAPHQL_ERROR":
-                raise _GraphqlError(message[:300]) from None
-            raise BackendError(f"the Lightspark SDK failed ({_clip(str(code))})") from None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise _GraphqlError(*_graphql_error(reply)) from None
+            raise _Undelivered("the Lightspark API sent an answer the SDK cannot read") from None
+        except (ValueError, KeyError, TypeError, AttributeError):
             # an answer the SDK could not read (not JSON, a missing or mistyped key)
-            raise _Undelivered(f"unreadable answer ({type(exc).__name__})") from None
+            raise _Undelivered("the Lightspark API sent an answer lnctl cannot read") from None
+
+    def _http_error(self, reply: Reply) -> Exception:
+        status = reply.status
+        words = _graphql_error(reply)[0] if reply.body else ""
+        said = f": {_clip(words)}" if words else ""
+        if status in (401, 403):
+            return BackendAuthError(
+                f"the Lightspark API refused the credentials ({status})",
+                hint="check LNCTL_LIGHTSPARK_CLIENT_ID and the client secret",
+            )
+        if status == 429:
+            return _Refused(
+                BackendUnavailableError(
+                    "the Lightspark API is limiting requests (429); nothing was done",
+                    hint="try again later",
+                )
+            )
+        if 400 <= status < 500:
+            return _Refused(
+                BackendError(
+                    f"the Lightspark API refused the request ({status}{said}); nothing was done",
+                    code="BACKEND_REFUSED",
+                )
+            )
+        return _Undelivered(f"the Lightspark API answered HTTP {status}")
 
     def _read(self, fn: Any, *args: Any, **kw: Any) -> Any:
         """A read: an unanswered read is 'unavailable'; asking again later is safe."""
         try:
             return self._call(fn, *args, **kw)
         except _Undelivered as exc:
-            raise BackendUnavailableError(
-                f"the Lightspark API did not answer ({exc.args[0]})", hint="try again later"
-            ) from None
+            raise BackendUnavailableError(exc.args[0], hint="try again later") from None
+        except _Refused as exc:
+            raise exc.error from None
         except _GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark API answered an error: {_clip(exc.args[0])}"
             ) from None
 
-    def _host(self) -> str:
-        from urllib.parse import urlsplit
-
-        return str(urlsplit(self.client._requester.base_url).netloc)
+    def _graphql(self, query: str, variables: dict[str, Any]) -> Any:
+        """A read of the SDK's own kind, whose raw answer lnctl reads itself."""
+        return self._read(self.client._requester.execute_graphql, query, variables)
 
     # -- the node ----------------------------------------------------------------------------------
 
@@ -301,14 +356,34 @@ class LightsparkBackend(KeepsNoRecords):
 
             node = self._read(self.client.get_entity, self.settings.node_id, LightsparkNodeWithOSK)
             if node is None:
-                raise InvalidInputError(
-                    "the Lightspark API knows no node with LNCTL_LIGHTSPARK_NODE_ID for these "
-                    "credentials",
-                    code="LIGHTSPARK_NODE_NOT_FOUND",
-                    hint="copy the node's id from Lightspark's dashboard",
-                )
+                found = self._graphql(ENTITY_TYPE_QUERY, {"id": self.settings.node_id})
+                self._check_kind((found or {}).get("entity"))
+                raise BackendError("the Lightspark API did not describe the node")
             self._node = node
         return self._node
+
+    def _check_kind(self, entity: object) -> None:
+        """The node exists for these credentials and holds its signing key at Lightspark (an
+        OSK node): lnctl signs nothing itself."""
+        if not isinstance(entity, dict) or not entity:
+            raise InvalidInputError(
+                "the Lightspark API knows no node with LNCTL_LIGHTSPARK_NODE_ID for these "
+                "credentials",
+                code="LIGHTSPARK_NODE_NOT_FOUND",
+                hint="copy the node's id from Lightspark's dashboard",
+            )
+        kind = entity.get("__typename")
+        if kind != OSK_NODE:
+            from lnctl.sanitize import sanitize
+
+            name = sanitize(str(kind))[:60]
+            remote = " (remote signing)" if "RemoteSigning" in name else ""
+            raise UnsupportedError(
+                f"the Lightspark node LNCTL_LIGHTSPARK_NODE_ID is a {name}{remote}: lnctl "
+                "supports only nodes whose signing key Lightspark keeps for you (OSK nodes)",
+                code="LIGHTSPARK_NODE_UNSUPPORTED",
+                hint="use an OSK node's id (LightsparkNodeWithOSK:...)",
+            )
 
     def identity(self) -> str | None:
         """A digest of the node's id: stable, and the id itself stays out of the history."""
@@ -324,8 +399,13 @@ class LightsparkBackend(KeepsNoRecords):
         name = self._entity().display_name
         return name if isinstance(name, str) and name else None
 
+    def ready_to_pay(self) -> None:
+        self._signing_key()
+
     def _signing_key(self) -> None:
-        """Unlock the node's signing key (needed for pay_invoice) with the node password."""
+        """Unlock the node's signing key (needed for pay_invoice) with the node password: the
+        encrypted key is fetched, then opened here, so a wrong password on any of the key's
+        formats (AES-GCM, and the older AES-CBC ones) is told apart from an outage."""
         if self._signing_loaded:
             return
         password = self.settings.node_password
@@ -336,20 +416,37 @@ class LightsparkBackend(KeepsNoRecords):
                 hint="set LNCTL_LIGHTSPARK_NODE_PASSWORD or put it in "
                 "secrets/lightspark-node-password (0600)",
             )
-        from cryptography.exceptions import InvalidTag
+        found = self._graphql(RECOVER_KEY_QUERY, {"node_id": self.settings.node_id})
+        entity = (found or {}).get("entity") if isinstance(found, dict) else None
+        self._check_kind(entity)
+        assert isinstance(entity, dict)
+        sealed = entity.get("encrypted_signing_private_key")
+        if not isinstance(sealed, dict) or not all(
+            isinstance(sealed.get(k), str) for k in ("cipher", "encrypted_value")
+        ):
+            raise BackendError("the Lightspark API gave no signing key for the node")
+        from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
+        from lightspark.utils.crypto import decrypt_private_key
+        from lightspark.utils.signing_key import RSASigningKey
 
         try:
-            key = self._read(self.client.recover_node_signing_key, self.settings.node_id, password)
-        except InvalidTag:
+            key = RSASigningKey(
+                decrypt_private_key(sealed["cipher"], sealed["encrypted_value"], password)
+            )
+            key.sign_payload(b"lnctl")  # a key that cannot sign fails here, before any payment
+        except self.sdk.LightsparkException:  # a cipher version this SDK does not know
+            raise BackendError(
+                "the Lightspark node's signing key is in a format this SDK cannot open",
+                hint="update lnctl's Lightspark extra",
+            ) from None
+        except (InvalidTag, ValueError, TypeError, UnsupportedAlgorithm):
+            # AES-GCM refuses the tag; AES-CBC unpads garbage, or yields bytes that are no key
             raise BackendAuthError(
                 "the node password did not unlock the Lightspark node's signing key",
                 code="NODE_PASSWORD_WRONG",
                 hint="check LNCTL_LIGHTSPARK_NODE_PASSWORD (or the password file)",
             ) from None
-        try:
-            key.sign_payload(b"lnctl")  # a key that cannot sign fails here, before any payment
-        except Exception:
-            raise BackendError("the Lightspark node's signing key cannot sign") from None
+        self.client.load_node_signing_key(self.settings.node_id, key)
         self._signing_loaded = True
 
     # -- invoices ----------------------------------------------------------------------------------
@@ -374,9 +471,10 @@ class LightsparkBackend(KeepsNoRecords):
             )
         except _Undelivered as exc:
             raise BackendUnavailableError(
-                f"the Lightspark API did not answer ({exc.args[0]}); no invoice was recorded",
-                hint="try again",
+                f"{exc.args[0]}; no invoice was recorded", hint="try again"
             ) from None
+        except _Refused as exc:
+            raise exc.error from None
         except _GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark API did not create the invoice: {_clip(exc.args[0])}"
@@ -409,24 +507,19 @@ class LightsparkBackend(KeepsNoRecords):
         return NewInvoice(text, inv.payment_hash, inv.timestamp, inv.expires_at, inv.payee)
 
     def invoice_status(self, payment_hash: str) -> InvoiceStatus | None:
+        from lightspark.objects.Invoice import from_json as invoice_from_json
+        from lightspark.scripts.invoice_for_payment_hash import INVOICE_FOR_PAYMENT_HASH_QUERY
+
+        found = self._graphql(INVOICE_FOR_PAYMENT_HASH_QUERY, {"payment_hash": payment_hash})
+        raw = ((found or {}).get("invoice_for_payment_hash") or {}).get("invoice")
+        if raw is None:
+            return None  # the node has no invoice with this hash
         try:
-            invoice = self._call(self.client.invoice_for_payment_hash, payment_hash)
-        except _GraphqlError as exc:
-            if "not found" in exc.args[0].lower():
-                return None
-            raise BackendError(
-                f"the Lightspark API answered an error: {_clip(exc.args[0])}"
-            ) from None
-        except _Undelivered as exc:
-            if "TypeError" in exc.args[0]:  # {"invoice": null}: no such invoice
-                return None
-            raise BackendUnavailableError(
-                f"the Lightspark API did not answer ({exc.args[0]})", hint="try again later"
-            ) from None
-        if (
-            invoice is None
-            or getattr(invoice.data.destination, "id", None) != self.settings.node_id
-        ):
+            invoice = invoice_from_json(self.client._requester, raw)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise BackendError("the Lightspark API described the invoice in a way lnctl cannot "
+                               "read") from None  # fmt: skip
+        if getattr(invoice.data.destination, "id", None) != self.settings.node_id:
             return None  # not an invoice of this node
         paid = _msat(invoice.amount_paid)
         wanted = _msat(invoice.data.amount) or 0
@@ -441,7 +534,9 @@ class LightsparkBackend(KeepsNoRecords):
     # -- paying ------------------------------------------------------------------------------------
 
     def quote(self, invoice: Invoice, amount_msat: int) -> Quote:
-        """The node's fee estimate for paying this invoice now (a read: nothing is sent)."""
+        """The node's fee estimate for paying this invoice now (a read: nothing is sent). An
+        estimate the API refuses is a backend error with its words: lnctl does not guess a
+        reason from them."""
         try:
             fee = self._call(
                 self.client.get_lightning_fee_estimate_for_invoice,
@@ -450,108 +545,88 @@ class LightsparkBackend(KeepsNoRecords):
                 amount_msats=amount_msat if invoice.amount_msat is None else None,
             )
         except _Undelivered as exc:
-            raise BackendUnavailableError(
-                f"the Lightspark API did not answer ({exc.args[0]})", hint="try again later"
-            ) from None
+            raise BackendUnavailableError(exc.args[0], hint="try again later") from None
+        except _Refused as exc:
+            raise exc.error from None
         except _GraphqlError as exc:
-            if "route" in exc.args[0].lower():
-                raise PaymentFailedError(
-                    f"the Lightspark node finds no route: {_clip(exc.args[0])}", code=NO_ROUTE
-                ) from None
             raise BackendError(
-                f"the Lightspark API answered an error: {_clip(exc.args[0])}"
+                f"the Lightspark node gave no fee estimate: {_clip(exc.args[0])}",
+                hint="a dry run cannot tell how paying would end without it (lnctl does not "
+                "read a reason from an error's words)",
             ) from None
         estimate = _msat(fee)
         if estimate is None or estimate < 0:
             raise BackendError("the Lightspark API gave no fee estimate")
         return Quote(fee_msat=estimate, self_payment=invoice.payee == self.node_id())
 
-    def pay(
+    def send(
         self,
         invoice: Invoice,
         amount_msat: int,
         max_fee_msat: int,
         *,
-        timeout_s: float,
+        deadline: Deadline,
         induce_failure: bool = False,
-    ) -> PaymentStatus:
+    ) -> Answer:
         if induce_failure:
             raise UnsupportedError("--induce-failure is a fault of the simulated node")
-        deadline = time.monotonic() + timeout_s
+        payment_hash = invoice.payment_hash
         self._signing_key()  # nothing is sent without it
-        known = self.payment_status(invoice.payment_hash)
-        if known.state in (PaymentState.SUCCEEDED, PaymentState.PENDING):
-            return _duplicate(known)
+        payments = self._payments(payment_hash)
+        statuses = [_status_of(p, self._raw_reasons) for p in payments]
+        if any(s.state is PaymentState.SUCCEEDED for s in statuses):
+            return Answer(PAID_ALREADY, detail="this node has paid the invoice already")
+        if any(s.state is PaymentState.PENDING for s in statuses):
+            return Answer(IN_FLIGHT_ALREADY, detail="this node has a payment of it in flight")
+        failed = sum(s.state is PaymentState.FAILED for s in statuses)
+        # the same key for every payer that has seen the same failures (one payment, whoever
+        # sends it), a new one after each failure (a genuine retry)
+        key = payment_hash if failed == 0 else f"{payment_hash}:{failed}"
+        self._keys[payment_hash] = key
         try:
             payment = self._call(
                 self.client.pay_invoice,
                 node_id=self.settings.node_id,
                 encoded_invoice=invoice.bolt11,
-                timeout_secs=max(1, int(timeout_s)),
+                # what remains, less a margin, so the API answers before lnctl stops waiting
+                timeout_secs=max(1, int(deadline.left() - PAY_MARGIN_S)),
                 maximum_fees_msats=max_fee_msat,
                 amount_msats=amount_msat if invoice.amount_msat is None else None,
-                idempotency_key=invoice.payment_hash,
-                read_timeout=max(1.0, deadline - time.monotonic()),
+                idempotency_key=key,
+                deadline=deadline,
+                once=True,
             )
-        except _Undelivered:
-            return self._after_undelivered(invoice.payment_hash)
-        except _GraphqlError as exc:
-            return self._refused(invoice.payment_hash, exc.args[0])
-        status = _status_of(payment)
-        while status.state is PaymentState.PENDING and time.monotonic() < deadline:
-            for wait in POLL_S:
-                if time.monotonic() + wait >= deadline:
-                    break
-                time.sleep(wait)
-                status = self._status_or_pending(invoice.payment_hash)
-                if status.state is not PaymentState.PENDING:
-                    return status
-            else:
-                continue
-            break
-        return status
+        except _Undelivered as exc:  # sent, maybe paid: only a lookup can tell
+            return Answer(UNKNOWN, detail=exc.args[0])
+        except _Refused as exc:
+            return Answer(REFUSED, detail=exc.error.message, refusal=exc.error)
+        except BackendAuthError as exc:  # refused after the lookup was accepted: look it up
+            return Answer(REFUSED, detail=exc.message, refusal=exc)
+        except _GraphqlError as exc:  # no structure lnctl can read as an outcome: unknown
+            return Answer(UNKNOWN, detail=f"the Lightspark API answered an error: {exc.args[0]}")
+        raws = _raw_reasons(self._adapter.last)
+        return _answer_of(_status_of(payment, raws))
 
-    def _status_or_pending(self, payment_hash: str) -> PaymentStatus:
-        try:
-            status = self.payment_status(payment_hash)
-        except BackendError:
-            return PaymentStatus(PaymentState.PENDING)
-        return (
-            PaymentStatus(PaymentState.PENDING) if status.state is PaymentState.UNKNOWN else status
-        )
+    def _payments(self, payment_hash: str) -> list[Any]:
+        """This node's outgoing payments for the hash (the API lists every node's of the
+        account): the raw failure reasons are kept in ``_raw_reasons``."""
+        payments = self._read(self.client.outgoing_payments_for_payment_hash, payment_hash)
+        self._raw_reasons = _raw_reasons(self._adapter.last)
+        return [p for p in payments or [] if p.origin_id == self.settings.node_id]
 
-    def _after_undelivered(self, payment_hash: str) -> PaymentStatus:
-        """The pay request may have arrived: only the node's record can tell; never resend."""
-        status = self._status_or_pending(payment_hash)
-        return (
-            status
-            if status.state is PaymentState.SUCCEEDED
-            else PaymentStatus(PaymentState.PENDING)
-        )
-
-    def _refused(self, payment_hash: str, message: str) -> PaymentStatus:
-        """The server answered the pay request with an error. A payment it holds for the hash
-        says what happened; else the error is read: an invoice it cannot take is invalid input,
-        a reason it names is that failure, and anything else stays PENDING (unknown)."""
-        status = self._status_or_pending(payment_hash)
-        if status.state is not PaymentState.PENDING:
-            return status
-        low = message.lower()
-        if "expired" in low:
-            return PaymentStatus(PaymentState.FAILED, failure_reason=INVOICE_EXPIRED)
-        if "already paid" in low:
-            return PaymentStatus(PaymentState.FAILED, failure_reason=ALREADY_PAID)
-        if "insufficient" in low:
-            return PaymentStatus(PaymentState.FAILED, failure_reason=INSUFFICIENT_BALANCE)
-        if "invalid" in low or "decode" in low:
-            raise InvalidInvoiceError(
-                f"the Lightspark API refused the invoice: {_clip(message)}", code="INVALID_INVOICE"
-            )
-        return PaymentStatus(PaymentState.PENDING)
+    _raw_reasons: dict[str, str] = {}
 
     def payment_status(self, payment_hash: str) -> PaymentStatus:
-        payments = self._read(self.client.outgoing_payments_for_payment_hash, payment_hash)
-        statuses = [_status_of(p) for p in payments or []]
+        """What the node knows of the hash: a success of this node's if any, else a payment in
+        flight, else the failure of this process's attempt (its idempotency key) or, for a hash
+        this process did not send, the last failure."""
+        statuses = []
+        key = self._keys.get(payment_hash)
+        for p in self._payments(payment_hash):
+            status = _status_of(p, self._raw_reasons)
+            if status.state is PaymentState.FAILED and key is not None and p.idempotency_key != key:
+                continue  # a failure before this attempt: not its outcome
+            statuses.append(status)
         for state in (PaymentState.SUCCEEDED, PaymentState.PENDING, PaymentState.FAILED):
             found = [s for s in statuses if s.state is state]
             if found:
@@ -614,10 +689,11 @@ class LightsparkBackend(KeepsNoRecords):
             )
         except _Undelivered as exc:
             raise BackendUnavailableError(
-                f"the Lightspark API did not answer ({exc.args[0]}); the test payment may have "
-                "been made",
+                f"{exc.args[0]}; the test payment may have been made",
                 hint=f"lnctl lookup {invoice.payment_hash}",
             ) from None
+        except _Refused as exc:
+            raise exc.error from None
         except _GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark API refused the test payment: {_clip(exc.args[0])}"
@@ -637,51 +713,164 @@ class _Undelivered(Exception):
 
 
 class _GraphqlError(Exception):
-    """The server answered the request with a GraphQL error (its text, clipped)."""
+    """The server answered the request with a GraphQL error: (its message, clipped; its
+    structured ``extensions.error_name`` or None)."""
 
 
-def _bounded_adapter(base: Any) -> Any:
-    class BoundedAdapter(base):  # type: ignore[misc]
-        """Every request through it has a connect and a read timeout, whatever the caller
-        asked (the SDK asks none)."""
+class _Refused(Exception):
+    """The server refused the request before acting on it (a 4xx it answered)."""
 
-        timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
-
-        def send(self, request: Any, **kwargs: Any) -> Any:
-            kwargs["timeout"] = self.timeout
-            return super().send(request, **kwargs)
-
-    return BoundedAdapter(max_retries=0)
+    def __init__(self, error: LnctlError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
-def _never_connected(exc: BaseException) -> bool:
-    """Did the connection fail before a byte of the request could be sent?"""
-    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+def _adapter() -> Any:
+    """A requests adapter that carries the SDK's requests over lnctl's transport, bounded by
+    ``deadline``; ``once``: on a fresh connection, never repeated; ``last``: the last reply."""
+    import requests.adapters
+    import requests.models
+    import requests.structures
+    import requests.utils
 
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
+    from lnctl.backends.transport import Transport
+
+    class DeadlineAdapter(requests.adapters.BaseAdapter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.deadline = NO_DEADLINE
+            self.once = False
+            self.last: Reply | None = None
+            self.transports: dict[str, Transport] = {}
+
+        def send(
+            self,
+            request: requests.models.PreparedRequest,
+            stream: bool = False,
+            timeout: float | tuple[float | None, float | None] | None = None,
+            verify: bool | str = True,
+            cert: str | tuple[str, str] | None = None,
+            proxies: dict[str, str] | None = None,
+        ) -> requests.models.Response:
+            from urllib.parse import urlsplit
+
+            assert request.url is not None and request.method is not None
+
+            parts = urlsplit(request.url)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            transport = self.transports.get(origin)
+            if transport is None:
+                transport = Transport(
+                    origin, "the Lightspark API", cafile=_ca_file(), proxy=_proxy(origin)
+                )
+                self.transports[origin] = transport
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            raw = request.body
+            body = raw.encode() if isinstance(raw, str) else raw
+            if body is not None and not isinstance(body, bytes):
+                raise TypeError("the SDK posts bytes")  # it does (json.dumps(...).encode())
+            headers = {
+                k: v if isinstance(v, str) else v.decode("latin-1")
+                for k, v in request.headers.items()
+                if v is not None
+            }
+            reply = transport.request(
+                request.method, target, headers, body, deadline=self.deadline, once=self.once
+            )
+            self.last = reply
+            response = requests.models.Response()
+            response.status_code = reply.status
+            response.reason = reply.reason
+            response.headers = requests.structures.CaseInsensitiveDict(reply.headers)
+            response._content = reply.body
+            response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+            response.url = request.url
+            response.request = request
+            return response
+
+        def close(self) -> None:
+            for transport in self.transports.values():
+                transport.close()
+
+    return DeadlineAdapter()
+
+
+def _ca_file() -> str | None:
+    """The CA bundle requests would have used (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, certifi's)."""
+    import os
+
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if os.environ.get(var):
+            return os.environ[var]
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
+
+
+def _proxy(origin: str) -> str | None:
+    """The proxy the environment names for this origin (HTTPS_PROXY, NO_PROXY, ...), as
+    requests honoured it."""
+    from urllib.parse import urlsplit
+    from urllib.request import getproxies_environment, proxy_bypass
+
+    parts = urlsplit(origin)
+    proxies = getproxies_environment()
+    if not proxies or proxy_bypass(parts.hostname or ""):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
+def _graphql_error(reply: Reply | None) -> tuple[str, str | None]:
+    """(the first error's message, its structured ``extensions.error_name``) of a GraphQL
+    answer: what lnctl may read of an error (never its words, to decide an outcome)."""
+    import json
+
+    try:
+        doc = json.loads(reply.body) if reply is not None else None
+    except ValueError:
+        doc = None
+    errors = doc.get("errors") if isinstance(doc, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    if not isinstance(first, dict):
+        return "an error without a message", None
+    message = first.get("message")
+    extensions = first.get("extensions")
+    name = extensions.get("error_name") if isinstance(extensions, dict) else None
+    text = str(message) if isinstance(message, str) else "an error without a message"
+    if isinstance(name, str) and name:
+        text = f"{name}: {text}"
+    return text, name if isinstance(name, str) and name else None
+
+
+def _raw_reasons(reply: Reply | None) -> dict[str, str]:
+    """The failure reason of each outgoing payment in a raw answer, by payment id, as the server
+    wrote it (the SDK reads a reason it does not know as ___FUTURE_VALUE___)."""
+    import json
+
+    found: dict[str, str] = {}
+    try:
+        doc = json.loads(reply.body) if reply is not None else None
+    except ValueError:
+        return found
+    todo = [doc]
     while todo:
         item = todo.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, NewConnectionError | ConnectTimeoutError):
-            return True
-        if isinstance(item, MaxRetryError):
-            todo.append(item.reason)
-        todo.extend(a for a in item.args if isinstance(a, BaseException))
-        todo.extend([item.__cause__, item.__context__])
-    return False
+        if isinstance(item, dict):
+            ident, reason = (
+                item.get("outgoing_payment_id"),
+                item.get("outgoing_payment_failure_reason"),
+            )
+            if isinstance(ident, str) and isinstance(reason, str):
+                found[ident] = reason
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return found
 
 
-def _unreachable(host: str) -> BackendUnavailableError:
-    return BackendUnavailableError(
-        f"cannot reach the Lightspark API at {host}",
-        hint="check LNCTL_LIGHTSPARK_BASE_URL and the network",
-    )
-
-
-def _status_of(payment: Any) -> PaymentStatus:
+def _status_of(payment: Any, raw_reasons: dict[str, str] | None = None) -> PaymentStatus:
     """One OutgoingPayment as a PaymentStatus: unknown statuses are PENDING, never success."""
     status = getattr(payment.status, "value", None)
     if status == "SUCCESS":
@@ -696,15 +885,32 @@ def _status_of(payment: Any) -> PaymentStatus:
         )
     if status in ("FAILED", "CANCELLED", "EXPIRED"):
         reason = getattr(payment.failure_reason, "value", None)
-        default = INVOICE_EXPIRED if status == "EXPIRED" else CANCELED
-        return PaymentStatus(PaymentState.FAILED, failure_reason=REASONS.get(str(reason), default))
+        if reason == "___FUTURE_VALUE___":  # one the SDK does not know: the server's own name
+            reason = (raw_reasons or {}).get(str(getattr(payment, "id", "")), reason)
+        return PaymentStatus(PaymentState.FAILED, failure_reason=_reason(reason, status))
     return PaymentStatus(PaymentState.PENDING)  # PENDING, NOT_STARTED, or a status yet unknown
 
 
-def _duplicate(status: PaymentStatus) -> PaymentStatus:
-    return PaymentStatus(
-        status.state, status.preimage, status.fee_msat, status.failure_reason, duplicate=True
-    )
+def _reason(name: object, status: str) -> str:
+    """Lightspark's failure reason as lnctl records it: one to one (INVOICE_ALREADY_PAID is
+    ALREADY_PAID; a name lnctl does not share is kept, its characters checked)."""
+    if not isinstance(name, str) or name in ("", "NONE", "___FUTURE_VALUE___"):
+        return INVOICE_EXPIRED if status == "EXPIRED" else CANCELED
+    if name == "INVOICE_ALREADY_PAID":
+        return ALREADY_PAID
+    if name in SAME_REASONS:
+        return name
+    kept = "".join(c for c in name.upper() if c.isascii() and (c.isalnum() or c == "_"))[:64]
+    return kept or CANCELED
+
+
+def _answer_of(status: PaymentStatus) -> Answer:
+    """What pay_invoice's payment object says, as an Answer."""
+    if status.state is PaymentState.SUCCEEDED:
+        return Answer(SUCCESS, preimage=status.preimage, fee_msat=status.fee_msat)
+    if status.state is PaymentState.FAILED:
+        return Answer(FAILURE, failure_reason=status.failure_reason)
+    return Answer(PENDING)
 
 
 def _msat(amount: Any) -> int | None:
@@ -732,11 +938,6 @@ def _is_pubkey(key: str) -> bool:
     except ValueError:
         return False
     return len(raw) == 33 and raw[0] in (2, 3)
-
-
-def _leading_int(text: str) -> int | None:
-    head = text.split(" ", 1)[0]
-    return int(head) if head.isdigit() else None
 
 
 def _clip(text: str) -> str:

@@ -4,18 +4,22 @@ Configuration: ``LNCTL_LNBITS_URL``; the wallet's admin key from ``LNCTL_LNBITS_
 ``$LNCTL_HOME/secrets/lnbits.key``; or only its invoice (read) key from
 ``LNCTL_LNBITS_INVOICE_KEY`` or ``secrets/lnbits-invoice.key``, enough for everything but paying.
 Key files are 0600 and refused when others can read them. A key is sent over plain HTTP only to
-a loopback host, unless ``LNCTL_LNBITS_ALLOW_INSECURE=1``; TLS is verified; every request has a
-timeout. Keys never reach logs, errors or ``--json``.
+a loopback host, unless ``LNCTL_LNBITS_ALLOW_INSECURE=1``; TLS is verified; every request ends by
+the command's deadline (``lnctl.backends.transport``). Keys never reach logs, errors or ``--json``.
 
-What the server says, read with care (measured on LNbits 1.6.2):
+What the server answers to a payment is reported as it is (an ``Answer``) and concluded by
+``lnctl.backends.outcome``; read here with care (measured on LNbits 1.6.2, whose source says the
+same):
 
-- a pay answer is read by its ``status``: HTTP 201 can carry a failed payment;
-- HTTP 520 ``Payment already paid.`` (status success) and ``Internal invoice already paid.``
-  (status failed) both mean the invoice is paid already: the wallet's own payment is looked up,
-  so that a success of ours is reported with its proof (``duplicate``), and anyone else's as
-  ``ALREADY_PAID``; never a success of this call, never a retry;
-- a pay request that timed out or whose connection dropped is PENDING, resolved only by looking
-  the payment up; it is never sent again;
+- a pay answer (201) is read by its ``status``: it can carry a failed or a pending payment;
+- LNbits' own refusals are HTTP 520 with a JSON body ``{"detail", "status"}``: ``status`` is the
+  structured part. ``success`` ("Payment already paid.") and "Internal invoice already paid."
+  mean the hash is paid already, ``pending`` ("Payment is still pending.") that it is in flight
+  already, ``failed`` that the payment failed (the detail is the server's reason);
+- any other answer (a 520 whose body is a CDN's HTML page or empty, a 502, an answer over the size
+  limit, no answer by the deadline) is unknown: the payment is looked up, never sent again;
+- a 400, 401, 403 or 404 to a pay request that a proxy or WAF in front of LNbits may have sent
+  after forwarding it is checked by a lookup before it is taken for "not sent";
 - fees are negative msat on an outgoing payment; amounts stay integers of msat.
 
 LNbits takes no per-payment fee cap (its own fee reserve applies): a fee above the cap that the
@@ -31,11 +35,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lnctl.backends.base import (
-    ALREADY_PAID,
     CANCELED,
     INSUFFICIENT_BALANCE,
-    INVOICE_EXPIRED,
-    NO_ROUTE,
     Balance,
     Capabilities,
     InvoiceState,
@@ -46,6 +47,18 @@ from lnctl.backends.base import (
     PaymentStatus,
     Quote,
 )
+from lnctl.backends.outcome import (
+    FAILURE,
+    IN_FLIGHT_ALREADY,
+    PAID_ALREADY,
+    PENDING,
+    REFUSED,
+    SUCCESS,
+    UNKNOWN,
+    Answer,
+)
+from lnctl.backends.transport import Oversize, Transport, Undelivered
+from lnctl.deadline import NO_DEADLINE
 from lnctl.errors import (
     BackendAuthError,
     BackendError,
@@ -56,16 +69,18 @@ from lnctl.errors import (
 )
 
 if TYPE_CHECKING:
-    import http.client
-
     from lnctl.backends.base import Backend
     from lnctl.bolt11 import Invoice
     from lnctl.config import Config
+    from lnctl.deadline import Deadline
 
-CONNECT_TIMEOUT_S = 5.0
-READ_TIMEOUT_S = 15.0  # calls other than pay
+READ_TIMEOUT_S = 15.0  # the longest a request other than a payment may take (within the deadline)
 MAX_BODY = 1 << 20
 ALLOW_VAR = "LNCTL_LNBITS_ALLOW_INSECURE"
+KEY_HINT = "check LNCTL_LNBITS_ADMIN_KEY / LNCTL_LNBITS_INVOICE_KEY (or the key files)"
+
+# LNbits' own words for a refusal that says the wallet's balance is too low (1.6.2's source)
+LOW_BALANCE = ("Insufficient balance.", "You must reserve at least")
 
 
 class LnbitsSettings:
@@ -96,7 +111,8 @@ class LnbitsSettings:
                 code="LNBITS_URL_MISSING",
                 hint="export LNCTL_LNBITS_URL=https://your-lnbits.example",
             )
-        check_server_url(url, "LNCTL_LNBITS_URL", ALLOW_VAR, env, "LNBITS_URL_INVALID")
+        source = config.sources.get("lnbits_url", "environment LNCTL_LNBITS_URL")
+        check_server_url(url, f"the LNbits URL ({source})", ALLOW_VAR, env, "LNBITS_URL_INVALID")
         allow = env.get(ALLOW_VAR, "") == "1"
 
         admin = secret_value(env, "LNCTL_LNBITS_ADMIN_KEY", config.lnbits_admin_key_file)
@@ -129,54 +145,21 @@ class LnbitsBackend(KeepsNoRecords):
         enforces_fee_cap=False,  # no per-payment cap in LNbits' API: the wallet checks after
     )
 
-    def __init__(self, settings: LnbitsSettings) -> None:
+    def __init__(self, settings: LnbitsSettings, deadline: Deadline = NO_DEADLINE) -> None:
         self.settings = settings
-        self._conn: http.client.HTTPConnection | None = None  # kept open between requests
+        self.deadline = deadline
+        self._transport = Transport(settings.url, "the LNbits server")
+        self._base = urlsplit(settings.url).path.rstrip("/")
         self._wallet: dict[str, Any] | None = None
 
     @classmethod
-    def from_config(cls, config: Config) -> LnbitsBackend:
-        return cls(LnbitsSettings.from_config(config))
+    def from_config(cls, config: Config, deadline: Deadline = NO_DEADLINE) -> LnbitsBackend:
+        return cls(LnbitsSettings.from_config(config), deadline)
 
     def close(self) -> None:
-        self._drop()
+        self._transport.close()
 
     # -- HTTP --------------------------------------------------------------------------------------
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _connect(self) -> http.client.HTTPConnection:
-        """The open connection to the server, opened (TLS verified) when there is none. Any
-        failure here is before a request was sent: BackendUnavailableError."""
-        if self._conn is not None and self._conn.sock is not None:
-            return self._conn
-        import http.client
-
-        parts = urlsplit(self.settings.url)
-        host = parts.hostname or ""
-        try:
-            if parts.scheme == "https":
-                import ssl
-
-                conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                    host,
-                    parts.port,
-                    timeout=CONNECT_TIMEOUT_S,
-                    context=ssl.create_default_context(),
-                )
-            else:
-                conn = http.client.HTTPConnection(host, parts.port, timeout=CONNECT_TIMEOUT_S)
-            conn.connect()
-        except (OSError, ValueError) as exc:  # refused, unreachable, no such host, TLS refused
-            raise BackendUnavailableError(
-                f"cannot reach the LNbits server at {self._host()}: {type(exc).__name__}",
-                hint="check LNCTL_LNBITS_URL and that the server is running",
-            ) from None
-        self._conn = conn
-        return conn
 
     def _key(self, admin: bool) -> str:
         key = self.settings.admin_key if admin else (
@@ -197,67 +180,60 @@ class LnbitsBackend(KeepsNoRecords):
         *,
         body: dict[str, Any] | None = None,
         admin: bool = False,
-        read_timeout: float = READ_TIMEOUT_S,
-        idempotent: bool = True,
+        once: bool = False,
+        deadline: Deadline | None = None,
     ) -> tuple[int, Any]:
-        """(status, decoded JSON body). Transport errors: BackendUnavailableError when the request
-        surely never reached the server, else ``_Undelivered`` (the caller decides). A request
-        that must not be sent twice goes on a fresh connection, sent once."""
-        import http.client
-
+        """(status, the JSON body or None). Raises BackendUnavailableError when nothing was
+        sent, Undelivered when the answer did not come back whole (see transport)."""
         headers = {"X-Api-Key": self._key(admin), "Accept": "application/json"}
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body).encode()
-        target = urlsplit(self.settings.url).path.rstrip("/") + path
-        tries = 2 if idempotent else 1
-        if not idempotent:
-            self._drop()  # never on a kept connection the server may have closed meanwhile
-        for attempt in range(tries):
-            conn = self._connect()
-            try:
-                assert conn.sock is not None
-                conn.sock.settimeout(read_timeout)
-                conn.request(method, target, body=data, headers=headers)
-                resp = conn.getresponse()  # a redirect is an answer like any other: not followed
-                raw = resp.read(MAX_BODY + 1)
-                status = resp.status
-                if resp.will_close or len(raw) > MAX_BODY:
-                    self._drop()
-            except (OSError, http.client.HTTPException) as exc:  # sent, maybe received
-                self._drop()
-                if attempt + 1 < tries:
-                    continue  # idempotent: asking again is safe
-                raise _Undelivered(type(exc).__name__) from None
-            if len(raw) > MAX_BODY:
-                raise BackendError(f"the LNbits server sent more than {MAX_BODY} bytes")
-            try:
-                doc = json.loads(raw) if raw else None
-            except ValueError:
-                doc = None
-            return int(status), doc
-        raise AssertionError("unreachable")
-
-    def _host(self) -> str:
-        return urlsplit(self.settings.url).netloc
+        reply = self._transport.request(
+            method,
+            self._base + path,
+            headers,
+            data,
+            deadline=deadline or self.deadline.within(READ_TIMEOUT_S),
+            once=once,
+            max_body=MAX_BODY,
+        )
+        try:
+            doc = json.loads(reply.body) if reply.body else None
+        except ValueError:
+            doc = None
+        return reply.status, doc
 
     def _check_auth(self, status: int, doc: Any) -> None:
         if status in (401, 403) or (status == 404 and _detail(doc) == "Wallet not found."):
             raise BackendAuthError(
                 f"the LNbits server refused the key ({status}: {_clip(_detail(doc))})",
-                hint="check LNCTL_LNBITS_ADMIN_KEY / LNCTL_LNBITS_INVOICE_KEY (or the key files)",
+                hint=KEY_HINT,
             )
 
     def _get(self, path: str, *, admin: bool = False) -> tuple[int, Any]:
         try:
             status, doc = self._request("GET", path, admin=admin)
-        except _Undelivered as exc:
+        except Oversize:
+            raise BackendError(
+                f"the LNbits server sent an answer larger than {MAX_BODY} bytes"
+            ) from None
+        except Undelivered as exc:
             raise BackendUnavailableError(
-                f"the LNbits server did not answer ({exc.args[0]})", hint="try again later"
+                f"the LNbits server did not answer: {exc.reason}", hint="try again later"
             ) from None
         self._check_auth(status, doc)
+        if status == 404 and not isinstance(doc, dict):
+            raise self._no_api(status)
         return status, doc
+
+    def _no_api(self, status: int) -> BackendError:
+        return BackendError(
+            f"the LNbits server has no API at {self.settings.url} ({status})",
+            hint="check the path in LNCTL_LNBITS_URL: LNbits' API is at URL/api/v1/... (a "
+            "server behind a path prefix needs it in the URL)",
+        )
 
     # -- identity ----------------------------------------------------------------------------------
 
@@ -265,15 +241,22 @@ class LnbitsBackend(KeepsNoRecords):
         if self._wallet is None:
             # the admin key, when lnctl has it, is the one LNbits shows the wallet's id to
             status, doc = self._get("/api/v1/wallet", admin=self.settings.admin_key is not None)
+            if status == 404:
+                raise self._no_api(status)
             if status != 200 or not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
                 raise BackendError(f"unexpected answer from the LNbits server ({status})")
             self._wallet = doc
         return self._wallet
 
     def identity(self) -> str | None:
-        """The server wallet's id; LNbits shows it to the admin key only (None otherwise)."""
+        """The server wallet's id. LNbits shows it to the admin key; with only the invoice key it
+        is read from one of the wallet's payments (None while the wallet has none)."""
         wallet_id = self._wallet_info().get("id")
-        return f"lnbits:{wallet_id}" if isinstance(wallet_id, str) else None
+        if not isinstance(wallet_id, str) and self.settings.admin_key is None:
+            status, doc = self._get("/api/v1/payments?limit=1")
+            if status == 200 and isinstance(doc, list) and doc and isinstance(doc[0], dict):
+                wallet_id = doc[0].get("wallet_id")
+        return f"lnbits:{wallet_id}" if isinstance(wallet_id, str) and wallet_id else None
 
     def node_id(self) -> str | None:
         return None  # LNbits' wallet API does not tell the node's key
@@ -301,13 +284,15 @@ class LnbitsBackend(KeepsNoRecords):
         else:
             body["memo"] = description or ""
         try:
-            status, doc = self._request("POST", "/api/v1/payments", body=body, idempotent=False)
-        except _Undelivered as exc:
+            status, doc = self._request("POST", "/api/v1/payments", body=body, once=True)
+        except Undelivered as exc:
             raise BackendUnavailableError(
-                f"the LNbits server did not answer ({exc.args[0]}); no invoice was recorded",
+                f"the LNbits server did not answer ({exc.reason}); no invoice was recorded",
                 hint="try again",
             ) from None
         self._check_auth(status, doc)
+        if status == 404:
+            raise self._no_api(status)
         if status not in (200, 201) or not isinstance(doc, dict):
             raise BackendError(
                 f"the LNbits server did not create the invoice ({status}: {_clip(_detail(doc))})"
@@ -321,6 +306,8 @@ class LnbitsBackend(KeepsNoRecords):
         return NewInvoice(text, inv.payment_hash, inv.timestamp, inv.expires_at)
 
     def _lookup(self, payment_hash: str) -> dict[str, Any] | None:
+        """The wallet's row for this hash as LNbits' lookup gives it: the outgoing one when the
+        wallet has both (LNbits orders its rows by amount)."""
         status, doc = self._get(f"/api/v1/payments/{payment_hash}")
         if status == 404:
             return None
@@ -328,12 +315,37 @@ class LnbitsBackend(KeepsNoRecords):
             raise BackendError(f"unexpected answer from the LNbits server ({status})")
         return doc
 
+    def _incoming(self, payment_hash: str) -> dict[str, Any] | None:
+        """The wallet's incoming row for this hash (where it also paid the invoice itself, the
+        lookup gives the outgoing row): the wallet's payments filtered by hash and sign."""
+        status, doc = self._get(f"/api/v1/payments?payment_hash={payment_hash}&amount[gt]=0")
+        if status != 200 or not isinstance(doc, list):
+            raise BackendError(f"unexpected answer from the LNbits server ({status})")
+        rows = [
+            r
+            for r in doc
+            if isinstance(r, dict)
+            and r.get("payment_hash") == payment_hash
+            and (_int(r.get("amount")) or 0) > 0
+        ]
+        if not rows:
+            return None
+        row = rows[0]
+        return {"paid": row.get("status") == "success", "preimage": row.get("preimage"),
+                "details": row}  # fmt: skip
+
     def invoice_status(self, payment_hash: str) -> InvoiceStatus | None:
         doc = self._lookup(payment_hash)
         if doc is None:
             return None
         details = doc.get("details") or {}
         amount = _int(details.get("amount"))
+        if amount is not None and amount < 0:  # the wallet paid this hash too: its incoming row
+            doc = self._incoming(payment_hash)
+            if doc is None:
+                return None
+            details = doc["details"]
+            amount = _int(details.get("amount"))
         if amount is None or amount <= 0:
             return None  # the wallet has this hash only as an outgoing payment
         if doc.get("paid") is True or details.get("status") == "success":
@@ -353,15 +365,18 @@ class LnbitsBackend(KeepsNoRecords):
     def quote(self, invoice: Invoice, amount_msat: int) -> Quote:
         raise UnsupportedError("LNbits gives no fee quote before paying")
 
-    def pay(
+    def ready_to_pay(self) -> None:
+        self._key(admin=True)
+
+    def send(
         self,
         invoice: Invoice,
         amount_msat: int,
         max_fee_msat: int,
         *,
-        timeout_s: float,
+        deadline: Deadline,
         induce_failure: bool = False,
-    ) -> PaymentStatus:
+    ) -> Answer:
         if induce_failure:
             raise UnsupportedError("--induce-failure is a fault of the simulated node")
         if invoice.amount_msat is None:
@@ -373,44 +388,72 @@ class LnbitsBackend(KeepsNoRecords):
                 "/api/v1/payments",
                 body={"out": True, "bolt11": invoice.bolt11},
                 admin=True,
-                read_timeout=max(0.5, timeout_s),
-                idempotent=False,
+                once=True,  # a fresh connection, sent once: the server retries on its side
+                deadline=deadline,
             )
-        except _Undelivered:
-            # sent, maybe paid: never sent again; only a lookup can tell
-            return self._after_undelivered(invoice.payment_hash)
-        self._check_auth(status, doc)
-        detail = _detail(doc)
-        if status == 520 and "already paid" in detail.lower():
-            mine = self.payment_status(invoice.payment_hash)
-            if mine.state in (PaymentState.SUCCEEDED, PaymentState.PENDING):
-                return PaymentStatus(
-                    mine.state, mine.preimage, mine.fee_msat, mine.failure_reason, duplicate=True
-                )
-            return PaymentStatus(PaymentState.FAILED, failure_reason=ALREADY_PAID)
-        if status in (200, 201) and isinstance(doc, dict):
-            return self._status_of(doc, doc.get("status"))
-        if status == 520 or status == 400:
-            if "decod" in detail.lower() or status == 400:
-                raise InvalidInvoiceError(
-                    f"the LNbits server refused the invoice: {_clip(detail)}",
-                    code="INVALID_INVOICE",
-                )
-            reason = _reason(detail)
-            return PaymentStatus(PaymentState.FAILED, failure_reason=reason)
-        # an answer we cannot read: the payment may have been made; ask, never resend
-        return self._after_undelivered(invoice.payment_hash)
+        except Undelivered as exc:  # sent, maybe paid: only a lookup can tell
+            return Answer(UNKNOWN, detail=f"the LNbits server did not answer: {exc.reason}")
+        return self._pay_answer(status, doc)
 
-    def _after_undelivered(self, payment_hash: str) -> PaymentStatus:
-        try:
-            known = self.payment_status(payment_hash)
-        except BackendUnavailableError:
-            return PaymentStatus(PaymentState.PENDING)
-        if known.state is PaymentState.SUCCEEDED:
-            return known
-        # unknown or failed so far: the undelivered request may still arrive, so PENDING; the
-        # wallet's recovery asks again later
-        return PaymentStatus(PaymentState.PENDING)
+    def _pay_answer(self, status: int, doc: Any) -> Answer:
+        """What a pay request's answer says, in the outcome module's terms (see the module's
+        docstring for LNbits' words)."""
+        if status in (200, 201) and isinstance(doc, dict):
+            said = doc.get("status")
+            if said == "success":
+                fee = _int(doc.get("fee"))
+                return Answer(
+                    SUCCESS,
+                    preimage=_hex(doc.get("preimage")),
+                    fee_msat=abs(fee) if fee is not None else None,
+                )
+            if said == "failed":
+                return Answer(FAILURE, failure_reason=CANCELED, detail="the server's record says "
+                              "this payment failed")  # fmt: skip
+            if said == "pending":
+                return Answer(PENDING)
+            return Answer(
+                UNKNOWN, detail=f"an answer of the LNbits server without a status ({status})"
+            )
+        refused = _lnbits_refusal(doc) if status == 520 else None
+        if refused is not None:
+            said, detail = refused
+            if said == "success" or detail == "Internal invoice already paid.":
+                return Answer(PAID_ALREADY, detail=detail)
+            if said == "pending":
+                return Answer(IN_FLIGHT_ALREADY, detail=detail)
+            if said == "failed":
+                if detail == "Bolt11 decoding failed.":
+                    raise InvalidInvoiceError(
+                        f"the LNbits server refused the invoice: {_clip(detail)}",
+                        code="INVALID_INVOICE",
+                    )
+                if detail == "Amountless invoices not supported.":
+                    raise UnsupportedError("lnctl pays only invoices with an amount on LNbits")
+                reason = INSUFFICIENT_BALANCE if detail.startswith(LOW_BALANCE) else CANCELED
+                return Answer(FAILURE, failure_reason=reason, detail=detail)
+        if status in (401, 403):
+            return Answer(
+                REFUSED,
+                detail=f"HTTP {status}",
+                refusal=BackendAuthError(
+                    f"the LNbits server refused the key ({status}: {_clip(_detail(doc))})",
+                    hint=KEY_HINT,
+                ),
+            )
+        if status == 404:
+            return Answer(REFUSED, detail="HTTP 404", refusal=self._no_api(status))
+        if 400 <= status < 500 and status not in (408, 409):
+            return Answer(
+                REFUSED,
+                detail=f"HTTP {status}",
+                refusal=BackendError(
+                    f"the LNbits server refused the payment request ({status}: "
+                    f"{_clip(_detail(doc)) or 'no reason given'}); nothing was sent",
+                    code="BACKEND_REFUSED",
+                ),
+            )
+        return Answer(UNKNOWN, detail=f"an answer lnctl cannot read (HTTP {status})")
 
     def payment_status(self, payment_hash: str) -> PaymentStatus:
         doc = self._lookup(payment_hash)
@@ -423,12 +466,8 @@ class LnbitsBackend(KeepsNoRecords):
         state = details.get("status")
         if doc.get("paid") is True and state is None:
             state = "success"
-        return self._status_of({**details, "preimage": doc.get("preimage")}, state)
-
-    @staticmethod
-    def _status_of(doc: dict[str, Any], state: object) -> PaymentStatus:
         if state == "success":
-            fee = _int(doc.get("fee"))
+            fee = _int(details.get("fee"))
             return PaymentStatus(
                 PaymentState.SUCCEEDED,
                 preimage=_hex(doc.get("preimage")),
@@ -449,8 +488,14 @@ class LnbitsBackend(KeepsNoRecords):
         return Balance(spendable_msat=balance, receivable_msat=None, inflight_msat=0)
 
 
-class _Undelivered(Exception):
-    """A request whose answer never came (timeout, dropped connection): it may have arrived."""
+def _lnbits_refusal(doc: Any) -> tuple[str, str] | None:
+    """(status, detail) of LNbits' own refusal body ``{"detail": str, "status": str}``; None for
+    any other body (an HTML error page, an empty one, another service's JSON)."""
+    if isinstance(doc, dict) and isinstance(doc.get("detail"), str):
+        said = doc.get("status")
+        if said in ("success", "pending", "failed"):
+            return str(said), str(doc["detail"])
+    return None
 
 
 def _detail(doc: Any) -> str:
@@ -461,17 +506,6 @@ def _detail(doc: Any) -> str:
 
 def _clip(text: str) -> str:
     return text[:200]
-
-
-def _reason(detail: str) -> str:
-    low = detail.lower()
-    if "insufficient balance" in low:
-        return INSUFFICIENT_BALANCE
-    if "expired" in low:
-        return INVOICE_EXPIRED
-    if "route" in low:
-        return NO_ROUTE
-    return CANCELED
 
 
 def _int(value: object) -> int | None:

@@ -12,14 +12,22 @@ from lnctl.errors import InvalidInputError
 if TYPE_CHECKING:
     from lnctl.backends.base import Backend
     from lnctl.config import Config
+    from lnctl.deadline import Deadline
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 def check_server_url(url: str, var: str, allow_var: str, env: dict[str, str], code: str) -> str:
-    """``url`` if it is an http(s) URL with a host and no credentials; plain HTTP only to a
-    loopback host unless ``allow_var=1`` (a key must not cross a network in clear)."""
-    parts = urlsplit(url)
+    """``url`` if it is an http(s) URL with a host, a valid port and no credentials; plain HTTP
+    only to a loopback host unless ``allow_var=1`` (a key must not cross a network in clear).
+    ``var`` names where the URL came from, for the message."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise InvalidInputError(
+            f"{var} is not a valid URL (its host or port cannot be read)", code=code
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(f"{var} must be an http(s) URL with a host", code=code)
     if parts.username or parts.password:
@@ -47,12 +55,13 @@ def secret_value(env: dict[str, str], var: str, path: str) -> str | None:
     return None
 
 
-def open_remote(config: Config) -> Backend:
-    """The server-side backend the configuration names (``lnbits`` or ``lightspark``)."""
+def open_remote(config: Config, deadline: Deadline) -> Backend:
+    """The server-side backend the configuration names (``lnbits`` or ``lightspark``), its
+    requests bounded by ``deadline``."""
     if config.backend == "lightspark":
         from lnctl.backends.lightspark import LightsparkBackend
 
-        return LightsparkBackend.from_config(config)
+        return LightsparkBackend.from_config(config, deadline)
     from lnctl.backends.lnbits import LnbitsBackend
 
-    return LnbitsBackend.from_config(config)
+    return LnbitsBackend.from_config(config, deadline)

@@ -495,10 +495,16 @@ def pay_action(
         return
     memo = memo_text(memo, memo_file, stdin_taken=invoice is None)
     text = invoice if invoice is not None else read_stdin_invoice()
-    with state.wallet() as wallet:
+    from lnctl.core.payments import check_options
+    from lnctl.deadline import Deadline
+
+    check_options(retries, timeout, if_paid, induce_failure, memo)
+    deadline = Deadline.after(timeout)  # the whole command's: opening the node, recovery, paying
+    with state.wallet(deadline) as wallet:
         doc = pay(
             wallet,
             text,
+            deadline=deadline,
             amount_msat=amount * 1000 if amount is not None else None,
             max_fee_msat=max_fee * 1000 if max_fee is not None else None,
             timeout_s=timeout,
@@ -678,10 +684,13 @@ def metric_families(text: str) -> dict[str, Any]:
 
 def invoice_wait_action(state: State, payment_hash: str, timeout: float, as_json: bool) -> None:
     from lnctl.cli.output import deliver
-    from lnctl.core.invoices import wait_invoice
+    from lnctl.core.invoices import check_wait_timeout, wait_invoice
+    from lnctl.deadline import Deadline
 
-    with state.wallet() as wallet:
-        doc = wait_invoice(wallet, payment_hash, timeout)
+    check_wait_timeout(timeout)
+    deadline = Deadline.after(timeout)  # the whole command's: opening the node and every lookup
+    with state.wallet(deadline) as wallet:
+        doc = wait_invoice(wallet, payment_hash, timeout, deadline)
 
     def render(d: dict[str, Any]) -> None:
         from lnctl.cli.output import kv_table, msat, show, when

@@ -10,6 +10,7 @@ TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as ty
 if TYPE_CHECKING:
     from lnctl.config import Config
     from lnctl.core.wallet import Wallet
+    from lnctl.deadline import Deadline
 
 
 class State:
@@ -56,13 +57,14 @@ class State:
             )
         return self._config
 
-    def wallet(self) -> Wallet:
+    def wallet(self, deadline: Deadline | None = None) -> Wallet:
         """The wallet, recovered: every command that opens one first resolves what a crashed
-        process left in flight."""
+        process left in flight. ``deadline``: the command's (``--timeout``), which every request
+        to the node, recovery's included, ends by."""
         from lnctl.core.recovery import recover
         from lnctl.core.wallet import Wallet
 
-        wallet = Wallet(self.config)
+        wallet = Wallet(self.config) if deadline is None else Wallet(self.config, deadline)
         try:
             recover(wallet)
             if wallet.warnings:  # recovery's warnings are shown once, whatever the command

@@ -27,13 +27,14 @@ from collections import deque
 
 from lnctl import failpoints
 from lnctl.backends.base import TIMEOUT, PaymentState, PaymentStatus
+from lnctl.backends.outcome import NOT_SENT, NotSent, settle
+from lnctl.backends.simulated.node import answer_of
 from lnctl.core.locks import HashLock
 from lnctl.core.payments import (
-    NOT_SENT,
     RetryClock,
     claim,
     existing_outcome,
-    in_flight_elsewhere,
+    lock_busy,
     log_attempt,
     log_result,
     outcome,
@@ -41,6 +42,7 @@ from lnctl.core.payments import (
     validate,
 )
 from lnctl.core.queries import payment_document
+from lnctl.deadline import Deadline
 from lnctl.errors import LnctlError
 from lnctl.records import replace
 
@@ -176,7 +178,8 @@ class Engine:
                 return None
             lock = HashLock(wallet.home, invoice.payment_hash)
             if not lock.try_acquire():
-                raise in_flight_elsewhere(wallet, invoice.payment_hash)
+                self.finish(index, began, lock_busy(wallet, invoice.payment_hash, self.if_paid))
+                return None
         except LnctlError as exc:
             self.finish(index, began, exc)
             return None
@@ -192,7 +195,9 @@ class Engine:
             self.finish(index, began, already)
             return None
         clock = RetryClock(
-            began + self.timeout_s, self.retries, not self.node.capabilities.retries_itself
+            Deadline(began + self.timeout_s),
+            self.retries,
+            not self.node.capabilities.retries_itself,
         )
         return Flight(index, began, invoice, amount, cap, lock, previous, clock)
 
@@ -244,14 +249,20 @@ class Engine:
                 self._fail_in_flight(f, exc)
             return
         now = time.monotonic()
-        wall = time.time()
         for f, (status, resolve_at) in zip(flights, answers, strict=True):
             f.sent = sent
-            if status.state is PaymentState.PENDING and not status.duplicate:
+            answer = answer_of(status, resolve_at)
+            if answer.due_s is not None:  # in flight at the node: polled when it is due
                 f.poll = True
-                f.due = min(now + max(0.0, resolve_at - wall), f.clock.deadline)
+                f.due = min(now + answer.due_s, self._deadline(f))
                 continue
-            self._answered(f, status, now - sent)
+            try:  # the node's record is the lookup: it answered from it, in the same step
+                concluded = settle(answer, f.payment_hash, _known(status), f.clock.deadline)
+            except NotSent as exc:
+                undo_claim(self.wallet, f.payment_hash, f.previous)
+                self._end(f, exc.error)
+                continue
+            self._answered(f, concluded, now - sent)
 
     def _poll(self, flights: list[Flight]) -> None:
         """Ask the node how the payments due have ended (one ledger write for all)."""
@@ -265,10 +276,16 @@ class Engine:
             return
         now = time.monotonic()
         for f, status in zip(flights, statuses, strict=True):
-            if status.state is PaymentState.PENDING and now < f.clock.deadline:
-                f.due = min(now + 0.005, f.clock.deadline)  # asked a hair early: ask again
+            if status.state is PaymentState.PENDING and now < self._deadline(f):
+                f.due = min(now + 0.005, self._deadline(f))  # asked a hair early: ask again
                 continue
             self._answered(f, status, now - f.sent)
+
+    @staticmethod
+    def _deadline(f: Flight) -> float:
+        at = f.clock.deadline.at
+        assert at is not None
+        return at
 
     def _answered(self, f: Flight, status: PaymentStatus, took: float) -> None:
         log_attempt(f.payment_hash, f.number, status, took)
@@ -306,7 +323,13 @@ class Engine:
             assert f.status is not None
             try:
                 result: dict[str, Any] | LnctlError = outcome(
-                    final, f.status, f.timed_out, self.timeout_s, self.if_paid
+                    final,
+                    f.status,
+                    f.timed_out,
+                    self.timeout_s,
+                    self.if_paid,
+                    time.monotonic() - f.began,
+                    self.wallet,
                 )
             except LnctlError as exc:
                 result = exc
@@ -341,3 +364,9 @@ class Engine:
         if self.todo and not self.stop.is_set() and len(self.flights) < self.concurrency:
             waits.append(self.bucket.try_take(peek=True))
         self.stop.wait(max(0.0, min(waits, default=0.05)))
+
+
+def _known(status: PaymentStatus) -> Callable[[str], PaymentStatus]:
+    """A lookup that answers what the node has just said (the embedded node answers from its
+    record, in the step that acted: nothing more to ask)."""
+    return lambda _payment_hash: status

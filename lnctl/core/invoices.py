@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from lnctl.core.wallet import Wallet
+    from lnctl.deadline import Deadline
 
 MAX_EXPIRY = 10 * 365 * 24 * 3600
 MAX_MEMO_BYTES = 64 * 1024
@@ -147,52 +148,88 @@ def list_invoices(
     }
 
 
-def wait_invoice(wallet: Wallet, payment_hash: str, timeout_s: float) -> dict[str, Any]:
+WAIT_FIRST_S = 0.25  # a remote node is asked again after this long, then less and less often
+WAIT_CAP_S = 2.0
+MAX_WAIT_S = 86_400 * 7
+
+
+def check_wait_timeout(timeout_s: float) -> None:
+    if not 0 < timeout_s <= MAX_WAIT_S:
+        raise InvalidInputError(
+            f"--timeout must be between 0 and {MAX_WAIT_S} seconds", code="INVALID_TIMEOUT"
+        )
+
+
+def wait_invoice(
+    wallet: Wallet, payment_hash: str, timeout_s: float, deadline: Deadline | None = None
+) -> dict[str, Any]:
     """Block until the node says the invoice is settled (its settlement), expired (exit 2) or
-    ``timeout_s`` has passed (exit 6)."""
+    the deadline (``timeout_s`` from the start of the command) has passed (exit 6,
+    WAIT_TIMEOUT). A node that stops answering once it has answered (a restart, a freeze) is
+    asked again until the deadline; one that cannot be reached at all from the start is an
+    error at once (exit 1). Lookups of a remote node back off to ``WAIT_CAP_S``."""
     from lnctl.backends.base import InvoiceState
-    from lnctl.errors import InvalidInvoiceError, NotFoundError, PaymentPendingError
+    from lnctl.deadline import Deadline
+    from lnctl.errors import (
+        BackendUnavailableError,
+        InvalidInvoiceError,
+        NotFoundError,
+        PaymentPendingError,
+    )
 
     payment_hash = normalize_hash(payment_hash)
-    if not 0 < timeout_s <= 86_400 * 7:
-        raise InvalidInputError(
-            "--timeout must be between 0 and 604800 seconds", code="INVALID_TIMEOUT"
-        )
-    backend = wallet.backend
-    deadline = time.monotonic() + timeout_s
-    interval = 0.1 if backend.capabilities.embedded else 0.5
+    check_wait_timeout(timeout_s)
+    if deadline is None:
+        deadline = Deadline.after(timeout_s)
+    wallet.deadline = deadline
+    embedded = wallet.capabilities.embedded
+    wait = 0.1 if embedded else WAIT_FIRST_S
+    answered = False  # the node has answered once in this command
+    silent: BackendUnavailableError | None = None  # why the last lookup got no answer
     while True:
-        status = backend.invoice_status(payment_hash)
-        if status is None:
-            raise NotFoundError(f"the node has no invoice with payment hash {payment_hash}")
-        if status.state is InvoiceState.SETTLED:
-            if wallet.history.has_invoice(payment_hash):
-                wallet.history.settle_invoice(
-                    payment_hash, status.received_msat or 0, status.settled_at, status.preimage
+        try:
+            status = wallet.backend.invoice_status(payment_hash)
+        except BackendUnavailableError as exc:
+            if not answered and not deadline.expired():
+                raise  # never reached in this command (a wrong URL, a server down): say so now
+            status, silent = None, exc
+        else:
+            answered, silent = True, None
+            if status is None:
+                raise NotFoundError(f"the node has no invoice with payment hash {payment_hash}")
+            if status.state is InvoiceState.SETTLED:
+                if wallet.history.has_invoice(payment_hash):
+                    wallet.history.settle_invoice(
+                        payment_hash, status.received_msat or 0, status.settled_at, status.preimage
+                    )
+                return {
+                    "payment_hash": payment_hash,
+                    "status": "SETTLED",
+                    "received_msat": status.received_msat,
+                    "settled_at": status.settled_at,
+                    "preimage": status.preimage,
+                }
+            if status.state is InvoiceState.EXPIRED:
+                raise InvalidInvoiceError(
+                    "the invoice expired unpaid",
+                    code="INVOICE_EXPIRED",
+                    hint="make a new invoice",
+                    details={"payment_hash": payment_hash},
                 )
-            return {
-                "payment_hash": payment_hash,
-                "status": "SETTLED",
-                "received_msat": status.received_msat,
-                "settled_at": status.settled_at,
-                "preimage": status.preimage,
-            }
-        if status.state is InvoiceState.EXPIRED:
-            raise InvalidInvoiceError(
-                "the invoice expired unpaid",
-                code="INVOICE_EXPIRED",
-                hint="make a new invoice",
-                details={"payment_hash": payment_hash},
+        if deadline.left() <= 0 or not deadline.sleep(wait):
+            what = (
+                f"no answer from the node about the invoice ({silent.message})"
+                if silent is not None
+                else "the invoice is still open"
             )
-        left = deadline - time.monotonic()
-        if left <= 0:
             raise PaymentPendingError(
-                f"the invoice is still open after {timeout_s:g} s",
+                f"{what} after {timeout_s:g} s",
                 code="WAIT_TIMEOUT",
                 hint=f"wait again: lnctl invoice wait {payment_hash}",
                 details={"payment_hash": payment_hash},
             )
-        time.sleep(min(interval, left))
+        if not embedded:
+            wait = min(WAIT_CAP_S, wait * 1.5)
 
 
 def normalize_hash(value: str) -> str:

@@ -28,12 +28,13 @@ from lnctl.backends.base import (
     PaymentState,
     PaymentStatus,
 )
+from lnctl.backends.outcome import NOT_SENT, NotSent
+from lnctl.backends.outcome import pay as outcome_of_payment
 from lnctl.bolt11 import MAX_MSAT
 from lnctl.core.locks import HashLock
 from lnctl.core.queries import payment_document
+from lnctl.deadline import Deadline
 from lnctl.errors import (
-    BackendAuthError,
-    BackendUnavailableError,
     DuplicatePaymentError,
     ExitCode,
     InvalidInputError,
@@ -92,6 +93,7 @@ def validate(
             raise InvalidInputError(
                 "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
             )
+        wallet.require("amountless_invoices", "paying an invoice without an amount")
         amount = check_amount(amount_msat)
     else:
         if amount_msat is not None:
@@ -166,11 +168,17 @@ def check_options(
         raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
 
 
-def in_flight_elsewhere(wallet: Wallet, payment_hash: str) -> DuplicatePaymentError:
-    """The error for a hash whose lock another payment holds."""
+def lock_busy(wallet: Wallet, payment_hash: str, if_paid: str) -> dict[str, Any]:
+    """For a hash whose lock another payment holds (another process, or another line of this
+    batch): a payment already recorded as paid is ALREADY_PAID with its stored proof (its
+    document under ``--if-paid ok``), whoever holds the lock now; anything else is in flight."""
     stored = wallet.history.get_payment(payment_hash)
-    return DuplicatePaymentError(
-        "a payment of this invoice is already in flight in another process",
+    if stored is not None and stored["status"] in ("SUCCEEDED", "NEEDS_ATTENTION"):
+        done = existing_outcome(stored, if_paid)  # raises unless paid and --if-paid ok
+        assert done is not None
+        return done
+    raise DuplicatePaymentError(
+        "a payment of this invoice is already in flight (another lnctl payment holds it)",
         code="ALREADY_IN_FLIGHT",
         hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
         details={"payment": payment_document(stored) if stored is not None else None},
@@ -189,10 +197,15 @@ def pay(
     if_paid: str = "error",
     dry_run: bool = False,
     memo: str | None = None,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """Pay an invoice. Returns the payment document on success; raises a PaymentError carrying
-    it (``details['payment']``) on any other outcome."""
+    it (``details['payment']``) on any other outcome. ``deadline``: the command's, when it began
+    before this payment (else ``timeout_s`` from now); every request to the node ends by it."""
     check_options(retries, timeout_s, if_paid, induce_failures, memo)
+    if deadline is None:
+        deadline = Deadline.after(timeout_s)
+    wallet.deadline = deadline
     started = time.monotonic()
     invoice, amount, cap = validate(wallet, text, amount_msat, max_fee_msat)
     if induce_failures:
@@ -202,7 +215,7 @@ def pay(
     payment_hash = invoice.payment_hash
     lock = HashLock(wallet.home, payment_hash)
     if not lock.try_acquire():
-        raise in_flight_elsewhere(wallet, payment_hash)
+        return lock_busy(wallet, payment_hash, if_paid)
     with lock:
         previous = wallet.history.get_payment(payment_hash)
         already = existing_outcome(previous, if_paid)
@@ -212,11 +225,11 @@ def pay(
         failpoints.hit("after_claim", wallet.env)
         try:
             status, timed_out = _send(
-                wallet, invoice, amount, cap, started, timeout_s, retries, induce_failures
+                wallet, invoice, amount, cap, deadline, retries, induce_failures
             )
-        except NOT_SENT:
+        except NotSent as exc:
             undo_claim(wallet, payment_hash, previous)
-            raise
+            raise exc.error from None
         except KeyboardInterrupt:
             current = wallet.history.get_payment(payment_hash)
             from lnctl.errors import Interrupted
@@ -232,7 +245,9 @@ def pay(
         recorded = replace(status, failure_reason=TIMEOUT) if timed_out else status
         final = conclude(wallet, wallet.history.get_payment(payment_hash) or row, recorded)
         try:
-            return outcome(final, status, timed_out, timeout_s, if_paid)
+            return outcome(
+                final, status, timed_out, timeout_s, if_paid, time.monotonic() - started, wallet
+            )
         finally:
             log_result(wallet.history.get_payment(payment_hash))
 
@@ -272,24 +287,28 @@ def _send(
     invoice: bolt11.Invoice,
     amount: int,
     cap: int,
-    started: float,
-    timeout_s: float,
+    deadline: Deadline,
     retries: int,
     induce_failures: int,
 ) -> tuple[PaymentStatus, bool]:
     """Ask the node to pay until it succeeds, fails for good, stays pending, or retries or time
-    run out. (last status, whether time ran out between definite transient failures)."""
-    backend = wallet.backend
-    clock = RetryClock(started + timeout_s, retries, not backend.capabilities.retries_itself)
+    run out; every answer concluded by ``lnctl.backends.outcome``. (last status, whether time
+    ran out between definite transient failures). Raises NotSent when nothing was sent."""
+    try:
+        backend = wallet.backend  # opening the node (its identity check) sends nothing of this
+    except NOT_SENT as exc:
+        raise NotSent(exc) from None
+    clock = RetryClock(deadline, retries, not backend.capabilities.retries_itself)
     while True:
         number = wallet.history.count_attempt(invoice.payment_hash)
         failpoints.hit("before_send", wallet.env)
         sent = time.monotonic()
-        status = backend.pay(
+        status = outcome_of_payment(
+            backend,
             invoice,
             amount,
             cap,
-            timeout_s=max(0.0, clock.deadline - sent),
+            deadline=deadline,
             induce_failure=number <= induce_failures,
         )
         took = time.monotonic() - sent
@@ -300,12 +319,8 @@ def _send(
         time.sleep(wait)
 
 
-# the node was not reached, or refused the request outright: nothing was sent
-NOT_SENT = (BackendUnavailableError, BackendAuthError, InvalidInputError)
-
-
 def undo_claim(wallet: Wallet, payment_hash: str, previous: sqlite3.Row | None) -> None:
-    """After a NOT_SENT error: the claim is undone when its one request was all there was."""
+    """After NotSent: the claim is undone when its one request was all there was."""
     current = wallet.history.get_payment(payment_hash)
     if current is not None and current["attempts"] <= 1:
         wallet.history.abandon_claim(payment_hash, previous)
@@ -314,9 +329,9 @@ def undo_claim(wallet: Wallet, payment_hash: str, previous: sqlite3.Row | None) 
 class RetryClock:
     """When to send a payment's next attempt, if ever: only after a definite transient
     failure, with exponential backoff and full jitter, and never an attempt that could not
-    finish in the time left (``deadline``, on ``time.monotonic``'s clock)."""
+    finish in the time left before ``deadline``."""
 
-    def __init__(self, deadline: float, retries: int, retry_here: bool) -> None:
+    def __init__(self, deadline: Deadline, retries: int, retry_here: bool) -> None:
         self.deadline = deadline
         self.retries = retries
         self.retry_here = retry_here
@@ -341,7 +356,7 @@ class RetryClock:
             self.waits = backoff.expo(base=2, factor=BACKOFF_FACTOR_S, max_value=BACKOFF_MAX_S)
             next(self.waits)  # prime the generator as backoff's decorators do
         wait = float(backoff.full_jitter(next(self.waits)))
-        if self.deadline - time.monotonic() < wait + self.longest:
+        if self.deadline.left() < wait + self.longest:
             return None, True  # another attempt could not finish in the time left
         return wait, False
 
@@ -359,9 +374,16 @@ def log_attempt(payment_hash: str, number: int, status: PaymentStatus, took: flo
 
 
 def outcome(
-    row: sqlite3.Row, status: PaymentStatus, timed_out: bool, timeout_s: float, if_paid: str
+    row: sqlite3.Row,
+    status: PaymentStatus,
+    timed_out: bool,
+    timeout_s: float,
+    if_paid: str,
+    elapsed: float | None = None,
+    wallet: Wallet | None = None,
 ) -> dict[str, Any]:
-    """The result of ``pay`` for the recorded ``row``: its document, or the error to raise."""
+    """The result of ``pay`` for the recorded ``row``: its document, or the error to raise.
+    ``elapsed``: how long the payment took (a pending one says whether time ran out)."""
     doc = payment_document(row)
     details: dict[str, object] = {"payment": doc}
     payment_hash = row["payment_hash"]
@@ -391,8 +413,13 @@ def outcome(
                 hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
                 details=details,
             )
+        if elapsed is None or elapsed >= timeout_s - 0.5:
+            message = f"no outcome within {timeout_s:g} s: the payment is still in flight"
+        else:  # the node's answer did not prove anything, and no lookup could tell yet
+            why = f" ({_said(status.detail)})" if status.detail else ""
+            message = f"the outcome is not known yet{why}: the payment is still in flight"
         raise PaymentPendingError(
-            f"no outcome within {timeout_s:g} s: the payment is still in flight",
+            message,
             code="PAYMENT_PENDING",
             hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
             details=details,
@@ -420,19 +447,29 @@ def outcome(
             hint="try again later, or raise --retries / --timeout",
             details=details,
         )
+    said = f" (the server said: {_said(status.detail)})" if status.detail else ""
+    hint = _FAILURE_HINTS.get(reason, "")
+    if reason == INSUFFICIENT_BALANCE and wallet is not None:
+        channels = wallet.capabilities.channels
+        hint = "not enough spendable balance" + (
+            " (lnctl channel balance)" if channels else " (lnctl info shows the balance)"
+        )
     raise PaymentFailedError(
-        f"payment failed: {reason}",
-        code=reason,
-        hint=_FAILURE_HINTS.get(reason, ""),
-        details=details,
+        f"payment failed: {reason}{said}", code=reason, hint=hint, details=details
     )
+
+
+def _said(detail: str) -> str:
+    """The server's own words, clipped to one short line (sanitized when printed)."""
+    line = " ".join(detail.split())
+    return line if len(line) <= 200 else line[:199] + "…"
 
 
 _FAILURE_HINTS = {
     NO_ROUTE: "the payee cannot be reached from this wallet",
     INCORRECT_PAYMENT_DETAILS: "the payee does not know this invoice, or it is already paid",
     INVOICE_EXPIRED: "ask the payee for a new invoice",
-    INSUFFICIENT_BALANCE: "not enough spendable balance (lnctl channel balance)",
+    INSUFFICIENT_BALANCE: "not enough spendable balance",
     FEE_LIMIT_EXCEEDED: "the route costs more than the fee cap: raise --max-fee",
     NEVER_REACHED_NODE: "the node never had this payment; it may be paid again",
 }
@@ -474,6 +511,11 @@ def predict(
     code: int = ExitCode.OK
     reason: str | None = None
     try:
+        backend.ready_to_pay()  # what pay would refuse before sending (a key, a password)
+        lock = HashLock(wallet.home, invoice.payment_hash)
+        if not lock.try_acquire():
+            lock_busy(wallet, invoice.payment_hash, if_paid)
+        lock.release()
         if existing_outcome(wallet.history.get_payment(invoice.payment_hash), if_paid) is None:
             at_node = backend.payment_status(invoice.payment_hash)
             if at_node.state is PaymentState.SUCCEEDED and if_paid != "ok":
@@ -496,13 +538,13 @@ def _predict_route(
     wallet: Wallet, doc: dict[str, Any], invoice: bolt11.Invoice, amount: int, cap: int
 ) -> tuple[int, str | None]:
     backend = wallet.backend
-    if not backend.capabilities.fee_quote:
-        return ExitCode.OK, None
-    quote = backend.quote(invoice, amount)
-    doc["fee_msat"] = quote.fee_msat
-    if quote.fee_msat > cap:
-        return ExitCode.PAYMENT_FAILED, FEE_LIMIT_EXCEEDED
-    need = amount + quote.fee_msat
+    need = amount  # without a fee quote, the least the payment can take
+    if backend.capabilities.fee_quote:
+        quote = backend.quote(invoice, amount)
+        doc["fee_msat"] = quote.fee_msat
+        if quote.fee_msat > cap:
+            return ExitCode.PAYMENT_FAILED, FEE_LIMIT_EXCEEDED
+        need = amount + quote.fee_msat
     if backend.capabilities.channels:  # a payment must fit in one channel
         from lnctl.backends.simulated.ledger import best_channel, spendable_msat
 

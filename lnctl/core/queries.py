@@ -106,9 +106,9 @@ def settings_document(config: Config) -> dict[str, Any]:
     import os
 
     def secret(var: str, path: str) -> dict[str, Any]:
-        if config.env.get(var):
+        if config.env.get(var, "").strip():
             return {"value": "set", "source": f"environment {var}"}
-        if os.path.lexists(path):
+        if os.path.lexists(path) and not _blank_file(path):
             return {"value": "set", "source": f"file {path}"}
         return {"value": "not set", "source": "default"}
 
@@ -146,3 +146,13 @@ def settings_document(config: Config) -> dict[str, Any]:
     )
     path = config.path("config.toml")
     return {"config_file": path, "exists": os.path.exists(path), "settings": settings}
+
+
+def _blank_file(path: str) -> bool:
+    """A secret file that holds nothing but white space is "not set", as commands read it (its
+    content is only looked at, never shown; one that cannot be read counts as set)."""
+    try:
+        with open(path, "rb") as f:
+            return not f.read(4096).strip()
+    except OSError:
+        return False

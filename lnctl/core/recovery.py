@@ -39,7 +39,12 @@ def recover(wallet: Wallet) -> list[dict[str, Any]]:
         return []
     from lnctl.core.locks import HashLock
     from lnctl.core.settle import conclude
-    from lnctl.errors import BackendAuthError, BackendUnavailableError, LnctlError
+    from lnctl.errors import (
+        BackendAuthError,
+        BackendUnavailableError,
+        CorruptStateError,
+        LnctlError,
+    )
 
     done = []
     for payment_hash in [r["payment_hash"] for r in in_flight]:
@@ -51,7 +56,19 @@ def recover(wallet: Wallet) -> list[dict[str, Any]]:
             if row is None or row["status"] != "IN_FLIGHT":
                 continue
             try:
-                status = wallet.backend.payment_status(payment_hash)
+                backend = wallet.backend  # another node's history is refused here (exit 1)
+                if not wallet.identity_verified:
+                    # the node cannot say with these credentials whether it is this history's:
+                    # what it says of a payment (or its silence) proves nothing here
+                    wallet.warnings.append(
+                        f"{len(in_flight)} payment(s) stay in flight: the {backend.name} "
+                        "credentials cannot show that the node is this wallet's (an LNbits "
+                        "invoice key of a wallet without payments); nothing is concluded"
+                    )
+                    break
+                status = backend.payment_status(payment_hash)
+            except CorruptStateError:
+                raise
             except (BackendUnavailableError, BackendAuthError) as exc:
                 # the node could not be asked: nothing is known, nothing changes
                 wallet.warnings.append(f"{len(in_flight)} payment(s) stay in flight: {exc.message}")

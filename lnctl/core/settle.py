@@ -27,13 +27,9 @@ UNKNOWN_GRACE_S = 600
 
 def success_problem(row: sqlite3.Row, status: PaymentStatus) -> str | None:
     """Why a success the node reports cannot be recorded as it is (None: it can)."""
-    from hashlib import sha256  # when a payment ends, not on every listing's start
+    from lnctl.backends.outcome import proves
 
-    try:
-        proof = sha256(bytes.fromhex(status.preimage or "")).hexdigest() == row["payment_hash"]
-    except ValueError:
-        proof = False
-    if not proof:
+    if not proves(status.preimage, row["payment_hash"]):
         return "the node reported success without a preimage that matches the payment hash"
     fee = status.fee_msat
     if type(fee) is not int or fee < 0:
@@ -48,13 +44,19 @@ def conclude(wallet: Wallet, row: sqlite3.Row, status: PaymentStatus) -> sqlite3
     Returns the stored row: SUCCEEDED, FAILED, NEEDS_ATTENTION, or still IN_FLIGHT."""
     history = wallet.history
     payment_hash = row["payment_hash"]
+    if status.duplicate and row["status"] == "IN_FLIGHT" and row["attempts"] > 0:
+        # the node refused to send it again: what it has is not this wallet's attempt
+        row = history.uncount_attempt(payment_hash)
     if status.state is PaymentState.SUCCEEDED:
         problem = success_problem(row, status)
         if problem is not None:
             log.event("info", "payment_needs_attention", payment_hash=payment_hash)
             return history.mark_attention(payment_hash, problem)
         assert status.preimage is not None and status.fee_msat is not None
-        final = history.record_success(payment_hash, status.preimage, status.fee_msat)
+        # a success this wallet did not send (learned of through "already paid", or found by
+        # recovery for a record with no attempt) is recorded, never counted as its own
+        ours = not status.duplicate and row["attempts"] > 0
+        final = history.record_success(payment_hash, status.preimage, status.fee_msat, ours=ours)
         if row["payee"] == wallet.history.meta("node_id"):
             refresh_invoice(wallet, payment_hash)  # a payment to ourselves settles our invoice
         return final

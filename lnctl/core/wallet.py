@@ -9,12 +9,13 @@ silently recreated as if the wallet were new.
 from __future__ import annotations
 
 from lnctl.config import Config
+from lnctl.deadline import NO_DEADLINE, Deadline
 from lnctl.errors import CorruptStateError, UnsupportedError
 from lnctl.storage.files import ensure_private_dir
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from lnctl.backends.base import Backend, TestNetwork
+    from lnctl.backends.base import Backend, Capabilities, TestNetwork
     from lnctl.backends.lightspark import LightsparkBackend
     from lnctl.backends.lnbits import LnbitsBackend
     from lnctl.backends.simulated import SimulatedBackend
@@ -25,13 +26,17 @@ if TYPE_CHECKING:
 class Wallet:
     """Lazily opened pieces of one wallet home. Close it (or use ``with``) when done."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, deadline: Deadline = NO_DEADLINE) -> None:
         self.config = config
         self.env = config.env
         ensure_private_dir(config.home)
         self._history: History | None = None
         self._backend: Backend | None = None
         self._keyring: Keyring | None = None
+        self._deadline = deadline
+        # False while the node's identity cannot be told with the credentials at hand (LNbits
+        # with only the invoice key of a wallet without payments): nothing is concluded then
+        self.identity_verified = True
         self.warnings: list[str] = []
 
     def __enter__(self) -> Wallet:
@@ -49,6 +54,18 @@ class Wallet:
     @property
     def home(self) -> str:
         return self.config.home
+
+    @property
+    def deadline(self) -> Deadline:
+        """The deadline every request to the node ends by: the command's (``--timeout``), or a
+        payment's in a batch."""
+        return self._deadline
+
+    @deadline.setter
+    def deadline(self, deadline: Deadline) -> None:
+        self._deadline = deadline
+        if self._backend is not None:
+            self._backend.deadline = deadline
 
     @property
     def history(self) -> History:
@@ -91,16 +108,18 @@ class Wallet:
         if self.config.backend != "simulated":
             from lnctl.backends.remote import open_remote
 
-            return open_remote(self.config)
+            return open_remote(self.config, self._deadline)
         from lnctl.backends.simulated import SimSettings, SimulatedBackend
 
-        return SimulatedBackend(
+        node = SimulatedBackend(
             self.home,
             self.config.path("secrets", "node.key"),
             self.config.network,
             SimSettings.from_env(self.env),
             create=self.history.meta("identity") is None,
         )
+        node.deadline = self._deadline
+        return node
 
     @property
     def simulated(self) -> SimulatedBackend:
@@ -120,6 +139,11 @@ class Wallet:
         assert hasattr(backend, "simulate_incoming")
         return backend  # type: ignore[return-value]
 
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this wallet's backend can do (known without opening it)."""
+        return self._backend_class().capabilities
+
     def require(self, capability: str, what: str) -> None:
         """Refuse (exit 2, UNSUPPORTED_BACKEND) what this backend cannot do, before asking it."""
         if not getattr(self._backend_class().capabilities, capability):
@@ -138,6 +162,8 @@ class Wallet:
         known = history.meta("identity")
         identity = backend.identity()
         if identity is None:  # the backend cannot tell with these credentials: nothing to check
+            # and, for a history of a known node, nothing to conclude from what this node says
+            self.identity_verified = known is None
             return
         if known is None:
             rebuilt = (

@@ -446,8 +446,13 @@ class History:
                 self.bump(conn, "payment_retries")
         return attempts
 
-    def record_success(self, payment_hash: str, preimage: str, fee_msat: int) -> sqlite3.Row:
-        """IN_FLIGHT -> SUCCEEDED with the node's proof and fee (counted once)."""
+    def record_success(
+        self, payment_hash: str, preimage: str, fee_msat: int, *, ours: bool = True
+    ) -> sqlite3.Row:
+        """IN_FLIGHT -> SUCCEEDED with the node's proof and fee (counted once). ``ours`` False:
+        a payment this wallet learned of (the node refused to send it again: another process's
+        or another home's on the same server wallet), recorded with its proof but not counted as
+        this wallet's success, amount sent, fee or latency (``payments_already_paid``)."""
         now = time.time()
         with self.transaction() as conn:
             row = self._require_payment(payment_hash)
@@ -458,11 +463,27 @@ class History:
                     "failure_reason = NULL, latency_ms = ?, updated_at = ? WHERE payment_hash = ?",
                     (preimage, fee_msat, latency_ms, now, payment_hash),
                 )
-                self.bump(conn, "payments_succeeded")
-                self.bump(conn, "payments_sent_msat", delta=row["amount_msat"])
-                self.bump(conn, "payment_fees_msat", delta=fee_msat)
-                self.record_max(conn, "last_success_timestamp", int(now))
-                self._observe_latency(conn, latency_ms)
+                if not ours:
+                    self.bump(conn, "payments_already_paid")
+                else:
+                    self.bump(conn, "payments_succeeded")
+                    self.bump(conn, "payments_sent_msat", delta=row["amount_msat"])
+                    self.bump(conn, "payment_fees_msat", delta=fee_msat)
+                    self.record_max(conn, "last_success_timestamp", int(now))
+                    self._observe_latency(conn, latency_ms)
+            return self._require_payment(payment_hash)
+
+    def uncount_attempt(self, payment_hash: str) -> sqlite3.Row:
+        """The node refused this wallet's last attempt because the hash is paid or in flight
+        already: it was no attempt of this wallet's (the record's count goes back; the metric,
+        a counter, does not). A record with no attempt that ends SUCCEEDED is not counted as
+        this wallet's success."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE payments SET attempts = max(0, attempts - 1) WHERE payment_hash = ? "
+                "AND status = 'IN_FLIGHT'",
+                (payment_hash,),
+            )
             return self._require_payment(payment_hash)
 
     def record_failure(self, payment_hash: str, reason: str) -> sqlite3.Row:

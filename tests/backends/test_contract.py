@@ -20,7 +20,9 @@ from lnctl.backends.base import (
     InvoiceState,
     PaymentState,
 )
+from lnctl.backends.outcome import pay
 from lnctl.backends.simulated import SimSettings, SimulatedBackend
+from lnctl.deadline import Deadline
 
 if TYPE_CHECKING:
     from lnctl.backends.base import Backend  # a protocol, for type checking only
@@ -133,7 +135,7 @@ def test_pay_succeeds_with_proof_and_fee_within_the_cap(side: Harness) -> None:
     inv = side.payable(50_000)
     assert backend.payment_status(inv.payment_hash).state is PaymentState.UNKNOWN
     before = backend.balance().spendable_msat
-    result = backend.pay(inv, 50_000, 10_000, timeout_s=10)
+    result = pay(backend, inv, 50_000, 10_000, deadline=Deadline.after(10))
     assert result.state is PaymentState.SUCCEEDED and not result.duplicate
     assert result.preimage is not None
     assert hashlib.sha256(bytes.fromhex(result.preimage)).hexdigest() == inv.payment_hash
@@ -145,9 +147,9 @@ def test_pay_succeeds_with_proof_and_fee_within_the_cap(side: Harness) -> None:
 def test_the_node_refuses_to_pay_a_hash_twice_and_says_what_it_knows(side: Harness) -> None:
     backend = side.backend
     inv = side.payable(30_000)
-    first = backend.pay(inv, 30_000, 10_000, timeout_s=10)
+    first = pay(backend, inv, 30_000, 10_000, deadline=Deadline.after(10))
     spent = backend.balance().spendable_msat
-    again = backend.pay(inv, 30_000, 10_000, timeout_s=10)
+    again = pay(backend, inv, 30_000, 10_000, deadline=Deadline.after(10))
     assert again.duplicate and again.state is PaymentState.SUCCEEDED
     assert again.preimage == first.preimage and again.fee_msat == first.fee_msat
     assert backend.balance().spendable_msat == spent  # nothing moved the second time
@@ -159,7 +161,7 @@ def test_the_node_enforces_the_fee_cap(side: Harness) -> None:
         pytest.skip("this node takes no per-payment fee cap (the wallet refuses a fee above it)")
     inv = side.payable(10_000_000)
     before = backend.balance().spendable_msat
-    result = backend.pay(inv, 10_000_000, 0, timeout_s=10)
+    result = pay(backend, inv, 10_000_000, 0, deadline=Deadline.after(10))
     assert result.state is PaymentState.FAILED and result.failure_reason == side.fee_cap_reason
     assert not result.transient
     assert backend.balance().spendable_msat == before

@@ -17,13 +17,32 @@ from lnctl.backends.base import (
     NO_ROUTE,
     TEMPORARY_CHANNEL_FAILURE,
     PaymentState,
+    PaymentStatus,
 )
+from lnctl.backends.outcome import pay as outcome_pay
 from lnctl.backends.simulated import SimSettings, SimulatedBackend, routing_fee_msat
 from lnctl.backends.simulated import ledger as L
+from lnctl.deadline import Deadline
 from lnctl.errors import CorruptStateError, StorageError
 from tests.helpers import foreign_invoice
 
 OPENED: list[SimulatedBackend] = []
+
+
+def pay(
+    n: SimulatedBackend,
+    inv: bolt11.Invoice,
+    amount_msat: int,
+    max_fee_msat: int,
+    *,
+    timeout_s: float,
+    induce_failure: bool = False,
+) -> PaymentStatus:
+    """One payment through the node, its answer concluded as the wallet concludes it."""
+    return outcome_pay(
+        n, inv, amount_msat, max_fee_msat, deadline=Deadline.after(timeout_s),
+        induce_failure=induce_failure,
+    )  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +83,7 @@ def test_first_channel_and_exact_amounts(tmp_path: Path) -> None:
         1_000_000_000,
         10_000_000,
     )
-    result = n.pay(peer_invoice(n, 12_345_000), 12_345_000, 100_000, timeout_s=5)
+    result = pay(n, peer_invoice(n, 12_345_000), 12_345_000, 100_000, timeout_s=5)
     assert result.fee_msat == routing_fee_msat(12_345_000) == 2234
     [ch] = n.channels()
     assert ch["local_msat"] == 1_000_000_000 - 12_345_000 - 2234
@@ -75,9 +94,9 @@ def test_first_channel_and_exact_amounts(tmp_path: Path) -> None:
 def test_pending_until_resolved_and_never_sent_twice_meanwhile(tmp_path: Path) -> None:
     n = node(tmp_path, latency_ms=600)
     inv = peer_invoice(n)
-    first = n.pay(inv, 50_000, 10_000, timeout_s=0.1)
+    first = pay(n, inv, 50_000, 10_000, timeout_s=0.1)
     assert first.state is PaymentState.PENDING
-    again = n.pay(inv, 50_000, 10_000, timeout_s=0.1)
+    again = pay(n, inv, 50_000, 10_000, timeout_s=0.1)
     assert again.duplicate and again.state is PaymentState.PENDING
     assert n.balance().inflight_msat == 50_000 + routing_fee_msat(50_000)
     time.sleep(0.6)
@@ -88,18 +107,18 @@ def test_pending_until_resolved_and_never_sent_twice_meanwhile(tmp_path: Path) -
 def test_transient_failure_then_retry_succeeds(tmp_path: Path) -> None:
     n = node(tmp_path)
     inv = peer_invoice(n)
-    first = n.pay(inv, 50_000, 10_000, timeout_s=1, induce_failure=True)
+    first = pay(n, inv, 50_000, 10_000, timeout_s=1, induce_failure=True)
     assert first.state is PaymentState.FAILED and first.transient
     assert first.failure_reason == TEMPORARY_CHANNEL_FAILURE
-    assert n.pay(inv, 50_000, 10_000, timeout_s=1).state is PaymentState.SUCCEEDED
+    assert pay(n, inv, 50_000, 10_000, timeout_s=1).state is PaymentState.SUCCEEDED
 
 
 def test_refusals_at_our_node_reserve_nothing(tmp_path: Path) -> None:
     n = node(tmp_path)
     foreign = bolt11.decode(foreign_invoice())
-    assert n.pay(foreign, 1_000_000, 10_000, timeout_s=1).failure_reason == NO_ROUTE
+    assert pay(n, foreign, 1_000_000, 10_000, timeout_s=1).failure_reason == NO_ROUTE
     big = peer_invoice(n, 995_000_000)
-    assert n.pay(big, 995_000_000, 10**7, timeout_s=1).failure_reason == INSUFFICIENT_BALANCE
+    assert pay(n, big, 995_000_000, 10**7, timeout_s=1).failure_reason == INSUFFICIENT_BALANCE
     assert n.balance().inflight_msat == 0
 
 
@@ -123,7 +142,7 @@ def test_outgoing_over_a_leftover_incoming_htlc_of_the_same_hash(tmp_path: Path)
         doc = n.ledger.read()
         L.reserve(doc["channels"][1], inv.payment_hash, 2_000_000, L.IN, 1)
         n.ledger.write(doc)
-    result = n.pay(inv, 2_000_000, 100_000, timeout_s=1)
+    result = pay(n, inv, 2_000_000, 100_000, timeout_s=1)
     assert result.state is PaymentState.SUCCEEDED and result.fee_msat == routing_fee_msat(2_000_000)
     chans = n.channels()  # the leftover incoming HTLC (never paid) was released
     assert all(ch["htlcs"] == [] for ch in chans)
@@ -184,7 +203,7 @@ def test_temp_files_left_by_a_crash_are_swept(tmp_path: Path) -> None:
     n = node(tmp_path)
     stale = tmp_path / "simnet" / ".channels.json.999999999.deadbeef.tmp"
     stale.write_text("half written")
-    n.pay(peer_invoice(n, 1000), 1000, 5000, timeout_s=1)
+    pay(n, peer_invoice(n, 1000), 1000, 5000, timeout_s=1)
     assert not stale.exists()
 
 
@@ -235,7 +254,7 @@ def _hammer(home: str, invoices: list[str]) -> None:
     n = node(Path(home), create=False)
     for text in invoices:
         inv = bolt11.decode(text)
-        assert n.pay(inv, 1000, 5000, timeout_s=5).state is PaymentState.SUCCEEDED
+        assert pay(n, inv, 1000, 5000, timeout_s=5).state is PaymentState.SUCCEEDED
     n.close()
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import lnbits_env, popen, run
+from tests.lnbits_proxy import MisbehavingProxy, Rule, pay_requests
 
 pytestmark = pytest.mark.integration
 
@@ -107,90 +106,13 @@ def test_refusals_and_errors(lnbits: Any, tmp_path: Path) -> None:
     assert _pay_requests(lnbits, dave) == 1  # the one paid once the server was back
 
 
-def test_many_runners_paying_one_invoice_exactly_one_pays(lnbits: Any, tmp_path: Path) -> None:
-    payee = lnbits.wallet("payee")
-    shared = lnbits.wallet("shared", sats=10_000)
-    env = lnbits_env(lnbits, shared)
-    inv = lnbits.invoice(payee, 1_234)
-    procs = [popen(tmp_path / f"runner{i}", "pay", inv["bolt11"], "--json", env=env)
-             for i in range(8)]  # fmt: skip
-    codes = []
-    for p in procs:
-        p.communicate(timeout=120)
-        codes.append(p.returncode)
-    assert sorted(codes) == [0] + [5] * 7, codes
-    assert lnbits.balance_msat(payee) == 1_234_000
-    assert lnbits.balance_msat(shared) == 10_000_000 - 1_234_000
-
-
-class WithholdingProxy:
-    """A loopback proxy to the server that forwards a pay request, withholds the answer and then
-    drops the connection (as a network that fails at the worst moment). Counts pay requests."""
-
-    def __init__(self, upstream: str, hold_s: float) -> None:
-        self.upstream = upstream.removeprefix("http://")
-        self.hold_s = hold_s
-        self.pay_requests = 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
-
-    def _handle(self, client: socket.socket) -> None:
-        import http.client
-
-        with client:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = client.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            head, _, body = data.partition(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            method, path, _ = lines[0].split(" ", 2)
-            headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
-            length = int(headers.get("Content-Length", headers.get("content-length", "0")))
-            while len(body) < length:
-                body += client.recv(65536)
-            host, port = self.upstream.split(":")
-            up = http.client.HTTPConnection(host, int(port), timeout=30)
-            try:
-                up.request(method, path, body=body or None, headers=headers)
-                resp = up.getresponse()
-                payload = resp.read()
-            finally:
-                up.close()
-            if method == "POST" and b'"out": true' in body:
-                self.pay_requests += 1
-                time.sleep(self.hold_s)
-                return  # the connection drops: no answer
-            client.sendall(
-                f"HTTP/1.1 {resp.status} {resp.reason}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
-                + payload
-            )
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def test_a_withheld_then_dropped_answer_is_pending_never_resent(
     lnbits: Any, tmp_path: Path
 ) -> None:
     payee = lnbits.wallet("payee2")
     payer = lnbits.wallet("payer2", sats=10_000)
-    proxy = WithholdingProxy(lnbits.url, hold_s=1.0)
+    proxy = MisbehavingProxy(lnbits.url)  # forwards the pay, holds the answer, then drops it
+    proxy.add(Rule(pay_requests, "drop", hold_s=1.0))
     try:
         env = {**lnbits_env(lnbits, payer), "LNCTL_LNBITS_URL": proxy.url}
         home = tmp_path / "payer"

@@ -47,6 +47,7 @@ from lnctl.backends.base import (
     Quote,
 )
 from lnctl.backends.simulated import ledger as L
+from lnctl.deadline import NO_DEADLINE
 from lnctl.errors import (
     CorruptStateError,
     DuplicatePaymentError,
@@ -66,7 +67,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from lnctl.backends.base import Backend
+    from lnctl.backends.outcome import Answer
     from lnctl.bolt11 import Invoice
+    from lnctl.deadline import Deadline
 
 FEE_BASE_MSAT = 1_000
 FEE_PPM = 100
@@ -190,6 +193,7 @@ class SimulatedBackend:
     """Our node and its simulated network."""
 
     name = "simulated"
+    deadline = NO_DEADLINE  # the wallet sets the command's (a payment waits for its outcome)
     capabilities = Capabilities(
         channels=True,
         fault_injection=True,
@@ -488,25 +492,22 @@ class SimulatedBackend:
             return "FAILED", INVOICE_EXPIRED, None
         return "SUCCEEDED", None, str(row["preimage"])
 
-    def pay(
+    def ready_to_pay(self) -> None:
+        pass  # the node's key is loaded when it signs; nothing else is needed to pay
+
+    def send(
         self,
         invoice: Invoice,
         amount_msat: int,
         max_fee_msat: int,
         *,
-        timeout_s: float,
+        deadline: Deadline,
         induce_failure: bool = False,
-    ) -> PaymentStatus:
-        started = time.time()
+    ) -> Answer:
         [(status, resolve_at)] = self.send_many(
             [(invoice, amount_msat, max_fee_msat, induce_failure)]
         )
-        if status.state is not PaymentState.PENDING or status.duplicate:
-            return status
-        wait = min(resolve_at, started + max(timeout_s, 0.0)) - time.time()
-        if wait > 0:
-            time.sleep(wait)
-        return self.payment_status(invoice.payment_hash)
+        return answer_of(status, resolve_at)
 
     def send_many(
         self, requests: list[tuple[Invoice, int, int, bool]]
@@ -957,6 +958,29 @@ class SimulatedBackend:
                 )
             )
         return out
+
+
+def answer_of(status: PaymentStatus, resolve_at: float) -> Answer:
+    """What the node's record says of an attempt just sent, as an Answer (the node refuses a
+    hash it has paid or has in flight: ``duplicate``)."""
+    # imported when a payment is sent, not when the node opens for a listing
+    from lnctl.backends.outcome import (
+        FAILURE,
+        IN_FLIGHT_ALREADY,
+        PAID_ALREADY,
+        PENDING,
+        SUCCESS,
+        Answer,
+    )
+
+    if status.duplicate:
+        paid = status.state is PaymentState.SUCCEEDED
+        return Answer(PAID_ALREADY if paid else IN_FLIGHT_ALREADY)
+    if status.state is PaymentState.SUCCEEDED:
+        return Answer(SUCCESS, preimage=status.preimage, fee_msat=status.fee_msat)
+    if status.state is PaymentState.FAILED:
+        return Answer(FAILURE, failure_reason=status.failure_reason)
+    return Answer(PENDING, due_s=max(0.0, resolve_at - time.time()))
 
 
 def _conforms_to_the_contract(backend: SimulatedBackend) -> Backend:

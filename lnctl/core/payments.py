@@ -39,6 +39,7 @@ from lnctl.errors import (
     InvalidInputError,
     InvalidInvoiceError,
     LnctlError,
+    LockTimeoutError,
     NeedsAttentionError,
     PaymentFailedError,
     PaymentPendingError,
@@ -300,8 +301,9 @@ def _send(
         time.sleep(wait)
 
 
-# the node was not reached, or refused the request outright: nothing was sent
-NOT_SENT = (BackendUnavailableError, BackendAuthError, InvalidInputError)
+# the node was not reached, refused the request outright, or stayed busy past the wait for its
+# lock (LOCK_TIMEOUT): nothing was sent
+NOT_SENT = (BackendUnavailableError, BackendAuthError, InvalidInputError, LockTimeoutError)
 
 
 def undo_claim(wallet: Wallet, payment_hash: str, previous: sqlite3.Row | None) -> None:

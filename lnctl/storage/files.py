@@ -88,6 +88,24 @@ def _check_mode(path: str, st: os.stat_result, is_dir: bool = False) -> None:
         )
 
 
+def os_storage_error(exc: OSError, what: str) -> StorageError:
+    """A storage error named for what it is: a full disk, a read-only file or folder, or
+    another failure of the operating system (exit 1 each; never taken for damage)."""
+    codes = {
+        errno.ENOSPC: "DISK_FULL",
+        errno.EDQUOT: "DISK_FULL",
+        errno.EROFS: "READ_ONLY",
+        errno.EACCES: "READ_ONLY",
+        errno.EPERM: "READ_ONLY",
+    }
+    code = codes.get(exc.errno or 0, "STORAGE_ERROR")
+    hint = {
+        "DISK_FULL": "free some space, then run the command again",
+        "READ_ONLY": "check the permissions of LNCTL_HOME (lnctl needs to write there)",
+    }.get(code, "check LNCTL_HOME, the disk and permissions")
+    return StorageError(f"cannot write {what}: {exc.strerror or exc}", code=code, hint=hint)
+
+
 def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

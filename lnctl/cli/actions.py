@@ -467,7 +467,7 @@ def pay_action(
     """One payment, or with ``file`` a batch (``pay_batch``)."""
     from lnctl.cli.output import deliver
     from lnctl.core.payments import pay
-    from lnctl.errors import Done, InvalidInputError
+    from lnctl.errors import InvalidInputError
 
     timeout, max_fee = pay_defaults(state, timeout, max_fee)
     if file is not None:
@@ -509,9 +509,31 @@ def pay_action(
             memo=memo,
         )
         warnings = wallet.warnings
-    deliver(doc, as_json, render_dry_run if dry_run else render_payment, warnings)
-    if dry_run and doc["exit_code"]:
-        raise Done(doc["exit_code"])
+    if dry_run:
+        deliver_outcome(doc["exit_code"], lambda: deliver(doc, as_json, render_dry_run, warnings))
+        return
+    deliver(doc, as_json, render_payment, warnings)
+
+
+def deliver_outcome(code: int, write: Callable[[], None]) -> None:
+    """Print a result whose exit code is already decided, and exit with it: the outcome decides
+    the exit code. Output that cannot be written is one line on stderr, and OUTPUT_FAILED
+    (exit 1) only when the outcome is 0; a reader that went away changes nothing."""
+    from lnctl.cli.output import PipeClosed, silence_stdout, write_err
+    from lnctl.errors import Done, LnctlError
+
+    try:
+        write()
+    except PipeClosed:
+        silence_stdout()
+        raise Done(code) from None
+    except LnctlError as exc:
+        if exc.code != "OUTPUT_FAILED" or not code:
+            raise
+        write_err(f"lnctl: error: {exc.message}\n")
+        raise Done(code) from None
+    if code:
+        raise Done(code)
 
 
 def pay_batch(
@@ -524,8 +546,9 @@ def pay_batch(
     as_json: bool,
     pay_options: dict[str, Any],
 ) -> None:
-    from lnctl.cli.output import emit_json, warn, write_out
+    from lnctl.cli.output import PipeClosed, emit_json, warn, write_out
     from lnctl.core.batch import parse_lines, run_batch
+    from lnctl.errors import LnctlError
     from lnctl.storage.files import read_input
 
     lines = parse_lines(read_input(path, 64 << 20, "--file").decode("utf-8", "replace"))
@@ -539,11 +562,22 @@ def pay_batch(
         task = progress.add_task("paying", total=len(lines))
         progress.start()
 
+    lost: list[LnctlError | PipeClosed] = []  # the first write to stdout that failed
+
     def on_result(result: dict[str, Any]) -> None:
-        if jsonl:
+        """A payment has ended (in the batch's thread): its line, when stdout still takes
+        them. Output that fails never stops the payments: they are the outcome."""
+        if jsonl and not lost:
             from lnctl.cli.output import to_json_line
 
-            write_out(to_json_line(result) + "\n")
+            try:
+                write_out(to_json_line(result) + "\n")
+            except PipeClosed as exc:
+                lost.append(exc)
+            except LnctlError as exc:
+                if exc.code != "OUTPUT_FAILED":
+                    raise
+                lost.append(exc)
         if progress is not None:
             progress.advance(task)
 
@@ -561,19 +595,20 @@ def pay_batch(
             progress.stop()
     for message in dict.fromkeys(doc.pop("warnings")):
         warn(message)
-    if jsonl:
-        from lnctl.cli.output import to_json_line
 
-        write_out(to_json_line({"summary": doc["summary"]}) + "\n")
-    elif as_json:
-        emit_json(doc)
-    else:
-        render_batch(doc)
-    code = doc["summary"]["exit_code"]
-    if code:
-        from lnctl.errors import Done
+    def write() -> None:
+        if lost:  # stdout failed while the lines were written: the same end for the summary
+            raise lost[0]
+        if jsonl:
+            from lnctl.cli.output import to_json_line
 
-        raise Done(code)
+            write_out(to_json_line({"summary": doc["summary"]}) + "\n")
+        elif as_json:
+            emit_json(doc)
+        else:
+            render_batch(doc)
+
+    deliver_outcome(doc["summary"]["exit_code"], write)
 
 
 def render_batch(d: dict[str, Any]) -> None:
@@ -637,19 +672,19 @@ def render_dry_run(d: dict[str, Any]) -> None:
 def metrics_action(state: State, textfile: str | None, as_json: bool) -> None:
     """``lnctl metrics``: the exposition once, or written with --textfile. A scrape reads only:
     no wallet is opened, nothing is created."""
-    from lnctl.cli.output import deliver
+    from lnctl.cli.output import deliver, write_err, write_out
     from lnctl.metrics import exposition, write_textfile
 
-    if textfile:
+    if textfile is not None:
         write_textfile(state.config, textfile)
         deliver(
             {"textfile": textfile, "written": True},
             as_json,
-            lambda d: sys.stderr.write(f"wrote {d['textfile']}\n"),
+            lambda d: write_err(f"wrote {d['textfile']}\n"),
         )
         return
     text = exposition(state.config)
-    deliver(metric_families(text) if as_json else text, as_json, sys.stdout.write)
+    deliver(metric_families(text) if as_json else text, as_json, write_out)
 
 
 def metric_families(text: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ BACKENDS = ("simulated", "lnbits", "lightspark")
 NETWORKS = ("bitcoin", "testnet", "signet", "regtest")
 DEFAULT_TIMEOUT_S = 30.0
 CONFIG_FILE = "config.toml"
+MAX_CONFIG_BYTES = 1 << 20  # a larger config.toml is refused, never read in part
 
 # key in config.toml -> what it holds (for messages and `lnctl config show`)
 FILE_KEYS = {
@@ -162,7 +163,14 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
     from lnctl.errors import InvalidInputError
     from lnctl.storage.files import read_input
 
-    raw = read_input(path, 1 << 20, "the configuration file", code="CONFIG_INVALID")
+    raw = read_input(
+        path,
+        MAX_CONFIG_BYTES,
+        "the configuration file",
+        code="CONFIG_INVALID",
+        too_large="CONFIG_INVALID",
+        regular_only=True,
+    )
     try:
         text = raw.decode("utf-8")
         doc = tomllib.loads(text)

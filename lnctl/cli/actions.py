@@ -23,11 +23,14 @@ def read_stdin_invoice() -> str:
         raise InvalidInputError(
             "no invoice given", code="NO_INVOICE", hint="pass it as an argument or pipe it in"
         )
-    try:
-        raw = sys.stdin.buffer.read(1 << 20)
-    except AttributeError:  # a text-only stdin (tests)
-        raw = sys.stdin.read(1 << 20).encode("utf-8", "surrogateescape")
+    from lnctl.storage.files import read_input
+
+    raw = read_input("-", MAX_STDIN_BYTES, "the invoice on stdin")
     return read_invoice_from_text(raw.decode("utf-8", "replace"))
+
+
+MAX_STDIN_BYTES = 1 << 20  # an invoice piped in: more is refused, never read in part
+MAX_BATCH_BYTES = 64 << 20  # pay --file: more is refused, never read in part
 
 
 def read_invoice_from_text(text: str) -> str:
@@ -117,9 +120,11 @@ def memo_text(memo: str | None, memo_file: str | None, *, stdin_taken: bool = Fa
             code="USAGE",
             hint="pass the invoice as an argument, or the memo in a file",
         )
+    from lnctl.core.invoices import MAX_MEMO_BYTES
     from lnctl.storage.files import read_input
 
-    raw = read_input(memo_file, 64 * 1024 + 2, "--memo-file")
+    # one trailing newline is dropped below: it does not count
+    raw = read_input(memo_file, MAX_MEMO_BYTES + 1, "--memo-file", too_large="MEMO_TOO_LONG")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -551,7 +556,7 @@ def pay_batch(
     from lnctl.errors import LnctlError
     from lnctl.storage.files import read_input
 
-    lines = parse_lines(read_input(path, 64 << 20, "--file").decode("utf-8", "replace"))
+    lines = parse_lines(read_input(path, MAX_BATCH_BYTES, "--file").decode("utf-8", "replace"))
     progress = None
     if not (as_json or jsonl) and sys.stderr is not None and sys.stderr.isatty():
         from rich.progress import Progress

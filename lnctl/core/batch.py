@@ -132,10 +132,17 @@ def run_batch(
     stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Pay every line; returns ``{"payments": [...in file order...], "summary": {...}}``."""
-    from lnctl.core.payments import pay
+    from lnctl.core.payments import check_options, pay
     from lnctl.core.recovery import recover
     from lnctl.core.wallet import Wallet
 
+    check_options(
+        pay_options.get("retries", 3),
+        pay_options.get("timeout_s", 30.0),
+        pay_options.get("if_paid", "error"),
+        pay_options.get("induce_failures", 0),
+        None,
+    )  # the very checks of a single pay: --timeout nan, inf or 1e308 is refused here too
     if not 1 <= concurrency <= 256:
         raise InvalidInputError("--concurrency must be between 1 and 256", code="USAGE")
     if rate_limit is not None and not 0 < rate_limit <= 100_000:

@@ -677,19 +677,22 @@ def render_dry_run(d: dict[str, Any]) -> None:
 def metrics_action(state: State, textfile: str | None, as_json: bool) -> None:
     """``lnctl metrics``: the exposition once, or written with --textfile. A scrape reads only:
     no wallet is opened, nothing is created."""
-    from lnctl.cli.output import deliver, write_err, write_out
-    from lnctl.metrics import exposition, write_textfile
+    from lnctl.cli.output import deliver, sanitize, write_err, write_out
+    from lnctl.metrics import exposition, missing_history_warning, write_textfile
 
+    warning = missing_history_warning(state.config)
+    warnings = [warning] if warning else []
     if textfile is not None:
         write_textfile(state.config, textfile)
         deliver(
             {"textfile": textfile, "written": True},
             as_json,
-            lambda d: write_err(f"wrote {d['textfile']}\n"),
+            lambda d: write_err(f"wrote {sanitize(d['textfile'])}\n"),
+            warnings,
         )
         return
     text = exposition(state.config)
-    deliver(metric_families(text) if as_json else text, as_json, write_out)
+    deliver(metric_families(text) if as_json else text, as_json, write_out, warnings)
 
 
 def metric_families(text: str) -> dict[str, Any]:

@@ -258,12 +258,18 @@ def piped() -> bool:
 
 
 def table(title: str | None = None) -> Any:
-    """A table with a header row: Rich on a terminal, plain aligned lines for a pipe."""
+    """A table with a header row: Rich on a terminal, plain aligned lines for a pipe. The title
+    is sanitized (it may hold a path) and never read as markup."""
     if piped():
-        return _PlainTable(title)
+        return _PlainTable(None if title is None else sanitize(title))
     from rich.table import Table
 
-    return Table(title=title, show_header=True, header_style="bold", title_justify="left")
+    return Table(
+        title=None if title is None else text(title),
+        show_header=True,
+        header_style="bold",
+        title_justify="left",
+    )
 
 
 def text(value: object, style: str = "") -> Any:
@@ -315,7 +321,7 @@ class _PlainRows:
         lines = [self.title] if self.title else []
         for key, value in self.rows:
             shown = "-" if value is None or value == "" else sanitize(value)
-            lines.append(f"{key.ljust(width)}  {shown}".rstrip())
+            lines.append(f"{sanitize(key).ljust(width)}  {shown}".rstrip())
         return "\n".join(lines) + "\n"
 
 
@@ -328,11 +334,18 @@ def show(renderable: Any) -> None:
 
 
 def kv_table(rows: list[tuple[str, object]], title: str | None = None) -> Any:
+    """Key/value rows; every line sanitized (the title may hold a path: LNCTL_HOME)."""
     if piped():
-        return _PlainRows(rows, title)
+        return _PlainRows(rows, None if title is None else sanitize(title))
     from rich.table import Table
 
-    t = Table(show_header=False, title=title, title_justify="left", box=None, pad_edge=False)
+    t = Table(
+        show_header=False,
+        title=None if title is None else text(title),
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+    )
     t.add_column(style="bold")
     t.add_column(overflow="fold")
     for key, value in rows:

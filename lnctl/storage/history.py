@@ -616,14 +616,14 @@ def read_only_snapshot(path: str) -> tuple[dict[tuple[str, str], int], dict[str,
     import sqlite3
     from urllib.parse import quote
 
+    from lnctl.storage.sqlite import diagnose
+
     if not os.path.exists(path):
         return {}, {}
     try:
         conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=10)
     except sqlite3.Error as exc:
-        from lnctl.errors import StorageError
-
-        raise StorageError(f"cannot read {path}: {exc}") from exc
+        raise diagnose(exc, "history store", path) from exc
     try:
         counters = {
             (r[0], r[1]): int(r[2])
@@ -635,8 +635,7 @@ def read_only_snapshot(path: str) -> tuple[dict[tuple[str, str], int], dict[str,
             meta = {}
         return counters, meta
     except sqlite3.DatabaseError as exc:
-        from lnctl.errors import CorruptStateError
-
-        raise CorruptStateError(f"history store {path} is unreadable: {exc}") from exc
+        # a read-only home, a lock, a full disk are named as such: only damage is CORRUPT_STATE
+        raise diagnose(exc, "history store", path) from exc
     finally:
         conn.close()

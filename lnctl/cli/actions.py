@@ -646,6 +646,11 @@ def render_batch(d: dict[str, Any]) -> None:
                 ("fees", msat(s["fees_msat"])),
                 ("latency p50/p95/max", "/".join(str(v) for v in s["latency_ms"].values()) + " ms"),
                 ("wall time", f"{s['wall_ms']} ms"),
+                *(
+                    [("stopped by", f"{s['stopped']['code']}: {s['stopped']['message']}")]
+                    if s["stopped"]
+                    else []
+                ),
             ],
             title="summary",
         )

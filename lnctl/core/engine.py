@@ -128,6 +128,13 @@ class Engine:
         self.deferred: dict[str, list[int]] = {}  # lines waiting for their hash's flight to end
 
     def run(self) -> None:
+        try:
+            self._rounds()
+        finally:  # stopped by an error: what is in flight is left to recovery, locks released
+            for flight in self.flights.values():
+                flight.lock.release()
+
+    def _rounds(self) -> None:
         while True:
             admitted = self._admit()
             if admitted:

@@ -304,7 +304,8 @@ class Engine:
                         replace(f.status, failure_reason=TIMEOUT) if f.timed_out else f.status
                     )
                     current = history.get_payment(f.payment_hash) or f.row
-                    finals.append(conclude(self.wallet, current, recorded))
+                    finals.append(conclude(self.wallet, current, recorded, note=False))
+                self.wallet.note_node()  # the node's step the history has seen, once a round
         except LnctlError as exc:  # nothing recorded: each stays in flight, for recovery
             for f in flights:
                 self._fail_in_flight(f, exc)

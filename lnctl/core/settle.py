@@ -43,10 +43,15 @@ def success_problem(row: sqlite3.Row, status: PaymentStatus) -> str | None:
     return None
 
 
-def conclude(wallet: Wallet, row: sqlite3.Row, status: PaymentStatus) -> sqlite3.Row:
+def conclude(
+    wallet: Wallet, row: sqlite3.Row, status: PaymentStatus, *, note: bool = True
+) -> sqlite3.Row:
     """Record ``status`` for the IN_FLIGHT payment ``row`` (the caller holds its hash lock).
     Returns the stored row: SUCCEEDED, FAILED, NEEDS_ATTENTION, or still IN_FLIGHT. The
-    history notes, in the same commit, the step of the node's record it has now seen."""
+    history notes, in the same commit, the step of the node's record it has now seen (unless
+    ``note`` is false: a caller that records many in one transaction notes it once)."""
+    if not note:
+        return _record(wallet, row, status)
     with wallet.history.transaction():
         final = _record(wallet, row, status)
         wallet.note_node()

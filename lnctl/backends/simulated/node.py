@@ -164,7 +164,8 @@ ALTER TABLE attempts ADD COLUMN self_payment INTEGER NOT NULL DEFAULT 0
 """
 # v3: the step counter that ties the record to the ledger (see the module's docstring); invoices
 # and payments carry the step of their last change, so a history that is behind reads only what
-# changed since
+# changed since (a payment changes only with an attempt, recorded in the same transaction: the
+# attempt's trigger stamps it)
 _V3 = """
 CREATE TABLE node_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -183,15 +184,6 @@ END;
 CREATE TRIGGER invoices_settled AFTER UPDATE OF settled_at, received_msat ON invoices BEGIN
     UPDATE node_state SET seq = seq + 1;
     UPDATE invoices SET seq = (SELECT seq FROM node_state) WHERE id = NEW.id;
-END;
-CREATE TRIGGER payments_made AFTER INSERT ON payments BEGIN
-    UPDATE node_state SET seq = seq + 1;
-    UPDATE payments SET seq = (SELECT seq FROM node_state) WHERE id = NEW.id;
-END;
-CREATE TRIGGER payments_changed AFTER UPDATE OF bolt11, amount_msat, max_fee_msat ON payments
-BEGIN
-    UPDATE node_state SET seq = seq + 1;
-    UPDATE payments SET seq = (SELECT seq FROM node_state) WHERE id = NEW.id;
 END;
 CREATE TRIGGER attempts_made AFTER INSERT ON attempts BEGIN
     UPDATE node_state SET seq = seq + 1;

@@ -159,6 +159,43 @@ def test_a_closed_channel_cannot_be_reopened_by_a_restore(home: Path, tmp_path: 
         _assert_refused_untouched(restored, "channel", "list")
 
 
+# -- a lag of one step (a crash) against an older file (a restore) ------------------------------
+
+
+@pytest.mark.parametrize("point", ["node_after_reserve", "node_after_record"])
+def test_a_crash_leaves_one_step_a_restore_falls_below(
+    home: Path, tmp_path: Path, point: str
+) -> None:
+    """kill -9 between the node's writes leaves one file a step ahead of the other: allowed,
+    resolved by the node. The ledger of that moment put back later is the same state, and is
+    resolved the same way. A ledger from before the payment: older than the record says once
+    the record has the attempt; before that (killed after the reserve) the payment never
+    happened, and that ledger holds exactly what the node holds."""
+    from tests.conftest import run
+
+    assert _json(home, "info").code == 0
+    before = _copy(home, tmp_path / "before")
+    invoice = _peer_invoice(home, 9_000)
+    r = run(home, "pay", invoice, "--json", env={"LNCTL_FAILPOINT": point})
+    assert r.code == -9
+    head = ledger(home)
+    [(seq, ledger_seq)] = network_rows(home, "SELECT seq, ledger_seq FROM node_state")
+    assert head["record_seq"] <= seq and ledger_seq <= head["seq"]  # one step apart, allowed
+    crashed = _copy(home, tmp_path / "crashed")
+    assert _json(home, "payments").code == 0  # recovers by itself
+    settled = _local(home)
+    _restore(home, crashed, "ledger")  # the ledger as the crash left it, put back
+    r = _json(home, "payments")
+    assert r.code == 0, r.out
+    assert _local(home) == settled  # resolved again from the record, to the same msat
+    _restore(home, before, "ledger")
+    if point == "node_after_reserve":
+        assert _json(home, "payments").code == 0
+        assert _local(home) == settled == CAPACITY_MSAT  # nothing was paid
+    else:
+        _assert_refused_untouched(home, "payments")
+
+
 # -- empty or missing records, and the first use -----------------------------------------------
 
 
@@ -327,7 +364,7 @@ def _balances(home: Path) -> list[tuple[str, int, int, str]]:
 
 
 @settings(
-    max_examples=80,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

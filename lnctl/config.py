@@ -185,8 +185,12 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
     try:
         text = raw.decode("utf-8")
         doc = tomllib.loads(text)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInputError(f"{path}: {exc}", code="CONFIG_INVALID") from None
+    except RecursionError:
+        raise InvalidInputError(f"{path}: nested too deeply", code="CONFIG_INVALID") from None
+    except ValueError as exc:  # not UTF-8, not TOML, or an integer too long to convert
+        raise InvalidInputError(
+            f"{path}: {sanitize(str(exc))[:200]}", code="CONFIG_INVALID"
+        ) from None
 
     def line_of(key: str) -> int:
         for number, content in enumerate(text.splitlines(), 1):

@@ -147,3 +147,14 @@ def test_pay_and_pay_file_refuse_the_same_timeouts(
     assert rows(home, "SELECT * FROM payments") == []
     ok = run_here(home, "pay", "--file", str(batch), "--timeout", "86400", "--json")
     assert ok.code == 0
+
+
+@pytest.mark.parametrize(
+    "text", ["max_fee_sat = " + HUGE, "timeout_s = " + "[" * 100_000], ids=["huge", "nested"]
+)
+def test_a_config_value_tomllib_cannot_convert_is_config_invalid(home: Path, text: str) -> None:
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text(text + "\n")
+    for path in ("1", "0"):
+        r = run_here(home, "payments", "--json", env={"LNCTL_FAST_PATH": path})
+        assert r.code == 2 and r.json["error"]["code"] == "CONFIG_INVALID", r.out

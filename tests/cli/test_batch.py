@@ -260,18 +260,10 @@ def test_a_batch_that_fills_the_disk_reports_what_it_paid(home: Path, tmp_path: 
     disk (as at a Ctrl-C) and reports every line: what was paid (recorded), what stays in
     flight, what was not started; once there is room, the books agree."""
     import os
-    import subprocess
 
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if (
-        os.geteuid() != 0
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True
-        ).returncode
-    ):
-        pytest.skip("needs root to mount a small file system")
-    try:
+    from tests.conftest import tmpfs
+
+    with tmpfs(tmp_path / "small", "2m") as mount:
         small = mount / "h"
         path = _file(tmp_path, _invoices(small, 300))
         assert run(small, "payments").code == 0
@@ -293,8 +285,6 @@ def test_a_batch_that_fills_the_disk_reports_what_it_paid(home: Path, tmp_path: 
         ledger_doc, succeeded = settled_books(small)
         spent = len(succeeded) * (10_000 + fee(10_000))
         assert ledger_doc["channels"][0]["local_msat"] == CAPACITY_MSAT - spent
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_a_batch_stopped_by_an_error_still_reports_what_it_did(

@@ -263,18 +263,9 @@ def test_metrics_with_the_history_missing_warns_of_a_reset(home: Path, tmp_path:
 
 def test_metrics_on_a_read_only_home_is_read_only(home: Path, tmp_path: Path) -> None:
     """Issue #20 (7): it said CORRUPT_STATE. A read-only mount (chmod does not stop root)."""
-    import os
+    from tests.conftest import tmpfs
 
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    if (
-        os.geteuid() != 0
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True
-        ).returncode
-    ):
-        pytest.skip("needs root to mount a read-only file system")
-    try:
+    with tmpfs(tmp_path / "ro", "4m") as mount:
         ro_home = mount / "h"
         assert run(ro_home, "pay", run(ro_home, "simulate", "invoice").out.strip(),
                    "--amount", "1").code == 0  # fmt: skip
@@ -282,5 +273,3 @@ def test_metrics_on_a_read_only_home_is_read_only(home: Path, tmp_path: Path) ->
         for args in (["metrics"], ["metrics", "--json"], ["payments"]):
             r = run(ro_home, *args, "--json")
             assert r.code == 1 and r.json["error"]["code"] == "READ_ONLY", (args, r.out)
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)

@@ -14,20 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import lnctl_env, run, run_here
+from tests.conftest import lnctl_env, run, run_here, shell
 from tests.helpers import foreign_invoice
 
 LNCTL = f"{sys.executable} -m lnctl"
-
-
-def _shell(home: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-c", command],
-        env={**lnctl_env(home), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def _peer(home: Path, sats: int = 5) -> str:
@@ -73,7 +63,7 @@ def test_a_closed_stdout_is_one_line_and_exit_1(
         line = command.format(
             hash=invoice["payment_hash"], invoice=invoice["invoice"], new=_peer(home), batch=batch
         )
-        r = _shell(home, f"{LNCTL} {line} {mode} >&-", LNCTL_FAST_PATH=path)
+        r = shell(home, f"{LNCTL} {line} {mode} >&-", LNCTL_FAST_PATH=path)
         assert r.returncode == 1, (line, path, r.stderr)
         assert r.stderr.count("\n") == 1 and "cannot write the output" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr and "internal error" not in r.stderr
@@ -94,7 +84,7 @@ def test_a_closed_stderr_never_changes_the_exit_code(wallet_home: Path) -> None:
     for command, code in cases.items():
         for redirect in ("2>&-", "2>&- >&-", "2>/dev/full", "2>&- --json"):
             extra = "--json" if "--json" in redirect else ""
-            r = _shell(home, f"{LNCTL} {command} {extra} {redirect.replace('--json', '')}")
+            r = shell(home, f"{LNCTL} {command} {extra} {redirect.replace('--json', '')}")
             assert r.returncode == code, (command, redirect, r.stdout, r.stderr)
             assert "Traceback" not in r.stdout + r.stderr
 
@@ -106,10 +96,10 @@ def test_the_outcome_decides_the_exit_code_when_stdout_fails(
     batch = tmp_path / "batch.txt"
     batch.write_text(_peer(home) + "\n" + foreign_invoice() + "\n")
     for redirect in (">&-", ">/dev/full"):
-        r = _shell(home, f"{LNCTL} pay --file {batch} --json {redirect}")
+        r = shell(home, f"{LNCTL} pay --file {batch} --json {redirect}")
         assert r.returncode == 3, r.stderr  # a payment failed: that is the outcome
         assert "cannot write the output" in r.stderr and "Traceback" not in r.stderr
-        r = _shell(home, f"{LNCTL} pay {foreign_invoice()} --dry-run {redirect}")
+        r = shell(home, f"{LNCTL} pay {foreign_invoice()} --dry-run {redirect}")
         assert r.returncode == 3, r.stderr  # what pay would do
     paid = [p for p in run_here(home, "payments", "--json").json["payments"]]
     assert sum(p["status"] == "SUCCEEDED" for p in paid) == 2  # the batch's payment is recorded
@@ -119,7 +109,7 @@ def test_a_reader_that_goes_away_does_not_stop_a_batch(wallet_home: Path, tmp_pa
     home = wallet_home
     batch = tmp_path / "batch.txt"
     batch.write_text("".join(_peer(home) + "\n" for _ in range(5)) + foreign_invoice() + "\n")
-    r = _shell(
+    r = shell(
         home,
         f"set -o pipefail; {LNCTL} pay --file {batch} --jsonl --concurrency 1 | head -1 >/dev/null",
     )

@@ -605,9 +605,9 @@ def pay_batch(
         if lost:  # stdout failed while the lines were written: the same end for the summary
             raise lost[0]
         if jsonl:
-            from lnctl.cli.output import to_json_line
+            from lnctl.cli.output import to_json_line, write_whole
 
-            write_out(to_json_line({"summary": doc["summary"]}) + "\n")
+            write_whole(to_json_line({"summary": doc["summary"]}) + "\n")
         elif as_json:
             emit_json(doc)
         else:

@@ -150,7 +150,13 @@ def emit_json(doc: Any) -> None:
     text = to_json(doc) + "\n"
     with _Uninterrupted():
         write_out(text)
-        _Written.document = True
+        _Written.document = True  # before a held Ctrl-C is raised: no second document then
+
+
+def write_whole(text: str) -> None:
+    """``write_out``, never cut by a Ctrl-C: one that comes meanwhile takes effect after."""
+    with _Uninterrupted():
+        write_out(text)
 
 
 class _Uninterrupted:

@@ -191,6 +191,17 @@ def _run(args: list[str]) -> int:
         result = command.main(args=args, prog_name="lnctl", standalone_mode=False)
     except Exit as exc:
         return int(getattr(exc, "exit_code", 0))
+    except SystemExit as exc:  # Typer's completion options exit the interpreter themselves
+        if exc.code in (0, None):
+            result = 0
+        else:
+            raise
+    except OSError as exc:
+        if _written_by_click(exc):  # help or completion on a stdout that fails: OUTPUT_FAILED
+            from lnctl.cli.output import output_failed
+
+            raise output_failed(exc) from None
+        raise
     except Abort:
         raise KeyboardInterrupt from None
     except NoArgsIsHelp as exc:  # `lnctl` or `lnctl channel` alone: the usage, as it is
@@ -203,7 +214,27 @@ def _run(args: list[str]) -> int:
         raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from None
     if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a return value of 130
         raise KeyboardInterrupt
+    if not result and sys.stdout is None and HELP_WORDS.intersection(args):
+        # click writes help to a closed stdout without a word: said as for every command
+        from lnctl.cli.output import stdout_closed
+
+        raise stdout_closed()
     return int(result or 0)
+
+
+HELP_WORDS = frozenset({"--help", "-h", "--show-completion"})
+
+
+def _written_by_click(exc: OSError) -> bool:
+    """Was ``exc`` raised by click writing a stream (help, completion), not by the wallet's
+    storage (whose errors say what they are)?"""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    code = tb.tb_frame.f_code
+    return code.co_name == "echo" and code.co_filename.endswith(os.path.join("click", "utils.py"))
 
 
 # Options whose value may be left out, and the value that means (``--induce-failure`` = 1).

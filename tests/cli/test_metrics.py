@@ -273,3 +273,35 @@ def test_metrics_on_a_read_only_home_is_read_only(home: Path, tmp_path: Path) ->
         for args in (["metrics"], ["metrics", "--json"], ["payments"]):
             r = run(ro_home, *args, "--json")
             assert r.code == 1 and r.json["error"]["code"] == "READ_ONLY", (args, r.out)
+
+
+def test_push_with_the_history_missing_warns_and_shows_no_query(home: Path) -> None:
+    """A Pushgateway stand-in on loopback (it answers every push with 200): what lnctl says
+    of the push, not what the gateway does (tests/integration has the real one)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:  # noqa: N802 - the http.server name
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        gateway = f"http://127.0.0.1:{server.server_address[1]}"
+        assert run(home, "metrics", "push", "--gateway", gateway).code == 0
+        assert (
+            run(home, "pay", run(home, "simulate", "invoice", "--amount", "1").out.strip()).code
+            == 0
+        )
+        (home / "history.sqlite").unlink()
+        r = run(home, "metrics", "push", "--gateway", gateway, "--json")
+        assert r.code == 0 and r.json["pushed"] and "reset" in r.err, r.err
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -182,3 +182,13 @@ def test_an_error_after_a_document_goes_to_stderr(home: Path) -> None:
     assert out.getvalue() == "" and "late" in err.getvalue()
     assert run(home, "config", "show", "--json").code == 0  # a fresh process starts anew
     assert run_here(home, "lookup", "zz", "--json").json["error"]["code"] == "INVALID_HASH"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["pay", "--help"], ["--show-completion", "bash"]])
+def test_help_on_a_stdout_that_fails_is_output_failed(home: Path, args: list[str]) -> None:
+    """click writes help itself, and drops it without a word on a closed stdout."""
+    line = " ".join(args)
+    for redirect in (">&-", ">/dev/full"):
+        r = shell(home, f"{LNCTL} {line} {redirect}")
+        assert r.returncode == 1, (line, redirect, r.stderr)
+        assert "cannot write the output" in r.stderr and "Traceback" not in r.stderr

@@ -11,6 +11,10 @@ advanced in the same transaction as what it records of the node. It never exceed
 step, which never goes back: a record below it is older than the history (restored from an
 older backup) and is refused, nothing changed. A history below it is behind the record: what
 changed at the node since is read (and only that) and what the history lacks is added.
+
+The note follows the node's step, in the history's next commit: a command killed between the two
+leaves the history one step behind (the next command catches up). That one step is the limit of
+what the history vouches for: ``simnet/`` put back whole to just before it is not told apart.
 """
 
 from __future__ import annotations

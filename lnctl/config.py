@@ -11,6 +11,7 @@ BACKENDS = ("simulated", "lnbits", "lightspark")
 NETWORKS = ("bitcoin", "testnet", "signet", "regtest")
 DEFAULT_TIMEOUT_S = 30.0
 CONFIG_FILE = "config.toml"
+MAX_CONFIG_BYTES = 1 << 20  # a larger config.toml is refused, never read in part
 
 # key in config.toml -> what it holds (for messages and `lnctl config show`)
 FILE_KEYS = {
@@ -154,20 +155,42 @@ class Config:
         return os.path.join(self.home, *parts)
 
 
+# words that name a secret in a key (``lnbits_admin_key``, ``lightspark_client_secret``,
+# ``node_password``): such a key in config.toml is refused with the secrets hint
+SECRET_WORDS = ("key", "secret", "password", "passphrase", "token", "macaroon", "seed", "mnemonic")
+
+
+def looks_secret(key: str) -> bool:
+    lowered = key.lower()
+    return not lowered.endswith("_file") and any(w in lowered for w in SECRET_WORDS)
+
+
 def read_file(path: str) -> dict[str, tuple[object, int]]:
     """``config.toml`` as key -> (value, line). Unknown keys and bad values are refused (exit 2)
     with the file and the line."""
     import tomllib
 
     from lnctl.errors import InvalidInputError
+    from lnctl.sanitize import redact_url, sanitize
     from lnctl.storage.files import read_input
 
-    raw = read_input(path, 1 << 20, "the configuration file", code="CONFIG_INVALID")
+    raw = read_input(
+        path,
+        MAX_CONFIG_BYTES,
+        "the configuration file",
+        code="CONFIG_INVALID",
+        too_large="CONFIG_INVALID",
+        regular_only=True,
+    )
     try:
         text = raw.decode("utf-8")
         doc = tomllib.loads(text)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInputError(f"{path}: {exc}", code="CONFIG_INVALID") from None
+    except RecursionError:
+        raise InvalidInputError(f"{path}: nested too deeply", code="CONFIG_INVALID") from None
+    except ValueError as exc:  # not UTF-8, not TOML, or an integer too long to convert
+        raise InvalidInputError(
+            f"{path}: {sanitize(str(exc))[:200]}", code="CONFIG_INVALID"
+        ) from None
 
     def line_of(key: str) -> int:
         for number, content in enumerate(text.splitlines(), 1):
@@ -180,7 +203,7 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
         line = line_of(key)
         where = f"{path} line {line}"
         if key not in FILE_KEYS:
-            secret = "key" in key and not key.endswith("_file")
+            secret = looks_secret(key)
             raise InvalidInputError(
                 f"{where}: unknown key {key!r}",
                 code="CONFIG_INVALID",
@@ -198,8 +221,13 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
             "timeout_s": type(value) in (int, float) and 0 < float(value) <= 86_400,
         }[key]
         if not ok:
+            shown = (
+                redact_url(value)
+                if key == "lnbits_url" and isinstance(value, str)
+                else sanitize(repr(value))[:200]
+            )
             raise InvalidInputError(
-                f"{where}: {key} = {value!r} is not {FILE_KEYS[key]}", code="CONFIG_INVALID"
+                f"{where}: {key} = {shown} is not {FILE_KEYS[key]}", code="CONFIG_INVALID"
             )
         out[key] = (float(value) if key == "timeout_s" else value, line)
     return out

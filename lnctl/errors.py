@@ -60,6 +60,13 @@ class CorruptStateError(StorageError):
     default_code = "CORRUPT_STATE"
 
 
+class LockTimeoutError(StorageError):
+    """Another lnctl process held a lock past the wait: nothing was done (a payment stopped
+    here was not sent, and is not recorded)."""
+
+    default_code = "LOCK_TIMEOUT"
+
+
 class UnsafePermissionsError(StorageError):
     """A secret is readable by group or others (refused, as ssh does)."""
 

@@ -42,7 +42,7 @@ def configure(level: str, fmt: str) -> None:
 
 def event(level: str, name: str, **fields: object) -> None:
     """One event: ``event("info", "payment_attempt", payment_hash=..., attempt=2)``."""
-    if LEVELS[level] < _Settings.level:
+    if LEVELS[level] < _Settings.level or sys.stderr is None:
         return
     safe = {k: v for k, v in fields.items() if k in ALLOWED_FIELDS}
     if _Settings.fmt == "json":
@@ -55,4 +55,7 @@ def event(level: str, name: str, **fields: object) -> None:
 
         parts = " ".join(f"{k}={sanitize(v)}" for k, v in safe.items())
         line = f"lnctl {level}: {name} {parts}".rstrip()
-    sys.stderr.write(line + "\n")
+    try:
+        sys.stderr.write(line + "\n")
+    except (OSError, ValueError):  # a stderr that cannot be written: the log line is lost
+        pass

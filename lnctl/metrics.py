@@ -212,68 +212,129 @@ def write_textfile(config: Config, path: str) -> None:
     from prometheus_client import generate_latest
 
     from lnctl.errors import InvalidInputError
-    from lnctl.storage.files import atomic_write, sweep_temp_files
+    from lnctl.sanitize import sanitize
+    from lnctl.storage.files import atomic_write, os_storage_error, sweep_temp_files
 
+    if not path.strip():
+        raise InvalidInputError(
+            "--textfile is empty",
+            code="INVALID_PATH",
+            hint="name a *.prom file in node_exporter's textfile directory (without --textfile, "
+            "the exposition goes to stdout)",
+        )
     target = os.path.realpath(path)
     home = os.path.realpath(config.home)
+    shown = sanitize(path)
+    # through a symbolic link, what is written is its target: say which file is wrong
+    via = "" if target == os.path.abspath(path) else f" (a link to {sanitize(target)})"
     if not target.endswith(".prom"):
         raise InvalidInputError(
-            f"--textfile {path} does not end in .prom",
+            f"--textfile {shown}{via} does not end in .prom"
+            if via
+            else f"--textfile {shown} does not end in .prom",
             code="INVALID_PATH",
-            hint="node_exporter's textfile collector reads only *.prom files",
+            hint="node_exporter's textfile collector reads only *.prom files"
+            + ("; lnctl writes the file a link points to" if via else ""),
         )
     if target == home or target.startswith(home + os.sep):
         raise InvalidInputError(
-            f"--textfile {path} is inside the wallet's folder {config.home}",
+            f"--textfile {shown}{via} is inside the wallet's folder {sanitize(config.home)}",
             code="INVALID_PATH",
             hint="write it to node_exporter's textfile directory instead",
         )
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        raise InvalidInputError(f"no such folder: {folder}", code="INVALID_PATH")
+        raise InvalidInputError(f"no such folder: {sanitize(folder)}", code="INVALID_PATH")
+    if os.path.isdir(target):
+        raise InvalidInputError(f"--textfile {shown}{via} is a folder", code="INVALID_PATH")
     sweep_temp_files(folder, os.path.basename(target))
-    atomic_write(target, generate_latest(registry(config)), mode=0o644)
+    body = generate_latest(registry(config))
+    try:
+        atomic_write(target, body, mode=0o644)
+    except OSError as exc:
+        raise os_storage_error(exc, sanitize(target)) from exc
+
+
+def check_gateway(gateway: str) -> str:
+    """The Pushgateway's URL: http(s) (or host:port, which prometheus-client takes for http),
+    with a host, no credentials shown anywhere, no whitespace or control character (exit 2,
+    INVALID_URL otherwise)."""
+    from urllib.parse import urlsplit
+
+    from lnctl.errors import InvalidInputError
+    from lnctl.sanitize import redact_url
+
+    def bad(why: str) -> InvalidInputError:
+        return InvalidInputError(
+            f"--gateway {redact_url(gateway)}: {why}",
+            code="INVALID_URL",
+            hint="a Pushgateway URL, e.g. http://127.0.0.1:9091",
+        )
+
+    if not gateway or any(ch.isspace() or not ch.isprintable() for ch in gateway):
+        raise bad("empty, or holds a space or a control character")
+    full = gateway if "://" in gateway else "http://" + gateway
+    try:
+        parts = urlsplit(full)
+        port = parts.port
+        host = parts.hostname
+    except ValueError:
+        raise bad("not a URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise bad(f"{parts.scheme}:// is not http or https")
+    if not host:
+        raise bad("no host")
+    del port  # parsed only to refuse a bad one
+    return full
 
 
 def push(config: Config, gateway: str, job: str) -> None:
     from prometheus_client import push_to_gateway
 
-    from lnctl.errors import StorageError
+    from lnctl.errors import InvalidInputError, StorageError
+    from lnctl.sanitize import redact_url
 
-    shown = redact_url(gateway)
+    url = check_gateway(gateway)
+    if not job or any(not ch.isprintable() for ch in job):
+        raise InvalidInputError("--job is empty or holds a control character", code="USAGE")
+    shown = redact_url(url)
     try:
-        push_to_gateway(gateway, job=job, registry=registry(config), timeout=10)
+        push_to_gateway(url, job=job, registry=registry(config), timeout=10)
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise StorageError(
-            f"cannot push to {shown}: {redact_text(str(reason), gateway)}",
+            f"cannot push to {shown}: {redact_text(str(reason), url)}",
             code="PUSH_FAILED",
             hint="check --gateway and that the Pushgateway is running",
         ) from None
 
 
-def redact_url(url: str) -> str:
-    """A URL without the credentials it may carry (``http://user:pw@host`` -> ``http://***@host``)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<the URL given>"
-    if parts.username is None and parts.password is None:
-        return url
-    netloc = "***@" + parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=netloc))
+def missing_history_warning(config: Config) -> str | None:
+    """A warning when the history store is missing while the wallet was used (every counter
+    would read 0, which Prometheus takes for a reset of each); None otherwise."""
+    if os.path.exists(config.path("history.sqlite")):
+        return None
+    used = os.path.exists(config.path("simnet", "network.sqlite")) or os.path.isdir(
+        config.path("locks")
+    )
+    if not used:
+        return None
+    return (
+        f"the history store {config.path('history.sqlite')} is missing: every counter reads 0, "
+        "which Prometheus takes for a reset (the next lnctl command that opens the wallet "
+        "rebuilds the records, not the counters)"
+    )
 
 
 def redact_text(text: str, url: str) -> str:
+    """``text`` (an error of the push) without the credentials, query or fragment of ``url``."""
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(url)
     except ValueError:
         return text
-    for secret in (parts.password, parts.username):
+    for secret in (parts.password, parts.username, parts.query, parts.fragment):
         if secret:
             text = text.replace(secret, "***")
     return text

@@ -38,3 +38,26 @@ def sanitize(text: object) -> str:
             out.append(ch)
             marks = 0
     return "".join(out)
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be shown: credentials in it (``user:password@``) and its query string
+    and fragment (where API keys travel: ``?api-key=...``) replaced by ``***``, the rest
+    sanitized. Something that does not parse as a URL is not shown at all."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = "***@" + netloc.rsplit("@", 1)[-1]
+        shown = urlunsplit(
+            parts._replace(
+                netloc=netloc,
+                query="***" if parts.query else "",
+                fragment="***" if parts.fragment else "",
+            )
+        )
+    except ValueError:
+        return "<a URL that does not parse>"
+    return sanitize(shown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 def _handler(config: Config) -> type:
     """``/metrics`` only (404 elsewhere), no ``Server`` header naming Python, and a scrape that
     fails (corrupt state, an unsafe key) answers 500 with one line on stderr, no traceback."""
-    import sys
     from http.server import BaseHTTPRequestHandler
 
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -41,7 +41,7 @@ def _handler(config: Config) -> type:
                 from lnctl.sanitize import sanitize
 
                 message = exc.message if isinstance(exc, LnctlError) else type(exc).__name__
-                sys.stderr.write(f"lnctl: error: scrape failed: {sanitize(message)}\n")
+                _say(f"lnctl: error: scrape failed: {sanitize(message)}\n")
                 self._send(500, b"scrape failed; see lnctl's stderr\n", "text/plain")
                 return
             self._send(200, body, CONTENT_TYPE_LATEST)
@@ -59,14 +59,22 @@ def _handler(config: Config) -> type:
     return Handler
 
 
+def _say(line: str) -> None:
+    """A line on stderr; a stderr that is closed or cannot be written loses it, nothing more."""
+    if sys.stderr is not None:
+        try:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+
 def serve(config: Config, host: str, port: int, started: Callable[[str, int], None]) -> None:
     from http.server import ThreadingHTTPServer
 
     handler = _handler(config)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        import sys
-
-        sys.stderr.write(
+        _say(
             f"lnctl: warning: serving metrics on {host}: the endpoint has no authentication; "
             "anyone who can reach it reads this wallet's counters and balances\n"
         )

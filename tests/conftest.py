@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,35 @@ def run_probed(home: Path, watched: tuple[str, ...], *args: str) -> tuple[Result
     )  # fmt: skip
     err, _, last = proc.stderr.rstrip("\n").rpartition("\n")
     return Result(proc.returncode, proc.stdout, err), set(filter(None, last.split(",")))
+
+
+def shell(home: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """A shell command line (redirections, pipes) with lnctl's environment for ``home``."""
+    return subprocess.run(
+        ["bash", "-c", command],
+        env={**lnctl_env(home), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@contextlib.contextmanager
+def tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """A small file system of its own at ``mount`` (a full disk, a read-only remount): the test
+    is skipped where it cannot be mounted (it needs root)."""
+    mount.mkdir(parents=True, exist_ok=True)
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("needs root to mount a file system of its own")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
 
 
 def popen(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

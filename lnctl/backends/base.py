@@ -147,11 +147,10 @@ class Capabilities:
 
 @record(frozen=True, slots=True)
 class Activity:
-    """How many invoices and payments the node has for this wallet (to notice a lost or older
-    history)."""
+    """The step the node's record is at: it advances with every change to its invoices and
+    payments (to notice a lost, older or newer history)."""
 
-    invoices: int
-    payments: int
+    seq: int
 
 
 @record(frozen=True, slots=True)
@@ -185,10 +184,10 @@ class KeepsNoRecords:
     def activity(self) -> Activity | None:
         return None
 
-    def export_invoices(self) -> list[InvoiceRecord]:
+    def export_invoices(self, since: int | None = None) -> list[InvoiceRecord]:
         return []
 
-    def export_payments(self) -> list[PaymentRecord]:
+    def export_payments(self, since: int | None = None) -> list[PaymentRecord]:
         return []
 
 
@@ -264,12 +263,16 @@ if TYPE_CHECKING:  # the contract is for type checking: no typing import at star
         def balance(self) -> Balance: ...
 
         def activity(self) -> Activity | None:
-            """Counts of the node's invoices and payments (``exports_records``), else None."""
+            """The step of the node's record (``exports_records``), else None."""
             ...
 
-        def export_invoices(self) -> list[InvoiceRecord]: ...
+        def export_invoices(self, since: int | None = None) -> list[InvoiceRecord]:
+            """The node's invoices (those changed after step ``since``, when given)."""
+            ...
 
-        def export_payments(self) -> list[PaymentRecord]: ...
+        def export_payments(self, since: int | None = None) -> list[PaymentRecord]:
+            """The node's payments (those changed after step ``since``, when given)."""
+            ...
 
         def close(self) -> None: ...
 

@@ -31,6 +31,7 @@ from lnctl.errors import (
     DuplicatePaymentError,
     InvalidInputError,
     LnctlError,
+    LockTimeoutError,
 )
 from lnctl.records import record
 
@@ -52,8 +53,9 @@ REFUSED = "REFUSED"  # a refusal that may come from in front of the node: a look
 UNKNOWN = "UNKNOWN"  # anything else
 KINDS = (SUCCESS, FAILURE, PENDING, PAID_ALREADY, IN_FLIGHT_ALREADY, REFUSED, UNKNOWN)
 
-# The errors that mean "nothing of the payment reached the node"
-NOT_SENT = (BackendUnavailableError, BackendAuthError, InvalidInputError)
+# The errors that mean "nothing of the payment reached the node": not reached, refused outright,
+# or busy past the wait for its lock (LOCK_TIMEOUT: the embedded node never started the step)
+NOT_SENT = (BackendUnavailableError, BackendAuthError, InvalidInputError, LockTimeoutError)
 
 POLL_FIRST_S = 0.05  # the first wait before looking a pending payment up again
 POLL_CAP_S = 1.0  # waits double up to this

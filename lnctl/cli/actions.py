@@ -23,11 +23,14 @@ def read_stdin_invoice() -> str:
         raise InvalidInputError(
             "no invoice given", code="NO_INVOICE", hint="pass it as an argument or pipe it in"
         )
-    try:
-        raw = sys.stdin.buffer.read(1 << 20)
-    except AttributeError:  # a text-only stdin (tests)
-        raw = sys.stdin.read(1 << 20).encode("utf-8", "surrogateescape")
+    from lnctl.storage.files import read_input
+
+    raw = read_input("-", MAX_STDIN_BYTES, "the invoice on stdin")
     return read_invoice_from_text(raw.decode("utf-8", "replace"))
+
+
+MAX_STDIN_BYTES = 1 << 20  # an invoice piped in: more is refused, never read in part
+MAX_BATCH_BYTES = 64 << 20  # pay --file: more is refused, never read in part
 
 
 def read_invoice_from_text(text: str) -> str:
@@ -117,9 +120,11 @@ def memo_text(memo: str | None, memo_file: str | None, *, stdin_taken: bool = Fa
             code="USAGE",
             hint="pass the invoice as an argument, or the memo in a file",
         )
+    from lnctl.core.invoices import MAX_MEMO_BYTES
     from lnctl.storage.files import read_input
 
-    raw = read_input(memo_file, 64 * 1024 + 2, "--memo-file")
+    # one trailing newline is dropped below: it does not count
+    raw = read_input(memo_file, MAX_MEMO_BYTES + 1, "--memo-file", too_large="MEMO_TOO_LONG")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -467,7 +472,7 @@ def pay_action(
     """One payment, or with ``file`` a batch (``pay_batch``)."""
     from lnctl.cli.output import deliver
     from lnctl.core.payments import pay
-    from lnctl.errors import Done, InvalidInputError
+    from lnctl.errors import InvalidInputError
 
     timeout, max_fee = pay_defaults(state, timeout, max_fee)
     if file is not None:
@@ -515,9 +520,31 @@ def pay_action(
             memo=memo,
         )
         warnings = wallet.warnings
-    deliver(doc, as_json, render_dry_run if dry_run else render_payment, warnings)
-    if dry_run and doc["exit_code"]:
-        raise Done(doc["exit_code"])
+    if dry_run:
+        deliver_outcome(doc["exit_code"], lambda: deliver(doc, as_json, render_dry_run, warnings))
+        return
+    deliver(doc, as_json, render_payment, warnings)
+
+
+def deliver_outcome(code: int, write: Callable[[], None]) -> None:
+    """Print a result whose exit code is already decided, and exit with it: the outcome decides
+    the exit code. Output that cannot be written is one line on stderr, and OUTPUT_FAILED
+    (exit 1) only when the outcome is 0; a reader that went away changes nothing."""
+    from lnctl.cli.output import PipeClosed, silence_stdout, write_err
+    from lnctl.errors import Done, LnctlError
+
+    try:
+        write()
+    except PipeClosed:
+        silence_stdout()
+        raise Done(code) from None
+    except LnctlError as exc:
+        if exc.code != "OUTPUT_FAILED" or not code:
+            raise
+        write_err(f"lnctl: error: {exc.message}\n")
+        raise Done(code) from None
+    if code:
+        raise Done(code)
 
 
 def pay_batch(
@@ -530,11 +557,12 @@ def pay_batch(
     as_json: bool,
     pay_options: dict[str, Any],
 ) -> None:
-    from lnctl.cli.output import emit_json, warn, write_out
+    from lnctl.cli.output import PipeClosed, emit_json, warn, write_out
     from lnctl.core.batch import parse_lines, run_batch
+    from lnctl.errors import LnctlError
     from lnctl.storage.files import read_input
 
-    lines = parse_lines(read_input(path, 64 << 20, "--file").decode("utf-8", "replace"))
+    lines = parse_lines(read_input(path, MAX_BATCH_BYTES, "--file").decode("utf-8", "replace"))
     progress = None
     if not (as_json or jsonl) and sys.stderr is not None and sys.stderr.isatty():
         from rich.progress import Progress
@@ -545,11 +573,22 @@ def pay_batch(
         task = progress.add_task("paying", total=len(lines))
         progress.start()
 
+    lost: list[LnctlError | PipeClosed] = []  # the first write to stdout that failed
+
     def on_result(result: dict[str, Any]) -> None:
-        if jsonl:
+        """A payment has ended (in the batch's thread): its line, when stdout still takes
+        them. Output that fails never stops the payments: they are the outcome."""
+        if jsonl and not lost:
             from lnctl.cli.output import to_json_line
 
-            write_out(to_json_line(result) + "\n")
+            try:
+                write_out(to_json_line(result) + "\n")
+            except PipeClosed as exc:
+                lost.append(exc)
+            except LnctlError as exc:
+                if exc.code != "OUTPUT_FAILED":
+                    raise
+                lost.append(exc)
         if progress is not None:
             progress.advance(task)
 
@@ -567,19 +606,20 @@ def pay_batch(
             progress.stop()
     for message in dict.fromkeys(doc.pop("warnings")):
         warn(message)
-    if jsonl:
-        from lnctl.cli.output import to_json_line
 
-        write_out(to_json_line({"summary": doc["summary"]}) + "\n")
-    elif as_json:
-        emit_json(doc)
-    else:
-        render_batch(doc)
-    code = doc["summary"]["exit_code"]
-    if code:
-        from lnctl.errors import Done
+    def write() -> None:
+        if lost:  # stdout failed while the lines were written: the same end for the summary
+            raise lost[0]
+        if jsonl:
+            from lnctl.cli.output import to_json_line, write_whole
 
-        raise Done(code)
+            write_whole(to_json_line({"summary": doc["summary"]}) + "\n")
+        elif as_json:
+            emit_json(doc)
+        else:
+            render_batch(doc)
+
+    deliver_outcome(doc["summary"]["exit_code"], write)
 
 
 def render_batch(d: dict[str, Any]) -> None:
@@ -612,6 +652,11 @@ def render_batch(d: dict[str, Any]) -> None:
                 ("fees", msat(s["fees_msat"])),
                 ("latency p50/p95/max", "/".join(str(v) for v in s["latency_ms"].values()) + " ms"),
                 ("wall time", f"{s['wall_ms']} ms"),
+                *(
+                    [("stopped by", f"{s['stopped']['code']}: {s['stopped']['message']}")]
+                    if s["stopped"]
+                    else []
+                ),
             ],
             title="summary",
         )
@@ -643,19 +688,22 @@ def render_dry_run(d: dict[str, Any]) -> None:
 def metrics_action(state: State, textfile: str | None, as_json: bool) -> None:
     """``lnctl metrics``: the exposition once, or written with --textfile. A scrape reads only:
     no wallet is opened, nothing is created."""
-    from lnctl.cli.output import deliver
-    from lnctl.metrics import exposition, write_textfile
+    from lnctl.cli.output import deliver, sanitize, write_err, write_out
+    from lnctl.metrics import exposition, missing_history_warning, write_textfile
 
-    if textfile:
+    warning = missing_history_warning(state.config)
+    warnings = [warning] if warning else []
+    if textfile is not None:
         write_textfile(state.config, textfile)
         deliver(
             {"textfile": textfile, "written": True},
             as_json,
-            lambda d: sys.stderr.write(f"wrote {d['textfile']}\n"),
+            lambda d: write_err(f"wrote {sanitize(d['textfile'])}\n"),
+            warnings,
         )
         return
     text = exposition(state.config)
-    deliver(metric_families(text) if as_json else text, as_json, sys.stdout.write)
+    deliver(metric_families(text) if as_json else text, as_json, write_out, warnings)
 
 
 def metric_families(text: str) -> dict[str, Any]:

@@ -19,13 +19,32 @@ def _wants_traceback(argv: list[str]) -> bool:
     return "--traceback" in argv or os.environ.get("LNCTL_DEBUG", "") not in ("", "0")
 
 
+def _hold_closed_std_fds() -> None:
+    """A standard stream closed when lnctl started (``lnctl ... >&-``: Python then sets it to
+    None) leaves its descriptor free, and the next file lnctl opens would get it: a write meant
+    for stdout could land in a lock file or the ledger's temp file. /dev/null holds it instead
+    (as SQLite does for its own files); the stream stays None, so output to it still fails."""
+    for fd, stream in ((0, sys.stdin), (1, sys.stdout), (2, sys.stderr)):
+        if stream is None:
+            try:
+                os.fstat(fd)
+            except OSError:
+                held = os.open(os.devnull, os.O_RDWR)
+                if held != fd:  # a lower one was free too: it gets its own in its turn
+                    os.dup2(held, fd)
+                    os.close(held)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None or sys.stderr is None or sys.stdin is None:
+        _hold_closed_std_fds()
+    if "lnctl.cli.output" in sys.modules:  # an earlier main() in this process (tests)
+        sys.modules["lnctl.cli.output"]._Written.document = False
     if args in (["--version"], ["-V"]):
         from lnctl import __version__
 
-        sys.stdout.write(f"lnctl {__version__}\n")
-        return 0
+        return _version(f"lnctl {__version__}\n")
     as_json = json_requested(args)
     try:
         return _run(args)
@@ -85,6 +104,26 @@ def main(argv: list[str] | None = None) -> int:
         )
 
 
+def _version(line: str) -> int:
+    """``lnctl --version``: before anything else is imported, and a stdout that cannot be
+    written is one line on stderr (exit 1), as for every command."""
+    out = sys.stdout
+    if out is not None:
+        try:
+            out.write(line)
+            out.flush()
+            return 0
+        except BrokenPipeError:
+            return 0
+        except OSError as exc:
+            from lnctl.cli.output import output_failed
+
+            return _fail(output_failed(exc), False, [])
+    from lnctl.cli.output import stdout_closed
+
+    return _fail(stdout_closed(), False, [])
+
+
 def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
     from lnctl.cli.output import PipeClosed, print_error
 
@@ -98,9 +137,10 @@ def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
         # stdout itself failed: the one line goes to stderr, whatever --json asked
         print_error(exc, as_json and exc.code != "OUTPUT_FAILED")
     except (PipeClosed, OSError, Error):  # stdout is gone too: say it on stderr, once
+        from lnctl.cli.output import write_err
         from lnctl.sanitize import sanitize
 
-        sys.stderr.write(f"lnctl: error: {sanitize(exc.message)}\n")
+        write_err(f"lnctl: error: {sanitize(exc.message)}\n")
     return int(exc.exit_code)
 
 
@@ -151,17 +191,50 @@ def _run(args: list[str]) -> int:
         result = command.main(args=args, prog_name="lnctl", standalone_mode=False)
     except Exit as exc:
         return int(getattr(exc, "exit_code", 0))
+    except SystemExit as exc:  # Typer's completion options exit the interpreter themselves
+        if exc.code in (0, None):
+            result = 0
+        else:
+            raise
+    except OSError as exc:
+        if _written_by_click(exc):  # help or completion on a stdout that fails: OUTPUT_FAILED
+            from lnctl.cli.output import output_failed
+
+            raise output_failed(exc) from None
+        raise
     except Abort:
         raise KeyboardInterrupt from None
     except NoArgsIsHelp as exc:  # `lnctl` or `lnctl channel` alone: the usage, as it is
-        sys.stderr.write(str(exc.format_message()).rstrip() + "\n")  # type: ignore[attr-defined]
+        from lnctl.cli.output import write_err
+
+        write_err(str(exc.format_message()).rstrip() + "\n")  # type: ignore[attr-defined]
         return ExitCode.INVALID
     except ClickException as exc:
         message = exc.format_message()  # type: ignore[attr-defined]
         raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from None
     if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a return value of 130
         raise KeyboardInterrupt
+    if not result and sys.stdout is None and HELP_WORDS.intersection(args):
+        # click writes help to a closed stdout without a word: said as for every command
+        from lnctl.cli.output import stdout_closed
+
+        raise stdout_closed()
     return int(result or 0)
+
+
+HELP_WORDS = frozenset({"--help", "-h", "--show-completion"})
+
+
+def _written_by_click(exc: OSError) -> bool:
+    """Was ``exc`` raised by click writing a stream (help, completion), not by the wallet's
+    storage (whose errors say what they are)?"""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    code = tb.tb_frame.f_code
+    return code.co_name == "echo" and code.co_filename.endswith(os.path.join("click", "utils.py"))
 
 
 # Options whose value may be left out, and the value that means (``--induce-failure`` = 1).

@@ -82,8 +82,8 @@ def parse(
             value, i = args[i], i + 1
         if kind == "int":
             low, high = extra
-            if not value.isdigit() or not value.isascii():
-                return None
+            if not value.isdigit() or not value.isascii() or len(value) > 4000:
+                return None  # beyond what int() converts (4,300 digits): Typer says USAGE
             number = int(value)
             if not _within(number, low, high):
                 return None

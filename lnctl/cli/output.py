@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from lnctl.errors import LnctlError
+    from lnctl.errors import LnctlError, StorageError
 
 from lnctl.sanitize import sanitize as sanitize  # noqa: E402 - re-exported for the commands
 
@@ -64,18 +64,30 @@ class PipeClosed(Exception):
     an OSError, so that the command-line parser does not turn it into exit 1."""
 
 
+class _Written:
+    """What this process has written to stdout: a whole JSON document (then an error found
+    after it goes to stderr, so that stdout holds exactly one document)."""
+
+    document = False
+
+
+def stdout_closed() -> StorageError:
+    """The error for a stdout that was closed when lnctl started (``lnctl ... >&-``)."""
+    from lnctl.errors import StorageError
+
+    return StorageError(
+        "cannot write the output: stdout is closed",
+        code="OUTPUT_FAILED",
+        hint="what was done is recorded: lnctl payments / lnctl invoices show it",
+    )
+
+
 def write_out(text: str) -> None:
     """Write to stdout and flush. A reader that went away raises PipeClosed; any other failure
     (a full disk, a closed stdout) is an OutputError: one line on stderr, exit 1."""
-    from lnctl.errors import StorageError
-
     stream = sys.stdout
     if stream is None:
-        raise StorageError(
-            "cannot write the output: stdout is closed",
-            code="OUTPUT_FAILED",
-            hint="what was done is recorded: lnctl payments / lnctl invoices show it",
-        )
+        raise stdout_closed()
     try:
         stream.write(text)
         stream.flush()
@@ -85,12 +97,25 @@ def write_out(text: str) -> None:
         raise output_failed(exc) from None
 
 
-def output_failed(exc: OSError) -> Exception:
+def write_err(text: str) -> None:
+    """Write to stderr: a stderr that is closed or cannot be written loses the text, and
+    nothing else (there is nowhere left to say it; the exit code still tells the outcome)."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):  # ValueError: a stream closed under us
+        pass
+
+
+def output_failed(exc: OSError) -> StorageError:
     """The error for stdout that cannot be written (stdout is pointed at /dev/null first, so
     that the interpreter's last flush cannot fail again)."""
     from lnctl.errors import StorageError
 
-    _silence_stdout()
+    silence_stdout()
     return StorageError(
         f"cannot write the output: {exc.strerror or exc}",
         code="OUTPUT_FAILED",
@@ -98,7 +123,7 @@ def output_failed(exc: OSError) -> Exception:
     )
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point stdout at /dev/null, so that the interpreter's last flush cannot fail again."""
     import os
 
@@ -119,7 +144,52 @@ def to_json_line(value: Any) -> str:
 
 
 def emit_json(doc: Any) -> None:
-    write_out(to_json(doc) + "\n")
+    """The command's one JSON document on stdout, written whole: a Ctrl-C that comes while it
+    is written takes effect once it is out (lnctl exits 130 then, and writes no second
+    document)."""
+    text = to_json(doc) + "\n"
+    with _Uninterrupted():
+        write_out(text)
+        _Written.document = True  # before a held Ctrl-C is raised: no second document then
+
+
+def write_whole(text: str) -> None:
+    """``write_out``, never cut by a Ctrl-C: one that comes meanwhile takes effect after."""
+    with _Uninterrupted():
+        write_out(text)
+
+
+class _Uninterrupted:
+    """Holds SIGINT back while a document is written (in the main thread, where Python runs
+    signal handlers), then raises the KeyboardInterrupt it held, if any."""
+
+    def __init__(self) -> None:
+        self.held = False
+        self.previous: Any = None
+
+    def _hold(self, *_: object) -> None:
+        self.held = True
+
+    def __enter__(self) -> None:
+        if TYPE_CHECKING:
+            import signal as _signal
+        else:
+            import _signal  # the builtin under signal: signal.py imports enum (start-up time)
+        try:
+            self.previous = _signal.signal(_signal.SIGINT, self._hold)
+        except ValueError:  # not the main thread: no handler runs here anyway
+            self.previous = None
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if self.previous is None:
+            return
+        if TYPE_CHECKING:
+            import signal as _signal
+        else:
+            import _signal
+        _signal.signal(_signal.SIGINT, self.previous)
+        if self.held and kind is None:
+            raise KeyboardInterrupt
 
 
 _consoles: dict[str, Console] = {}
@@ -131,8 +201,10 @@ def console(stderr: bool = False) -> Console:
         from rich.console import Console
 
         stream = sys.stderr if stderr else sys.stdout
+        if stream is None and not stderr:
+            raise stdout_closed()  # Rich would write nothing, and say nothing of it
         # Piped output is read by programs: wide enough that hashes and invoices never wrap.
-        width = None if stream.isatty() else 240
+        width = None if stream is not None and stream.isatty() else 240
         _consoles[key] = Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
     return _consoles[key]
 
@@ -159,7 +231,7 @@ def plain_line(text: str) -> None:
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(f"lnctl: warning: {sanitize(message)}\n")
+    write_err(f"lnctl: warning: {sanitize(message)}\n")
 
 
 def error_document(exc: LnctlError) -> dict[str, Any]:
@@ -174,28 +246,36 @@ def error_document(exc: LnctlError) -> dict[str, Any]:
 
 
 def print_error(exc: LnctlError, as_json: bool) -> None:
-    if as_json:
+    """The error: its JSON document on stdout (``as_json``, unless a document was written
+    already), else one line on stderr."""
+    if as_json and not _Written.document:
         emit_json(error_document(exc))
         return
     line = f"lnctl: error: {sanitize(exc.message)}"
     if exc.hint:
         line += f" (hint: {sanitize(exc.hint)})"
-    sys.stderr.write(line + "\n")
+    write_err(line + "\n")
 
 
 def piped() -> bool:
-    """stdout is not a terminal: a program reads it. Tables are then plain lines, and Rich (45
-    ms to import) is not loaded."""
-    return sys.stdout is not None and not sys.stdout.isatty()
+    """stdout is not a terminal: a program reads it (or nothing does: a closed stdout). Tables
+    are then plain lines, and Rich (45 ms to import) is not loaded."""
+    return sys.stdout is None or not sys.stdout.isatty()
 
 
 def table(title: str | None = None) -> Any:
-    """A table with a header row: Rich on a terminal, plain aligned lines for a pipe."""
+    """A table with a header row: Rich on a terminal, plain aligned lines for a pipe. The title
+    is sanitized (it may hold a path) and never read as markup."""
     if piped():
-        return _PlainTable(title)
+        return _PlainTable(None if title is None else sanitize(title))
     from rich.table import Table
 
-    return Table(title=title, show_header=True, header_style="bold", title_justify="left")
+    return Table(
+        title=None if title is None else text(title),
+        show_header=True,
+        header_style="bold",
+        title_justify="left",
+    )
 
 
 def text(value: object, style: str = "") -> Any:
@@ -247,7 +327,7 @@ class _PlainRows:
         lines = [self.title] if self.title else []
         for key, value in self.rows:
             shown = "-" if value is None or value == "" else sanitize(value)
-            lines.append(f"{key.ljust(width)}  {shown}".rstrip())
+            lines.append(f"{sanitize(key).ljust(width)}  {shown}".rstrip())
         return "\n".join(lines) + "\n"
 
 
@@ -260,11 +340,18 @@ def show(renderable: Any) -> None:
 
 
 def kv_table(rows: list[tuple[str, object]], title: str | None = None) -> Any:
+    """Key/value rows; every line sanitized (the title may hold a path: LNCTL_HOME)."""
     if piped():
-        return _PlainRows(rows, title)
+        return _PlainRows(rows, None if title is None else sanitize(title))
     from rich.table import Table
 
-    t = Table(show_header=False, title=title, title_justify="left", box=None, pad_edge=False)
+    t = Table(
+        show_header=False,
+        title=None if title is None else text(title),
+        title_justify="left",
+        box=None,
+        pad_edge=False,
+    )
     t.add_column(style="bold")
     t.add_column(overflow="fold")
     for key, value in rows:

@@ -4,7 +4,8 @@ Every payment follows every rule of a single ``pay`` (it *is* a single pay: vali
 duplicates, fee cap, retries for transient failures only, crash safety). At most N payments are
 in flight (a pool of N workers, each with its own wallet connection) and at most R start per
 second (a token bucket). Results keep the file's order. Ctrl-C stops starting new payments; the
-ones in flight finish or become pending.
+ones in flight finish or become pending. So does a storage error every later payment would meet
+too (a full disk, a read-only home): the batch reports what was done before it.
 """
 
 from __future__ import annotations
@@ -114,11 +115,24 @@ class TokenBucket:
         return False
 
 
+# Storage errors that every later payment would meet too (the disk, the home's permissions): the
+# batch stops starting payments at the first, as at a Ctrl-C, and reports what was done.
+STOPPING = frozenset({"DISK_FULL", "DISK_ERROR", "READ_ONLY"})
+
+
 @dataclass
 class Batch:
     results: list[dict[str, Any] | None]
     started: float = field(default_factory=time.monotonic)
     interrupted: bool = False
+    stopped: LnctlError | None = None  # the error that stopped the batch early
+
+    def stop_on(self, result: dict[str, Any] | LnctlError, stop: threading.Event) -> None:
+        """After a payment's result: stop starting payments when it is an error that every
+        later payment would meet too."""
+        if isinstance(result, LnctlError) and result.code in STOPPING and self.stopped is None:
+            self.stopped = result
+            stop.set()
 
 
 def run_batch(
@@ -132,10 +146,17 @@ def run_batch(
     stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Pay every line; returns ``{"payments": [...in file order...], "summary": {...}}``."""
-    from lnctl.core.payments import pay
+    from lnctl.core.payments import check_options, pay
     from lnctl.core.recovery import recover
     from lnctl.core.wallet import Wallet
 
+    check_options(
+        pay_options.get("retries", 3),
+        pay_options.get("timeout_s", 30.0),
+        pay_options.get("if_paid", "error"),
+        pay_options.get("induce_failures", 0),
+        None,
+    )  # the very checks of a single pay: --timeout nan, inf or 1e308 is refused here too
     if not 1 <= concurrency <= 256:
         raise InvalidInputError("--concurrency must be between 1 and 256", code="USAGE")
     if rate_limit is not None and not 0 < rate_limit <= 100_000:
@@ -162,6 +183,7 @@ def run_batch(
             )
         except LnctlError as exc:
             result = exc
+        batch.stop_on(result, stop)
         return result_document(line, began, result)
 
     def worker() -> None:
@@ -196,6 +218,7 @@ def run_batch(
 
         def finish(index: int, began: float, result: dict[str, Any] | LnctlError) -> None:
             doc = batch.results[index] = result_document(lines[index], began, result)
+            batch.stop_on(result, stop)
             if on_result is not None:
                 on_result(doc)
 
@@ -205,6 +228,9 @@ def run_batch(
                     own, lines, concurrency=concurrency, bucket=bucket, stop=stop,
                     pay_options=pay_options, finish=finish,
                 ).run()  # fmt: skip
+        except LnctlError as exc:  # the batch stops here: what was done is still reported
+            batch.stopped = batch.stopped or exc
+            stop.set()
         except BaseException as exc:  # re-raised in the caller's thread
             failures.append(exc)
 
@@ -278,6 +304,8 @@ def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str,
         return int(latencies[min(len(latencies) - 1, int(p * (len(latencies) - 1) + 0.5))])
 
     codes = {r["exit_code"] for r in done}
+    if batch.stopped is not None:
+        codes.add(int(batch.stopped.exit_code))
     exit_code = next((c for c in SEVERITY if c in codes), ExitCode.OK)
     if batch.interrupted:
         exit_code = ExitCode.INTERRUPTED
@@ -297,6 +325,9 @@ def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str,
         },
         "wall_ms": int((time.monotonic() - batch.started) * 1000),
         "interrupted": batch.interrupted,
+        "stopped": None
+        if batch.stopped is None
+        else {"code": batch.stopped.code, "message": batch.stopped.message},
         "exit_code": int(exit_code),
     }
     return {"payments": results, "summary": summary, "warnings": warnings}

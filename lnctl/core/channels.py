@@ -45,11 +45,15 @@ def _check_peer(peer: str) -> str:
 
 def open_channel(wallet: Wallet, peer: str, capacity_msat: int, push_msat: int) -> dict[str, Any]:
     node = _node(wallet)
-    return channel_document(node.open_channel(_check_peer(peer), capacity_msat, push_msat))
+    opened = node.open_channel(_check_peer(peer), capacity_msat, push_msat)
+    wallet.note_node()  # the history vouches for the node's record as it is now
+    return channel_document(opened)
 
 
 def close_channel(wallet: Wallet, channel_id: str) -> dict[str, Any]:
-    return channel_document(_node(wallet).close_channel(channel_id.strip()))
+    closed = _node(wallet).close_channel(channel_id.strip())
+    wallet.note_node()  # a record put back to before the close would reopen the channel
+    return channel_document(closed)
 
 
 def list_channels(wallet: Wallet) -> dict[str, Any]:

@@ -130,6 +130,13 @@ class Engine:
         self.deferred: dict[str, list[int]] = {}  # lines waiting for their hash's flight to end
 
     def run(self) -> None:
+        try:
+            self._rounds()
+        finally:  # stopped by an error: what is in flight is left to recovery, locks released
+            for flight in self.flights.values():
+                flight.lock.release()
+
+    def _rounds(self) -> None:
         while True:
             admitted = self._admit()
             if admitted:
@@ -314,7 +321,8 @@ class Engine:
                         replace(f.status, failure_reason=TIMEOUT) if f.timed_out else f.status
                     )
                     current = history.get_payment(f.payment_hash) or f.row
-                    finals.append(conclude(self.wallet, current, recorded))
+                    finals.append(conclude(self.wallet, current, recorded, note=False))
+                self.wallet.note_node()  # the node's step the history has seen, once a round
         except LnctlError as exc:  # nothing recorded: each stays in flight, for recovery
             for f in flights:
                 self._fail_in_flight(f, exc)

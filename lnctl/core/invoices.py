@@ -13,8 +13,10 @@ if TYPE_CHECKING:
     import sqlite3
     from typing import Any
 
+    from lnctl.backends.base import Backend, NewInvoice
     from lnctl.core.wallet import Wallet
     from lnctl.deadline import Deadline
+    from lnctl.memo import Keyring
 
 MAX_EXPIRY = 10 * 365 * 24 * 3600
 MAX_MEMO_BYTES = 64 * 1024
@@ -57,27 +59,16 @@ def create_invoice(
     if memo is not None and len(memo.encode("utf-8")) > MAX_MEMO_BYTES:
         raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
     description = description or ""
-    new = wallet.backend.create_invoice(
-        amount_msat, description=description, description_hash=None, expiry=expiry
-    )
-    record = {
-        "payment_hash": new.payment_hash,
-        "bolt11": new.bolt11,
-        "amount_msat": amount_msat,
-        "description": description,
-        "description_hash": None,
-        "created_at": new.created_at,
-        "expires_at": new.expires_at,
-    }
+    backend = wallet.backend
     if memo is None:
-        encrypted = None
-        wallet.history.add_invoice({**record, "memo": None}, None)
+        new, encrypted = _create_and_record(wallet, backend, amount_msat, description, expiry)
     else:
         from lnctl.core.memos import memo_encryption
 
         with memo_encryption(wallet) as keyring:
-            encrypted = keyring.encrypt(memo, "invoice", new.payment_hash)
-            wallet.history.add_invoice({**record, "memo": encrypted}, keyring.primary)
+            new, encrypted = _create_and_record(
+                wallet, backend, amount_msat, description, expiry, memo, keyring
+            )
     log.event(
         "info",
         "invoice_created",
@@ -98,6 +89,41 @@ def create_invoice(
         "expires_at": new.expires_at,
         "encrypted_memo": encrypted,
     }
+
+
+def _create_and_record(
+    wallet: Wallet,
+    backend: Backend,
+    amount_msat: int | None,
+    description: str,
+    expiry: int,
+    memo: str | None = None,
+    keyring: Keyring | None = None,
+) -> tuple[NewInvoice, str | None]:
+    """Ask the node for the invoice and record it (memo encrypted) in one history transaction
+    begun before the node is asked: a history that stays locked (LOCKED) stops the command
+    before the node makes an invoice the history could not record."""
+    with wallet.history.transaction():
+        new = backend.create_invoice(
+            amount_msat, description=description, description_hash=None, expiry=expiry
+        )
+        encrypted = None
+        if memo is not None:
+            assert keyring is not None
+            encrypted = keyring.encrypt(memo, "invoice", new.payment_hash)
+        record: dict[str, object] = {
+            "payment_hash": new.payment_hash,
+            "bolt11": new.bolt11,
+            "amount_msat": amount_msat,
+            "description": description,
+            "description_hash": None,
+            "created_at": new.created_at,
+            "expires_at": new.expires_at,
+            "memo": encrypted,
+        }
+        wallet.history.add_invoice(record, keyring.primary if keyring is not None else None)
+        wallet.note_node()
+    return new, encrypted
 
 
 def refresh_invoices(wallet: Wallet, payment_hashes: list[str]) -> None:
@@ -199,9 +225,14 @@ def wait_invoice(
                 raise NotFoundError(f"the node has no invoice with payment hash {payment_hash}")
             if status.state is InvoiceState.SETTLED:
                 if wallet.history.has_invoice(payment_hash):
-                    wallet.history.settle_invoice(
-                        payment_hash, status.received_msat or 0, status.settled_at, status.preimage
-                    )
+                    with wallet.history.transaction():
+                        wallet.history.settle_invoice(
+                            payment_hash,
+                            status.received_msat or 0,
+                            status.settled_at,
+                            status.preimage,
+                        )
+                        wallet.note_node()
                 return {
                     "payment_hash": payment_hash,
                     "status": "SETTLED",

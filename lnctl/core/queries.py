@@ -112,11 +112,14 @@ def settings_document(config: Config) -> dict[str, Any]:
             return {"value": "set", "source": f"file {path}"}
         return {"value": "not set", "source": "default"}
 
+    from lnctl.sanitize import redact_url
+
     values: dict[str, Any] = {
         "home": config.home,
         "backend": config.backend,
         "network": config.network,
-        "lnbits_url": config.lnbits_url,
+        # credentials in the URL (user:password@, ?api-key=) are never shown
+        "lnbits_url": redact_url(config.lnbits_url) if config.lnbits_url else None,
         "lnbits_admin_key_file": config.lnbits_admin_key_file,
         "lnbits_invoice_key_file": config.lnbits_invoice_key_file,
         "max_fee_sat": config.max_fee_sat,

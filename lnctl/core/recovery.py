@@ -5,7 +5,7 @@ fresh state, by asking the node (``lnctl.core.settle.conclude``). One that canno
 node reports something lnctl cannot accept) is marked NEEDS_ATTENTION and reported as one warning
 line, and everything else goes on. A node that cannot be reached leaves everything in flight.
 
-A history that is missing, empty or older than the node's record is rebuilt from what the node
+A history that is missing, empty or behind the node's record is brought up to what the node
 knows (``rebuild_history``).
 """
 
@@ -95,27 +95,43 @@ def recover(wallet: Wallet) -> list[dict[str, Any]]:
 RECENT_S = 60
 
 
-def rebuild_history(wallet: Wallet, backend: Backend, *, everything: bool = False) -> int:
-    """Add to the history every invoice and payment the node has and the history lacks (with
-    ``everything`` false, not the invoices made in the last ``RECENT_S`` seconds). Returns how
-    many were added. Memos and counters are not the node's to give back."""
+def rebuild_history(
+    wallet: Wallet, backend: Backend, *, everything: bool = False, since: int | None = None
+) -> tuple[int, int]:
+    """Bring the history up to what the node knows: add every invoice and payment the node has
+    and the history lacks (with ``everything`` false, not the invoices made in the last
+    ``RECENT_S`` seconds), settle the invoices the node has settled, and correct a payment the
+    history has FAILED that the node has since paid (with its proof). With ``since``, only what
+    changed at the node after that step of its record. Returns (added, corrected). Memos and
+    counters are not the node's to give back."""
     import time
 
     from lnctl import bolt11
     from lnctl.backends.base import InvoiceState, PaymentState
+    from lnctl.core.settle import success_problem
     from lnctl.errors import InvalidInvoiceError
 
     history = wallet.history
-    added = 0
+    added = corrected = 0
     recent = time.time() - RECENT_S
-    for inv in backend.export_invoices():
-        if history.has_invoice(inv.payment_hash) or (not everything and inv.created_at > recent):
+    for inv in backend.export_invoices(since):
+        settled = inv.status.state is InvoiceState.SETTLED
+        row = history.get_invoice(inv.payment_hash)
+        if row is not None:
+            if settled and row["status"] == "OPEN":
+                history.settle_invoice(
+                    inv.payment_hash,
+                    inv.status.received_msat or 0,
+                    inv.status.settled_at,
+                    inv.status.preimage,
+                )
+            continue
+        if not everything and inv.created_at > recent:
             continue
         try:
             decoded = bolt11.decode(inv.bolt11)
         except InvalidInvoiceError:
             continue
-        settled = inv.status.state is InvoiceState.SETTLED
         added += history.import_invoice(
             {
                 "payment_hash": inv.payment_hash,
@@ -136,14 +152,28 @@ def rebuild_history(wallet: Wallet, backend: Backend, *, everything: bool = Fals
         PaymentState.PENDING: "IN_FLIGHT",
         PaymentState.UNKNOWN: "IN_FLIGHT",
     }
-    for pay in backend.export_payments():
-        if not pay.bolt11 or history.get_payment(pay.payment_hash) is not None:
+    for pay in backend.export_payments(since):
+        status = pay.status
+        row = history.get_payment(pay.payment_hash)
+        if row is not None:
+            # a FAILED record of a payment the node has paid since: only a history older than
+            # the node's record has one (a payment is claimed IN_FLIGHT before it is sent)
+            if (
+                row["status"] == "FAILED"
+                and status.state is PaymentState.SUCCEEDED
+                and success_problem(row, status) is None
+            ):
+                assert status.preimage is not None and status.fee_msat is not None
+                corrected += history.correct_to_success(
+                    pay.payment_hash, status.preimage, status.fee_msat, pay.attempts
+                )
+            continue
+        if not pay.bolt11:
             continue
         try:
             decoded = bolt11.decode(pay.bolt11)
         except InvalidInvoiceError:
             continue
-        status = pay.status
         added += history.import_payment(
             {
                 "payment_hash": pay.payment_hash,
@@ -160,6 +190,6 @@ def rebuild_history(wallet: Wallet, backend: Backend, *, everything: bool = Fals
                 "created_at": pay.created_at,
             }
         )
-    if added:
-        log.event("info", "history_rebuilt", added=added)
-    return added
+    if added or corrected:
+        log.event("info", "history_rebuilt", added=added + corrected)
+    return added, corrected

@@ -39,9 +39,22 @@ def success_problem(row: sqlite3.Row, status: PaymentStatus) -> str | None:
     return None
 
 
-def conclude(wallet: Wallet, row: sqlite3.Row, status: PaymentStatus) -> sqlite3.Row:
+def conclude(
+    wallet: Wallet, row: sqlite3.Row, status: PaymentStatus, *, note: bool = True
+) -> sqlite3.Row:
     """Record ``status`` for the IN_FLIGHT payment ``row`` (the caller holds its hash lock).
-    Returns the stored row: SUCCEEDED, FAILED, NEEDS_ATTENTION, or still IN_FLIGHT."""
+    Returns the stored row: SUCCEEDED, FAILED, NEEDS_ATTENTION, or still IN_FLIGHT. The
+    history notes, in the same commit, the step of the node's record it has now seen (unless
+    ``note`` is false: a caller that records many in one transaction notes it once)."""
+    if not note:
+        return _record(wallet, row, status)
+    with wallet.history.transaction():
+        final = _record(wallet, row, status)
+        wallet.note_node()
+    return final
+
+
+def _record(wallet: Wallet, row: sqlite3.Row, status: PaymentStatus) -> sqlite3.Row:
     history = wallet.history
     payment_hash = row["payment_hash"]
     if status.duplicate and row["status"] == "IN_FLIGHT" and row["attempts"] > 0:
@@ -88,6 +101,8 @@ def refresh_invoice(wallet: Wallet, payment_hash: str) -> None:
 
     status = wallet.backend.invoice_status(payment_hash)
     if status is not None and status.state is InvoiceState.SETTLED:
-        wallet.history.settle_invoice(
-            payment_hash, status.received_msat or 0, status.settled_at, status.preimage
-        )
+        with wallet.history.transaction():
+            wallet.history.settle_invoice(
+                payment_hash, status.received_msat or 0, status.settled_at, status.preimage
+            )
+            wallet.note_node()

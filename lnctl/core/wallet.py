@@ -4,9 +4,22 @@ The backend (the node) owns the money; the history records what the node said. T
 the identity of the node it belongs to: a history that meets another node is refused, and a
 missing, empty or older history is rebuilt from what the node knows (with a warning), never
 silently recreated as if the wallet were new.
+
+On a node that keeps records (the simulated node), the history also keeps the step of the node's
+record it has seen (``node_seq``; the record's steps are in ``lnctl.backends.simulated.node``),
+advanced in the same transaction as what it records of the node. It never exceeds the record's
+step, which never goes back: a record below it is older than the history (restored from an
+older backup) and is refused, nothing changed. A history below it is behind the record: what
+changed at the node since is read (and only that) and what the history lacks is added.
+
+The note follows the node's step, in the history's next commit: a command killed between the two
+leaves the history one step behind (the next command catches up). That one step is the limit of
+what the history vouches for: ``simnet/`` put back whole to just before it is not told apart.
 """
 
 from __future__ import annotations
+
+import os
 
 from lnctl.config import Config
 from lnctl.deadline import NO_DEADLINE, Deadline
@@ -159,30 +172,14 @@ class Wallet:
         from lnctl.core.recovery import rebuild_history
 
         history = self.history
-        known = history.meta("identity")
+        meta = history.metas("identity", "node_seq")  # read before the node's step: see below
+        known = meta.get("identity")
         identity = backend.identity()
         if identity is None:  # the backend cannot tell with these credentials: nothing to check
             # and, for a history of a known node, nothing to conclude from what this node says
             self.identity_verified = known is None
             return
-        if known is None:
-            rebuilt = (
-                rebuild_history(self, backend, everything=True)
-                if backend.capabilities.exports_records
-                else 0
-            )
-            history.set_meta("identity", identity)
-            history.set_meta("backend", backend.name)
-            node_id = backend.node_id()
-            if node_id:
-                history.set_meta("node_id", node_id)
-            if rebuilt:
-                self.warnings.append(
-                    f"the history store was missing or empty: rebuilt {rebuilt} record(s) from "
-                    "what the node knows (memos and descriptions are not kept by the node)"
-                )
-            return
-        if known != identity:
+        if known is not None and known != identity:
             raise CorruptStateError(
                 f"this wallet's history ({history.path}) belongs to another node "
                 f"({history.meta('backend') or 'unknown'} backend)",
@@ -190,28 +187,89 @@ class Wallet:
                 hint="use the LNCTL_HOME (and backend settings) this history was made with, or "
                 "another LNCTL_HOME for this node",
             )
-        if backend.capabilities.exports_records:
-            activity = backend.activity()
-            invoices, payments = history.counts()
-            if activity is not None and (
-                activity.invoices > invoices or activity.payments > payments
-            ):
-                rebuilt = rebuild_history(self, backend)
-                if rebuilt:
-                    self.warnings.append(
-                        f"the history store was older than the node's record (restored from a "
-                        f"backup?): added {rebuilt} record(s) the node knows"
+        activity = backend.activity() if backend.capabilities.exports_records else None
+        if known is None:
+            added = (
+                rebuild_history(self, backend, everything=True)[0]
+                if backend.capabilities.exports_records
+                else 0
+            )
+            with history.transaction():
+                history.set_meta("identity", identity)
+                history.set_meta("backend", backend.name)
+                node_id = backend.node_id()
+                if node_id:
+                    history.set_meta("node_id", node_id)
+                if activity is not None:
+                    history.advance_node_seq(activity.seq)
+            if added:
+                self.warnings.append(
+                    f"the history store was missing or empty: rebuilt {added} record(s) from "
+                    "what the node knows (memos and descriptions are not kept by the node)"
+                )
+            return
+        if activity is None:
+            return
+        seen = int(meta.get("node_seq", -1))  # -1: a history from before lnctl kept it
+        if seen > activity.seq:
+            # the history was read first and the record's step never goes back: a record
+            # below what the history has seen is older than it
+            raise CorruptStateError(
+                f"the node's record is older than this wallet's history ({history.path} has "
+                f"seen step {seen} of the record, which is at step {activity.seq}): restored "
+                "from an older backup? Payments the history knows would be made again",
+                hint="put back the newer simnet/ files, or restore history.sqlite and simnet/ "
+                "together from one backup; nothing was changed",
+            )
+        if seen < activity.seq:
+            added, corrected = rebuild_history(self, backend, since=seen)
+            history.advance_node_seq(activity.seq)
+            if added or corrected:
+                what = f"added {added} record(s) the node knows" if added else ""
+                if corrected:
+                    what += (" and " if what else "") + (
+                        f"corrected {corrected} payment(s) the node has paid since"
                     )
+                self.warnings.append(
+                    "the history store was older than the node's record (restored from a "
+                    f"backup, or a command stopped before recording what the node did): {what}"
+                )
+
+    def note_node(self) -> None:
+        """Record that the history has seen the node's record as it is now (after recording
+        what the node did; inside the caller's transaction when there is one)."""
+        backend = self._backend
+        if backend is not None and backend.capabilities.exports_records:
+            activity = backend.activity()
+            if activity is not None:
+                self.history.advance_node_seq(activity.seq)
 
     # -- memo keys ---------------------------------------------------------------------------------
 
     def keyring(self, *, create: bool) -> Keyring | None:
+        """The memo keys. ``create`` makes the keyring on first use, never in place of a lost
+        one: with memos in the history, a missing keyring is MEMO_KEY_MISSING (a new key would
+        leave them unreadable for good)."""
         if self._keyring is None:
             from lnctl.memo import Keyring
 
-            self._keyring = Keyring.load(
-                self.config.path("secrets"), self.config.memo_key_b64, create=create
-            )
+            secrets = self.config.path("secrets")
+            if (
+                create
+                and not self.config.memo_key_b64
+                and not os.path.lexists(os.path.join(secrets, "memo.keys"))
+                and self.history.has_memos()
+            ):
+                from lnctl.errors import MemoKeyError
+
+                raise MemoKeyError(
+                    f"the memo keyring {os.path.join(secrets, 'memo.keys')} is missing, while "
+                    "this wallet's history holds memos encrypted with it",
+                    code="MEMO_KEY_MISSING",
+                    hint="restore secrets/memo.keys from a backup (or set LNCTL_MEMO_KEY to the "
+                    "key the memos were made with); lnctl makes no new keyring in its place",
+                )
+            self._keyring = Keyring.load(secrets, self.config.memo_key_b64, create=create)
         return self._keyring
 
     def reset_keyring(self) -> None:

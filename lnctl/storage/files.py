@@ -27,9 +27,19 @@ def check_private(path: str, *, is_dir: bool = False) -> None:
     _check_mode(path, st, is_dir)
 
 
-def read_input(path: str, limit: int, what: str, code: str = "INVALID_PATH") -> bytes:
-    """The bytes of a file the user named (``-``: stdin), at most ``limit``; exit 2 when it
-    cannot be read."""
+def read_input(
+    path: str,
+    limit: int,
+    what: str,
+    code: str = "INVALID_PATH",
+    *,
+    too_large: str = "INPUT_TOO_LARGE",
+    regular_only: bool = False,
+) -> bytes:
+    """The whole of a file the user named (``-``: stdin). Never a part of it: more than
+    ``limit`` bytes is refused (exit 2, ``too_large``, naming the limit), and so is a file that
+    cannot be read (``code``). With ``regular_only``, anything but a regular file (a FIFO, a
+    device) is refused before it is read, without waiting on it."""
     import sys
 
     from lnctl.errors import InvalidInputError
@@ -37,12 +47,49 @@ def read_input(path: str, limit: int, what: str, code: str = "INVALID_PATH") -> 
     if path == "-":
         if sys.stdin is None:
             raise InvalidInputError(f"{what} -: there is no stdin", code="USAGE")
-        return sys.stdin.buffer.read(limit)
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(limit)
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {what} {path}: {exc.strerror}", code=code) from None
+        try:
+            raw = sys.stdin.buffer.read(limit + 1)
+        except AttributeError:  # a text-only stdin (tests)
+            raw = sys.stdin.read(limit + 1).encode("utf-8", "surrogateescape")
+    else:
+        try:
+            fd = os.open(path, os.O_RDONLY | (os.O_NONBLOCK if regular_only else 0))
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot read {what} {path}: {exc.strerror}", code=code
+            ) from None
+        try:
+            if regular_only:
+                import stat
+
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise InvalidInputError(
+                        f"{what} {path} is not a regular file", code=code,
+                        hint="lnctl reads it only from a plain file",
+                    )  # fmt: skip
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                raw = fh.read(limit + 1)
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot read {what} {path}: {exc.strerror}", code=code
+            ) from None
+        finally:
+            os.close(fd)
+    if len(raw) > limit:
+        raise InvalidInputError(
+            f"{what} {path} is larger than {size_text(limit)}: refused, not read in part",
+            code=too_large,
+            hint="split it, or make it smaller",
+        )
+    return raw
+
+
+def size_text(size: int) -> str:
+    """A byte limit for people: ``64 MiB``, ``1 MiB``, ``64 KiB``."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift and size % (1 << shift) == 0:
+            return f"{size >> shift} {unit}"
+    return f"{size:,} bytes"
 
 
 def read_private(path: str, limit: int = 1 << 20) -> bytes:
@@ -86,6 +133,24 @@ def _check_mode(path: str, st: os.stat_result, is_dir: bool = False) -> None:
             f"{path} is owned by another user (uid {st.st_uid})",
             hint=f"run chown {os.getuid()} {path}",
         )
+
+
+def os_storage_error(exc: OSError, what: str) -> StorageError:
+    """A storage error named for what it is: a full disk, a read-only file or folder, or
+    another failure of the operating system (exit 1 each; never taken for damage)."""
+    codes = {
+        errno.ENOSPC: "DISK_FULL",
+        errno.EDQUOT: "DISK_FULL",
+        errno.EROFS: "READ_ONLY",
+        errno.EACCES: "READ_ONLY",
+        errno.EPERM: "READ_ONLY",
+    }
+    code = codes.get(exc.errno or 0, "STORAGE_ERROR")
+    hint = {
+        "DISK_FULL": "free some space, then run the command again",
+        "READ_ONLY": "check the permissions of LNCTL_HOME (lnctl needs to write there)",
+    }.get(code, "check LNCTL_HOME, the disk and permissions")
+    return StorageError(f"cannot write {what}: {exc.strerror or exc}", code=code, hint=hint)
 
 
 def fsync_dir(path: str) -> None:

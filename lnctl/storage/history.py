@@ -156,7 +156,17 @@ CREATE TRIGGER payments_rows_out AFTER DELETE ON payments BEGIN
 END
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# v4: an older history is noticed by the step of the node's record it has seen (meta
+# ``node_seq``), not by row counts: the triggers that kept them are dropped
+_V4 = """
+DROP TRIGGER invoices_rows_in;
+DROP TRIGGER invoices_rows_out;
+DROP TRIGGER payments_rows_in;
+DROP TRIGGER payments_rows_out;
+DELETE FROM counters WHERE labels = '' AND name IN ('rows_invoices', 'rows_payments')
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 PAYMENT_STATUSES = ("IN_FLIGHT", "SUCCEEDED", "FAILED", "NEEDS_ATTENTION")
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -204,16 +214,24 @@ class History:
                 (key, value),
             )
 
-    def counts(self) -> tuple[int, int]:
-        """(invoices, payments) this history holds: read from counters that triggers keep, at
-        the same cost whatever the history's size."""
-        rows = dict(
-            self.conn.execute(
-                "SELECT name, value FROM counters WHERE labels = '' AND name IN "
-                "('rows_invoices', 'rows_payments')"
-            ).fetchall()
-        )
-        return int(rows.get("rows_invoices", 0)), int(rows.get("rows_payments", 0))
+    def metas(self, *keys: str) -> dict[str, str]:
+        """The meta values of ``keys`` that are set, in one query."""
+        marks = ",".join("?" * len(keys))
+        rows = self.conn.execute(
+            f"SELECT key, value FROM meta WHERE key IN ({marks})", keys
+        ).fetchall()
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def advance_node_seq(self, seq: int) -> None:
+        """Note that this history has seen the node's record up to step ``seq`` (``node_seq``
+        never goes back: a record below it is older than this history)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('node_seq', ?) ON CONFLICT (key) DO "
+                "UPDATE SET value = excluded.value "
+                "WHERE CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER)",
+                (str(seq),),
+            )
 
     # -- counters (durable metrics) ----------------------------------------------------------------
 
@@ -502,6 +520,21 @@ class History:
                 self._observe_latency(conn, latency_ms)
             return self._require_payment(payment_hash)
 
+    def correct_to_success(
+        self, payment_hash: str, preimage: str, fee_msat: int, attempts: int
+    ) -> bool:
+        """A FAILED record of a payment the node has since paid (a history restored from an
+        older backup): SUCCEEDED with the node's proof and fee. Counters are not changed: they
+        are not the node's to give back. True if it was corrected."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE payments SET status = 'SUCCEEDED', preimage = ?, fee_msat = ?, "
+                "failure_reason = NULL, attempts = max(attempts, ?), updated_at = ? "
+                "WHERE payment_hash = ? AND status = 'FAILED'",
+                (preimage, fee_msat, attempts, time.time(), payment_hash),
+            )
+            return bool(cur.rowcount)
+
     def mark_attention(self, payment_hash: str, reason: str) -> sqlite3.Row:
         """IN_FLIGHT -> NEEDS_ATTENTION: what the node said cannot be accepted as it is."""
         with self.transaction() as conn:
@@ -581,6 +614,14 @@ class History:
             (not_key, limit),
         ).fetchall()
 
+    def has_memos(self) -> bool:
+        """Does any invoice or payment hold a memo (read from the memo-key indexes)?"""
+        row = self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM invoices WHERE memo_key_id IS NOT NULL) "
+            "OR EXISTS (SELECT 1 FROM payments WHERE memo_key_id IS NOT NULL)"
+        ).fetchone()
+        return bool(row[0])
+
     def memo_key_ids_in_use(self) -> set[str]:
         rows = self.conn.execute(
             "SELECT DISTINCT memo_key_id FROM invoices WHERE memo_key_id IS NOT NULL UNION "
@@ -596,14 +637,14 @@ def read_only_snapshot(path: str) -> tuple[dict[tuple[str, str], int], dict[str,
     import sqlite3
     from urllib.parse import quote
 
+    from lnctl.storage.sqlite import diagnose
+
     if not os.path.exists(path):
         return {}, {}
     try:
         conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=10)
     except sqlite3.Error as exc:
-        from lnctl.errors import StorageError
-
-        raise StorageError(f"cannot read {path}: {exc}") from exc
+        raise diagnose(exc, "history store", path) from exc
     try:
         counters = {
             (r[0], r[1]): int(r[2])
@@ -615,8 +656,7 @@ def read_only_snapshot(path: str) -> tuple[dict[tuple[str, str], int], dict[str,
             meta = {}
         return counters, meta
     except sqlite3.DatabaseError as exc:
-        from lnctl.errors import CorruptStateError
-
-        raise CorruptStateError(f"history store {path} is unreadable: {exc}") from exc
+        # a read-only home, a lock, a full disk are named as such: only damage is CORRUPT_STATE
+        raise diagnose(exc, "history store", path) from exc
     finally:
         conn.close()

@@ -10,15 +10,21 @@ from lnctl.errors import CorruptStateError, StorageError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 BUSY_TIMEOUT_S = 60.0
 
 
-def connect(path: str, migrations: Sequence[str], what: str) -> sqlite3.Connection:
+def connect(
+    path: str,
+    migrations: Sequence[str],
+    what: str,
+    before_migration: Callable[[int], None] | None = None,
+) -> sqlite3.Connection:
     """Open (creating and migrating as needed) the store at ``path``. Refuses a file that is
     not a database or has a schema newer than ``migrations`` knows. A new store is created 0600
-    (SQLite gives its -wal and -shm files the same mode): it holds preimages of unpaid invoices."""
+    (SQLite gives its -wal and -shm files the same mode): it holds preimages of unpaid invoices.
+    ``before_migration(version found)`` may refuse a store before anything is written to it."""
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
@@ -35,6 +41,8 @@ def connect(path: str, migrations: Sequence[str], what: str) -> sqlite3.Connecti
         conn.execute("PRAGMA synchronous = FULL")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version != len(migrations):
+            if before_migration is not None:
+                before_migration(version)
             _migrate(conn, path, migrations, version, what)
         return conn
     except BaseException as exc:
@@ -123,19 +131,39 @@ class Transaction:
             return self.conn
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StorageError(f"store is busy: {exc}", hint="try again") from exc
+        except sqlite3.Error as exc:  # a write lock held past the busy timeout: LOCKED
+            raise diagnose(exc, "store", _path(self.conn)) from exc
         return self.conn
 
     def __exit__(self, kind: object, value: object, tb: object) -> None:
-        if not self.nested:
-            self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
-            return
-        if not self.conn.in_transaction:
-            return  # SQLite rolled the whole transaction back itself (a full disk, say)
-        if kind is not None:
-            self.conn.execute("ROLLBACK TO step")
-        self.conn.execute("RELEASE step")
+        try:
+            if not self.nested:
+                if kind is None:
+                    self.conn.execute("COMMIT")
+                elif self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+            elif self.conn.in_transaction:  # else SQLite rolled it all back itself (disk full)
+                if kind is not None:
+                    self.conn.execute("ROLLBACK TO step")
+                self.conn.execute("RELEASE step")
+        except sqlite3.Error as exc:
+            if kind is None:
+                raise diagnose(exc, "store", _path(self.conn)) from exc
+            # the transaction's own error is the one to report
+        if isinstance(value, sqlite3.OperationalError) or type(value) is sqlite3.DatabaseError:
+            # the store failed under a statement (a full disk, a lock, a damaged page): said as
+            # a storage error, so that whoever handles lnctl's errors handles it (a constraint
+            # that fails is a bug, and stays what it is)
+            raise diagnose(value, "store", _path(self.conn)) from value
+
+
+def _path(conn: sqlite3.Connection) -> str:
+    """The file of the store ``conn`` is open on (for messages)."""
+    try:
+        rows = conn.execute("PRAGMA database_list").fetchall()
+    except sqlite3.Error:
+        return "in LNCTL_HOME"
+    return str(rows[0][2]) if rows and rows[0][2] else "in LNCTL_HOME"
 
 
 transaction = Transaction

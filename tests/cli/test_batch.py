@@ -253,3 +253,64 @@ def test_kill_9_at_random_moments_of_batches(home: Path, tmp_path: Path) -> None
         doc, succeeded = settled_books(home)
         spent = len(succeeded) * (10_000 + fee(10_000))
         assert doc["channels"][0]["local_msat"] == CAPACITY_MSAT - spent
+
+
+def test_a_batch_that_fills_the_disk_reports_what_it_paid(home: Path, tmp_path: Path) -> None:
+    """Issue #20 (11): it printed only the error. The batch stops starting payments at the full
+    disk (as at a Ctrl-C) and reports every line: what was paid (recorded), what stays in
+    flight, what was not started; once there is room, the books agree."""
+    import os
+
+    from tests.conftest import tmpfs
+
+    with tmpfs(tmp_path / "small", "2m") as mount:
+        small = mount / "h"
+        path = _file(tmp_path, _invoices(small, 300))
+        assert run(small, "payments").code == 0
+        free = os.statvfs(mount).f_bavail * os.statvfs(mount).f_frsize
+        (mount / "filler").write_bytes(b"\0" * (free - 300_000))
+        r = run(small, "pay", "--file", str(path), "--concurrency", "4", "--json")
+        assert r.code == 1, r.out[-500:]
+        doc = r.json
+        summary = doc["summary"]
+        assert summary["stopped"]["code"] in ("DISK_FULL", "DISK_ERROR"), summary
+        assert summary["paid"] >= 1 and summary["not_started"] >= 1, summary
+        paid = {p["payment"]["payment_hash"] for p in doc["payments"] if p["status"] == "SUCCEEDED"}
+        assert summary["paid"] == len(paid)
+        assert summary["paid"] + summary["pending"] + summary["not_started"] + summary[
+            "failed"] == 300  # fmt: skip
+        (mount / "filler").unlink()
+        listed = run(small, "payments", "--limit", "1000", "--json").json["payments"]
+        assert paid <= {p["payment_hash"] for p in listed if p["status"] == "SUCCEEDED"}
+        ledger_doc, succeeded = settled_books(small)
+        spent = len(succeeded) * (10_000 + fee(10_000))
+        assert ledger_doc["channels"][0]["local_msat"] == CAPACITY_MSAT - spent
+
+
+def test_a_batch_stopped_by_an_error_still_reports_what_it_did(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever error stops the batch's engine, the lines that ended are reported (and the
+    rest NOT_STARTED or in flight), with the error in the summary and exit 1."""
+    from lnctl import failpoints
+    from lnctl.errors import StorageError
+
+    path = _file(tmp_path, _invoices(home, 6))
+    seen: list[str] = []
+
+    def hit(name: str, env: dict[str, str]) -> None:
+        if name == "after_send":
+            seen.append(name)
+            if len(seen) == 2:
+                raise StorageError("the disk went away", code="DISK_ERROR")
+
+    monkeypatch.setattr(failpoints, "hit", hit)
+    r = run_here(home, "pay", "--file", str(path), "--concurrency", "1", "--json")
+    assert r.code == 1, r.out
+    summary = r.json["summary"]
+    assert summary["stopped"] == {"code": "DISK_ERROR", "message": "the disk went away"}
+    assert summary["paid"] == 1 and r.json["payments"][0]["status"] == "SUCCEEDED"
+    assert [p["status"] for p in r.json["payments"][2:]] == ["NOT_STARTED"] * 4
+    monkeypatch.undo()
+    assert run_here(home, "payments", "--json").code == 0  # the one in flight is resolved
+    settled_books(home)

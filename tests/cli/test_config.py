@@ -68,3 +68,47 @@ def test_secrets_never_in_the_file_nor_shown(home: Path) -> None:
         "source": "environment LNCTL_LNBITS_ADMIN_KEY",
     }
     assert settings["backend"]["value"] == "lnbits"
+
+
+# issue #20 (9) ---------------------------------------------------------------------------------
+
+
+def test_config_show_redacts_credentials_in_a_url(home: Path) -> None:
+    url = "https://user:SECRET@lnbits.example/?api-key=KEY#frag"
+    for env, text in (({"LNCTL_LNBITS_URL": url}, ""), ({}, f'lnbits_url = "{url}"\n')):
+        if text:
+            _write(home, text)
+        for mode in (["--json"], []):
+            r = run(home, "config", "show", *mode, env=env)
+            assert r.code == 0, r.err
+            assert "SECRET" not in r.out and "KEY" not in r.out and "frag" not in r.out
+            assert "user" not in r.out and "lnbits.example" in r.out
+        shown = run(home, "config", "show", "--json", env=env).json["settings"]["lnbits_url"]
+        assert shown["value"] == "https://***@lnbits.example/?***#***"
+
+
+def test_a_bad_url_in_the_file_is_not_echoed(home: Path) -> None:
+    _write(home, 'lnbits_url = "ftp://user:SECRET@host/?api-key=KEY"\n')
+    r = run(home, "info", "--json")
+    assert r.code == 2 and r.json["error"]["code"] == "CONFIG_INVALID"
+    assert "SECRET" not in r.out and "KEY" not in r.out and "line 1" in r.out
+
+
+def test_config_show_sanitizes_every_line(tmp_path: Path) -> None:
+    """An escape sequence in LNCTL_HOME (its first line, the config file's path) never reaches
+    the terminal."""
+    home = tmp_path / "x\x1b[31mred\x07"
+    r = run(home, "config", "show")
+    assert r.code == 0 and "\x1b" not in r.out and "\x07" not in r.out, r.out
+    assert r.out.splitlines()[0].startswith("config file: ")
+    assert "\x1b" not in run(home, "config", "show", "--json").out  # JSON escapes it
+
+
+def test_secret_looking_keys_get_the_secrets_hint(home: Path) -> None:
+    for key in ("lightspark_client_secret", "node_password", "api_token", "lnbits_admin_key"):
+        _write(home, f'{key} = "s3cr3t"\n')
+        r = run(home, "info", "--json")
+        assert r.code == 2 and r.json["error"]["code"] == "CONFIG_INVALID", key
+        assert "secrets/" in r.json["error"]["hint"] and "s3cr3t" not in r.out, key
+    _write(home, 'backendz = "x"\n')
+    assert "known keys" in run(home, "info", "--json").json["error"]["hint"]

@@ -20,7 +20,7 @@ import coincurve
 import pytest
 
 from lnctl import bolt11
-from tests.conftest import lnctl_env, run, run_here
+from tests.conftest import lnctl_env, run, run_here, shell
 from tests.helpers import check_ledger
 
 
@@ -28,14 +28,7 @@ def _remote(home: Path, sats: int = 1000) -> str:
     return str(run(home, "simulate", "invoice", "--amount", str(sats), "--json").json["invoice"])
 
 
-def _shell(home: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-c", command],
-        env={**lnctl_env(home), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+_shell = shell
 
 
 LNCTL = f"{sys.executable} -m lnctl"

@@ -197,3 +197,111 @@ def test_a_scrape_never_opens_the_node(home: Path) -> None:
     assert r.code == 0, r.out
     assert not (home / "simnet").exists() and not home.exists()  # nothing created
     assert "ln_channel_open 0.0" in (home.parent / "x.prom").read_text()
+
+
+# issue #20 (7, 10) -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "gateway",
+    ["ftp://127.0.0.1:9091", "http://a\x01b:9091", "http://[zz", "", "http://", "http://h:99999",
+     "http://h :1", "gopher://x"],
+)  # fmt: skip
+def test_a_bad_gateway_url_is_exit_2(home: Path, gateway: str) -> None:
+    r = run(home, "metrics", "push", "--gateway", gateway, "--json")
+    assert r.code == 2 and r.json["error"]["code"] == "INVALID_URL", r.out
+    assert "Traceback" not in r.err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_push_error_never_shows_credentials(home: Path) -> None:
+    port = _free_port()
+    r = run(home, "metrics", "push", "--gateway", f"http://u:SECRET@127.0.0.1:{port}/?t=TOKEN",
+            "--json")  # fmt: skip
+    assert r.code == 1 and r.json["error"]["code"] == "PUSH_FAILED"
+    assert "SECRET" not in r.out and "TOKEN" not in r.out
+
+
+def test_textfile_errors_say_what_is_wrong(home: Path, tmp_path: Path) -> None:
+    empty = run(home, "metrics", "--textfile", "", "--json")
+    assert empty.code == 2 and empty.json["error"]["code"] == "INVALID_PATH"
+    assert "empty" in empty.json["error"]["message"]
+    link = tmp_path / "node.prom"
+    link.symlink_to(tmp_path / "metrics.txt")
+    r = run(home, "metrics", "--textfile", str(link), "--json")
+    assert r.code == 2 and "a link to" in r.json["error"]["message"], r.out
+    assert str(tmp_path / "metrics.txt") in r.json["error"]["message"]
+    good = tmp_path / "real.prom"
+    ok_link = tmp_path / "alias.prom"
+    ok_link.symlink_to(good)
+    assert run(home, "metrics", "--textfile", str(ok_link)).code == 0
+    assert good.read_text().startswith("# HELP") and ok_link.is_symlink()
+    folder = tmp_path / "dir.prom"
+    folder.mkdir()
+    r = run(home, "metrics", "--textfile", str(folder), "--json")
+    assert r.code == 2 and "folder" in r.json["error"]["message"]
+
+
+def test_metrics_with_the_history_missing_warns_of_a_reset(home: Path, tmp_path: Path) -> None:
+    fresh = run(tmp_path / "new", "metrics")
+    assert fresh.code == 0 and fresh.err == ""  # a new wallet: 0 is the truth
+    assert run(home, "pay", run(home, "simulate", "invoice", "--amount", "1").out.strip()).code == 0
+    for name in ("history.sqlite", "history.sqlite-wal", "history.sqlite-shm"):
+        (home / name).unlink(missing_ok=True)
+    for args in (["metrics"], ["metrics", "--json"], ["metrics", "--textfile",
+                                                      str(tmp_path / "m.prom")]):  # fmt: skip
+        r = run(home, *args)
+        assert r.code == 0 and "missing" in r.err and "reset" in r.err, (args, r.err)
+        assert sum("warning" in line for line in r.err.splitlines()) == 1
+    assert not (home / "history.sqlite").exists()  # a scrape creates nothing
+
+
+def test_metrics_on_a_read_only_home_is_read_only(home: Path, tmp_path: Path) -> None:
+    """Issue #20 (7): it said CORRUPT_STATE. A read-only mount (chmod does not stop root)."""
+    from tests.conftest import tmpfs
+
+    with tmpfs(tmp_path / "ro", "4m") as mount:
+        ro_home = mount / "h"
+        assert run(ro_home, "pay", run(ro_home, "simulate", "invoice").out.strip(),
+                   "--amount", "1").code == 0  # fmt: skip
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        for args in (["metrics"], ["metrics", "--json"], ["payments"]):
+            r = run(ro_home, *args, "--json")
+            assert r.code == 1 and r.json["error"]["code"] == "READ_ONLY", (args, r.out)
+
+
+def test_push_with_the_history_missing_warns_and_shows_no_query(home: Path) -> None:
+    """A Pushgateway stand-in on loopback (it answers every push with 200): what lnctl says
+    of the push, not what the gateway does (tests/integration has the real one)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:  # noqa: N802 - the http.server name
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        gateway = f"http://127.0.0.1:{server.server_address[1]}"
+        assert run(home, "metrics", "push", "--gateway", gateway).code == 0
+        assert (
+            run(home, "pay", run(home, "simulate", "invoice", "--amount", "1").out.strip()).code
+            == 0
+        )
+        (home / "history.sqlite").unlink()
+        r = run(home, "metrics", "push", "--gateway", gateway, "--json")
+        assert r.code == 0 and r.json["pushed"] and "reset" in r.err, r.err
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -11,6 +11,13 @@ Changes are made by the node while it holds the node lock (``NodeLock``: a sidec
 file being replaced, waited for at most ``LOCK_WAIT_S``): read, change, check the invariants, write
 a temp file in the same folder, fsync, ``os.replace``, fsync the folder. A corrupt file or an
 unknown schema version is refused and never overwritten. Readers need no lock.
+
+The ledger opens with three fields that tie it to the node's record (``network.sqlite``; the
+protocol is in ``node.py``'s docstring): ``node`` (the node's wallet id), ``seq`` (this file's
+write counter: every write is the previous one plus one) and ``record_seq`` (the node record's
+step when this version was written). They are written first, one per line, so that opening the
+node reads them without parsing the JSON (``header``). A ledger written before they existed
+reads as ``(None, 0, 0)``.
 """
 
 from __future__ import annotations
@@ -20,8 +27,8 @@ import fcntl
 import os
 import time
 
-from lnctl.errors import CorruptStateError, StorageError
-from lnctl.storage.files import atomic_write, sweep_temp_files
+from lnctl.errors import CorruptStateError, LockTimeoutError, StorageError
+from lnctl.storage.files import atomic_write, os_storage_error, sweep_temp_files
 
 SCHEMA_VERSION = 2
 FILENAME = "channels.json"
@@ -106,11 +113,77 @@ def _check_channel(ch: Any, seen: set[tuple[str, str]]) -> None:
         raise ValueError("local + remote + inflight != capacity")
 
 
+# The first lines of a ledger as ``Ledger.write`` lays them out (json.dumps, indent 2, the header
+# fields first): what ``header`` reads without parsing the JSON.
+_HEAD = b'{\n  "schema_version": 2,\n'
+_LEGACY_HEAD = _HEAD + b'  "channels": '
+
+
+def header(raw: bytes, path: str) -> tuple[str | None, int, int]:
+    """``(node, seq, record_seq)`` of a ledger's bytes. The fields are read from the first lines
+    where ``Ledger.write`` puts them (``json`` is not imported by commands that never read the
+    ledger); a file laid out otherwise is parsed whole and checked (a damaged one is refused)."""
+    if raw.startswith(_HEAD):
+        lines = raw[len(_HEAD) :].split(b"\n", 3)
+        if len(lines) == 4:
+            node, seq, record = lines[:3]
+            if (
+                node.startswith(b'  "node": "')
+                and node.endswith(b'",')
+                and seq.startswith(b'  "seq": ')
+                and record.startswith(b'  "record_seq": ')
+            ):
+                node_id = node[11:-2]
+                numbers = seq[9:-1], record[16:-1]
+                if (
+                    node_id.isalnum()
+                    and seq.endswith(b",")
+                    and record.endswith(b",")
+                    and all(n.isdigit() and len(n) < 20 for n in numbers)
+                ):
+                    return node_id.decode(), int(numbers[0]), int(numbers[1])
+        elif raw.startswith(_LEGACY_HEAD):
+            return None, 0, 0
+    doc = parse(raw, path)
+    return doc.get("node"), int(doc.get("seq", 0)), int(doc.get("record_seq", 0))
+
+
+def parse(raw: bytes, path: str) -> Doc:
+    """A ledger's bytes as a checked document; a damaged file or an unknown schema is refused."""
+    import json  # here, not at the top: most commands never read the ledger
+
+    try:
+        return check_document(json.loads(raw))
+    except LookupError as exc:
+        found = exc.args[0] if exc.args else None
+        raise CorruptStateError(
+            f"channel ledger {path} has schema version {found!r}; this lnctl knows "
+            f"{SCHEMA_VERSION}",
+            code="UNKNOWN_SCHEMA",
+            hint="upgrade lnctl if the file is newer; the ledger was not changed",
+        ) from None
+    except RecursionError:
+        raise CorruptStateError(
+            f"channel ledger {path} is damaged (nested too deeply)",
+            hint="restore it from a backup; lnctl never overwrites a damaged ledger",
+        ) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CorruptStateError(
+            f"channel ledger {path} is damaged: {exc}",
+            hint="restore it from a backup; lnctl never overwrites a damaged ledger",
+        ) from None
+
+
 def check_document(doc: Any) -> Doc:
     if not isinstance(doc, dict):
         raise ValueError("not a JSON object")
     if doc.get("schema_version") != SCHEMA_VERSION:
         raise LookupError(doc.get("schema_version"))
+    if not isinstance(doc.get("node", ""), str):
+        raise ValueError("node must be a string")
+    for key in ("seq", "record_seq"):
+        if type(doc.get(key, 0)) is not int or doc.get(key, 0) < 0:
+            raise ValueError(f"{key} must be a non-negative integer")
     if not isinstance(doc.get("channels"), list):
         raise ValueError("channels must be a list")
     ids = set()
@@ -138,18 +211,17 @@ class NodeLock:
     ``LOCK_WAIT_S``. Threads of one process (``pay --file``) queue on a lock of their own first,
     so that only one of them polls the file lock."""
 
-    def __init__(self, folder: str, wait_s: float = LOCK_WAIT_S) -> None:
+    def __init__(self, folder: str, wait_s: float | None = None) -> None:
         self.path = os.path.join(folder, FILENAME + ".lock")
-        self.wait_s = wait_s
+        self.wait_s = LOCK_WAIT_S if wait_s is None else wait_s
         self.fd = -1
         self.depth = 0
         self.local = _thread_lock(os.path.abspath(self.path))
 
-    def _busy(self) -> StorageError:
-        return StorageError(
+    def _busy(self) -> LockTimeoutError:
+        return LockTimeoutError(
             f"the simulated node is busy: {self.path} stayed locked for {self.wait_s:g} s",
-            code="LOCK_TIMEOUT",
-            hint="another lnctl process holds it; try again",
+            hint="another lnctl process holds it; nothing was done: try again",
         )
 
     def __enter__(self) -> NodeLock:
@@ -207,6 +279,20 @@ class Ledger:
         except OSError:
             return True
 
+    def probe(self) -> tuple[tuple[str | None, int, int] | None, bool]:
+        """From one read of the file and without parsing it where it can: its ``header``
+        (None when there is no ledger) and whether it may hold an HTLC (``may_hold_htlcs``)."""
+        try:
+            with open(self.path, "rb") as fh:
+                raw = fh.read()
+        except FileNotFoundError:
+            return None, False
+        except OSError as exc:
+            raise StorageError(
+                f"cannot read {self.path}: {exc.strerror}", hint="check the file's permissions"
+            ) from exc
+        return header(raw, self.path), b'"direction"' in raw
+
     def read(self) -> Doc:
         """The ledger as it is on disk (files are replaced atomically: no lock needed). A missing
         file reads as no channels; the node decides whether that is allowed."""
@@ -219,32 +305,23 @@ class Ledger:
             raise StorageError(
                 f"cannot read {self.path}: {exc.strerror}", hint="check the file's permissions"
             ) from exc
-        import json  # here, not at the top: most commands never read the ledger
+        return parse(raw, self.path)
 
-        try:
-            return check_document(json.loads(raw))
-        except LookupError as exc:
-            found = exc.args[0] if exc.args else None
-            raise CorruptStateError(
-                f"channel ledger {self.path} has schema version {found!r}; this lnctl knows "
-                f"{SCHEMA_VERSION}",
-                code="UNKNOWN_SCHEMA",
-                hint="upgrade lnctl if the file is newer; the ledger was not changed",
-            ) from None
-        except RecursionError:
-            raise CorruptStateError(
-                f"channel ledger {self.path} is damaged (nested too deeply)",
-                hint="restore it from a backup; lnctl never overwrites a damaged ledger",
-            ) from None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise CorruptStateError(
-                f"channel ledger {self.path} is damaged: {exc}",
-                hint="restore it from a backup; lnctl never overwrites a damaged ledger",
-            ) from None
-
-    def write(self, doc: Doc) -> None:
-        """Replace the ledger with ``doc`` (the caller holds the node lock)."""
-        doc["updated_at"] = int(time.time())
+    def write(self, doc: Doc, node: str, record_seq: int) -> int:
+        """Replace the ledger with ``doc`` (the caller holds the node lock), as the next version
+        after the one on disk (``doc["seq"]`` + 1), written at step ``record_seq`` of the node
+        ``node``'s record. Returns the new version's ``seq``."""
+        seq = int(doc.get("seq", 0)) + 1
+        laid_out = {
+            "schema_version": SCHEMA_VERSION,
+            "node": node,
+            "seq": seq,
+            "record_seq": record_seq,
+            "channels": doc["channels"],
+            "updated_at": int(time.time()),
+        }
+        doc.clear()
+        doc.update(laid_out)  # the caller's channels stay the ones written
         try:
             check_document(doc)
         except (ValueError, LookupError) as exc:  # a bug, never written to disk
@@ -252,7 +329,12 @@ class Ledger:
         sweep_temp_files(self.folder, FILENAME)
         import json
 
-        atomic_write(self.path, (json.dumps(doc, indent=2) + "\n").encode())
+        data = (json.dumps(doc, indent=2) + "\n").encode()
+        try:
+            atomic_write(self.path, data)
+        except OSError as exc:
+            raise os_storage_error(exc, f"channel ledger {self.path}") from exc
+        return seq
 
 
 # -- changes to a document (pure: the node writes the result) ------------------------------------

@@ -18,6 +18,40 @@ passed, so a wallet that stops waiting sees PENDING and a later lookup sees the 
 
 Routing fee rule: 1 sat + 100 ppm of the amount (floored to the msat), for every route, the
 self-payment's circular route included.
+
+**The two files vouch for each other**, so that a file put back from an older backup is refused
+(``CORRUPT_STATE``, nothing changed) while every crash window still resolves by itself:
+
+- ``network.sqlite`` keeps a step counter, ``node_state.seq``, that triggers advance in the same
+  transaction as every change to the node's invoices, payments and attempts, to what the network
+  paid us and to the peer's record of its paid invoices (its ``remote_invoices``); and
+  ``node_state.ledger_seq``, the ledger version the record has seen.
+- ``channels.json`` counts its own versions (``seq``: each write is the previous one plus one)
+  and says at which step of the record it was written (``record_seq``) and whose it is
+  (``node``).
+
+Every step that moves money writes, under the node lock, in this order: the ledger (an HTLC
+reserved; a channel opened or closed), then the record (the attempt and its outcome, or what the
+network paid us; with ``ledger_seq`` set to the ledger version just written), then, for an HTLC
+whose outcome is known, the ledger again (settled or released: derived from the record). So, at
+every instant, after a ``kill -9`` at any point included::
+
+    ledger.record_seq <= record.seq    (the ledger read the record's step before it was written)
+    record.ledger_seq <= ledger.seq    (the record names a ledger version already on disk)
+
+A crash leaves one file at most one step ahead of the other, which both allow: a ledger ahead of
+the record (an HTLC reserved whose attempt was never recorded: released) or a record ahead of the
+ledger (an outcome recorded whose HTLC is not yet resolved: resolved from the record; a ledger
+put back to the version of the last reserve is that same state). A file restored from an older
+backup falls strictly below what the other has seen: a record older than the ledger
+(``record.seq < ledger.record_seq``: it would pay again what it forgot) or a ledger older than
+the record (``ledger.seq < record.ledger_seq``: sats spent would be spendable again). Either is
+refused when the node opens (a read of both, without their lock; a mismatch is read again under
+the lock before it is refused) and at the start of every step that moves money. The wallet's
+history keeps the record's step it has seen, and is held to it the same way
+(``lnctl.core.wallet``). A ledger without its record (deleted, or an empty ``network.sqlite``) is
+refused too, unless it is exactly what the node's first use writes before its record (then the
+first use is finished).
 """
 
 from __future__ import annotations
@@ -53,8 +87,10 @@ from lnctl.errors import (
     DuplicatePaymentError,
     InvalidInputError,
     InvalidInvoiceError,
+    LockTimeoutError,
     NotFoundError,
     PaymentFailedError,
+    StorageError,
     check_amount,
 )
 from lnctl.records import record, replace
@@ -129,7 +165,41 @@ INSERT INTO payments (payment_hash, amount_msat, max_fee_msat, created_at)
 ALTER TABLE attempts ADD COLUMN route_fee_msat INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE attempts ADD COLUMN self_payment INTEGER NOT NULL DEFAULT 0
 """
-MIGRATIONS = (_V1, _V2)
+# v3: the step counter that ties the record to the ledger (see the module's docstring); invoices
+# and payments carry the step of their last change, so a history that is behind reads only what
+# changed since (a payment changes only with an attempt, recorded in the same transaction: the
+# attempt's trigger stamps it)
+_V3 = """
+CREATE TABLE node_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    ledger_seq INTEGER NOT NULL
+);
+INSERT INTO node_state (id, seq, ledger_seq) VALUES (1, 0, 0);
+ALTER TABLE invoices ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX invoices_seq ON invoices(seq);
+CREATE INDEX payments_seq ON payments(seq);
+CREATE TRIGGER invoices_made AFTER INSERT ON invoices BEGIN
+    UPDATE node_state SET seq = seq + 1;
+    UPDATE invoices SET seq = (SELECT seq FROM node_state) WHERE id = NEW.id;
+END;
+CREATE TRIGGER invoices_settled AFTER UPDATE OF settled_at, received_msat ON invoices BEGIN
+    UPDATE node_state SET seq = seq + 1;
+    UPDATE invoices SET seq = (SELECT seq FROM node_state) WHERE id = NEW.id;
+END;
+CREATE TRIGGER attempts_made AFTER INSERT ON attempts BEGIN
+    UPDATE node_state SET seq = seq + 1;
+    UPDATE payments SET seq = (SELECT seq FROM node_state) WHERE payment_hash = NEW.payment_hash;
+END;
+CREATE TRIGGER incoming_made AFTER INSERT ON incoming BEGIN
+    UPDATE node_state SET seq = seq + 1;
+END;
+CREATE TRIGGER peer_paid AFTER UPDATE OF status ON remote_invoices BEGIN
+    UPDATE node_state SET seq = seq + 1;
+END
+"""
+MIGRATIONS = (_V1, _V2, _V3)
 
 
 def routing_fee_msat(amount_msat: int) -> int:
@@ -184,6 +254,14 @@ def read_node_id(home: str) -> str | None:
     return str(row[0]) if row else None
 
 
+def _empty_file(path: str) -> bool:
+    """A store that is missing or holds no byte (never written, or emptied)."""
+    try:
+        return os.path.getsize(path) == 0
+    except FileNotFoundError:
+        return True
+
+
 def read_channels(home: str) -> list[dict[str, Any]]:
     """The ledger's channels as they are on disk (read only, no lock): for the metrics scrape."""
     return list(L.Ledger(os.path.join(home, FOLDER)).read()["channels"])
@@ -223,6 +301,8 @@ class SimulatedBackend:
         self._key: NodeKey | None = None
         self._peer: NodeKey | None = None
         db = os.path.join(self.folder, "network.sqlite")
+        self.db = db
+        self._create = create
         if not os.path.exists(db) and not create:
             raise CorruptStateError(
                 f"the simulated node's state ({self.folder}) is missing, while this wallet's "
@@ -233,10 +313,14 @@ class SimulatedBackend:
         ensure_private_dir(self.folder)
         self.ledger = L.Ledger(self.folder)
         self.lock = L.NodeLock(self.folder)
-        self.conn = connect(db, MIGRATIONS, "simulated node record")
+        head, htlcs = self.ledger.probe()
+        if self._used(head) and _empty_file(db):
+            raise self._empty_record()  # refused before anything is written to it
+        self.conn = connect(db, MIGRATIONS, "simulated node record", self._before_migration)
         try:
             self._meta = self._load_meta()
-            if self.ledger.may_hold_htlcs():  # what a stopped process left is resolved now
+            self._check_files(head)
+            if htlcs:  # what a stopped process left is resolved now
                 self._sweep_if_needed()
         except BaseException:
             self.conn.close()
@@ -244,6 +328,92 @@ class SimulatedBackend:
 
     def close(self) -> None:
         self.conn.close()
+
+    # -- the record and the ledger vouch for each other (see the module's docstring) --------------
+
+    def _used(self, head: tuple[str | None, int, int] | None) -> bool:
+        """Is there evidence that this node was used: the wallet's history knows it, or a ledger
+        exists that is not exactly what the node's first use writes before its record."""
+        if not self._create:
+            return True
+        return head is not None and not (head[0] is not None and head[1:] == (1, 0))
+
+    def _empty_record(self) -> CorruptStateError:
+        return CorruptStateError(
+            f"the simulated node's record {self.db} is missing or empty, while this wallet's "
+            "history or "
+            f"its channel ledger ({self.ledger.path}) shows the node was used",
+            hint=f"restore {self.db} (with its -wal and -shm files) from a backup; lnctl never "
+            "starts a new node on an old ledger",
+        )
+
+    def _before_migration(self, version: int) -> None:
+        """Refuses, before writing anything: a new (empty) record for a node that was used, and
+        a record of an lnctl older than the ledger (restored from an older backup)."""
+        head, _ = self.ledger.probe()
+        if version == 0 and self._used(head):
+            raise self._empty_record()
+        if 0 < version < len(MIGRATIONS) and head is not None and head[1] > 0:
+            raise self._older_record(0, head[2])
+
+    def _state(self) -> tuple[int, int]:
+        """(the record's step, the ledger version it has seen)."""
+        [(seq, ledger_seq)] = self.conn.execute("SELECT seq, ledger_seq FROM node_state").fetchall()
+        return int(seq), int(ledger_seq)
+
+    def _mismatch(self, head: tuple[str | None, int, int] | None) -> CorruptStateError | None:
+        """What is wrong between the ledger's ``head`` and the record, if anything."""
+        if head is None:
+            return None  # a missing ledger is refused by _load_meta
+        node, ledger_seq_on_disk, record_seq = head
+        if node is not None and node != self._meta["wallet_id"]:
+            return CorruptStateError(
+                f"the channel ledger {self.ledger.path} belongs to another node than its record "
+                f"{self.db}",
+                hint="restore simnet/ (channels.json and network.sqlite) from one backup; "
+                "nothing was changed",
+            )
+        seq, ledger_seq = self._state()
+        if record_seq > seq:
+            return self._older_record(seq, record_seq)
+        if ledger_seq > ledger_seq_on_disk:
+            return CorruptStateError(
+                f"the channel ledger {self.ledger.path} is older than the node's record (it is "
+                f"version {ledger_seq_on_disk}, the record has seen version {ledger_seq}): "
+                "restored from an older backup? Payments the record knows would be spent again",
+                hint="put back the newer channels.json, or restore simnet/ and history.sqlite "
+                "together from one backup; nothing was changed",
+            )
+        return None
+
+    def _older_record(self, seq: int, record_seq: int) -> CorruptStateError:
+        return CorruptStateError(
+            f"the simulated node's record {self.db} is older than its channel ledger (it is at "
+            f"step {seq}, the ledger was written at step {record_seq}): restored from an older "
+            "backup? Invoices it forgot would be paid again",
+            hint="put back the newer network.sqlite (with its -wal and -shm files), or restore "
+            "simnet/ and history.sqlite together from one backup; nothing was changed",
+        )
+
+    def _check_files(self, head: tuple[str | None, int, int] | None) -> None:
+        """The ledger and the record vouch for each other (read without the lock: a mismatch is
+        read again under the lock, where no step is half done, before it is refused)."""
+        if self._mismatch(head) is None:
+            return
+        with self.lock:
+            head, _ = self.ledger.probe()
+            problem = self._mismatch(head)
+        if problem is not None:
+            raise problem
+
+    def _write_ledger(self, doc: dict[str, Any], node: str | None = None) -> int:
+        """Write the next version of the ledger (the caller holds the node lock), stamped with
+        the record's step; its version (``ledger_seq`` for the record)."""
+        return self.ledger.write(doc, node or self._meta["wallet_id"], self._state()[0])
+
+    def _note_ledger(self, conn: sqlite3.Connection, ledger_seq: int) -> None:
+        """In the record's transaction: the ledger version just written (never goes back)."""
+        conn.execute("UPDATE node_state SET ledger_seq = max(ledger_seq, ?)", (ledger_seq,))
 
     # -- identity and first use --------------------------------------------------------------------
 
@@ -253,6 +423,8 @@ class SimulatedBackend:
             with self.lock:
                 meta = {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM meta")}
                 if "wallet_id" not in meta:
+                    if self._used(self.ledger.probe()[0]):
+                        raise self._empty_record()
                     meta = self._first_use()
         if meta.get("network", self.network) != self.network:
             raise InvalidInputError(
@@ -271,10 +443,16 @@ class SimulatedBackend:
 
     def _first_use(self) -> dict[str, str]:
         """The node's identity, its peer and its first channel (1,000,000 sat, all local). Runs
-        once, under the node lock. A ledger left by lnctl 0.1 is carried over."""
-        key = self._node_key()
+        once, under the node lock: the ledger is written first, then the record. A first use that
+        stopped in between left a ledger that says whose it is: it is finished with that
+        identity. A ledger left by lnctl 0.1 is carried over."""
+        key = self._node_key(create=True)
         peer = load_or_create_key(os.path.join(self.folder, "peer.key"))
-        if not self.ledger.exists():
+        head, _ = self.ledger.probe()
+        if head is not None and head[0] is not None:
+            wallet_id, ledger_seq = head[0], head[1]  # what a stopped first use wrote
+        else:
+            wallet_id = os.urandom(16).hex()
             old = os.path.join(self.home, L.FILENAME)
             if os.path.exists(old):  # lnctl 0.1 kept the ledger in the wallet's folder
                 with open(old, "rb") as fh:
@@ -289,11 +467,11 @@ class SimulatedBackend:
             else:
                 doc = {"schema_version": L.SCHEMA_VERSION, "channels": []}
                 L.new_channel(doc, peer.node_id, FIRST_CHANNEL_MSAT, 0)
-            self.ledger.write(doc)
+            ledger_seq = self.ledger.write(doc, wallet_id, self._state()[0])
             if os.path.exists(old):
                 os.replace(old, old + ".migrated")
         meta = {
-            "wallet_id": os.urandom(16).hex(),
+            "wallet_id": wallet_id,
             "node_id": key.node_id,
             "key_digest": key.digest(),
             "peer_id": peer.node_id,
@@ -302,6 +480,7 @@ class SimulatedBackend:
         }
         with transaction(self.conn) as conn:
             conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+            self._note_ledger(conn, ledger_seq)
         return meta
 
     @property
@@ -318,10 +497,25 @@ class SimulatedBackend:
             self._peer = peer
         return self._peer
 
-    def _node_key(self) -> NodeKey:
+    def _node_key(self, *, create: bool = False) -> NodeKey:
+        """The node key: made on the node's first use only. Once the node exists a missing key
+        is refused (NODE_KEY_MISSING): a new one would sign as another node."""
         if self._key is None:
-            self._key = load_or_create_key(self._key_path)
+            if create:
+                self._key = load_or_create_key(self._key_path)
+            else:
+                self._require_key_file()
+                self._key = read_key(self._key_path)
         return self._key
+
+    def _require_key_file(self) -> None:
+        if not os.path.lexists(self._key_path):
+            raise StorageError(
+                f"the node key {self._key_path} is missing, while this wallet's node exists",
+                code="NODE_KEY_MISSING",
+                hint="restore secrets/node.key from this wallet's backup; lnctl never makes a new "
+                "key for an existing node (it would be another node)",
+            )
 
     def identity(self) -> str:
         return self._meta["wallet_id"]
@@ -340,6 +534,7 @@ class SimulatedBackend:
         """The node key on disk is this node's key (a swapped key file is refused): by the
         digest recorded at first use, or, for a node made before lnctl recorded it, by deriving
         the public key."""
+        self._require_key_file()
         key = read_key(self._key_path)
         digest = self._meta.get("key_digest")
         if digest is not None:
@@ -566,8 +761,9 @@ class SimulatedBackend:
                     induce_failure,
                 ))  # fmt: skip
                 out.append(None)
+            ledger_seq = 0
             if reserved:
-                self.ledger.write(doc)
+                ledger_seq = self._write_ledger(doc)
                 failpoints.hit("node_after_reserve", self.env)
             resolve_at = now + self.settings.latency_ms / 1000
             for (
@@ -586,13 +782,15 @@ class SimulatedBackend:
                     self_payment,
                 ))  # fmt: skip
             if records:
-                with transaction(self.conn):
+                with transaction(self.conn) as conn:
                     for values in records:
                         self._record_attempt(*values)
+                    if ledger_seq:
+                        self._note_ledger(conn, ledger_seq)
             if reserved:
                 failpoints.hit("node_after_record", self.env)
                 if resolve_at <= now and self._apply_to(doc, {r[1].payment_hash for r in reserved}):
-                    self.ledger.write(doc)
+                    self._write_ledger(doc)
                     failpoints.hit("node_after_settle", self.env)
             statuses = [
                 (done if done is not None else (self._payment_status(r[0].payment_hash), 0.0))
@@ -693,8 +891,11 @@ class SimulatedBackend:
             return
         doc = self.ledger.read()
         if any(h["payment_hash"] == payment_hash for _, h in L.all_htlcs(doc)):
-            with self.lock:
-                self._apply(payment_hash)
+            try:
+                with self.lock:
+                    self._apply(payment_hash)
+            except LockTimeoutError:
+                pass  # the record tells the outcome; the next step that moves money applies it
 
     def _sweep_if_needed(self) -> dict[str, Any]:
         """Resolve every HTLC whose outcome is known; the ledger as it is then (takes the lock
@@ -711,8 +912,11 @@ class SimulatedBackend:
         has looked at yet never holds funds back; a command that moves nothing does not read
         the ledger at all."""
         doc = self.ledger.read()
+        problem = self._mismatch((doc.get("node"), doc.get("seq", 0), doc.get("record_seq", 0)))
+        if problem is not None:
+            raise problem
         if self._apply_to(doc, {h["payment_hash"] for _, h in L.all_htlcs(doc)}):
-            self.ledger.write(doc)
+            self._write_ledger(doc)
             failpoints.hit("node_after_settle", self.env)
         return doc
 
@@ -720,7 +924,7 @@ class SimulatedBackend:
         """Under the node lock: resolve the HTLCs of ``payment_hash`` whose outcome is known."""
         doc = self.ledger.read()
         if self._apply_to(doc, {payment_hash}):
-            self.ledger.write(doc)
+            self._write_ledger(doc)
             failpoints.hit("node_after_settle", self.env)
 
     def _apply_to(self, doc: dict[str, Any], payment_hashes: set[str]) -> bool:
@@ -794,8 +998,16 @@ class SimulatedBackend:
         with self.lock:
             doc = self._settled_ledger()
             ch = L.new_channel(doc, peer, capacity_msat, push_msat)
-            self.ledger.write(doc)
+            self._witnessed_write(doc)
             return dict(ch)
+
+    def _witnessed_write(self, doc: dict[str, Any]) -> None:
+        """A change of the ledger that the record cannot derive (a channel opened or closed):
+        the ledger, then the record notes its version, so that an older ledger is noticed."""
+        ledger_seq = self._write_ledger(doc)
+        with transaction(self.conn) as conn:
+            self._note_ledger(conn, ledger_seq)
+            conn.execute("UPDATE node_state SET seq = seq + 1")
 
     def close_channel(self, channel_id: str) -> dict[str, Any]:
         with self.lock:
@@ -820,7 +1032,7 @@ class SimulatedBackend:
                 )
             ch["state"] = L.CLOSED
             ch["closed_at"] = ch["updated_at"] = int(time.time())
-            self.ledger.write(doc)
+            self._witnessed_write(doc)
             return dict(ch)
 
     # -- the simulated network's side --------------------------------------------------------------
@@ -883,13 +1095,14 @@ class SimulatedBackend:
                     hint="open a channel with --push, or pay something first",
                 )
             L.reserve(channel, payment_hash, amount, L.IN, 1)
-            self.ledger.write(doc)
+            ledger_seq = self._write_ledger(doc)
             failpoints.hit("incoming_after_reserve", self.env)
             with transaction(self.conn) as conn:
                 conn.execute(
                     "INSERT INTO incoming (payment_hash, amount_msat, paid_at) VALUES (?, ?, ?)",
                     (payment_hash, amount, now),
                 )
+                self._note_ledger(conn, ledger_seq)
                 conn.execute(
                     "UPDATE invoices SET settled_at = ?, received_msat = ? WHERE payment_hash = ?",
                     (now, amount, payment_hash),
@@ -921,14 +1134,13 @@ class SimulatedBackend:
     # -- what the node has, for a lost or older history --------------------------------------------
 
     def activity(self) -> Activity:
-        # rows are never deleted: the largest id is the count, read from the index's end
-        invoices = self.conn.execute("SELECT coalesce(max(id), 0) FROM invoices").fetchone()[0]
-        payments = self.conn.execute("SELECT coalesce(max(id), 0) FROM payments").fetchone()[0]
-        return Activity(int(invoices), int(payments))
+        return Activity(self._state()[0])
 
-    def export_invoices(self) -> list[InvoiceRecord]:
+    def export_invoices(self, since: int | None = None) -> list[InvoiceRecord]:
         now = time.time()
-        rows = self.conn.execute("SELECT * FROM invoices ORDER BY id").fetchall()
+        rows = self.conn.execute(
+            "SELECT * FROM invoices WHERE seq > ? ORDER BY id", (-1 if since is None else since,)
+        ).fetchall()
         return [
             InvoiceRecord(
                 r["bolt11"],
@@ -940,9 +1152,12 @@ class SimulatedBackend:
             for r in rows
         ]
 
-    def export_payments(self) -> list[PaymentRecord]:
+    def export_payments(self, since: int | None = None) -> list[PaymentRecord]:
         out = []
-        for r in self.conn.execute("SELECT * FROM payments ORDER BY id").fetchall():
+        rows = self.conn.execute(
+            "SELECT * FROM payments WHERE seq > ? ORDER BY id", (-1 if since is None else since,)
+        ).fetchall()
+        for r in rows:
             attempts = self.conn.execute(
                 "SELECT count(*) FROM attempts WHERE payment_hash = ?", (r["payment_hash"],)
             ).fetchone()[0]

@@ -49,14 +49,18 @@ def push(
     as_json: JsonOption = False,
 ) -> None:
     """Push the metrics to a Prometheus Pushgateway (for CI jobs)."""
-    from lnctl.cli.output import deliver
+    from lnctl.cli.output import deliver, sanitize, write_err
+    from lnctl.metrics import missing_history_warning
     from lnctl.metrics import push as core_push
+    from lnctl.sanitize import redact_url
 
     core_push(ctx.obj.config, gateway, job)
+    warning = missing_history_warning(ctx.obj.config)
     deliver(
-        {"gateway": gateway, "job": job, "pushed": True},
+        {"gateway": redact_url(gateway), "job": job, "pushed": True},
         as_json,
-        lambda d: typer.echo(f"pushed to {d['gateway']} (job {d['job']})", err=True),
+        lambda d: write_err(f"pushed to {d['gateway']} (job {sanitize(d['job'])})\n"),
+        [warning] if warning else [],
     )
 
 
@@ -79,8 +83,13 @@ def serve_metrics(
     as_json: JsonOption = False,
 ) -> None:
     """Serve /metrics over HTTP until SIGTERM or SIGINT."""
-    from lnctl.cli.output import emit_json
+    from lnctl.cli.output import emit_json, warn, write_err
+    from lnctl.metrics import missing_history_warning
     from lnctl.serve import serve
+
+    warning = missing_history_warning(ctx.obj.config)
+    if warning:
+        warn(warning)
 
     def started(address: str, bound: int) -> None:
         if as_json:
@@ -88,8 +97,6 @@ def serve_metrics(
                 {"listening": f"http://{address}:{bound}/metrics", "host": address, "port": bound}
             )
         else:
-            typer.echo(
-                f"serving http://{address}:{bound}/metrics (SIGTERM or Ctrl-C stops)", err=True
-            )
+            write_err(f"serving http://{address}:{bound}/metrics (SIGTERM or Ctrl-C stops)\n")
 
     serve(ctx.obj.config, host, port, started)

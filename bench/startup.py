@@ -1,9 +1,13 @@
 """Start-up time of lnctl against bare Python, interleaved so that machine noise hits all alike.
 
-    python bench/startup.py [--runs 40]
+    python bench/startup.py [--runs 40] [--against REF]
 
-Prints the median wall time of each command and its ratio to `python -c pass`. The commands run
-with the same interpreter, on a throwaway wallet home, as a script would call them.
+Prints the median wall time of each command and its ratio to `python -c pass`. With `--against
+REF` (a git commit, tag or branch), REF is installed too, in a virtual environment of its own,
+and every command runs against both versions, interleaved, each on its own wallet home: the
+table then gives both medians and their ratio (a change's start-up cost, measured in one run).
+The commands run with the same interpreter, on a throwaway wallet home, as a script would call
+them.
 Every command is measured (issue 11: with --json within 2x of bare Python, decode 1.5x,
 invoice 2x; human output within 3x).
 
@@ -43,13 +47,15 @@ def _editable() -> bool:
     return bool(direct and json.loads(direct).get("dir_info", {}).get("editable"))
 
 
-def _regular_install() -> tuple[str, str, str]:
-    """(python, lnctl, venv) of a throwaway venv with `pip install .` of this checkout."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _regular_install(root: str = ROOT) -> tuple[str, str, str]:
+    """(python, lnctl, venv) of a throwaway venv with `pip install` of the checkout at root."""
     venv = tempfile.mkdtemp(prefix="lnctl-bench-venv-")
     subprocess.run([sys.executable, "-m", "venv", venv], check=True)
     python = os.path.join(venv, "bin", "python")
-    print("editable install: measuring a regular install in", venv, file=sys.stderr)
+    print(f"measuring a regular install of {root} in {venv}", file=sys.stderr)
     pip = subprocess.run(
         [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", root],
         capture_output=True,
@@ -60,131 +66,179 @@ def _regular_install() -> tuple[str, str, str]:
     return python, os.path.join(venv, "bin", "lnctl"), venv
 
 
+class Install:
+    """One installed version of lnctl, its own wallet home, and the commands to time."""
+
+    def __init__(self, python: str, lnctl: str, runs: int) -> None:
+        self.python, self.lnctl = python, lnctl
+        self.home = tempfile.mkdtemp(prefix="lnctl-bench-")
+        self.env = {**os.environ, "LNCTL_HOME": self.home}
+        self.opened: list[str] = []
+        self.cases = self._cases(runs)
+
+    def _cases(self, runs: int) -> dict[str, list[str] | Callable[[], list[str]]]:
+        python, lnctl, env, home = self.python, self.lnctl, self.env, self.home
+        subprocess.run([lnctl, "info"], env=env, check=True, capture_output=True)  # the home
+        import json
+
+        def make(*args: str) -> Any:
+            out = subprocess.run([lnctl, *args, "--json"], env=env, check=True, capture_output=True)
+            return json.loads(out.stdout)
+
+        count = str(2 * runs + 10)  # pay and pay --file each take one a run, warm-up included
+        payment_hash = make("invoice", "--amount", "1")["payment_hash"]
+        with_memo = make("invoice", "--amount", "1", "--memo", "bench")
+        # inbound liquidity for `simulate pay`: pay the peer first
+        make("pay", make("simulate", "invoice", "--amount", "100000")["invoice"])
+        settled = make("invoice", "--amount", "1")
+        make("simulate", "pay", settled["invoice"])
+        peer_invoices = make("simulate", "invoice", "--amount", "1", "--count", count)
+        to_pay = iter(d["invoice"] for d in peer_invoices)
+        own = iter(make("invoice", "--amount", "1")["invoice"] for _ in range(runs + 5))
+        dry = next(to_pay)
+        peer_id = make("simulate", "invoice", "--amount", "1")["payee"]
+        batch = os.path.join(home, "batch.txt")
+        opened = self.opened
+
+        def one_line_batch() -> list[str]:
+            with open(batch, "w") as fh:
+                fh.write(next(to_pay) + "\n")
+            return [lnctl, "pay", "--file", batch, "--json"]
+
+        def close_last() -> list[str]:
+            return [lnctl, "channel", "close", opened.pop(), "--json"]
+
+        return {
+            "python -c pass": [python, "-c", "pass"],
+            "lnctl --version": [lnctl, "--version"],
+            "lnctl --help": [lnctl, "--help"],
+            "lnctl decode --json": [lnctl, "decode", SPEC_INVOICE, "--json"],
+            "lnctl decode (table)": [lnctl, "decode", SPEC_INVOICE],
+            "lnctl invoice --json": [lnctl, "invoice", "--amount", "100000", "--json"],
+            "lnctl invoice (human)": [lnctl, "invoice", "--amount", "100000"],
+            "lnctl invoice wait --json": [
+                lnctl,
+                "invoice",
+                "wait",
+                str(settled["payment_hash"]),
+                "--json",
+            ],  # fmt: skip
+            "lnctl pay --json": lambda: [lnctl, "pay", next(to_pay), "--json"],
+            "lnctl pay --dry-run --json": [lnctl, "pay", dry, "--dry-run", "--json"],
+            "lnctl pay --file (1 line)": one_line_batch,
+            "lnctl info --json": [lnctl, "info", "--json"],
+            "lnctl payments --json": [lnctl, "payments", "--limit", "10", "--json"],
+            "lnctl payments (table)": [lnctl, "payments", "--limit", "10"],
+            "lnctl invoices --json": [lnctl, "invoices", "--limit", "10", "--json"],
+            "lnctl lookup --json": [lnctl, "lookup", payment_hash, "--json"],
+            "lnctl memo show --json": [
+                lnctl,
+                "memo",
+                "show",
+                str(with_memo["payment_hash"]),
+                "--json",
+            ],  # fmt: skip
+            "lnctl channel list --json": [lnctl, "channel", "list", "--json"],
+            "lnctl channel balance": [lnctl, "channel", "balance"],
+            "lnctl channel open --json": [
+                lnctl,
+                "channel",
+                "open",
+                "--peer",
+                peer_id,
+                "--capacity",
+                "1000",
+                "--json",
+            ],  # fmt: skip
+            "lnctl channel close --json": close_last,
+            "lnctl simulate invoice --json": [
+                lnctl,
+                "simulate",
+                "invoice",
+                "--amount",
+                "1",
+                "--json",
+            ],
+            "lnctl simulate pay --json": lambda: [lnctl, "simulate", "pay", next(own), "--json"],
+            "lnctl config show --json": [lnctl, "config", "show", "--json"],
+            "lnctl metrics": [lnctl, "metrics"],
+            "lnctl demo --json": [lnctl, "demo", "--json"],
+        }
+
+    def measure(self, name: str) -> float:
+        cmd = self.cases[name]
+        cmd = cmd if isinstance(cmd, list) else cmd()
+        start = time.perf_counter()
+        out = subprocess.run(cmd, env=self.env, capture_output=True)
+        took = time.perf_counter() - start
+        if out.returncode != 0:
+            sys.exit(f"{' '.join(cmd[1:])} failed: {out.stderr.decode()[-300:]}")
+        if name == "lnctl channel open --json":
+            import json
+
+            self.opened.append(json.loads(out.stdout)["channel_id"])
+        return took
+
+
+def _checkout(ref: str) -> str:
+    """A folder holding the tree of ``ref`` (git archive), to install."""
+    folder = tempfile.mkdtemp(prefix="lnctl-bench-ref-")
+    archive = subprocess.run(
+        ["git", "-C", ROOT, "archive", "--format=tar", ref], check=True, capture_output=True
+    )
+    subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--against", metavar="REF", help="a git ref to measure beside this tree")
     args = parser.parse_args()
-    python, venv = sys.executable, None
-    if _editable():
+    python, venvs = sys.executable, []
+    if _editable() or args.against:
         python, lnctl, venv = _regular_install()
+        venvs.append(venv)
     else:
         found = shutil.which("lnctl", path=os.path.dirname(sys.executable))
         if found is None:
             sys.exit("install lnctl first (pip install .)")
         lnctl = found
-    home = tempfile.mkdtemp(prefix="lnctl-bench-")
-    env = {**os.environ, "LNCTL_HOME": home}
-    subprocess.run([lnctl, "info"], env=env, check=True, capture_output=True)  # create the home
-    import json
-
-    def make(*args: str) -> Any:
-        out = subprocess.run([lnctl, *args, "--json"], env=env, check=True, capture_output=True)
-        return json.loads(out.stdout)
-
-    count = str(2 * args.runs + 10)  # pay and pay --file each take one a run, warm-up included
-    payment_hash = make("invoice", "--amount", "1")["payment_hash"]
-    with_memo = make("invoice", "--amount", "1", "--memo", "bench")
-    # inbound liquidity for `simulate pay`: pay the peer first
-    make("pay", make("simulate", "invoice", "--amount", "100000")["invoice"])
-    settled = make("invoice", "--amount", "1")
-    make("simulate", "pay", settled["invoice"])
-    peer_invoices = make("simulate", "invoice", "--amount", "1", "--count", count)
-    to_pay = iter(d["invoice"] for d in peer_invoices)
-    own = iter(make("invoice", "--amount", "1")["invoice"] for _ in range(args.runs + 5))
-    dry = next(to_pay)
-    peer_id = make("simulate", "invoice", "--amount", "1")["payee"]
-    batch = os.path.join(home, "batch.txt")
-    opened: list[str] = []
-
-    def one_line_batch() -> list[str]:
-        with open(batch, "w") as fh:
-            fh.write(next(to_pay) + "\n")
-        return [lnctl, "pay", "--file", batch, "--json"]
-
-    def close_last() -> list[str]:
-        return [lnctl, "channel", "close", opened.pop(), "--json"]
-
-    cases: dict[str, list[str] | Callable[[], list[str]]] = {
-        "python -c pass": [python, "-c", "pass"],
-        "lnctl --version": [lnctl, "--version"],
-        "lnctl --help": [lnctl, "--help"],
-        "lnctl decode --json": [lnctl, "decode", SPEC_INVOICE, "--json"],
-        "lnctl decode (table)": [lnctl, "decode", SPEC_INVOICE],
-        "lnctl invoice --json": [lnctl, "invoice", "--amount", "100000", "--json"],
-        "lnctl invoice (human)": [lnctl, "invoice", "--amount", "100000"],
-        "lnctl invoice wait --json": [
-            lnctl,
-            "invoice",
-            "wait",
-            str(settled["payment_hash"]),
-            "--json",
-        ],  # fmt: skip
-        "lnctl pay --json": lambda: [lnctl, "pay", next(to_pay), "--json"],
-        "lnctl pay --dry-run --json": [lnctl, "pay", dry, "--dry-run", "--json"],
-        "lnctl pay --file (1 line)": one_line_batch,
-        "lnctl info --json": [lnctl, "info", "--json"],
-        "lnctl payments --json": [lnctl, "payments", "--limit", "10", "--json"],
-        "lnctl payments (table)": [lnctl, "payments", "--limit", "10"],
-        "lnctl invoices --json": [lnctl, "invoices", "--limit", "10", "--json"],
-        "lnctl lookup --json": [lnctl, "lookup", payment_hash, "--json"],
-        "lnctl memo show --json": [
-            lnctl,
-            "memo",
-            "show",
-            str(with_memo["payment_hash"]),
-            "--json",
-        ],  # fmt: skip
-        "lnctl channel list --json": [lnctl, "channel", "list", "--json"],
-        "lnctl channel balance": [lnctl, "channel", "balance"],
-        "lnctl channel open --json": [
-            lnctl,
-            "channel",
-            "open",
-            "--peer",
-            peer_id,
-            "--capacity",
-            "1000",
-            "--json",
-        ],  # fmt: skip
-        "lnctl channel close --json": close_last,
-        "lnctl simulate invoice --json": [lnctl, "simulate", "invoice", "--amount", "1", "--json"],
-        "lnctl simulate pay --json": lambda: [lnctl, "simulate", "pay", next(own), "--json"],
-        "lnctl config show --json": [lnctl, "config", "show", "--json"],
-        "lnctl metrics": [lnctl, "metrics"],
-        "lnctl demo --json": [lnctl, "demo", "--json"],
-    }
-    times: dict[str, list[float]] = {name: [] for name in cases}
-
-    def command(name: str) -> list[str]:
-        cmd = cases[name]
-        return cmd if isinstance(cmd, list) else cmd()
-
-    def measure(name: str) -> float:
-        cmd = command(name)
-        start = time.perf_counter()
-        out = subprocess.run(cmd, env=env, capture_output=True)
-        took = time.perf_counter() - start
-        if out.returncode != 0:
-            sys.exit(f"{' '.join(cmd[1:])} failed: {out.stderr.decode()[-300:]}")
-        if name == "lnctl channel open --json":
-            opened.append(json.loads(out.stdout)["channel_id"])
-        return took
-
-    for _ in range(2):  # warm the page cache
-        for name in cases:
-            measure(name)
-    for _ in range(args.runs):
-        for name in cases:
-            times[name].append(measure(name))
-    base = statistics.median(times["python -c pass"])
-    print(
-        f"{'command':24} {'median ms':>10} {'x bare python':>14}   ({args.runs} interleaved runs)"
-    )
-    for name, xs in times.items():
-        med = statistics.median(xs)
-        print(f"{name:24} {med * 1000:10.1f} {med / base:14.2f}")
-    shutil.rmtree(home, ignore_errors=True)
-    if venv:
+    installs = {"this tree": Install(python, lnctl, args.runs)}
+    if args.against:
+        source = _checkout(args.against)
+        old_python, old_lnctl, venv = _regular_install(source)
+        venvs.append(venv)
+        shutil.rmtree(source, ignore_errors=True)
+        installs = {args.against: Install(old_python, old_lnctl, args.runs), **installs}
+    names = list(installs["this tree"].cases)
+    times: dict[tuple[str, str], list[float]] = {(v, n): [] for v in installs for n in names}
+    for round_ in range(args.runs + 2):  # two rounds warm the page cache
+        for name in names:
+            for version, install in installs.items():
+                took = install.measure(name)
+                if round_ >= 2:
+                    times[version, name].append(took)
+    versions = list(installs)
+    base = {v: statistics.median(times[v, "python -c pass"]) for v in versions}
+    if len(versions) == 1:
+        print(
+            f"{'command':28} {'median ms':>10} {'x bare python':>14}   "
+            f"({args.runs} interleaved runs)"
+        )
+        for name in names:
+            med = statistics.median(times["this tree", name])
+            print(f"{name:28} {med * 1000:10.1f} {med / base['this tree']:14.2f}")
+    else:
+        old, new = versions
+        print(f"{'command':28} {old[:12]:>12} {'this tree':>12} {'ratio':>7}   "
+              f"(medians in ms, {args.runs} interleaved runs)")  # fmt: skip
+        for name in names:
+            a, b = statistics.median(times[old, name]), statistics.median(times[new, name])
+            print(f"{name:28} {a * 1000:12.1f} {b * 1000:12.1f} {b / a:7.2f}")
+    for install in installs.values():
+        shutil.rmtree(install.home, ignore_errors=True)
+    for venv in venvs:
         shutil.rmtree(venv, ignore_errors=True)
 
 

@@ -429,6 +429,13 @@ class PayRequest:
         url = base + ("&" if "?" in base else "?") + f"amount={amount_msat}"
         if comment:
             url += "&comment=" + quote(comment, safe="")
+            if len(url) > MAX_URL_CHARS:  # LUD-12: the comment must fit in a GET URL
+                raise LnurlError(
+                    f"the comment makes the request to {self.target.name} longer than "
+                    f"{MAX_URL_CHARS} characters (URL-encoded)",
+                    code=LNURL_COMMENT_TOO_LONG,
+                    hint="shorten the comment",
+                )
         return url
 
     def to_dict(self) -> dict[str, object]:

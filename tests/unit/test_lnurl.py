@@ -123,8 +123,21 @@ def test_a_bech32_string_of_another_kind_is_not_an_lnurl() -> None:
     refused("INVALID_LNURL", lnurl.parse, encode_lnurl("https://x.com").replace("lnurl", "lnurx"))
     bad_utf8 = bolt11.bech32_encode("lnurl", bolt11.convertbits(b"\xff\xfe", 8, 5, pad=True))
     refused("INVALID_LNURL", lnurl.parse, bad_utf8)
-    # 10 bits of data: 2 bits left over must be zero padding
-    refused("INVALID_LNURL", lnurl.parse, bolt11.bech32_encode("lnurl", [0, 1]))
+    # BIP 173 padding: fewer than 5 bits left over, all zero (the URLs are otherwise valid)
+    url = "https://x.com/abcd"  # 18 bytes: 144 bits in 29 groups, 1 bit of padding
+    groups = bolt11.convertbits(url.encode(), 8, 5, pad=True)
+    assert lnurl.parse(bolt11.bech32_encode("lnurl", groups)).url == url
+    nonzero = [*groups[:-1], groups[-1] | 1]
+    assert (
+        "padding"
+        in refused("INVALID_LNURL", lnurl.parse, bolt11.bech32_encode("lnurl", nonzero)).message
+    )
+    url = "https://x.com/abcdef"  # 20 bytes: 32 groups exactly; one more is 5 bits of padding
+    groups = bolt11.convertbits(url.encode(), 8, 5, pad=True) + [0]
+    assert (
+        "padding"
+        in refused("INVALID_LNURL", lnurl.parse, bolt11.bech32_encode("lnurl", groups)).message
+    )
 
 
 # -- LUD-16: Lightning Addresses -------------------------------------------------------------------
@@ -406,6 +419,11 @@ def test_lud12_comments() -> None:
     assert pr.callback_url(5000, "a b&c=ü") == (
         "https://service.com/callback/alice?amount=5000&comment=a%20b%26c%3D%C3%BC"
     )
+    long = read(commentAllowed=2000)
+    assert (
+        "longer than 4096"
+        in refused("LNURL_COMMENT_TOO_LONG", long.callback_url, 5000, "✓" * 1500).message
+    )  # 1500 characters, 13,500 once URL-encoded
     assert read(callback="https://service.com/cb?id=7#frag").callback_url(5000) == (
         "https://service.com/cb?id=7&amount=5000"
     )

@@ -39,6 +39,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lnctl.backends import registry
 from lnctl.backends.base import (
     ALREADY_PAID,
     CANCELED,
@@ -48,7 +49,6 @@ from lnctl.backends.base import (
     NO_ROUTE,
     TIMEOUT,
     Balance,
-    Capabilities,
     InvoiceState,
     InvoiceStatus,
     KeepsNoRecords,
@@ -67,6 +67,7 @@ from lnctl.backends.outcome import (
     UNKNOWN,
     Answer,
 )
+from lnctl.backends.remote import check_server_url, secret_value
 from lnctl.deadline import NO_DEADLINE
 from lnctl.errors import (
     BackendAuthError,
@@ -79,7 +80,9 @@ from lnctl.errors import (
 )
 
 if TYPE_CHECKING:
-    from lnctl.backends.base import Backend
+    from collections.abc import Callable
+
+    from lnctl.backends.base import Backend, BackendClass, TestNetwork
     from lnctl.backends.transport import Reply
     from lnctl.bolt11 import Invoice
     from lnctl.config import Config
@@ -173,8 +176,6 @@ class LightsparkSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> LightsparkSettings:
-        from lnctl.backends.remote import check_server_url, secret_value
-
         env = config.env
 
         def required(var: str, value: str | None, where: str = "") -> str:
@@ -220,17 +221,7 @@ class LightsparkSettings:
 
 class LightsparkBackend(KeepsNoRecords):
     name = "lightspark"
-    capabilities = Capabilities(
-        channels=False,  # Lightspark manages the node's channels
-        fault_injection=False,
-        amountless_invoices=True,  # create_invoice with amount_msats=0
-        fee_quote=True,  # lightning_fee_estimate_for_invoice (pay --dry-run)
-        simulated_incoming=True,  # test mode on a regtest node (create_test_mode_*)
-        retries_itself=True,  # the node routes and retries on its side
-        embedded=False,
-        exports_records=False,
-        enforces_fee_cap=True,  # pay_invoice(maximum_fees_msats=...)
-    )
+    capabilities = registry.capabilities(name)
 
     def __init__(
         self,
@@ -262,7 +253,11 @@ class LightsparkBackend(KeepsNoRecords):
         self._keys: dict[str, str] = {}  # payment hash -> the idempotency key of our attempt
 
     @classmethod
-    def from_config(cls, config: Config, deadline: Deadline = NO_DEADLINE) -> LightsparkBackend:
+    def from_config(
+        cls, config: Config, deadline: Deadline, first_use: Callable[[], bool]
+    ) -> LightsparkBackend:
+        """The node ``config`` names (``first_use`` is not asked: lnctl never makes a node at
+        Lightspark)."""
         return cls(LightsparkSettings.from_config(config), config.network, deadline)
 
     def close(self) -> None:
@@ -944,5 +939,11 @@ def _clip(text: str) -> str:
     return text[:200]
 
 
-def _conforms_to_the_contract(backend: LightsparkBackend) -> Backend:
-    return backend  # mypy checks that this backend implements lnctl.backends.base.Backend
+def _conforms_to_the_contract(backend: LightsparkBackend) -> tuple[Backend, TestNetwork]:
+    # mypy checks that this backend implements lnctl.backends.base's Backend, and the protocol
+    # its test_network capability promises
+    return backend, backend
+
+
+def _class_conforms_to_the_contract() -> BackendClass:
+    return LightsparkBackend  # mypy checks it against lnctl.backends.base.BackendClass

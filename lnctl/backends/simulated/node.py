@@ -61,6 +61,7 @@ import sqlite3
 import time
 
 from lnctl import failpoints
+from lnctl.backends import registry
 from lnctl.backends.base import (
     FEE_LIMIT_EXCEEDED,
     INCORRECT_PAYMENT_DETAILS,
@@ -70,7 +71,6 @@ from lnctl.backends.base import (
     TEMPORARY_CHANNEL_FAILURE,
     Activity,
     Balance,
-    Capabilities,
     InvoiceRecord,
     InvoiceState,
     InvoiceStatus,
@@ -79,6 +79,15 @@ from lnctl.backends.base import (
     PaymentState,
     PaymentStatus,
     Quote,
+)
+from lnctl.backends.channels import (
+    CLOSED,
+    IN,
+    OPEN,
+    OUT,
+    best_channel,
+    receivable_msat,
+    spendable_msat,
 )
 from lnctl.backends.simulated import ledger as L
 from lnctl.deadline import NO_DEADLINE
@@ -100,11 +109,15 @@ from lnctl.storage.sqlite import connect, transaction
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
-    from lnctl.backends.base import Backend
+    from lnctl.backends.base import Backend, BackendClass, BatchNode, ChannelNode, TestNetwork
+    from lnctl.backends.channels import Channel, Htlc
     from lnctl.backends.outcome import Answer
+    from lnctl.backends.simulated.ledger import Doc
     from lnctl.bolt11 import Invoice
+    from lnctl.config import Config
     from lnctl.deadline import Deadline
 
 FEE_BASE_MSAT = 1_000
@@ -232,28 +245,6 @@ class SimSettings:
         return cls(latency, rate, env.get("LNCTL_SIM_SEED") or None, env)
 
 
-def node_exists(home: str) -> bool:
-    return os.path.exists(os.path.join(home, FOLDER, "network.sqlite"))
-
-
-def read_node_id(home: str) -> str | None:
-    """The node id kept as data in the node's record, read only (no key loaded, nothing
-    created): for the metrics scrape."""
-    path = os.path.join(home, FOLDER, "network.sqlite")
-    if not os.path.exists(path):
-        return None
-    from urllib.parse import quote
-
-    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=5)
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'node_id'").fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-    return str(row[0]) if row else None
-
-
 def _empty_file(path: str) -> bool:
     """A store that is missing or holds no byte (never written, or emptied)."""
     try:
@@ -262,26 +253,12 @@ def _empty_file(path: str) -> bool:
         return True
 
 
-def read_channels(home: str) -> list[dict[str, Any]]:
-    """The ledger's channels as they are on disk (read only, no lock): for the metrics scrape."""
-    return list(L.Ledger(os.path.join(home, FOLDER)).read()["channels"])
-
-
 class SimulatedBackend:
     """Our node and its simulated network."""
 
     name = "simulated"
+    capabilities = registry.capabilities(name)
     deadline = NO_DEADLINE  # the wallet sets the command's (a payment waits for its outcome)
-    capabilities = Capabilities(
-        channels=True,
-        fault_injection=True,
-        amountless_invoices=True,
-        fee_quote=True,
-        simulated_incoming=True,
-        retries_itself=False,
-        embedded=True,
-        exports_records=True,
-    )
 
     def __init__(
         self,
@@ -325,6 +302,29 @@ class SimulatedBackend:
         except BaseException:
             self.conn.close()
             raise
+
+    @classmethod
+    def from_config(
+        cls, config: Config, deadline: Deadline, first_use: Callable[[], bool]
+    ) -> SimulatedBackend:
+        """The node in ``config``'s home: made only on the wallet's ``first_use``, refused as
+        missing otherwise (its settings are read first: a bad one is refused before anything
+        is opened)."""
+        settings = SimSettings.from_env(config.env)
+        node = cls(
+            config.home,
+            config.path("secrets", "node.key"),
+            config.network,
+            settings,
+            create=first_use(),
+        )
+        node.deadline = deadline
+        return node
+
+    @classmethod
+    def read_channels(cls, config: Config) -> list[Channel]:
+        """The ledger's channels as they are on disk (read only, no lock): for a scrape."""
+        return list(L.Ledger(os.path.join(config.home, FOLDER)).read()["channels"])
 
     def close(self) -> None:
         self.conn.close()
@@ -406,7 +406,7 @@ class SimulatedBackend:
         if problem is not None:
             raise problem
 
-    def _write_ledger(self, doc: dict[str, Any], node: str | None = None) -> int:
+    def _write_ledger(self, doc: Doc, node: str | None = None) -> int:
         """Write the next version of the ledger (the caller holds the node lock), stamped with
         the record's step; its version (``ledger_seq`` for the record)."""
         return self.ledger.write(doc, node or self._meta["wallet_id"], self._state()[0])
@@ -657,7 +657,7 @@ class SimulatedBackend:
         attempt: int,
         induce_failure: bool,
         now: float,
-        doc: dict[str, Any],
+        doc: Doc,
     ) -> tuple[str, str | None, str | None]:
         """(outcome, failure reason, preimage) of one attempt at the payee (the caller holds the
         node lock, passes the ledger as it stands, and applies the effects of a success)."""
@@ -669,7 +669,7 @@ class SimulatedBackend:
                 "WHERE payment_hash = ?",
                 (invoice.payment_hash,),
             ).fetchone()
-            receiving = L.find_htlc(doc, invoice.payment_hash, L.IN) is not None
+            receiving = L.find_htlc(doc, invoice.payment_hash, IN) is not None
         else:
             row = self.conn.execute(
                 "SELECT preimage, amount_msat, status FROM remote_invoices WHERE payment_hash = ?",
@@ -738,14 +738,14 @@ class SimulatedBackend:
                 self_payment = invoice.payee == self.node_id()
                 fee = routing_fee_msat(amount_msat)
                 immediate: str | None = None
-                channel: dict[str, Any] | None = None
+                channel: Channel | None = None
                 if invoice.payee not in (self.node_id(), self.peer_id):
                     immediate = NO_ROUTE
                 elif fee > max_fee_msat:
                     immediate = FEE_LIMIT_EXCEEDED
                 else:
-                    channel = L.best_channel(doc, L.OUT)
-                    if channel is None or L.spendable_msat(channel) < amount_msat + fee:
+                    channel = best_channel(doc["channels"], OUT)
+                    if channel is None or spendable_msat(channel) < amount_msat + fee:
                         immediate = INSUFFICIENT_BALANCE
                 if immediate is not None:  # refused at our node: nothing reserved, nothing sent
                     records.append((
@@ -755,7 +755,7 @@ class SimulatedBackend:
                     out.append(None)
                     continue
                 assert channel is not None
-                L.reserve(channel, payment_hash, amount_msat + fee, L.OUT, number)
+                L.reserve(channel, payment_hash, amount_msat + fee, OUT, number)
                 reserved.append((
                     len(out), invoice, amount_msat, max_fee_msat, fee, number, self_payment,
                     induce_failure,
@@ -897,7 +897,7 @@ class SimulatedBackend:
             except LockTimeoutError:
                 pass  # the record tells the outcome; the next step that moves money applies it
 
-    def _sweep_if_needed(self) -> dict[str, Any]:
+    def _sweep_if_needed(self) -> Doc:
         """Resolve every HTLC whose outcome is known; the ledger as it is then (takes the lock
         only when there is an HTLC)."""
         doc = self.ledger.read()
@@ -906,7 +906,7 @@ class SimulatedBackend:
         with self.lock:
             return self._settled_ledger()
 
-    def _settled_ledger(self) -> dict[str, Any]:
+    def _settled_ledger(self) -> Doc:
         """Under the node lock: the ledger, every HTLC whose outcome is known resolved (and
         written) first. Every step that moves money starts from it, so an outcome that nobody
         has looked at yet never holds funds back; a command that moves nothing does not read
@@ -927,7 +927,7 @@ class SimulatedBackend:
             self._write_ledger(doc)
             failpoints.hit("node_after_settle", self.env)
 
-    def _apply_to(self, doc: dict[str, Any], payment_hashes: set[str]) -> bool:
+    def _apply_to(self, doc: Doc, payment_hashes: set[str]) -> bool:
         """Under the node lock: resolve, in the ledger ``doc`` (the caller writes it), the HTLCs
         of ``payment_hashes`` whose outcome is known. An HTLC whose attempt was never recorded
         was never sent (its process died in between, as only a holder of the lock can be
@@ -939,7 +939,7 @@ class SimulatedBackend:
                 payment_hash = htlc["payment_hash"]
                 if payment_hash not in payment_hashes:
                     continue
-                if htlc["direction"] == L.OUT:
+                if htlc["direction"] == OUT:
                     changed |= self._apply_out(ch, htlc, now)
                 else:
                     paid = self.conn.execute(
@@ -949,7 +949,7 @@ class SimulatedBackend:
                     changed = True
         return changed
 
-    def _apply_out(self, ch: dict[str, Any], htlc: dict[str, Any], now: float) -> bool:
+    def _apply_out(self, ch: Channel, htlc: Htlc, now: float) -> bool:
         payment_hash = htlc["payment_hash"]
         attempt = htlc.get("attempt", 0)
         if attempt:
@@ -974,18 +974,18 @@ class SimulatedBackend:
 
     # -- balances and channels ---------------------------------------------------------------------
 
-    def channels(self) -> list[dict[str, Any]]:
+    def channels(self) -> list[Channel]:
         return list(self._sweep_if_needed()["channels"])
 
     def balance(self) -> Balance:
-        chans = [ch for ch in self.channels() if ch["state"] == L.OPEN]
+        chans = [ch for ch in self.channels() if ch["state"] == OPEN]
         return Balance(
-            spendable_msat=sum(L.spendable_msat(ch) for ch in chans),
-            receivable_msat=sum(L.receivable_msat(ch) for ch in chans),
+            spendable_msat=sum(spendable_msat(ch) for ch in chans),
+            receivable_msat=sum(receivable_msat(ch) for ch in chans),
             inflight_msat=sum(ch["inflight_msat"] for ch in chans),
         )
 
-    def open_channel(self, peer: str, capacity_msat: int, push_msat: int) -> dict[str, Any]:
+    def open_channel(self, peer: str, capacity_msat: int, push_msat: int) -> Channel:
         check_amount(capacity_msat, "the capacity")
         if not 0 <= push_msat <= capacity_msat:
             raise InvalidInputError(
@@ -999,9 +999,9 @@ class SimulatedBackend:
             doc = self._settled_ledger()
             ch = L.new_channel(doc, peer, capacity_msat, push_msat)
             self._witnessed_write(doc)
-            return dict(ch)
+            return ch.copy()
 
-    def _witnessed_write(self, doc: dict[str, Any]) -> None:
+    def _witnessed_write(self, doc: Doc) -> None:
         """A change of the ledger that the record cannot derive (a channel opened or closed):
         the ledger, then the record notes its version, so that an older ledger is noticed."""
         ledger_seq = self._write_ledger(doc)
@@ -1009,7 +1009,7 @@ class SimulatedBackend:
             self._note_ledger(conn, ledger_seq)
             conn.execute("UPDATE node_state SET seq = seq + 1")
 
-    def close_channel(self, channel_id: str) -> dict[str, Any]:
+    def close_channel(self, channel_id: str) -> Channel:
         with self.lock:
             doc = self._settled_ledger()
             matches = [ch for ch in doc["channels"] if ch["channel_id"] == channel_id]
@@ -1020,7 +1020,7 @@ class SimulatedBackend:
                     hint="see lnctl channel list",
                 )
             ch = matches[0]
-            if ch["state"] == L.CLOSED:
+            if ch["state"] == CLOSED:
                 raise InvalidInputError(
                     f"channel {channel_id} is already closed", code="CHANNEL_CLOSED"
                 )
@@ -1030,10 +1030,10 @@ class SimulatedBackend:
                     code="HTLCS_IN_FLIGHT",
                     hint="wait for the payments to resolve (lnctl payments --status in_flight)",
                 )
-            ch["state"] = L.CLOSED
+            ch["state"] = CLOSED
             ch["closed_at"] = ch["updated_at"] = int(time.time())
             self._witnessed_write(doc)
-            return dict(ch)
+            return ch.copy()
 
     # -- the simulated network's side --------------------------------------------------------------
 
@@ -1085,16 +1085,16 @@ class SimulatedBackend:
             if row["expires_at"] <= now:
                 raise InvalidInvoiceError("that invoice has expired", code="INVOICE_EXPIRED")
             amount = self._receivable_amount(row["amount_msat"], amount_msat)
-            channel = L.best_channel(doc, L.IN)
-            if channel is None or L.receivable_msat(channel) < amount:
-                have = L.receivable_msat(channel) if channel else 0
+            channel = best_channel(doc["channels"], IN)
+            if channel is None or receivable_msat(channel) < amount:
+                have = receivable_msat(channel) if channel else 0
                 raise PaymentFailedError(
                     f"not enough inbound liquidity: need {amount // 1000:,} sat, have "
                     f"{have // 1000:,} sat",
                     code=INSUFFICIENT_BALANCE,
                     hint="open a channel with --push, or pay something first",
                 )
-            L.reserve(channel, payment_hash, amount, L.IN, 1)
+            L.reserve(channel, payment_hash, amount, IN, 1)
             ledger_seq = self._write_ledger(doc)
             failpoints.hit("incoming_after_reserve", self.env)
             with transaction(self.conn) as conn:
@@ -1198,5 +1198,13 @@ def answer_of(status: PaymentStatus, resolve_at: float) -> Answer:
     return Answer(PENDING, due_s=max(0.0, resolve_at - time.time()))
 
 
-def _conforms_to_the_contract(backend: SimulatedBackend) -> Backend:
-    return backend  # mypy checks that the simulated node implements lnctl.backends.base.Backend
+def _conforms_to_the_contract(
+    backend: SimulatedBackend,
+) -> tuple[Backend, ChannelNode, BatchNode, TestNetwork]:
+    # mypy checks that the simulated node implements lnctl.backends.base's protocols: the
+    # contract, and those its capabilities promise (channels, batch_send, test_network)
+    return backend, backend, backend, backend
+
+
+def _class_conforms_to_the_contract() -> BackendClass:
+    return SimulatedBackend  # mypy checks it against lnctl.backends.base.BackendClass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from lnctl import failpoints
 from lnctl.backends.base import Balance
 from lnctl.backends.channels import CLOSED, OPEN, receivable_msat, spendable_msat
 from lnctl.backends.simulated import ledger as L
@@ -52,11 +53,16 @@ class NodeChannels(PayingNode):
 
     def _witnessed_write(self, doc: Doc) -> None:
         """A change of the ledger that the record cannot derive (a channel opened or closed):
-        the ledger, then the record notes its version, so that an older ledger is noticed."""
+        the ledger, then the record notes its version (and takes a step), then the ledger again,
+        stamped with that step. The record's note refuses an older ledger; the second stamp
+        refuses an older record, which would otherwise pass for a crash between the first two
+        writes (and a later older ledger would then agree with it: the channel gone unnoticed)."""
         ledger_seq = self._write_ledger(doc)
         with transaction(self.conn) as conn:
             self._note_ledger(conn, ledger_seq)
             conn.execute("UPDATE node_state SET seq = seq + 1")
+        failpoints.hit("channel_after_record", self.env)
+        self._write_ledger(doc)
 
     def close_channel(self, channel_id: str) -> Channel:
         with self.lock:

@@ -17,8 +17,9 @@ and how the record and the channel ledger (``ledger.py``) keep each other honest
 Every step that moves money writes, under the node lock, in this order: the ledger (an HTLC
 reserved; a channel opened or closed), then the record (the attempt and its outcome, or what the
 network paid us; with ``ledger_seq`` set to the ledger version just written), then, for an HTLC
-whose outcome is known, the ledger again (settled or released: derived from the record). So, at
-every instant, after a ``kill -9`` at any point included::
+whose outcome is known, the ledger again (settled or released: derived from the record), and for
+a channel opened or closed, the ledger again stamped with the record's new step (``channels.py``).
+So, at every instant, after a ``kill -9`` at any point included::
 
     ledger.record_seq <= record.seq    (the ledger read the record's step before it was written)
     record.ledger_seq <= ledger.seq    (the record names a ledger version already on disk)

@@ -209,7 +209,7 @@ def run_batch(
     with Wallet(config) as first:
         recover(first)  # what an earlier batch left in flight is resolved once, up front
         warnings = list(first.warnings)
-        embedded = config.backend == "simulated"  # the node in this process: Engine
+        embedded = first.capabilities.batch_send  # the node sends a batch at once: Engine
     failures: list[BaseException] = []
 
     def engine() -> None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from lnctl.backends.simulated.ledger import OPEN, receivable_msat, spendable_msat
+from lnctl.backends.channels import OPEN, receivable_msat, spendable_msat
 from lnctl.errors import InvalidInputError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from typing import Any
 
+    from lnctl.backends.channels import Channel
     from lnctl.backends.simulated import SimulatedBackend
     from lnctl.core.wallet import Wallet
 
 
-def channel_document(ch: dict[str, Any]) -> dict[str, Any]:
+def channel_document(ch: Channel) -> dict[str, Any]:
     doc = {k: v for k, v in ch.items() if k != "htlcs"}
     doc["htlcs"] = [dict(h) for h in ch["htlcs"]]
     doc["spendable_msat"] = spendable_msat(ch)

@@ -546,9 +546,9 @@ def _predict_route(
             return ExitCode.PAYMENT_FAILED, FEE_LIMIT_EXCEEDED
         need = amount + quote.fee_msat
     if backend.capabilities.channels:  # a payment must fit in one channel
-        from lnctl.backends.simulated.ledger import best_channel, spendable_msat
+        from lnctl.backends.channels import best_channel, spendable_msat
 
-        best = best_channel({"channels": wallet.simulated.channels()}, "out")
+        best = best_channel(wallet.simulated.channels(), "out")
         if best is None or spendable_msat(best) < need:
             return ExitCode.PAYMENT_FAILED, INSUFFICIENT_BALANCE
         doc["channel_id"] = best["channel_id"]

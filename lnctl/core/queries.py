@@ -86,7 +86,7 @@ def node_info(wallet: Wallet) -> dict[str, Any]:
     from lnctl import __version__
 
     backend = wallet.backend
-    if wallet.config.backend == "simulated":
+    if wallet.capabilities.embedded:
         wallet.simulated.check_key()  # the key file is private, sound and this node's
     balance = backend.balance()
     return {

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def recover(wallet: Wallet) -> list[dict[str, Any]]:
     """Resolve every in-flight payment whose process is gone. Returns what it did."""
     history_exists = os.path.exists(wallet.config.path("history.sqlite"))
-    if wallet.config.backend == "simulated" and (
+    if wallet.capabilities.embedded and (
         history_exists or os.path.exists(wallet.config.path("simnet", "network.sqlite"))
     ):
         # an embedded node is cheap to open: another node, a missing node and a lost or older

@@ -1,4 +1,4 @@
-"""The simulated network's side (backends with the ``simulated_incoming`` capability): invoices
+"""The simulated network's side (backends with the ``test_network`` capability): invoices
 of the simulated peer, and payments to our invoices."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def remote_invoices(
     wallet: Wallet, amount_msat: int | None, description: str, expiry: int, count: int
 ) -> list[dict[str, Any]]:
-    wallet.require("simulated_incoming", "lnctl simulate")
+    wallet.require("test_network", "lnctl simulate")
     if amount_msat is not None:
         check_amount(amount_msat)
     if len(description.encode()) > bolt11.MAX_DESCRIPTION_BYTES:
@@ -45,7 +45,7 @@ def incoming(wallet: Wallet, text: str, amount_msat: int | None) -> dict[str, An
     """The simulated network pays one of our invoices; the history records the settlement."""
     from lnctl.core.invoices import refresh_invoices
 
-    wallet.require("simulated_incoming", "lnctl simulate")
+    wallet.require("test_network", "lnctl simulate")
     doc = wallet.test_network.simulate_incoming(bolt11.decode(text), amount_msat)
     refresh_invoices(wallet, [doc["payment_hash"]])
     return doc

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lnctl.config import Config
+    from lnctl.core.documents import PaymentDocument
     from lnctl.core.wallet import Wallet
 
 MAX_LINES = 100_000
@@ -127,7 +128,7 @@ class Batch:
     interrupted: bool = False
     stopped: LnctlError | None = None  # the error that stopped the batch early
 
-    def stop_on(self, result: dict[str, Any] | LnctlError, stop: threading.Event) -> None:
+    def stop_on(self, result: PaymentDocument | LnctlError, stop: threading.Event) -> None:
         """After a payment's result: stop starting payments when it is an error that every
         later payment would meet too."""
         if isinstance(result, LnctlError) and result.code in STOPPING and self.stopped is None:
@@ -178,7 +179,7 @@ def run_batch(
     def one(line: Line) -> dict[str, Any]:
         began = time.monotonic()
         try:
-            result: dict[str, Any] | LnctlError = pay(
+            result: PaymentDocument | LnctlError = pay(
                 wallet(), line.invoice, amount_msat=line.amount_msat, **pay_options
             )
         except LnctlError as exc:
@@ -216,7 +217,7 @@ def run_batch(
         """The embedded node: one thread runs every payment in rounds of shared commits."""
         from lnctl.core.engine import Engine
 
-        def finish(index: int, began: float, result: dict[str, Any] | LnctlError) -> None:
+        def finish(index: int, began: float, result: PaymentDocument | LnctlError) -> None:
             doc = batch.results[index] = result_document(lines[index], began, result)
             batch.stop_on(result, stop)
             if on_result is not None:
@@ -258,7 +259,7 @@ def run_batch(
 
 
 def result_document(
-    line: Line, began: float, result: dict[str, Any] | LnctlError
+    line: Line, began: float, result: PaymentDocument | LnctlError
 ) -> dict[str, Any]:
     """A line's result: the payment's document, or the error it ended with (and its record)."""
     doc: dict[str, Any] = {"line": line.number, "invoice": line.invoice}

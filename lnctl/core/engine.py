@@ -29,6 +29,7 @@ from lnctl import failpoints
 from lnctl.backends.base import TIMEOUT, PaymentState, PaymentStatus
 from lnctl.backends.outcome import NOT_SENT, NotSent, settle
 from lnctl.backends.simulated.node import answer_of
+from lnctl.core.documents import payment_document
 from lnctl.core.locks import HashLock
 from lnctl.core.payments import (
     RetryClock,
@@ -41,21 +42,21 @@ from lnctl.core.payments import (
     undo_claim,
     validate,
 )
-from lnctl.core.queries import payment_document
 from lnctl.deadline import Deadline
 from lnctl.errors import LnctlError
 from lnctl.records import replace
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    import sqlite3
     import threading
     from collections.abc import Callable
     from typing import Any
 
     from lnctl.bolt11 import Invoice
     from lnctl.core.batch import Line, TokenBucket
+    from lnctl.core.documents import PaymentDocument
     from lnctl.core.wallet import Wallet
+    from lnctl.storage.rows import PaymentRow
 
 
 class Flight:
@@ -74,7 +75,7 @@ class Flight:
         amount: int,
         cap: int,
         lock: HashLock,
-        previous: sqlite3.Row | None,
+        previous: PaymentRow | None,
         clock: RetryClock,
     ) -> None:
         self.index = index
@@ -85,7 +86,7 @@ class Flight:
         self.lock = lock
         self.previous = previous  # the record before this claim (None, or a FAILED one)
         self.clock = clock
-        self.row: sqlite3.Row | None = None
+        self.row: PaymentRow | None = None
         self.number = 0  # the attempt being sent
         self.sent = 0.0  # when it was sent (monotonic)
         self.due = 0.0  # when to act next (monotonic): send again, or ask the node
@@ -111,7 +112,7 @@ class Engine:
         bucket: TokenBucket,
         stop: threading.Event,
         pay_options: dict[str, Any],
-        finish: Callable[[int, float, dict[str, Any] | LnctlError], None],
+        finish: Callable[[int, float, PaymentDocument | LnctlError], None],
     ) -> None:
         self.wallet = wallet
         self.node = wallet.simulated
@@ -312,7 +313,7 @@ class Engine:
         from lnctl.core.settle import conclude
 
         history = self.wallet.history
-        finals: list[sqlite3.Row] = []
+        finals: list[PaymentRow] = []
         try:
             with history.transaction():
                 for f in flights:
@@ -330,7 +331,7 @@ class Engine:
         for f, final in zip(flights, finals, strict=True):
             assert f.status is not None
             try:
-                result: dict[str, Any] | LnctlError = outcome(
+                result: PaymentDocument | LnctlError = outcome(
                     final,
                     f.status,
                     f.timed_out,
@@ -358,7 +359,7 @@ class Engine:
             exc.details = {**exc.details, "payment": payment_document(stored)}
         self._end(f, exc)
 
-    def _end(self, f: Flight, result: dict[str, Any] | LnctlError) -> None:
+    def _end(self, f: Flight, result: PaymentDocument | LnctlError) -> None:
         self.flights.pop(f.payment_hash, None)
         f.lock.release()
         waiting = self.deferred.pop(f.payment_hash, [])

@@ -31,8 +31,8 @@ from lnctl.backends.base import (
 from lnctl.backends.outcome import NOT_SENT, NotSent
 from lnctl.backends.outcome import pay as outcome_of_payment
 from lnctl.bolt11 import MAX_MSAT
+from lnctl.core.documents import payment_document
 from lnctl.core.locks import HashLock
-from lnctl.core.queries import payment_document
 from lnctl.deadline import Deadline
 from lnctl.errors import (
     DuplicatePaymentError,
@@ -48,14 +48,16 @@ from lnctl.errors import (
     check_text,
 )
 from lnctl.records import replace
+from lnctl.storage.rows import FAILED, IN_FLIGHT, NEEDS_ATTENTION, SUCCEEDED
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterator
     from typing import Any
 
+    from lnctl.core.documents import PaymentDocument
     from lnctl.core.wallet import Wallet
+    from lnctl.storage.rows import NewPayment, PaymentRow
 
 MIN_FEE_CAP_MSAT = 5_000  # the default fee cap is the larger of 5 sat and 1% of the amount
 BACKOFF_FACTOR_S = 0.2
@@ -112,15 +114,15 @@ def validate(
 # -- what an existing record means (one decision for pay and --dry-run) ----------------------------
 
 
-def existing_outcome(row: sqlite3.Row | None, if_paid: str) -> dict[str, Any] | None:
+def existing_outcome(row: PaymentRow | None, if_paid: str) -> PaymentDocument | None:
     """For a hash this wallet has a record of: the stored document when it is already paid and
     ``if_paid == 'ok'``; raises DuplicatePaymentError (exit 5) when paid, in flight or needing
     attention; None when it may be paid (no record, or FAILED)."""
-    if row is None or row["status"] == "FAILED":
+    if row is None or row.status == FAILED:
         return None
     doc = payment_document(row)
-    payment_hash = row["payment_hash"]
-    if row["status"] == "SUCCEEDED":
+    payment_hash = row.payment_hash
+    if row.status == SUCCEEDED:
         if if_paid == "ok":
             return doc
         raise DuplicatePaymentError(
@@ -129,9 +131,9 @@ def existing_outcome(row: sqlite3.Row | None, if_paid: str) -> dict[str, Any] | 
             hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
             details={"payment": doc},
         )
-    if row["status"] == "NEEDS_ATTENTION":
+    if row.status == NEEDS_ATTENTION:
         raise DuplicatePaymentError(
-            f"a payment of this invoice needs attention: {row['attention']}",
+            f"a payment of this invoice needs attention: {row.attention}",
             code="NEEDS_ATTENTION",
             hint="check the node before paying it again (lnctl payments --status needs_attention)",
             details={"payment": doc},
@@ -168,12 +170,12 @@ def check_options(
         raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
 
 
-def lock_busy(wallet: Wallet, payment_hash: str, if_paid: str) -> dict[str, Any]:
+def lock_busy(wallet: Wallet, payment_hash: str, if_paid: str) -> PaymentDocument:
     """For a hash whose lock another payment holds (another process, or another line of this
     batch): a payment already recorded as paid is ALREADY_PAID with its stored proof (its
     document under ``--if-paid ok``), whoever holds the lock now; anything else is in flight."""
     stored = wallet.history.get_payment(payment_hash)
-    if stored is not None and stored["status"] in ("SUCCEEDED", "NEEDS_ATTENTION"):
+    if stored is not None and stored.status in (SUCCEEDED, NEEDS_ATTENTION):
         done = existing_outcome(stored, if_paid)  # raises unless paid and --if-paid ok
         assert done is not None
         return done
@@ -198,7 +200,7 @@ def pay(
     dry_run: bool = False,
     memo: str | None = None,
     deadline: Deadline | None = None,
-) -> dict[str, Any]:
+) -> Any:  # the payment's document; with dry_run, what paying would do
     """Pay an invoice. Returns the payment document on success; raises a PaymentError carrying
     it (``details['payment']``) on any other outcome. ``deadline``: the command's, when it began
     before this payment (else ``timeout_s`` from now); every request to the node ends by it."""
@@ -254,8 +256,8 @@ def pay(
 
 def claim(
     wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, memo: str | None
-) -> sqlite3.Row:
-    values: dict[str, object] = {
+) -> PaymentRow:
+    values: NewPayment = {
         "payment_hash": invoice.payment_hash,
         "bolt11": invoice.bolt11,
         "payee": invoice.payee,
@@ -319,10 +321,10 @@ def _send(
         time.sleep(wait)
 
 
-def undo_claim(wallet: Wallet, payment_hash: str, previous: sqlite3.Row | None) -> None:
+def undo_claim(wallet: Wallet, payment_hash: str, previous: PaymentRow | None) -> None:
     """After NotSent: the claim is undone when its one request was all there was."""
     current = wallet.history.get_payment(payment_hash)
-    if current is not None and current["attempts"] <= 1:
+    if current is not None and current.attempts <= 1:
         wallet.history.abandon_claim(payment_hash, previous)
 
 
@@ -374,27 +376,27 @@ def log_attempt(payment_hash: str, number: int, status: PaymentStatus, took: flo
 
 
 def outcome(
-    row: sqlite3.Row,
+    row: PaymentRow,
     status: PaymentStatus,
     timed_out: bool,
     timeout_s: float,
     if_paid: str,
     elapsed: float | None = None,
     wallet: Wallet | None = None,
-) -> dict[str, Any]:
+) -> PaymentDocument:
     """The result of ``pay`` for the recorded ``row``: its document, or the error to raise.
     ``elapsed``: how long the payment took (a pending one says whether time ran out)."""
     doc = payment_document(row)
     details: dict[str, object] = {"payment": doc}
-    payment_hash = row["payment_hash"]
-    state = row["status"]
-    if state == "NEEDS_ATTENTION":
+    payment_hash = row.payment_hash
+    state = row.status
+    if state == NEEDS_ATTENTION:
         raise NeedsAttentionError(
-            f"the node's answer cannot be accepted: {row['attention']}",
+            f"the node's answer cannot be accepted: {row.attention}",
             hint="the payment is kept aside and never paid again automatically; check the node",
             details=details,
         )
-    if state == "SUCCEEDED":
+    if state == SUCCEEDED:
         if status.duplicate:
             if if_paid == "ok":
                 return doc
@@ -405,7 +407,7 @@ def outcome(
                 details=details,
             )
         return doc
-    if state == "IN_FLIGHT":
+    if state == IN_FLIGHT:
         if status.duplicate:
             raise DuplicatePaymentError(
                 "the node already has a payment of this invoice in flight",
@@ -424,7 +426,7 @@ def outcome(
             hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
             details=details,
         )
-    reason = row["failure_reason"] or "CANCELED"
+    reason = row.failure_reason or "CANCELED"
     if reason == ALREADY_PAID:
         raise DuplicatePaymentError(
             "the payee says this invoice is already paid",
@@ -435,14 +437,14 @@ def outcome(
     if status.transient:
         if timed_out:
             raise RetriesExhaustedError(
-                f"payment failed: no time left for another attempt after {row['attempts']} "
+                f"payment failed: no time left for another attempt after {row.attempts} "
                 f"({status.failure_reason})",
                 code=TIMEOUT,
                 hint="try again later, or raise --timeout",
                 details=details,
             )
         raise RetriesExhaustedError(
-            f"payment failed after {row['attempts']} attempt(s): {reason}",
+            f"payment failed after {row.attempts} attempt(s): {reason}",
             code=reason,
             hint="try again later, or raise --retries / --timeout",
             details=details,
@@ -475,17 +477,17 @@ _FAILURE_HINTS = {
 }
 
 
-def log_result(row: sqlite3.Row | None) -> None:
+def log_result(row: PaymentRow | None) -> None:
     if row is not None:
         log.event(
             "info",
             "payment_result",
-            payment_hash=row["payment_hash"],
-            outcome=row["status"],
-            attempts=row["attempts"],
-            latency_ms=row["latency_ms"],
-            fee_msat=row["fee_msat"],
-            failure_reason=row["failure_reason"],
+            payment_hash=row.payment_hash,
+            outcome=row.status,
+            attempts=row.attempts,
+            latency_ms=row.latency_ms,
+            fee_msat=row.fee_msat,
+            failure_reason=row.failure_reason,
         )
 
 

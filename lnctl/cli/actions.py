@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from lnctl.cli.state import State
+    from lnctl.core.payments import PayOptions
     from lnctl.core.wallet import Wallet
 
 
@@ -471,10 +472,17 @@ def pay_action(
 ) -> None:
     """One payment, or with ``file`` a batch (``pay_batch``)."""
     from lnctl.cli.output import deliver
-    from lnctl.core.payments import pay
+    from lnctl.core.payments import PayOptions, pay
     from lnctl.errors import InvalidInputError
 
     timeout, max_fee = pay_defaults(state, timeout, max_fee)
+    options = PayOptions(
+        max_fee_msat=max_fee * 1000 if max_fee is not None else None,
+        timeout_s=timeout,
+        retries=retries,
+        induce_failures=induce_failure,
+        if_paid=if_paid,
+    )
     if file is not None:
         if invoice is not None or amount is not None or dry_run or memo or memo_file:
             raise InvalidInputError(
@@ -489,39 +497,28 @@ def pay_action(
             rate_limit=rate_limit,
             jsonl=jsonl,
             as_json=as_json,
-            pay_options={
-                "max_fee_msat": max_fee * 1000 if max_fee is not None else None,
-                "timeout_s": timeout,
-                "retries": retries,
-                "induce_failures": induce_failure,
-                "if_paid": if_paid,
-            },
+            options=options,
         )
         return
     memo = memo_text(memo, memo_file, stdin_taken=invoice is None)
     text = invoice if invoice is not None else read_stdin_invoice()
-    from lnctl.core.payments import check_options
     from lnctl.deadline import Deadline
 
-    check_options(retries, timeout, if_paid, induce_failure, memo)
+    options.check(memo)
     deadline = Deadline.after(timeout)  # the whole command's: opening the node, recovery, paying
+    amount_msat = amount * 1000 if amount is not None else None
     with state.wallet(deadline) as wallet:
-        doc = pay(
-            wallet,
-            text,
-            deadline=deadline,
-            amount_msat=amount * 1000 if amount is not None else None,
-            max_fee_msat=max_fee * 1000 if max_fee is not None else None,
-            timeout_s=timeout,
-            retries=retries,
-            induce_failures=induce_failure,
-            if_paid=if_paid,
-            dry_run=dry_run,
-            memo=memo,
-        )
+        if dry_run:
+            from lnctl.core.dryrun import dry_run as predict
+
+            would = predict(wallet, text, options, amount_msat=amount_msat, deadline=deadline)
+        else:
+            doc = pay(wallet, text, options, amount_msat=amount_msat, memo=memo, deadline=deadline)
         warnings = wallet.warnings
     if dry_run:
-        deliver_outcome(doc["exit_code"], lambda: deliver(doc, as_json, render_dry_run, warnings))
+        deliver_outcome(
+            would["exit_code"], lambda: deliver(would, as_json, render_dry_run, warnings)
+        )
         return
     deliver(doc, as_json, render_payment, warnings)
 
@@ -555,7 +552,7 @@ def pay_batch(
     rate_limit: float | None,
     jsonl: bool,
     as_json: bool,
-    pay_options: dict[str, Any],
+    options: PayOptions,
 ) -> None:
     from lnctl.cli.output import PipeClosed, emit_json, warn, write_out
     from lnctl.core.batch import parse_lines, run_batch
@@ -598,7 +595,7 @@ def pay_batch(
             lines,
             concurrency=concurrency,
             rate_limit=rate_limit,
-            pay_options=pay_options,
+            options=options,
             on_result=on_result,
         )
     finally:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lnctl.core.clocks import TokenBucket
 from lnctl.errors import ExitCode, InvalidInputError, LnctlError
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
     from lnctl.config import Config
     from lnctl.core.documents import PaymentDocument
+    from lnctl.core.payments import PayOptions
     from lnctl.core.wallet import Wallet
 
 MAX_LINES = 100_000
@@ -75,47 +77,6 @@ def parse_lines(text: str) -> list[Line]:
     return lines
 
 
-class TokenBucket:
-    """At most ``rate`` starts per second (bursts of at most one second's worth)."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate or 1.0)
-        self.tokens = self.capacity if rate is None else 1.0
-        self.updated = time.monotonic()
-        self.lock = threading.Lock()
-
-    def try_take(self, *, peek: bool = False) -> float:
-        """Take a token if one is there (not when ``peek``): 0 if one was (or is) there, else
-        the seconds until the next one."""
-        if self.rate is None:
-            return 0.0
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens >= 1:
-                if not peek:
-                    self.tokens -= 1
-                return 0.0
-            return (1 - self.tokens) / self.rate
-
-    def give_back(self) -> None:
-        """Return a token taken for a start that did not happen."""
-        if self.rate is not None:
-            with self.lock:
-                self.tokens = min(self.capacity, self.tokens + 1)
-
-    def take(self, stop: threading.Event) -> bool:
-        """Wait for a token; False when asked to stop first."""
-        while not stop.is_set():
-            wait = self.try_take()
-            if wait == 0:
-                return True
-            stop.wait(wait)
-        return False
-
-
 # Storage errors that every later payment would meet too (the disk, the home's permissions): the
 # batch stops starting payments at the first, as at a Ctrl-C, and reports what was done.
 STOPPING = frozenset({"DISK_FULL", "DISK_ERROR", "READ_ONLY"})
@@ -142,22 +103,16 @@ def run_batch(
     *,
     concurrency: int,
     rate_limit: float | None,
-    pay_options: dict[str, Any],
+    options: PayOptions,
     on_result: Callable[[dict[str, Any]], None] | None = None,
     stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Pay every line; returns ``{"payments": [...in file order...], "summary": {...}}``."""
-    from lnctl.core.payments import check_options, pay
+    from lnctl.core.payments import pay
     from lnctl.core.recovery import recover
     from lnctl.core.wallet import Wallet
 
-    check_options(
-        pay_options.get("retries", 3),
-        pay_options.get("timeout_s", 30.0),
-        pay_options.get("if_paid", "error"),
-        pay_options.get("induce_failures", 0),
-        None,
-    )  # the very checks of a single pay: --timeout nan, inf or 1e308 is refused here too
+    options.check()  # the very checks of a single pay: --timeout nan, inf or 1e308 is refused
     if not 1 <= concurrency <= 256:
         raise InvalidInputError("--concurrency must be between 1 and 256", code="USAGE")
     if rate_limit is not None and not 0 < rate_limit <= 100_000:
@@ -180,7 +135,7 @@ def run_batch(
         began = time.monotonic()
         try:
             result: PaymentDocument | LnctlError = pay(
-                wallet(), line.invoice, amount_msat=line.amount_msat, **pay_options
+                wallet(), line.invoice, options, amount_msat=line.amount_msat
             )
         except LnctlError as exc:
             result = exc
@@ -215,7 +170,7 @@ def run_batch(
 
     def engine() -> None:
         """The embedded node: one thread runs every payment in rounds of shared commits."""
-        from lnctl.core.engine import Engine
+        from lnctl.core.engine import Engine  # and the simulated node: only when it is ours
 
         def finish(index: int, began: float, result: PaymentDocument | LnctlError) -> None:
             doc = batch.results[index] = result_document(lines[index], began, result)
@@ -227,7 +182,7 @@ def run_batch(
             with Wallet(config) as own:
                 Engine(
                     own, lines, concurrency=concurrency, bucket=bucket, stop=stop,
-                    pay_options=pay_options, finish=finish,
+                    options=options, finish=finish,
                 ).run()  # fmt: skip
         except LnctlError as exc:  # the batch stops here: what was done is still reported
             batch.stopped = batch.stopped or exc

@@ -101,7 +101,9 @@ class WalletMachine(RuleBasedStateMachine):
         inv = create_invoice(
             self.wallet, amount_msat=sats * 1000, description="", memo=None, expiry=3600
         )
-        self._attempt(point, lambda: payments.pay(self.wallet, inv["invoice"], payments.PayOptions()))
+        self._attempt(
+            point, lambda: payments.pay(self.wallet, inv["invoice"], payments.PayOptions())
+        )
 
     @rule(sats=st.integers(1, 100_000), point=st.sampled_from(RECEIVE_POINTS))
     def receive(self, sats: int, point: str | None) -> None:

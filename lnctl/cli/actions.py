@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from lnctl.cli.state import State
+    from lnctl.core.documents import BatchLineDocument
     from lnctl.core.payments import PayOptions
     from lnctl.core.wallet import Wallet
 
@@ -572,7 +573,7 @@ def pay_batch(
 
     lost: list[LnctlError | PipeClosed] = []  # the first write to stdout that failed
 
-    def on_result(result: dict[str, Any]) -> None:
+    def on_result(result: BatchLineDocument) -> None:
         """A payment has ended (in the batch's thread): its line, when stdout still takes
         them. Output that fails never stops the payments: they are the outcome."""
         if jsonl and not lost:
@@ -619,7 +620,7 @@ def pay_batch(
     deliver_outcome(doc["summary"]["exit_code"], write)
 
 
-def render_batch(d: dict[str, Any]) -> None:
+def render_batch(d: Mapping[str, Any]) -> None:
     from lnctl.cli.output import cell, kv_table, msat, show, table
 
     t = table()

@@ -13,16 +13,23 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from lnctl.core.clocks import TokenBucket
 from lnctl.errors import ExitCode, InvalidInputError, LnctlError
+from lnctl.storage.rows import FAILED, IN_FLIGHT, SUCCEEDED
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lnctl.config import Config
-    from lnctl.core.documents import PaymentDocument
+    from lnctl.core.documents import (
+        BatchDocument,
+        BatchLineDocument,
+        BatchStatus,
+        BatchSummary,
+        PaymentDocument,
+    )
     from lnctl.core.payments import PayOptions
     from lnctl.core.wallet import Wallet
 
@@ -77,6 +84,11 @@ def parse_lines(text: str) -> list[Line]:
     return lines
 
 
+# What a batch says of a line beyond a payment's own status (README: Batches)
+DUPLICATE: Final = "DUPLICATE"  # paid or in flight already (exit 5)
+ERROR: Final = "ERROR"  # ended before the history had a record of it
+NOT_STARTED: Final = "NOT_STARTED"  # the batch stopped first
+
 # Storage errors that every later payment would meet too (the disk, the home's permissions): the
 # batch stops starting payments at the first, as at a Ctrl-C, and reports what was done.
 STOPPING = frozenset({"DISK_FULL", "DISK_ERROR", "READ_ONLY"})
@@ -84,7 +96,7 @@ STOPPING = frozenset({"DISK_FULL", "DISK_ERROR", "READ_ONLY"})
 
 @dataclass
 class Batch:
-    results: list[dict[str, Any] | None]
+    results: list[BatchLineDocument | None]
     started: float = field(default_factory=time.monotonic)
     interrupted: bool = False
     stopped: LnctlError | None = None  # the error that stopped the batch early
@@ -104,9 +116,9 @@ def run_batch(
     concurrency: int,
     rate_limit: float | None,
     options: PayOptions,
-    on_result: Callable[[dict[str, Any]], None] | None = None,
+    on_result: Callable[[BatchLineDocument], None] | None = None,
     stop: threading.Event | None = None,
-) -> dict[str, Any]:
+) -> BatchDocument:
     """Pay every line; returns ``{"payments": [...in file order...], "summary": {...}}``."""
     from lnctl.core.payments import pay
     from lnctl.core.recovery import recover
@@ -131,7 +143,7 @@ def run_batch(
         w: Wallet = local.wallet
         return w
 
-    def one(line: Line) -> dict[str, Any]:
+    def one(line: Line) -> BatchLineDocument:
         began = time.monotonic()
         try:
             result: PaymentDocument | LnctlError = pay(
@@ -215,34 +227,48 @@ def run_batch(
 
 def result_document(
     line: Line, began: float, result: PaymentDocument | LnctlError
-) -> dict[str, Any]:
+) -> BatchLineDocument:
     """A line's result: the payment's document, or the error it ended with (and its record)."""
-    doc: dict[str, Any] = {"line": line.number, "invoice": line.invoice}
+    latency_ms = int((time.monotonic() - began) * 1000)
     if isinstance(result, dict):
-        doc.update(status="SUCCEEDED", exit_code=0, error=None, payment=result)
-    else:
-        stored = result.details.get("payment")
-        status = stored.get("status") if isinstance(stored, dict) else None
-        doc.update(
-            status=status or "ERROR",
-            exit_code=int(result.exit_code),
-            error={"code": result.code, "message": result.message},
-            payment=stored if isinstance(stored, dict) else None,
-        )
-        if result.exit_code == ExitCode.DUPLICATE:
-            doc["status"] = "DUPLICATE"
-    doc["latency_ms"] = int((time.monotonic() - began) * 1000)
-    return doc
+        return {
+            "line": line.number,
+            "invoice": line.invoice,
+            "status": SUCCEEDED,
+            "exit_code": 0,
+            "error": None,
+            "payment": result,
+            "latency_ms": latency_ms,
+        }
+    stored: PaymentDocument | None = error_payment(result)
+    status: BatchStatus = ERROR if stored is None else stored["status"]
+    if result.exit_code == ExitCode.DUPLICATE:
+        status = DUPLICATE
+    return {
+        "line": line.number,
+        "invoice": line.invoice,
+        "status": status,
+        "exit_code": int(result.exit_code),
+        "error": {"code": result.code, "message": result.message},
+        "payment": stored,
+        "latency_ms": latency_ms,
+    }
 
 
-def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str, Any]:
-    results = [
+def error_payment(error: LnctlError) -> Any:
+    """The payment's document an error carries (``details['payment']``), or None."""
+    stored = error.details.get("payment")
+    return stored if isinstance(stored, dict) else None
+
+
+def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> BatchDocument:
+    results: list[BatchLineDocument] = [
         r
         if r is not None
         else {
             "line": line.number,
             "invoice": line.invoice,
-            "status": "NOT_STARTED",
+            "status": NOT_STARTED,
             "exit_code": None,
             "error": None,
             "payment": None,
@@ -250,9 +276,9 @@ def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str,
         }
         for line, r in zip(lines, batch.results, strict=True)
     ]
-    done = [r for r in results if r["status"] != "NOT_STARTED"]
-    latencies = sorted(r["latency_ms"] for r in done)
-    paid = [r for r in done if r["status"] == "SUCCEEDED"]
+    done = [r for r in results if r["status"] != NOT_STARTED]
+    latencies = sorted(r["latency_ms"] or 0 for r in done)  # every line done has one
+    paid = [r["payment"] for r in done if r["status"] == SUCCEEDED and r["payment"] is not None]
 
     def pct(p: float) -> int | None:
         if not latencies:
@@ -265,15 +291,15 @@ def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str,
     exit_code = next((c for c in SEVERITY if c in codes), ExitCode.OK)
     if batch.interrupted:
         exit_code = ExitCode.INTERRUPTED
-    summary = {
+    summary: BatchSummary = {
         "total": len(results),
         "paid": len(paid),
-        "failed": sum(r["status"] == "FAILED" or r["status"] == "ERROR" for r in done),
-        "pending": sum(r["status"] == "IN_FLIGHT" for r in done),
-        "duplicates": sum(r["status"] == "DUPLICATE" for r in done),
+        "failed": sum(r["status"] == FAILED or r["status"] == ERROR for r in done),
+        "pending": sum(r["status"] == IN_FLIGHT for r in done),
+        "duplicates": sum(r["status"] == DUPLICATE for r in done),
         "not_started": len(results) - len(done),
-        "amount_msat": sum(r["payment"]["amount_msat"] for r in paid),
-        "fees_msat": sum(r["payment"]["fee_msat"] for r in paid),
+        "amount_msat": sum(p["amount_msat"] for p in paid),
+        "fees_msat": sum(p["fee_msat"] or 0 for p in paid),  # a success always has its fee
         "latency_ms": {
             "p50": pct(0.5),
             "p95": pct(0.95),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from lnctl.backends.base import ALREADY_PAID, FEE_LIMIT_EXCEEDED, INSUFFICIENT_BALANCE, PaymentState
 from lnctl.core.locks import HashLock
-from lnctl.core.payments import existing_outcome, lock_busy, validate
+from lnctl.core.payments import existing_outcome, lock_busy, prepare
 from lnctl.deadline import Deadline
 from lnctl.errors import DuplicatePaymentError, ExitCode, PaymentFailedError
 
@@ -29,11 +29,7 @@ def dry_run(
 ) -> DryRunDocument:
     """What ``pay`` would do, by the same checks: nothing is claimed or sent. ``deadline``: the
     command's (else ``options.timeout_s`` from now)."""
-    options.check()
-    wallet.deadline = Deadline.after(options.timeout_s) if deadline is None else deadline
-    invoice, amount, cap = validate(wallet, text, amount_msat, options.max_fee_msat)
-    if options.induce_failures:
-        wallet.require("fault_injection", "--induce-failure")
+    invoice, amount, cap, _ = prepare(wallet, text, options, amount_msat, None, deadline)
     return predict(wallet, invoice, amount, cap, options.if_paid)
 
 

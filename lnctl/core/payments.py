@@ -378,13 +378,7 @@ def pay(
     before this payment (else ``options.timeout_s`` from now); every request to the node ends by
     it."""
     started = time.monotonic()
-    options.check(memo)
-    if deadline is None:
-        deadline = Deadline.after(options.timeout_s)
-    wallet.deadline = deadline
-    invoice, amount, cap = validate(wallet, text, amount_msat, options.max_fee_msat)
-    if options.induce_failures:
-        wallet.require("fault_injection", "--induce-failure")
+    invoice, amount, cap, deadline = prepare(wallet, text, options, amount_msat, memo, deadline)
     flight = Flight.open(wallet, invoice, amount, cap, options, began=started, deadline=deadline)
     if not isinstance(flight, Flight):
         return flight
@@ -405,6 +399,27 @@ def pay(
         except LnctlError as exc:  # nothing recorded: it stays in flight, for recovery
             raise flight.failed(exc) from None
         return flight.result(final)
+
+
+def prepare(
+    wallet: Wallet,
+    text: str,
+    options: PayOptions,
+    amount_msat: int | None,
+    memo: str | None,
+    deadline: Deadline | None,
+) -> tuple[bolt11.Invoice, int, int, Deadline]:
+    """The checks before anything else (``pay`` and ``--dry-run``): the options, the invoice
+    (``validate``), what the node must support. (invoice, amount, fee cap, the deadline every
+    request to the node ends by: the command's, else ``options.timeout_s`` from now)."""
+    options.check(memo)
+    if deadline is None:
+        deadline = Deadline.after(options.timeout_s)
+    wallet.deadline = deadline
+    invoice, amount, cap = validate(wallet, text, amount_msat, options.max_fee_msat)
+    if options.induce_failures:
+        wallet.require("fault_injection", "--induce-failure")
+    return invoice, amount, cap, deadline
 
 
 def _send(flight: Flight) -> None:

@@ -6,11 +6,11 @@ ask nothing of the node or the history, and are tested on their own (tests/unit/
 
 from __future__ import annotations
 
-import threading
 import time
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Iterator
 
     from lnctl.backends.base import PaymentStatus
@@ -64,6 +64,8 @@ class TokenBucket:
         self.capacity = max(1.0, rate or 1.0)
         self.tokens = self.capacity if rate is None else 1.0
         self.updated = time.monotonic()
+        import threading  # a batch's threads: a single pay starts without the module
+
         self.lock = threading.Lock()
 
     def try_take(self, *, peek: bool = False) -> float:

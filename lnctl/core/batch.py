@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from lnctl.core.clocks import TokenBucket
+from lnctl.core.payments import pay
+from lnctl.core.recovery import recover
+from lnctl.core.wallet import Wallet
 from lnctl.errors import ExitCode, InvalidInputError, LnctlError
 from lnctl.storage.rows import FAILED, IN_FLIGHT, SUCCEEDED
 
@@ -31,7 +34,6 @@ if TYPE_CHECKING:
         PaymentDocument,
     )
     from lnctl.core.payments import PayOptions
-    from lnctl.core.wallet import Wallet
 
 MAX_LINES = 100_000
 # The most serious outcome decides the batch's exit code, in this order (README: Batches).
@@ -120,10 +122,6 @@ def run_batch(
     stop: threading.Event | None = None,
 ) -> BatchDocument:
     """Pay every line; returns ``{"payments": [...in file order...], "summary": {...}}``."""
-    from lnctl.core.payments import pay
-    from lnctl.core.recovery import recover
-    from lnctl.core.wallet import Wallet
-
     options.check()  # the very checks of a single pay: --timeout nan, inf or 1e308 is refused
     if not 1 <= concurrency <= 256:
         raise InvalidInputError("--concurrency must be between 1 and 256", code="USAGE")

@@ -9,10 +9,12 @@ import sys
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from lnctl.cli.state import State
+    from lnctl.core.documents import BatchLineDocument
+    from lnctl.core.payments import PayOptions
     from lnctl.core.wallet import Wallet
 
 
@@ -227,7 +229,7 @@ def payments_action(
 
 def _listing(
     state: State,
-    lister: Callable[[Wallet, str | None, int, int | None], dict[str, Any]],
+    lister: Callable[[Wallet, str | None, int, int | None], Mapping[str, Any]],
     render: Callable[[dict[str, Any]], None],
     status: str | None,
     limit: int,
@@ -471,10 +473,17 @@ def pay_action(
 ) -> None:
     """One payment, or with ``file`` a batch (``pay_batch``)."""
     from lnctl.cli.output import deliver
-    from lnctl.core.payments import pay
+    from lnctl.core.payments import PayOptions, pay
     from lnctl.errors import InvalidInputError
 
     timeout, max_fee = pay_defaults(state, timeout, max_fee)
+    options = PayOptions(
+        max_fee_msat=max_fee * 1000 if max_fee is not None else None,
+        timeout_s=timeout,
+        retries=retries,
+        induce_failures=induce_failure,
+        if_paid=if_paid,
+    )
     if file is not None:
         if invoice is not None or amount is not None or dry_run or memo or memo_file:
             raise InvalidInputError(
@@ -489,39 +498,28 @@ def pay_action(
             rate_limit=rate_limit,
             jsonl=jsonl,
             as_json=as_json,
-            pay_options={
-                "max_fee_msat": max_fee * 1000 if max_fee is not None else None,
-                "timeout_s": timeout,
-                "retries": retries,
-                "induce_failures": induce_failure,
-                "if_paid": if_paid,
-            },
+            options=options,
         )
         return
     memo = memo_text(memo, memo_file, stdin_taken=invoice is None)
     text = invoice if invoice is not None else read_stdin_invoice()
-    from lnctl.core.payments import check_options
     from lnctl.deadline import Deadline
 
-    check_options(retries, timeout, if_paid, induce_failure, memo)
+    options.check(memo)
     deadline = Deadline.after(timeout)  # the whole command's: opening the node, recovery, paying
+    amount_msat = amount * 1000 if amount is not None else None
     with state.wallet(deadline) as wallet:
-        doc = pay(
-            wallet,
-            text,
-            deadline=deadline,
-            amount_msat=amount * 1000 if amount is not None else None,
-            max_fee_msat=max_fee * 1000 if max_fee is not None else None,
-            timeout_s=timeout,
-            retries=retries,
-            induce_failures=induce_failure,
-            if_paid=if_paid,
-            dry_run=dry_run,
-            memo=memo,
-        )
+        if dry_run:
+            from lnctl.core.dryrun import dry_run as predict
+
+            would = predict(wallet, text, options, amount_msat=amount_msat, deadline=deadline)
+        else:
+            doc = pay(wallet, text, options, amount_msat=amount_msat, memo=memo, deadline=deadline)
         warnings = wallet.warnings
     if dry_run:
-        deliver_outcome(doc["exit_code"], lambda: deliver(doc, as_json, render_dry_run, warnings))
+        deliver_outcome(
+            would["exit_code"], lambda: deliver(would, as_json, render_dry_run, warnings)
+        )
         return
     deliver(doc, as_json, render_payment, warnings)
 
@@ -555,7 +553,7 @@ def pay_batch(
     rate_limit: float | None,
     jsonl: bool,
     as_json: bool,
-    pay_options: dict[str, Any],
+    options: PayOptions,
 ) -> None:
     from lnctl.cli.output import PipeClosed, emit_json, warn, write_out
     from lnctl.core.batch import parse_lines, run_batch
@@ -575,7 +573,7 @@ def pay_batch(
 
     lost: list[LnctlError | PipeClosed] = []  # the first write to stdout that failed
 
-    def on_result(result: dict[str, Any]) -> None:
+    def on_result(result: BatchLineDocument) -> None:
         """A payment has ended (in the batch's thread): its line, when stdout still takes
         them. Output that fails never stops the payments: they are the outcome."""
         if jsonl and not lost:
@@ -598,7 +596,7 @@ def pay_batch(
             lines,
             concurrency=concurrency,
             rate_limit=rate_limit,
-            pay_options=pay_options,
+            options=options,
             on_result=on_result,
         )
     finally:
@@ -622,7 +620,7 @@ def pay_batch(
     deliver_outcome(doc["summary"]["exit_code"], write)
 
 
-def render_batch(d: dict[str, Any]) -> None:
+def render_batch(d: Mapping[str, Any]) -> None:
     from lnctl.cli.output import cell, kv_table, msat, show, table
 
     t = table()

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from lnctl.backends.channels import Channel
     from lnctl.backends.simulated import SimulatedBackend
+    from lnctl.core.documents import ChannelBalance
     from lnctl.core.wallet import Wallet
 
 
@@ -61,7 +62,7 @@ def list_channels(wallet: Wallet) -> dict[str, Any]:
     return {"channels": [channel_document(ch) for ch in _node(wallet).channels()]}
 
 
-def balance(wallet: Wallet) -> dict[str, Any]:
+def balance(wallet: Wallet) -> ChannelBalance:
     open_channels = [ch for ch in _node(wallet).channels() if ch["state"] == OPEN]
     return {
         "local_msat": sum(ch["local_msat"] for ch in open_channels),

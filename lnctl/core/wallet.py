@@ -147,8 +147,6 @@ class Wallet:
         return self.backend.node_id()
 
     def _check_identity(self, backend: Backend) -> None:
-        from lnctl.core.recovery import rebuild_history
-
         history = self.history
         meta = history.metas("identity", "node_seq")  # read before the node's step: see below
         known = meta.get("identity")
@@ -168,7 +166,7 @@ class Wallet:
         activity = backend.activity() if backend.capabilities.exports_records else None
         if known is None:
             added = (
-                rebuild_history(self, backend, everything=True)[0]
+                _rebuild(history, backend, everything=True)[0]
                 if backend.capabilities.exports_records
                 else 0
             )
@@ -200,7 +198,7 @@ class Wallet:
                 "together from one backup; nothing was changed",
             )
         if seen < activity.seq:
-            added, corrected = rebuild_history(self, backend, since=seen)
+            added, corrected = _rebuild(history, backend, since=seen)
             history.advance_node_seq(activity.seq)
             if added or corrected:
                 what = f"added {added} record(s) the node knows" if added else ""
@@ -252,3 +250,13 @@ class Wallet:
 
     def reset_keyring(self) -> None:
         self._keyring = None
+
+
+def _rebuild(
+    history: History, backend: Backend, *, everything: bool = False, since: int | None = None
+) -> tuple[int, int]:
+    """``lnctl.core.rebuild.rebuild_history``, imported only when a history needs it (it reads
+    invoices with the BOLT 11 codec: no command in step with its node pays for that import)."""
+    from lnctl.core.rebuild import rebuild_history
+
+    return rebuild_history(history, backend, everything=everything, since=since)

@@ -377,3 +377,7 @@ def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
     for args, loaded in expected.items():
         r, seen = run_probed(home, ("json", "coincurve", "typer", "rich"), *args)
         assert r.code == 0 and seen == loaded, (args, seen, r.err)
+    # a single payment's lifecycle runs in one thread: the batch's rate limit brings none
+    other = run(home, "simulate", "invoice", "--amount", "5", "--json").json
+    r, seen = run_probed(home, ("threading", "typer", "rich"), "pay", other["invoice"], "--json")
+    assert r.code == 0 and seen == set(), (seen, r.err)

@@ -290,14 +290,14 @@ def test_an_older_history_missing_an_invoice_gets_it_back(home: Path, tmp_path: 
     _restore(home, backup, "history")
     # an invoice made in the last minute may be another process's on its way into the
     # history: it is added once it is older than that
-    from lnctl.core import recovery
+    from lnctl.core import rebuild
 
-    saved = recovery.RECENT_S
-    recovery.RECENT_S = -1
+    saved = rebuild.RECENT_S
+    rebuild.RECENT_S = -1
     try:
         r = _json(home, "invoices")
     finally:
-        recovery.RECENT_S = saved
+        rebuild.RECENT_S = saved
     assert r.code == 0 and made["payment_hash"] in {i["payment_hash"] for i in r.json["invoices"]}
     assert "added 1 record" in r.err
 

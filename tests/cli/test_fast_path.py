@@ -43,13 +43,19 @@ def test_anything_unusual_is_left_to_typer(args: list[str]) -> None:
 
 
 def test_accepted_forms() -> None:
-    assert parse(["--home=/x", "--traceback", "invoice", "--amount=5", "--json"]) == (
-        {"--home": "/x", "--traceback": None},
-        "invoice",
-        {"amount": 5, "as_json": True},
-        [],
-    )
-    assert parse(["decode", SPEC_INVOICE]) == ({}, "decode", {}, [SPEC_INVOICE])
+    from lnctl.cli.commands import GlobalOptions
+    from lnctl.cli.commands.decode import DecodeOptions
+    from lnctl.cli.commands.invoice import InvoiceOptions
+
+    call = parse(["--home=/x", "--traceback", "invoice", "--amount=5", "--json"])
+    assert call is not None and call.command.name == "invoice"
+    assert call.start == GlobalOptions(home="/x", traceback=True)
+    assert call.options == InvoiceOptions(amount=5, as_json=True)
+    call = parse(["decode", SPEC_INVOICE])
+    assert call is not None and call.options == DecodeOptions(invoice=SPEC_INVOICE)
+    call = parse(["-q", "--log-format", "json", "channel", "open", "--peer", "p", "--capacity=9"])
+    assert call is not None and call.command.name == "open"
+    assert call.start == GlobalOptions(quiet=True, log_format="json")
 
 
 def _same(a_home: Path, b_home: Path, *args: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -97,36 +103,14 @@ def test_fast_and_typer_paths_give_the_same_result(tmp_path: Path, args: list[st
 
 
 def test_only_the_command_run_is_built_and_help_lists_every_command() -> None:
-    from lnctl.cli.app import MODULES, get_command
+    from lnctl.cli.app import get_command
+    from lnctl.cli.commands import NAMES
 
     one = get_command(["--home", "x", "payments", "--json"])
-    assert set(one.commands) == {"pay", "payments", "lookup"}
+    assert set(one.commands) == {"payments"}
     every = get_command(["--help"])
-    assert set(every.commands) == set(MODULES)
-    assert set(get_command(["no-such-command"]).commands) == set(MODULES)
-
-
-def test_the_fast_table_is_written_from_the_typer_declarations() -> None:
-    """Options are declared once, in Typer: the fast path's table is generated from them."""
-    from lnctl.cli import fast_gen, fast_table
-
-    options, arguments, required = fast_gen.table()
-    assert fast_table.COMMANDS == options, "run: python -m lnctl.cli.fast_gen"
-    assert fast_table.ARGUMENTS == arguments, "run: python -m lnctl.cli.fast_gen"
-    assert fast_table.REQUIRED == required, "run: python -m lnctl.cli.fast_gen"
-    assert set(options) == set(fast_gen.FAST)
-
-
-def test_every_fast_command_has_an_action_taking_exactly_its_parameters() -> None:
-    import inspect
-
-    from lnctl.cli import actions
-    from lnctl.cli.fast_table import ARGUMENTS, COMMANDS
-
-    for command, spec in COMMANDS.items():
-        action = getattr(actions, command.replace(" ", "_").replace("-", "_") + "_action")
-        params = {entry[0] for entry in spec.values()} | {name for name, _ in ARGUMENTS[command]}
-        assert params == set(inspect.signature(action).parameters) - {"state"}, command
+    assert set(every.commands) == set(NAMES)
+    assert set(get_command(["no-such-command"]).commands) == set(NAMES)
 
 
 def test_memo_file_and_qr_take_the_fast_path_with_the_same_result(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ Invariants:
 
 from __future__ import annotations
 
-from lnctl.records import record, replace
+from lnctl.records import record
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -56,26 +56,26 @@ CHOICE = "choice"  # Literal['a', 'b']: one of these words
 
 @record(frozen=True, slots=True)
 class Param:
-    """One option or argument of a command, as declared, completed by ``@options`` from its
-    field (``name``, ``kind``, ``optional``, ``choices``)."""
+    """One option or argument of a command: as declared (``option()``, ``argument()``), and
+    from its field (``name``, ``kind``, ``optional``, ``choices``)."""
 
     flags: tuple[str, ...]  # () for an argument
     help: str
-    default: object = REQUIRED
-    metavar: str | None = None
-    min: int | float | None = None
-    max: int | float | None = None
-    show_default: bool = True
-    case_sensitive: bool = True  # choices: "FAILED" is "failed" when False
-    count: bool = False  # -v, -vv: how many times it was given
-    eager: bool = False  # acts at once (``--version``): the Typer path only
-    envvar: str | None = None  # the value's environment variable: the Typer path only
-    flag_value: str | None = None  # the value when given alone (``--induce-failure`` is 1)
-    complete: Callable[[], list[str]] | None = None  # the shell's completions of its value
-    name: str = ""
-    kind: str = ""
-    optional: bool = False  # the field's type admits None
-    choices: tuple[str, ...] = ()
+    default: object
+    metavar: str | None
+    min: int | float | None
+    max: int | float | None
+    show_default: bool
+    case_sensitive: bool  # choices: "FAILED" is "failed" when False
+    count: bool  # -v, -vv: how many times it was given
+    eager: bool  # acts at once (``--version``): the Typer path only
+    envvar: str | None  # the value's environment variable: the Typer path only
+    flag_value: str | None  # the value when given alone (``--induce-failure`` is 1)
+    complete: Callable[[], list[str]] | None  # the shell's completions of its value
+    name: str  # the field's
+    kind: str  # FLAG, INT, FLOAT, TEXT or CHOICE, from the field's type
+    optional: bool  # the field's type admits None
+    choices: tuple[str, ...]  # a CHOICE's words
 
     @property
     def is_argument(self) -> bool:
@@ -89,6 +89,14 @@ class Param:
     def takes_value(self) -> bool:
         """An option followed by its value (``--amount 5``), not a flag or a count."""
         return bool(self.flags) and self.kind != FLAG and not self.count
+
+
+class Declared(tuple):  # type: ignore[type-arg]
+    """What ``option()`` and ``argument()`` return: their arguments, in the order of Param's
+    fields, until ``@options`` reads the field and makes the Param (once: a declaration is
+    read at every start of its command)."""
+
+    __slots__ = ()
 
 
 def option(
@@ -111,9 +119,9 @@ def option(
     decorator turns it into the field's default.)"""
     if not flags or not all(flag.startswith("-") for flag in flags):
         raise TypeError(f"option flags start with '-': {flags!r}")
-    return Param(
-        flags, help, default, metavar, min, max, show_default, case_sensitive, count, eager,
-        envvar, flag_value, complete,
+    return Declared(
+        (flags, help, default, metavar, min, max, show_default, case_sensitive, count, eager,
+         envvar, flag_value, complete)
     )  # fmt: skip
 
 
@@ -126,7 +134,10 @@ def argument(
 ) -> Any:
     """A positional argument, in the order of the fields. Without ``default`` it is
     required."""
-    return Param((), help, default, metavar, show_default=show_default)
+    return Declared(
+        ((), help, default, metavar, None, None, show_default, True, False, False, None, None,
+         None)
+    )  # fmt: skip
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(option, argument))
@@ -137,13 +148,17 @@ def options(cls: type[T]) -> type[T]:
     declared: list[Param] = []
     defaults: dict[str, object] = {}
     for name, annotation in annotations.items():
-        param = cls.__dict__.get(name)
-        where = f"{cls.__name__}.{name}"
-        if not isinstance(param, Param):
-            raise TypeError(f"{where}: declare it with option() or argument()")
-        kind, optional, choices = _read_type(annotation, where)
-        param = replace(param, name=name, kind=kind, optional=optional, choices=choices)
-        _check(param, where)
+        given = cls.__dict__.get(name)
+        read = _read_type(annotation)
+        if not isinstance(given, Declared):
+            problem: str | None = "declare it with option() or argument()"
+        elif isinstance(read, str):
+            problem = read
+        else:
+            param = Param(*(*given, name, *read))
+            problem = _problem(param)
+        if problem is not None:
+            raise TypeError(f"{cls.__name__}.{name}: {problem}")
         declared.append(param)
         if not param.required:
             defaults[name] = param.default
@@ -165,33 +180,37 @@ def params(options: type) -> tuple[Param, ...]:
     return declared
 
 
-def _read_type(annotation: object, where: str) -> tuple[str, bool, tuple[str, ...]]:
-    """(kind, optional, choices) of a field's type, from the text Python keeps of it."""
+_KINDS = {"bool": FLAG, "int": INT, "float": FLOAT, "str": TEXT}
+
+
+def _read_type(annotation: object) -> tuple[str, bool, tuple[str, ...]] | str:
+    """(kind, optional, choices) of a field's type, from the text Python keeps of it; or why
+    it cannot be read."""
     if not isinstance(annotation, str):
-        raise TypeError(f"{where}: declare options under `from __future__ import annotations`")
+        return "declare options under `from __future__ import annotations`"
     text, optional = annotation, False
     if text.endswith(" | None"):
         text, optional = text.removesuffix(" | None"), True
-    kinds = {"bool": FLAG, "int": INT, "float": FLOAT, "str": TEXT}
-    if text in kinds:
-        return kinds[text], optional, ()
+    if text in _KINDS:
+        return _KINDS[text], optional, ()
     if text.startswith("Literal[") and text.endswith("]"):
         words = tuple(word.strip() for word in text[len("Literal[") : -1].split(","))
         if all(len(w) > 2 and w[0] == w[-1] and w[0] in "'\"" for w in words):
             return CHOICE, optional, tuple(w[1:-1] for w in words)
-    raise TypeError(f"{where}: {annotation!r} is not bool, int, float, str or Literal[...]")
+    return f"{annotation!r} is not bool, int, float, str or Literal[...]"
 
 
-def _check(param: Param, where: str) -> None:
-    """Refuse what neither path could honour."""
+def _problem(param: Param) -> str | None:
+    """What neither path could honour in ``param``, if anything."""
     if param.kind == FLAG and (param.optional or param.default is not False or param.is_argument):
-        raise TypeError(f"{where}: a flag is an option whose default is False")
+        return "a flag is an option whose default is False"
     if param.count and param.kind != INT:
-        raise TypeError(f"{where}: a count is an int")
+        return "a count is an int"
     if (param.min is not None or param.max is not None) and param.kind not in (INT, FLOAT):
-        raise TypeError(f"{where}: bounds are for numbers")
+        return "bounds are for numbers"
     if param.default is None and not param.optional:
-        raise TypeError(f"{where}: a default of None needs `| None` in the type")
+        return "a default of None needs `| None` in the type"
+    return None
 
 
 @record(frozen=True, slots=True)

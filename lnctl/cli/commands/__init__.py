@@ -1,7 +1,8 @@
 """lnctl's commands, declared once (``lnctl.cli.declare``): one module per top-level command or
 group, named after it (``serve-metrics`` in ``serve_metrics.py``), whose ``COMMAND`` is its
-declaration and whose actions are its bodies. Here: lnctl itself, its global options, and the
-top-level commands in the order ``lnctl --help`` lists them.
+declaration and whose actions are its bodies. Here: lnctl itself, its global options, the
+options many commands share, and the top-level commands in the order ``lnctl --help`` lists
+them.
 
 Invariants: importing a command's module is cheap (no Typer; what an action needs is imported
 in the action); a start imports only the module of the command it runs, except where it needs
@@ -34,6 +35,17 @@ NAMES = (
     "serve-metrics",
     "demo",
     "config",
+)
+
+
+# options many commands take, declared once: ``as_json: bool = JSON``
+JSON = option("--json", default=False, help="Print exactly one JSON document on stdout.")
+MEMO_FILE = option(
+    "--memo-file",
+    default=None,
+    show_default=False,
+    help="Read the private memo from PATH ('-': stdin), so that it is not on the command "
+    "line, where other local users can see it (ps).",
 )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from lnctl.cli.commands import JSON
 from lnctl.cli.declare import argument, command, options
-from lnctl.cli.options import JSON
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -24,11 +24,14 @@ class DecodeOptions:
 def decode(state: State, opts: DecodeOptions) -> None:
     """Decode and verify a BOLT 11 invoice, strictly. Works without a wallet."""
     from lnctl.cli import render
-    from lnctl.cli.inputs import read_stdin_invoice
     from lnctl.cli.output import deliver
     from lnctl.core.decode import decode_document
 
-    text = opts.invoice if opts.invoice is not None else read_stdin_invoice()
+    text = opts.invoice
+    if text is None:
+        from lnctl.cli.inputs import read_stdin_invoice
+
+        text = read_stdin_invoice()
     deliver(decode_document(text), opts.as_json, render.decoded)
 
 

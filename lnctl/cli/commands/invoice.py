@@ -4,8 +4,8 @@ paid, expired, or the timeout has passed)."""
 from __future__ import annotations
 
 from lnctl.bolt11 import DEFAULT_EXPIRY
+from lnctl.cli.commands import JSON, MEMO_FILE
 from lnctl.cli.declare import argument, command, option, options
-from lnctl.cli.options import JSON, MEMO_FILE
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from lnctl.cli.commands import JSON
 from lnctl.cli.declare import command, option, options
 from lnctl.cli.listing import CURSOR, LIMIT
-from lnctl.cli.options import JSON
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:

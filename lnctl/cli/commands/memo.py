@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from lnctl.cli.commands import JSON
 from lnctl.cli.declare import argument, command, group, options
-from lnctl.cli.options import JSON
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:

@@ -3,8 +3,8 @@ Pushgateway). A scrape reads only: no wallet is opened, nothing is created."""
 
 from __future__ import annotations
 
+from lnctl.cli.commands import JSON
 from lnctl.cli.declare import command, option, options
-from lnctl.cli.options import JSON
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from lnctl.cli.commands import JSON, MEMO_FILE
 from lnctl.cli.declare import argument, command, option, options
-from lnctl.cli.options import JSON, MEMO_FILE
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:

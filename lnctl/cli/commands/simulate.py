@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lnctl.bolt11 import DEFAULT_EXPIRY
+from lnctl.cli.commands import JSON
 from lnctl.cli.declare import argument, command, group, option, options
-from lnctl.cli.options import JSON
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -73,11 +73,14 @@ class IncomingOptions:
 def pay(state: State, opts: IncomingOptions) -> None:
     """The simulated network pays one of our invoices: remote to local, the invoice SETTLED."""
     from lnctl.cli import render
-    from lnctl.cli.inputs import read_stdin_invoice
     from lnctl.cli.output import deliver
     from lnctl.core.simulate import incoming
 
-    text = opts.invoice if opts.invoice is not None else read_stdin_invoice()
+    text = opts.invoice
+    if text is None:
+        from lnctl.cli.inputs import read_stdin_invoice
+
+        text = read_stdin_invoice()
     with state.wallet() as wallet:
         doc = incoming(wallet, text, opts.amount * 1000 if opts.amount else None)
     deliver(doc, opts.as_json, render.received)

@@ -144,6 +144,8 @@ def argument(
 def options(cls: type[T]) -> type[T]:
     """Make ``cls`` an immutable record (``lnctl.records``) of its declared parameters, each
     completed from its field; ``params(cls)`` gives them in order."""
+    if cls.__bases__ != (object,):
+        raise TypeError(f"{cls.__name__}: an options record is declared whole, not inherited")
     annotations = cls.__dict__.get("__annotations__", {})
     declared: list[Param] = []
     defaults: dict[str, object] = {}
@@ -163,13 +165,12 @@ def options(cls: type[T]) -> type[T]:
         if not param.required:
             defaults[name] = param.default
     namespace = {
-        "__module__": cls.__module__,
-        "__qualname__": cls.__qualname__,
-        "__doc__": cls.__doc__,
-        "__annotations__": annotations,
+        **{k: v for k, v in cls.__dict__.items() if k not in annotations},
         "_params": tuple(declared),
         **defaults,
     }
+    namespace.pop("__dict__", None)  # the record has slots
+    namespace.pop("__weakref__", None)
     made: type[T] = record(frozen=True, slots=True)(type(cls.__name__, (), namespace))
     return made
 

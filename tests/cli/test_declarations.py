@@ -374,6 +374,23 @@ def test_a_declaration_that_neither_path_could_honour_is_refused(body: str, mess
         _declare(body)
 
 
+def test_an_options_record_keeps_its_methods_and_is_not_inherited() -> None:
+    @options
+    class WithMethod:
+        sats: int = option("--sats", default=1, help="")
+
+        @property
+        def msat(self) -> int:
+            return self.sats * 1000
+
+    assert WithMethod(sats=2).msat == 2000 and WithMethod.__name__ == "WithMethod"
+    with pytest.raises(TypeError, match="not inherited"):
+
+        @options
+        class Child(WithMethod):
+            more: int = option("--more", default=0, help="")
+
+
 def test_a_fast_command_cannot_read_the_environment() -> None:
     @options
     class FromEnv:

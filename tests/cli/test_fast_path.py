@@ -73,6 +73,10 @@ def _same(a_home: Path, b_home: Path, *args: str) -> tuple[dict[str, Any], dict[
         ["decode", SPEC_INVOICE, "--json"],
         ["decode", SPEC_INVOICE[:-2] + "qq", "--json"],
         ["decode", "nonsense"],
+        ["-q", "decode", SPEC_INVOICE, "--json"],
+        ["--quiet", "--log-format", "json", "decode", "nonsense"],
+        ["--log-format=json", "decode", SPEC_INVOICE[:-2] + "qq", "--json"],
+        ["--log-format", "xml", "decode", SPEC_INVOICE, "--json"],
         ["invoice", "--amount", "1", "--amount-msat", "1000", "--json"],
         ["invoice", "--description", "x" * 700, "--json"],
         ["invoice", "--network", "bitcoin", "--json"],
@@ -91,9 +95,10 @@ def _same(a_home: Path, b_home: Path, *args: str) -> tuple[dict[str, Any], dict[
     ],
 )
 def test_fast_and_typer_paths_give_the_same_result(tmp_path: Path, args: list[str]) -> None:
+    assert parse(args) is not None
     fast, slow = _same(tmp_path / "a", tmp_path / "b", *args)
     assert fast.keys() == slow.keys()
-    if args[0] == "decode":
+    if "decode" in args:
         assert fast == slow
     for key in ("amount_msat", "network", "description", "description_hash", "error"):
         if key in fast and key != "description_hash":
@@ -346,7 +351,8 @@ def test_every_other_command_takes_the_fast_path_with_the_same_result(tmp_path: 
 
 def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
     """Start-up guards: a listing does not read the channel ledger (no json) and `info` checks
-    the node key by its recorded digest (no libsecp256k1); none loads Typer or Rich."""
+    the node key by its recorded digest (no libsecp256k1); none loads Typer, click, typing or
+    Rich; decode and config show open no store."""
     from tests.conftest import run_probed
 
     home = tmp_path / "h"
@@ -357,7 +363,12 @@ def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
         ("lookup", inv["payment_hash"], "--json"): set(),  # nothing in flight: no ledger read
         ("info", "--json"): {"json"},  # the balance is read from the ledger
         ("channel", "balance", "--json"): {"json"},
+        ("decode", SPEC_INVOICE, "--json"): set(),  # no wallet, no store
+        ("-q", "config", "show", "--json"): set(),
     }
+    watched = ("json", "coincurve", "typer", "click", "rich", "typing", "sqlite3")
     for args, loaded in expected.items():
-        r, seen = run_probed(home, ("json", "coincurve", "typer", "rich"), *args)
+        r, seen = run_probed(home, watched, *args)
+        if args[0] not in ("decode", "-q"):  # the wallet's history is SQLite
+            loaded = loaded | {"sqlite3"}
         assert r.code == 0 and seen == loaded, (args, seen, r.err)

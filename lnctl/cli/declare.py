@@ -68,7 +68,7 @@ class Param:
     show_default: bool
     case_sensitive: bool  # choices: "FAILED" is "failed" when False
     count: bool  # -v, -vv: how many times it was given
-    eager: bool  # acts at once (``--version``): the Typer path only
+    eager: bool  # acts at once: ``--version`` alone, the Typer path only
     envvar: str | None  # the value's environment variable: the Typer path only
     flag_value: str | None  # the value when given alone (``--induce-failure`` is 1)
     complete: Callable[[], list[str]] | None  # the shell's completions of its value
@@ -211,6 +211,8 @@ def _problem(param: Param) -> str | None:
         return "bounds are for numbers"
     if param.default is None and not param.optional:
         return "a default of None needs `| None` in the type"
+    if param.eager and param.flags != ("--version", "-V"):
+        return "--version is the one eager option (Typer's callback prints the version)"
     return None
 
 

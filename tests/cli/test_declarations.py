@@ -367,6 +367,7 @@ def _declare(body: str) -> None:
         ('x: bool = option("--x", default=False, count=True, help="")', "a count is an int"),
         ('x: str = option("--x", default="", min=1, help="")', "bounds are for numbers"),
         ("x: int = 3", "declare it with option() or argument()"),
+        ('x: bool = option("--x", default=False, eager=True, help="")', "the one eager option"),
     ],
 )
 def test_a_declaration_that_neither_path_could_honour_is_refused(body: str, message: str) -> None:

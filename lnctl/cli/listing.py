@@ -8,7 +8,7 @@ from lnctl.storage.history import MAX_PAGE
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from lnctl.cli.state import State
@@ -32,7 +32,7 @@ CURSOR = option(
 
 def show_page(
     state: State,
-    lister: Callable[[Wallet, str | None, int, int | None], dict[str, Any]],
+    lister: Callable[[Wallet, str | None, int, int | None], Mapping[str, Any]],
     render: Callable[[dict[str, Any]], None],
     status: str | None,
     limit: int,

@@ -152,17 +152,20 @@ def _add(parent: typer.Typer, command: Command) -> None:
 typer.core.HAS_RICH = False
 
 
+def needed(args: list[str]) -> tuple[str, ...]:
+    """The top-level commands ``args`` needs declared: the one it runs, or all of them when
+    that is not known (``--help``, an unknown command) or the shell asks for completions."""
+    word = command_word(args)
+    if word in NAMES and not os.environ.get("_LNCTL_COMPLETE"):
+        return (word,)
+    return NAMES
+
+
 def build(args: list[str] | None = None) -> typer.Typer:
-    """The application with the command ``args`` runs (all commands when that is not known,
-    or when the shell asks for completions)."""
+    """The application with the commands ``args`` needs (``needed``)."""
     app = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
     app.callback()(_callback(GlobalOptions, _start, None))
-    word = command_word(args or [])
-    if word in NAMES and not os.environ.get("_LNCTL_COMPLETE"):
-        names: tuple[str, ...] = (word,)
-    else:
-        names = NAMES
-    for name in names:
+    for name in needed(args or []):
         _add(app, declared(name))
     return app
 

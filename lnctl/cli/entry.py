@@ -187,10 +187,10 @@ def json_requested(args: list[str], value_flags: Set[str]) -> bool:
 def _run(args: list[str]) -> int:
     """The Typer application runs the command line."""
     from lnctl.cli._click import click_exceptions
-    from lnctl.cli.app import get_command
+    from lnctl.cli.app import get_command, needed
     from lnctl.errors import ExitCode, InvalidInputError
 
-    args = _optional_values(args)
+    args = _optional_values(args, needed(args))
     command = get_command(args)
     Exit, Abort, ClickException, NoArgsIsHelp = click_exceptions()
     try:
@@ -243,12 +243,13 @@ def _written_by_click(exc: OSError) -> bool:
     return code.co_name == "echo" and code.co_filename.endswith(os.path.join("click", "utils.py"))
 
 
-def _optional_values(args: list[str]) -> list[str]:
+def _optional_values(args: list[str], names: tuple[str, ...] | None = None) -> list[str]:
     """Give an option whose value may be left out (``--induce-failure``) the value that means
-    when no integer follows it (the parser wants one)."""
-    from lnctl.cli.commands import flag_values
+    when no integer follows it (the parser wants one). ``names``: the commands whose options
+    are read (all unless told: reading one imports its module, which costs start-up time)."""
+    from lnctl.cli.commands import NAMES, flag_values
 
-    optional = flag_values()
+    optional = flag_values(NAMES if names is None else names)
     out: list[str] = []
     for i, arg in enumerate(args):
         if arg == "--":

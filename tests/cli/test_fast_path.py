@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lnctl.cli.commands import NAMES
 from lnctl.cli.fast import parse
 from tests.cli.test_basics import SPEC_INVOICE
 from tests.conftest import run
@@ -109,7 +110,6 @@ def test_fast_and_typer_paths_give_the_same_result(tmp_path: Path, args: list[st
 
 def test_only_the_command_run_is_built_and_help_lists_every_command() -> None:
     from lnctl.cli.app import get_command
-    from lnctl.cli.commands import NAMES
 
     one = get_command(["--home", "x", "payments", "--json"])
     assert set(one.commands) == {"payments"}
@@ -372,3 +372,7 @@ def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
         if args[0] not in ("decode", "-q"):  # the wallet's history is SQLite
             loaded = loaded | {"sqlite3"}
         assert r.code == 0 and seen == loaded, (args, seen, r.err)
+    # a call left to Typer (-v: a count) declares only the command it runs
+    commands = tuple(f"lnctl.cli.commands.{name.replace('-', '_')}" for name in NAMES)
+    r, seen = run_probed(home, commands, "-v", "config", "show", "--json")
+    assert r.code == 0 and seen == {"lnctl.cli.commands.config"}, (seen, r.err)

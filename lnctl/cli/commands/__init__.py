@@ -121,10 +121,11 @@ def every() -> list[Command]:
     return [declared(name) for name in NAMES]
 
 
-def every_param() -> list[Param]:
-    """The global options and every parameter of every command and subcommand."""
+def every_param(names: tuple[str, ...] = NAMES) -> list[Param]:
+    """The global options and every parameter of the commands ``names`` (all of them unless
+    told) and of their subcommands."""
     found = list(params(GlobalOptions))
-    todo = every()
+    todo = [declared(name) for name in names]
     while todo:
         command = todo.pop()
         found += command.params
@@ -137,7 +138,7 @@ def value_flags() -> frozenset[str]:
     return frozenset(flag for p in every_param() if p.takes_value for flag in p.flags)
 
 
-def flag_values() -> dict[str, str]:
-    """Options whose value may be left out, and the value that means (``--induce-failure``
-    alone is ``--induce-failure=1``)."""
-    return {flag: p.flag_value for p in every_param() if p.flag_value for flag in p.flags}
+def flag_values(names: tuple[str, ...] = NAMES) -> dict[str, str]:
+    """Options of the commands ``names`` whose value may be left out, and the value that means
+    (``--induce-failure`` alone is ``--induce-failure=1``)."""
+    return {flag: p.flag_value for p in every_param(names) if p.flag_value for flag in p.flags}

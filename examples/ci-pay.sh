@@ -21,7 +21,9 @@ fi
 dry_doc=$($LNCTL pay "$invoice" --dry-run --if-paid ok --max-fee "${MAX_FEE_SAT:-50}" --json)
 dry=$?
 if [ "$dry" -ne 0 ]; then
-  reason=$(echo "$dry_doc" | json_field '["failure_reason"]' 2>/dev/null || echo "?")
+  # a payment that would fail names its failure_reason; input lnctl refuses is an error document
+  reason=$(echo "$dry_doc" | python3 -c 'import json, sys; d = json.load(sys.stdin)
+print(d.get("failure_reason") or d.get("error", {}).get("code") or "?")' 2>/dev/null || echo "?")
   echo "dry run says this payment would not go through (exit $dry, $reason)" >&2
   exit "$dry"
 fi

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 
-BACKENDS = ("simulated", "lnbits", "lightspark")
+from lnctl.backends import registry
+
+BACKENDS = registry.NAMES
 NETWORKS = ("bitcoin", "testnet", "signet", "regtest")
 DEFAULT_TIMEOUT_S = 30.0
 CONFIG_FILE = "config.toml"
@@ -15,7 +17,7 @@ MAX_CONFIG_BYTES = 1 << 20  # a larger config.toml is refused, never read in par
 
 # key in config.toml -> what it holds (for messages and `lnctl config show`)
 FILE_KEYS = {
-    "backend": "simulated, lnbits or lightspark",
+    "backend": ", ".join(BACKENDS[:-1]) + " or " + BACKENDS[-1],
     "network": "bitcoin, testnet, signet or regtest",
     "lnbits_url": "the LNbits server's URL",
     "lnbits_admin_key_file": "path of the file holding the LNbits admin key (0600)",
@@ -45,7 +47,7 @@ class Config:
     def __init__(
         self,
         home: str,
-        backend: str = "simulated",
+        backend: str = registry.DEFAULT,
         network: str = "regtest",
         memo_key_b64: str | None = None,
         env: dict[str, str] | None = None,
@@ -110,16 +112,14 @@ class Config:
             sources[key] = "default"
             return default
 
-        backend = pick("backend", backend, "LNCTL_BACKEND", "simulated").lower()
+        backend = pick("backend", backend, "LNCTL_BACKEND", registry.DEFAULT).lower()
         if backend not in BACKENDS:
             raise InvalidInputError(
                 f"unknown backend {backend!r}",
                 code="INVALID_BACKEND",
                 hint=f"LNCTL_BACKEND is one of: {', '.join(BACKENDS)}",
             )
-        # the simulated node's default is regtest (its invoices never look payable on mainnet);
-        # a real server's is bitcoin
-        default_network = "regtest" if backend == "simulated" else "bitcoin"
+        default_network = registry.capabilities(backend).default_network
         network = pick("network", network, "LNCTL_NETWORK", default_network).lower()
         if network not in NETWORKS:
             raise InvalidInputError(

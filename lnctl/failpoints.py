@@ -16,6 +16,7 @@ POINTS = (
     "node_after_settle",  # HTLC settled in the ledger (the node's last step)
     "incoming_after_reserve",  # simulate pay: inbound HTLC reserved
     "incoming_after_record",  # simulate pay: the network has paid, HTLC not yet settled
+    "channel_after_record",  # channel opened or closed, noted by the record, ledger not restamped
     # memo key rotation
     "rotate_after_new_key",  # new primary written, nothing re-encrypted
     "rotate_mid_reencrypt",  # some memos re-encrypted

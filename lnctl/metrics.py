@@ -1,25 +1,28 @@
 """Prometheus metrics that stay true across many short lnctl processes.
 
 Counters live in the history store and are updated in the same transaction as the event they
-count; a scrape reads that small table (its cost does not grow with history) and the channel
-ledger for the channel gauges. Exporters: an HTTP endpoint, a textfile for node_exporter, and a
-push to a Pushgateway.
+count; a scrape reads that small table (its cost does not grow with history) and, through the
+backend contract, the node's channels (a read that opens nothing) or the server wallet's
+balance. Exporters: an HTTP endpoint, a textfile for node_exporter, and a push to a Pushgateway.
 """
 
 from __future__ import annotations
 
 import os
 
-from lnctl.backends.base import FINAL_REASONS
+from lnctl.backends import registry as backends  # (metrics.registry is the collectors')
+from lnctl.backends.base import FINAL_REASONS, backend_class
+from lnctl.backends.channels import OPEN
 from lnctl.storage.history import LATENCY_BUCKETS_MS
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from prometheus_client.registry import CollectorRegistry
 
+    from lnctl.backends.channels import Channel
     from lnctl.config import Config
 
 BALANCE_READ_S = 5.0  # the longest a scrape waits for the server wallet's balance
@@ -75,11 +78,10 @@ class LnctlCollector:
         # a scrape reads only: it never opens the node, loads a key or creates a file
         counters, meta = read_only_snapshot(self.config.path("history.sqlite"))
         node_id = meta.get("node_id", "")
-        channels: list[dict[str, Any]] = []
-        if self.config.backend == "simulated":
-            from lnctl.backends.simulated.node import read_channels
-
-            channels = read_channels(self.config.home)
+        has_channels = backends.capabilities(self.config.backend).channels
+        channels: list[Channel] = []
+        if has_channels:
+            channels = backend_class(self.config.backend).read_channels(self.config)
 
         def value(name: str, labels: str = "") -> int:
             return counters.get((name, labels), 0)
@@ -132,21 +134,22 @@ class LnctlCollector:
         )
         last.add_metric([], value("last_success_timestamp"))
         yield last
-        for field, help_ in (
-            ("capacity", "Channel capacity"),
-            ("local", "Local balance"),
-            ("remote", "Remote balance"),
-            ("inflight", "In-flight HTLCs"),
-        ):
+        amounts: tuple[tuple[str, str, Callable[[Channel], int]], ...] = (
+            ("capacity", "Channel capacity", lambda ch: ch["capacity_msat"]),
+            ("local", "Local balance", lambda ch: ch["local_msat"]),
+            ("remote", "Remote balance", lambda ch: ch["remote_msat"]),
+            ("inflight", "In-flight HTLCs", lambda ch: ch["inflight_msat"]),
+        )
+        for field, help_, amount in amounts:
             g = GaugeMetricFamily(
                 f"ln_channel_{field}_msat", f"{help_}, in msat.", labels=["channel_id", "state"]
             )
             for ch in channels:
-                g.add_metric([ch["channel_id"], ch["state"]], ch[f"{field}_msat"])
+                g.add_metric([ch["channel_id"], ch["state"]], amount(ch))
             yield g
-        if self.config.backend == "simulated":
+        if has_channels:
             opened = GaugeMetricFamily("ln_channel_open", "Open channels.")
-            opened.add_metric([], sum(1 for ch in channels if ch["state"] == "OPEN"))
+            opened.add_metric([], sum(1 for ch in channels if ch["state"] == OPEN))
             yield opened
         else:
             balance = self._server_balance()
@@ -174,11 +177,13 @@ class LnctlCollector:
         from lnctl.errors import LnctlError
 
         try:
-            from lnctl.backends.remote import open_remote
             from lnctl.deadline import Deadline
 
-            # a frozen server must not hold a scrape past Prometheus' own timeout (10 s)
-            backend = open_remote(self.config, Deadline.after(BALANCE_READ_S))
+            # a frozen server must not hold a scrape past Prometheus' own timeout (10 s); a
+            # scrape never makes a node
+            backend = backend_class(self.config.backend).from_config(
+                self.config, Deadline.after(BALANCE_READ_S), first_use=lambda: False
+            )
             try:
                 return backend.balance().spendable_msat
             finally:

@@ -1,1 +1,2 @@
-"""The node behind the wallet, one contract (``base.py``) and its implementations."""
+"""The node behind the wallet: one contract (``base.py``), one registry (``registry.py``), and the
+backends it names."""

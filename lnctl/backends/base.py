@@ -21,19 +21,29 @@ Rules every backend keeps:
   enforces the fee cap when it pays.
 - **One deadline.** Every request a backend makes ends by ``deadline`` (the command's, narrowed
   by a payment's ``--timeout``): connect, every read, every lookup.
+- **Callers ask capabilities, never a name.** What a backend can do beyond this contract is
+  stated in its entry of ``registry.py`` (``Capabilities``, read without importing the backend)
+  and its class carries the same; a capability that promises methods (``channels``,
+  ``batch_send``, ``test_network``) promises the protocol of that name below.
 - Errors are the typed ones of ``lnctl.errors`` (``BackendUnavailableError``, ``BackendAuthError``,
   ``UnsupportedError``, ``BackendError``); exit codes are decided there, in one place.
 """
 
 from __future__ import annotations
 
+import importlib  # loaded by every interpreter's start already: free
+
+from lnctl.backends import registry
+from lnctl.backends.registry import Capabilities as Capabilities  # part of the contract
 from lnctl.records import record
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from enum import StrEnum
 
+    from lnctl.backends.channels import Channel
     from lnctl.bolt11 import Invoice
+    from lnctl.config import Config
 else:  # at run time the states are their plain strings: enum costs 2 ms of every command's start
     StrEnum = object
 
@@ -133,19 +143,6 @@ class Balance:
 
 
 @record(frozen=True, slots=True)
-class Capabilities:
-    channels: bool = False  # lnctl channel ... manages this node's channels
-    fault_injection: bool = False  # pay(induce_failure=True) is honoured
-    amountless_invoices: bool = True  # issues and pays invoices without an amount
-    fee_quote: bool = False  # quote() before paying (pay --dry-run predicts the fee)
-    simulated_incoming: bool = False  # lnctl simulate ...
-    retries_itself: bool = False  # the node retries transient failures on its side
-    embedded: bool = False  # in-process: UNKNOWN really means "never received"
-    exports_records: bool = False  # can list every invoice and payment it has (rebuilds)
-    enforces_fee_cap: bool = True  # pay() never spends more fee than max_fee_msat
-
-
-@record(frozen=True, slots=True)
 class Activity:
     """The step the node's record is at: it advances with every change to its invoices and
     payments (to notice a lost, older or newer history)."""
@@ -177,9 +174,22 @@ class PaymentRecord:
     status: PaymentStatus
 
 
+def backend_class(name: str) -> BackendClass:
+    """The class of the backend ``name`` (its entry in ``registry.py``), its module imported
+    now: the one place where a backend's name chooses code."""
+    entry = registry.entry(name)
+    found: BackendClass = getattr(importlib.import_module(entry.module), entry.class_name)
+    return found
+
+
 class KeepsNoRecords:
     """For a backend that cannot list every invoice and payment it has (``exports_records`` is
-    False: one server wallet or node may serve many lnctl homes)."""
+    False: one server wallet or node may serve many lnctl homes), nor show its channels
+    (``channels`` is False: the server manages them)."""
+
+    @classmethod
+    def read_channels(cls, config: Config) -> list[Channel]:
+        return []
 
     def activity(self) -> Activity | None:
         return None
@@ -192,14 +202,37 @@ class KeepsNoRecords:
 
 
 if TYPE_CHECKING:  # the contract is for type checking: no typing import at start-up
+    from collections.abc import Callable
     from typing import Any, Protocol
 
     from lnctl.backends.outcome import Answer
     from lnctl.deadline import Deadline
 
+    class BackendClass(Protocol):
+        """A backend's class (``backend_class``): it opens the node, and reads what may be
+        read without opening it."""
+
+        name: str  # its name in the registry
+        capabilities: Capabilities  # its entry's in the registry
+
+        def from_config(
+            self, config: Config, deadline: Deadline, first_use: Callable[[], bool]
+        ) -> Backend:
+            """The node the configuration names, its requests bounded by ``deadline``.
+            ``first_use`` is asked only by a node kept in the wallet's home (``embedded``):
+            whether the wallet has yet to meet a node. Such a node is made then, and refused as
+            missing otherwise (the wallet's records are the wallet's: the backend never reads
+            them)."""
+            ...
+
+        def read_channels(self, config: Config) -> list[Channel]:
+            """The node's channels as they are now, read without opening the node: nothing
+            locked, loaded or created (a metrics scrape). Empty without ``channels``."""
+            ...
+
     class Backend(Protocol):
-        name: str
-        capabilities: Capabilities
+        name: str  # its name in the registry
+        capabilities: Capabilities  # its entry's in the registry
         deadline: Deadline  # every request ends by it (the wallet sets it: the command's)
 
         def identity(self) -> str | None:
@@ -276,8 +309,39 @@ if TYPE_CHECKING:  # the contract is for type checking: no typing import at star
 
         def close(self) -> None: ...
 
+    class ChannelNode(Protocol):
+        """The channels of a node with the ``channels`` capability (``lnctl channel``)."""
+
+        def channels(self) -> list[Channel]:
+            """Every channel, open or closed, as it stands (HTLCs whose outcome is known
+            resolved first)."""
+            ...
+
+        def open_channel(self, peer: str, capacity_msat: int, push_msat: int) -> Channel:
+            """A new channel to ``peer`` (a node id), ``push_msat`` of it on the peer's side."""
+            ...
+
+        def close_channel(self, channel_id: str) -> Channel:
+            """Close a channel without HTLCs in flight; the channel as closed."""
+            ...
+
+    class BatchNode(Protocol):
+        """A node with the ``batch_send`` capability: the payments of a batch share its writes
+        (the batch engine, ``lnctl.core.engine``)."""
+
+        def send_many(
+            self, requests: list[tuple[Invoice, int, int, bool]]
+        ) -> list[tuple[PaymentStatus, float]]:
+            """One attempt for each ``(invoice, amount, fee cap, induce a failure)``: for each,
+            its status right after sending and when its outcome becomes visible."""
+            ...
+
+        def settle_many(self, payment_hashes: list[str]) -> list[PaymentStatus]:
+            """The status of each hash, HTLCs whose outcome is known resolved first."""
+            ...
+
     class TestNetwork(Protocol):
-        """A backend's test network (``simulated_incoming``): ``lnctl simulate`` plays the other
+        """A backend's test network (``test_network``): ``lnctl simulate`` plays the other
         side of payments with it."""
 
         def create_remote_invoices(

@@ -34,11 +34,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from lnctl.backends import registry
 from lnctl.backends.base import (
     CANCELED,
     INSUFFICIENT_BALANCE,
     Balance,
-    Capabilities,
     InvoiceState,
     InvoiceStatus,
     KeepsNoRecords,
@@ -57,6 +57,7 @@ from lnctl.backends.outcome import (
     UNKNOWN,
     Answer,
 )
+from lnctl.backends.remote import check_server_url, secret_value
 from lnctl.backends.transport import Oversize, Transport, Undelivered
 from lnctl.deadline import NO_DEADLINE
 from lnctl.errors import (
@@ -69,7 +70,9 @@ from lnctl.errors import (
 )
 
 if TYPE_CHECKING:
-    from lnctl.backends.base import Backend
+    from collections.abc import Callable
+
+    from lnctl.backends.base import Backend, BackendClass
     from lnctl.bolt11 import Invoice
     from lnctl.config import Config
     from lnctl.deadline import Deadline
@@ -79,6 +82,8 @@ MAX_BODY = 1 << 20
 ALLOW_VAR = "LNCTL_LNBITS_ALLOW_INSECURE"
 KEY_HINT = "check LNCTL_LNBITS_ADMIN_KEY / LNCTL_LNBITS_INVOICE_KEY (or the key files)"
 
+# LNbits' statuses of a payment (its PaymentState), as its API writes them
+LNBITS_SUCCESS, LNBITS_PENDING, LNBITS_FAILED = "success", "pending", "failed"
 # LNbits' own words for a refusal that says the wallet's balance is too low (1.6.2's source)
 LOW_BALANCE = ("Insufficient balance.", "You must reserve at least")
 
@@ -101,8 +106,6 @@ class LnbitsSettings:
 
     @classmethod
     def from_config(cls, config: Config) -> LnbitsSettings:
-        from lnctl.backends.remote import check_server_url, secret_value
-
         env = config.env
         url = (config.lnbits_url or "").strip()
         if not url:
@@ -133,17 +136,7 @@ class LnbitsSettings:
 
 class LnbitsBackend(KeepsNoRecords):
     name = "lnbits"
-    capabilities = Capabilities(
-        channels=False,
-        fault_injection=False,
-        amountless_invoices=False,  # LNbits 1.6.2: "Amountless invoices not supported."
-        fee_quote=False,
-        simulated_incoming=False,
-        retries_itself=True,  # the server's node routes and retries on its side
-        embedded=False,
-        exports_records=False,  # one server wallet may serve many lnctl homes
-        enforces_fee_cap=False,  # no per-payment cap in LNbits' API: the wallet checks after
-    )
+    capabilities = registry.capabilities(name)
 
     def __init__(self, settings: LnbitsSettings, deadline: Deadline = NO_DEADLINE) -> None:
         self.settings = settings
@@ -153,7 +146,11 @@ class LnbitsBackend(KeepsNoRecords):
         self._wallet: dict[str, Any] | None = None
 
     @classmethod
-    def from_config(cls, config: Config, deadline: Deadline = NO_DEADLINE) -> LnbitsBackend:
+    def from_config(
+        cls, config: Config, deadline: Deadline, first_use: Callable[[], bool]
+    ) -> LnbitsBackend:
+        """The server wallet ``config`` names (``first_use`` is not asked: lnctl never makes a
+        server's wallet)."""
         return cls(LnbitsSettings.from_config(config), deadline)
 
     def close(self) -> None:
@@ -331,7 +328,7 @@ class LnbitsBackend(KeepsNoRecords):
         if not rows:
             return None
         row = rows[0]
-        return {"paid": row.get("status") == "success", "preimage": row.get("preimage"),
+        return {"paid": row.get("status") == LNBITS_SUCCESS, "preimage": row.get("preimage"),
                 "details": row}  # fmt: skip
 
     def invoice_status(self, payment_hash: str) -> InvoiceStatus | None:
@@ -348,7 +345,7 @@ class LnbitsBackend(KeepsNoRecords):
             amount = _int(details.get("amount"))
         if amount is None or amount <= 0:
             return None  # the wallet has this hash only as an outgoing payment
-        if doc.get("paid") is True or details.get("status") == "success":
+        if doc.get("paid") is True or details.get("status") == LNBITS_SUCCESS:
             return InvoiceStatus(
                 InvoiceState.SETTLED,
                 amount,
@@ -400,17 +397,17 @@ class LnbitsBackend(KeepsNoRecords):
         docstring for LNbits' words)."""
         if status in (200, 201) and isinstance(doc, dict):
             said = doc.get("status")
-            if said == "success":
+            if said == LNBITS_SUCCESS:
                 fee = _int(doc.get("fee"))
                 return Answer(
                     SUCCESS,
                     preimage=_hex(doc.get("preimage")),
                     fee_msat=abs(fee) if fee is not None else None,
                 )
-            if said == "failed":
+            if said == LNBITS_FAILED:
                 return Answer(FAILURE, failure_reason=CANCELED, detail="the server's record says "
                               "this payment failed")  # fmt: skip
-            if said == "pending":
+            if said == LNBITS_PENDING:
                 return Answer(PENDING)
             return Answer(
                 UNKNOWN, detail=f"an answer of the LNbits server without a status ({status})"
@@ -418,11 +415,11 @@ class LnbitsBackend(KeepsNoRecords):
         refused = _lnbits_refusal(doc) if status == 520 else None
         if refused is not None:
             said, detail = refused
-            if said == "success" or detail == "Internal invoice already paid.":
+            if said == LNBITS_SUCCESS or detail == "Internal invoice already paid.":
                 return Answer(PAID_ALREADY, detail=detail)
-            if said == "pending":
+            if said == LNBITS_PENDING:
                 return Answer(IN_FLIGHT_ALREADY, detail=detail)
-            if said == "failed":
+            if said == LNBITS_FAILED:
                 if detail == "Bolt11 decoding failed.":
                     raise InvalidInvoiceError(
                         f"the LNbits server refused the invoice: {_clip(detail)}",
@@ -465,15 +462,15 @@ class LnbitsBackend(KeepsNoRecords):
             return PaymentStatus(PaymentState.UNKNOWN)  # only an invoice of ours with this hash
         state = details.get("status")
         if doc.get("paid") is True and state is None:
-            state = "success"
-        if state == "success":
+            state = LNBITS_SUCCESS
+        if state == LNBITS_SUCCESS:
             fee = _int(details.get("fee"))
             return PaymentStatus(
                 PaymentState.SUCCEEDED,
                 preimage=_hex(doc.get("preimage")),
                 fee_msat=abs(fee) if fee is not None else None,
             )
-        if state == "failed":
+        if state == LNBITS_FAILED:
             return PaymentStatus(PaymentState.FAILED, failure_reason=CANCELED)
         return PaymentStatus(PaymentState.PENDING)
 
@@ -493,7 +490,7 @@ def _lnbits_refusal(doc: Any) -> tuple[str, str] | None:
     any other body (an HTML error page, an empty one, another service's JSON)."""
     if isinstance(doc, dict) and isinstance(doc.get("detail"), str):
         said = doc.get("status")
-        if said in ("success", "pending", "failed"):
+        if said in (LNBITS_SUCCESS, LNBITS_PENDING, LNBITS_FAILED):
             return str(said), str(doc["detail"])
     return None
 
@@ -539,3 +536,7 @@ def _when(value: object) -> int | None:
 
 def _conforms_to_the_contract(backend: LnbitsBackend) -> Backend:
     return backend  # mypy checks that this backend implements lnctl.backends.base.Backend
+
+
+def _class_conforms_to_the_contract() -> BackendClass:
+    return LnbitsBackend  # mypy checks it against lnctl.backends.base.BackendClass

@@ -4,15 +4,9 @@ comes from (the environment, else a 0600 file under ``$LNCTL_HOME/secrets/``).""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lnctl.errors import InvalidInputError
-
-if TYPE_CHECKING:
-    from lnctl.backends.base import Backend
-    from lnctl.config import Config
-    from lnctl.deadline import Deadline
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
@@ -53,15 +47,3 @@ def secret_value(env: dict[str, str], var: str, path: str) -> str | None:
         raw = read_private(path).decode("utf-8", "replace").strip()
         return raw or None
     return None
-
-
-def open_remote(config: Config, deadline: Deadline) -> Backend:
-    """The server-side backend the configuration names (``lnbits`` or ``lightspark``), its
-    requests bounded by ``deadline``."""
-    if config.backend == "lightspark":
-        from lnctl.backends.lightspark import LightsparkBackend
-
-        return LightsparkBackend.from_config(config, deadline)
-    from lnctl.backends.lnbits import LnbitsBackend
-
-    return LnbitsBackend.from_config(config, deadline)

@@ -1,51 +1,36 @@
-"""The Typer application: global options and the command modules, wired together.
+"""The Typer application, built from the commands' declarations (``lnctl.cli.commands``): help,
+completion and usage errors come from Typer, as users asked; what a command does is its
+declared action, which the fast path (``lnctl.cli.fast``) runs too, with the same record.
 
-Only the module of the command being run is imported and built (building every command costs
-about 35 ms of each start); help, completion and an unknown command get all of them.
+Only the command being run is built (building every command costs about 35 ms of each start);
+help, completion and an unknown command get all of them.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
-from importlib import import_module
-from typing import Annotated, Any
+from typing import Any, Literal
 
 import typer
 import typer.core
 
+from lnctl.cli.commands import HELP, NAMES, GlobalOptions, declared
+from lnctl.cli.declare import CHOICE, FLAG, FLOAT, INT, Command, Param, params
 from lnctl.cli.state import State
-from lnctl.config import BACKENDS, NETWORKS
-
-# top-level command -> the module in lnctl.cli.commands that declares it
-MODULES = {
-    "info": "info",
-    "decode": "info",
-    "invoice": "invoice",
-    "invoices": "invoice",
-    "pay": "pay",
-    "payments": "pay",
-    "lookup": "pay",
-    "channel": "channel",
-    "simulate": "simulate",
-    "memo": "memo",
-    "metrics": "metrics",
-    "serve-metrics": "metrics",
-    "demo": "demo",
-    "config": "config",
-}
-GLOBAL_VALUE_OPTIONS = ("--home", "--backend", "--network", "--log-format")
 
 _SETTINGS = dict(
     name="lnctl",
-    help="A scriptable Lightning Network wallet. Every command takes --json; exit codes are "
-    "documented in the README (0 ok, 1 internal/storage, 2 invalid input, 3 payment failed, "
-    "4 failed after retries, 5 duplicate, 6 pending, 130 interrupted).",
+    help=HELP,
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+# the global options that take a value: what follows one is not the command
+GLOBAL_VALUE_FLAGS = frozenset(f for p in params(GlobalOptions) if p.takes_value for f in p.flags)
 
 
 def command_word(args: list[str]) -> str | None:
@@ -55,7 +40,7 @@ def command_word(args: list[str]) -> str | None:
         arg = args[i]
         if arg == "--":
             return None
-        if arg in GLOBAL_VALUE_OPTIONS:
+        if arg in GLOBAL_VALUE_FLAGS:
             i += 2
             continue
         if not arg.startswith("-"):
@@ -64,72 +49,98 @@ def command_word(args: list[str]) -> str | None:
     return None
 
 
-def _version(value: bool) -> None:
+def _version(value: bool) -> bool:
+    """``--version`` (eager): the version, and the end. The value is returned: click keeps
+    what a callback returns as the option's value."""
     if value:
         from lnctl import __version__
 
         typer.echo(f"lnctl {__version__}")
         raise typer.Exit()
+    return value
 
 
-def main(
-    ctx: typer.Context,
-    home: Annotated[
-        str | None,
-        typer.Option(
-            "--home",
-            help="Wallet folder (default LNCTL_HOME, else ~/.lnctl).",
-            show_default=False,
-        ),
-    ] = None,
-    backend: Annotated[
-        str | None,
-        typer.Option(
-            "--backend",
-            help="simulated (default), lnbits or lightspark "
-            "(default LNCTL_BACKEND, else config.toml).",
-            show_default=False,
-            autocompletion=lambda: list(BACKENDS),
-        ),
-    ] = None,
-    network: Annotated[
-        str | None,
-        typer.Option(
-            "--network",
-            help="The wallet's network (default LNCTL_NETWORK, else config.toml, else regtest; "
-            "bitcoin on LNbits).",
-            show_default=False,
-            autocompletion=lambda: list(NETWORKS),
-        ),
-    ] = None,
-    verbose: Annotated[
-        int,
-        typer.Option(
-            "--verbose", "-v", count=True, help="More log output on stderr (-v info, -vv debug)."
-        ),
-    ] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
-    log_format: Annotated[str, typer.Option("--log-format", help="text or json.")] = "text",
-    traceback: Annotated[
-        bool,
-        typer.Option("--traceback", help="Show the real traceback of an error (or LNCTL_DEBUG=1)."),
-    ] = False,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """lnctl: a scriptable Lightning wallet."""
-    ctx.obj = State.build(
-        home=home,
-        backend=backend,
-        network=network,
-        verbose=verbose,
-        quiet=quiet,
-        log_format=log_format,
+def _start(ctx: typer.Context, given: GlobalOptions) -> None:
+    """The global options: every command's State."""
+    ctx.obj = State.build(given)
+
+
+def _run(command: Command) -> Any:
+    """Run ``command``'s action, unless a subcommand of its group was given."""
+    action = command.action
+
+    def run(ctx: typer.Context, opts: object) -> None:
+        if action is not None and ctx.invoked_subcommand is None:
+            action(ctx.obj, opts)
+
+    return run
+
+
+def _callback(options: type, run: Any, doc: str | None) -> Any:
+    """A function Typer reads as it reads a hand-written command: its signature holds the
+    declared parameters as Typer options and arguments; called, it builds the options record
+    and hands it to ``run(ctx, record)``."""
+
+    def callback(ctx: typer.Context, **values: Any) -> None:
+        run(ctx, options(**values))
+
+    signature = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)]
+    for param in params(options):
+        default, annotation = _typer_param(param)
+        signature.append(
+            inspect.Parameter(
+                param.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+            )
+        )
+    callback.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
+    callback.__doc__ = doc
+    return callback
+
+
+def _typer_param(param: Param) -> tuple[Any, Any]:
+    """(Typer's declaration, type) of a declared parameter."""
+    kinds: dict[str, Any] = {FLAG: bool, INT: int, FLOAT: float}
+    kind: Any = Literal[param.choices] if param.kind == CHOICE else kinds.get(param.kind, str)
+    if param.optional:
+        kind = kind | None
+    default = ... if param.required else param.default
+    if param.is_argument:
+        info = typer.Argument(
+            default, help=param.help, metavar=param.metavar, show_default=param.show_default
+        )
+        return info, kind
+    info = typer.Option(
+        default,
+        *param.flags,
+        help=param.help,
+        metavar=param.metavar,
+        min=param.min,
+        max=param.max,
+        show_default=param.show_default,
+        case_sensitive=param.case_sensitive,
+        count=param.count,
+        envvar=param.envvar,
+        autocompletion=param.complete,
+        callback=_version if param.eager else None,
+        is_eager=param.eager,
     )
+    return info, kind
+
+
+def _add(parent: typer.Typer, command: Command) -> None:
+    """``command`` (and its subcommands) under ``parent``."""
+    if not command.subcommands:
+        if command.options is not None:
+            parent.command(command.name)(_callback(command.options, _run(command), command.help))
+        return
+    if command.options is not None:  # a group that runs its own action without a subcommand
+        sub = typer.Typer(help=command.help, invoke_without_command=True)
+        sub.callback()(_callback(command.options, _run(command), command.help))
+    else:
+        sub = typer.Typer(help=command.help, no_args_is_help=True)
+    for child in command.subcommands:
+        _add(sub, child)
+    parent.add_typer(sub, name=command.name)
 
 
 # Help is plain click formatting (rich_markup_mode=None), yet Typer 0.20 still imports its Rich
@@ -141,18 +152,21 @@ def main(
 typer.core.HAS_RICH = False
 
 
+def needed(args: list[str]) -> tuple[str, ...]:
+    """The top-level commands ``args`` needs declared: the one it runs, or all of them when
+    that is not known (``--help``, an unknown command) or the shell asks for completions."""
+    word = command_word(args)
+    if word in NAMES and not os.environ.get("_LNCTL_COMPLETE"):
+        return (word,)
+    return NAMES
+
+
 def build(args: list[str] | None = None) -> typer.Typer:
-    """The application with the command ``args`` runs (all commands when that is not known,
-    or when the shell asks for completions)."""
+    """The application with the commands ``args`` needs (``needed``)."""
     app = typer.Typer(**_SETTINGS)  # type: ignore[arg-type]
-    app.callback()(main)
-    word = command_word(args or [])
-    if word in MODULES and not os.environ.get("_LNCTL_COMPLETE"):
-        names = [MODULES[word]]
-    else:
-        names = list(dict.fromkeys(MODULES.values()))
-    for name in names:
-        import_module(f"lnctl.cli.commands.{name}").register(app)
+    app.callback()(_callback(GlobalOptions, _start, None))
+    for name in needed(args or []):
+        _add(app, declared(name))
     return app
 
 

@@ -1,8 +1,9 @@
 """The console entry point and the one place exceptions become exit codes.
 
-``lnctl --version`` is answered before anything is imported. Every other command goes through
-the Typer app; its errors are turned into the documented exit codes here, with the real
-traceback available through ``--traceback`` or ``LNCTL_DEBUG=1``.
+``lnctl --version`` is answered before anything is imported. A command line the fast path
+understands (``lnctl.cli.fast``) runs without Typer; every other goes through the Typer app.
+Errors of both are turned into the documented exit codes here, with the real traceback
+available through ``--traceback`` or ``LNCTL_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import sys
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
+    from collections.abc import Set
+
+    from lnctl.cli.fast import Call
     from lnctl.errors import LnctlError
 
 
@@ -45,8 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         from lnctl import __version__
 
         return _version(f"lnctl {__version__}\n")
-    as_json = json_requested(args)
+    call: Call | None = None
     try:
+        if os.environ.get("LNCTL_FAST_PATH", "1") != "0":
+            from lnctl.cli import fast
+
+            call = fast.parse(args)
+            if call is not None:
+                return fast.run(call)
         return _run(args)
     except KeyboardInterrupt:
         from lnctl.errors import Interrupted
@@ -55,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             Interrupted(
                 "interrupted", hint="anything in flight is resolved by the next lnctl command"
             ),
-            as_json,
+            _json_requested(args, call),
             args,
         )
     except Exception as exc:
@@ -70,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(devnull, 1)
             return 0
 
+        as_json = _json_requested(args, call)
         if isinstance(exc, LnctlError):
             return _fail(exc, as_json, args)
         if _wants_traceback(args):
@@ -144,21 +155,21 @@ def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
     return int(exc.exit_code)
 
 
-# Options that take a value, so that a value that reads "--json" (``--memo --json``) is not
-# taken for the flag. A test keeps this list in step with the commands' declarations.
-VALUE_OPTIONS = frozenset(
-    {
-        "--home", "--backend", "--network", "--log-format", "--amount", "--amount-msat",
-        "--description", "--memo", "--memo-file", "--expiry", "--max-fee", "--timeout",
-        "--retries", "--induce-failure", "--if-paid", "--status", "--limit", "--cursor",
-        "--peer", "--capacity", "--push", "--count", "--textfile", "--gateway", "--job",
-        "--host", "--port", "--file", "--concurrency", "--rate-limit",
-    }
-)  # fmt: skip
+def _json_requested(args: list[str], call: Call | None) -> bool:
+    """Did the command line ask for ``--json``? A call the fast path understood has only its
+    own command's options; any other is read with every option declared (imports them all)."""
+    from lnctl.cli.commands import GlobalOptions, value_flags
+    from lnctl.cli.declare import params
+
+    if call is not None:
+        taking = [*params(GlobalOptions), *call.command.params]
+        return json_requested(args, {f for p in taking if p.takes_value for f in p.flags})
+    return json_requested(args, value_flags())
 
 
-def json_requested(args: list[str]) -> bool:
-    """Is ``--json`` among the options (not the value of another option, not after ``--``)?"""
+def json_requested(args: list[str], value_flags: Set[str]) -> bool:
+    """Is ``--json`` among the options (not the value of an option in ``value_flags``:
+    ``--memo --json``; not after ``--``)?"""
     skip = False
     for arg in args:
         if skip:
@@ -168,23 +179,18 @@ def json_requested(args: list[str]) -> bool:
             return False
         if arg == "--json":
             return True
-        if arg in VALUE_OPTIONS:
+        if arg in value_flags:
             skip = True
     return False
 
 
 def _run(args: list[str]) -> int:
-    if os.environ.get("LNCTL_FAST_PATH", "1") != "0":
-        from lnctl.cli.fast import run as run_fast
-
-        code = run_fast(args)
-        if code is not None:
-            return code
+    """The Typer application runs the command line."""
     from lnctl.cli._click import click_exceptions
-    from lnctl.cli.app import get_command
+    from lnctl.cli.app import get_command, needed
     from lnctl.errors import ExitCode, InvalidInputError
 
-    args = _optional_values(args)
+    args = _optional_values(args, needed(args))
     command = get_command(args)
     Exit, Abort, ClickException, NoArgsIsHelp = click_exceptions()
     try:
@@ -237,17 +243,18 @@ def _written_by_click(exc: OSError) -> bool:
     return code.co_name == "echo" and code.co_filename.endswith(os.path.join("click", "utils.py"))
 
 
-# Options whose value may be left out, and the value that means (``--induce-failure`` = 1).
-OPTIONAL_VALUES = {"--induce-failure": "1"}
+def _optional_values(args: list[str], names: tuple[str, ...] | None = None) -> list[str]:
+    """Give an option whose value may be left out (``--induce-failure``) the value that means
+    when no integer follows it (the parser wants one). ``names``: the commands whose options
+    are read (all unless told: reading one imports its module, which costs start-up time)."""
+    from lnctl.cli.commands import NAMES, flag_values
 
-
-def _optional_values(args: list[str]) -> list[str]:
-    """Give ``--induce-failure`` its default when no integer follows it (the parser wants one)."""
+    optional = flag_values(NAMES if names is None else names)
     out: list[str] = []
     for i, arg in enumerate(args):
         if arg == "--":
             return out + args[i:]
-        default = OPTIONAL_VALUES.get(arg)
+        default = optional.get(arg)
         following = args[i + 1] if i + 1 < len(args) else ""
         number = following[1:] if following.startswith("-") else following
         if default is not None and not (number.isdigit() and number.isascii()):

@@ -1,139 +1,140 @@
-"""The fast path for every command shell scripts call (thousands of times): ``decode``,
-``invoice``, ``pay``, the listings, ``channel ...``, ``simulate ...``, ``memo ...``. Building the
-Typer application costs several times Python's own start-up, so a well-formed call of these
-commands is parsed here and runs the same code as the Typer command (``lnctl.cli.actions``). Its
-options are not written here: ``fast_table.py`` is generated from the Typer declarations
-(``python -m lnctl.cli.fast_gen``; a test checks that the two agree). Anything this parser does
-not fully understand (``--help``, an unknown or repeated option, a missing required option, a
-value that is not valid) returns None, and the call goes to Typer, which gives the canonical
-behaviour and error messages.
+"""The fast path for every command shell scripts call (thousands of times): building the Typer
+application costs several times Python's own start-up, so a well-formed call is parsed here,
+straight from the commands' declarations (``lnctl.cli.commands``), into the very record the
+Typer command builds, and the same action runs.
+
+Invariants:
+- Typer and click are never imported here.
+- Anything this parser does not fully understand returns None, and the call goes to Typer,
+  which gives the canonical behaviour and error messages: ``--help``, an unknown or repeated
+  option, a missing required option or argument, a value that is not valid or that starts
+  with ``-``, ``--``, a count (``-v``), an eager option (``--version``), an option given
+  without its optional value (``--induce-failure``), a command declared ``fast=False``.
+- What is accepted is accepted by Typer too, with the same values: integers are ASCII digits
+  (no sign, at most 4,000 of them), decimals ``DIGITS[.DIGITS]``, choices exactly as declared,
+  each inside its declared bounds.
 """
 
 from __future__ import annotations
 
-from lnctl.cli.fast_table import ARGUMENTS, COMMANDS, REQUIRED
+from lnctl.cli.commands import NAMES, GlobalOptions, declared
+from lnctl.cli.declare import CHOICE, FLAG, FLOAT, INT, Command, Param, params
+from lnctl.records import record
 
-GLOBAL_VALUES = ("--home", "--backend", "--network")
-
-
-def _split(args: list[str], i: int) -> tuple[str, str | None, int]:
-    """(name, inline value or None, next index) of the option at ``args[i]``."""
-    name, eq, value = args[i].partition("=")
-    return name, (value if eq else None), i + 1
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from typing import Any
 
 
-def _within(number: float, low: object, high: object) -> bool:
-    """Inside the declared bounds (None: unbounded), as click's ranges check them."""
-    if isinstance(low, int | float) and number < low:
-        return False
-    return not (isinstance(high, int | float) and number > high)
+@record(frozen=True, slots=True)
+class Call:
+    """A command line the fast path fully understood."""
+
+    start: GlobalOptions  # the global options
+    command: Command
+    options: object  # the command's options record (``command.options``)
 
 
-def parse(
-    args: list[str],
-) -> tuple[dict[str, str | None], str, dict[str, object], list[str]] | None:
-    """(global options, command, options by parameter name, arguments), or None to leave the
-    call to Typer."""
-    glob: dict[str, str | None] = {}
+_INVALID = object()  # a value the fast path leaves to Typer
+
+
+def parse(args: list[str]) -> Call | None:
+    """The call ``args`` make, or None to leave it to Typer."""
+    top = _by_flag(params(GlobalOptions))
+    start: dict[str, Any] = {}
     i = 0
-    while i < len(args) and args[i].startswith("-"):
-        name, value, i = _split(args, i)
-        if name == "--traceback" and value is None:
-            glob[name] = None
-            continue
-        if name not in GLOBAL_VALUES or name in glob:
-            return None
-        if value is None:
-            if i >= len(args) or args[i].startswith("-"):
-                return None
-            value, i = args[i], i + 1
-        glob[name] = value
-    if i >= len(args):
+    while 0 <= i < len(args) and args[i].startswith("-"):
+        i = _option(args, i, top, start)
+    if i < 0 or i >= len(args) or args[i] not in NAMES:
         return None
-    command = args[i]
-    if i + 1 < len(args) and f"{args[i]} {args[i + 1]}" in COMMANDS:
-        command = f"{args[i]} {args[i + 1]}"  # a command of a group: ``channel list``
-        i += 1
-    if command not in COMMANDS:
-        return None
-    spec = COMMANDS[command]
+    command = declared(args[i])
     i += 1
-    options: dict[str, object] = {}
+    if i < len(args):
+        sub = command.subcommand(args[i])
+        if sub is not None:  # a command of a group: ``channel list``
+            command, i = sub, i + 1
+    if command.options is None or not command.fast:
+        return None
+    by_flag = _by_flag(command.params)
+    values: dict[str, Any] = {}
     positionals: list[str] = []
-    while i < len(args):
-        token = args[i]
-        if not token.startswith("-") or token == "-":
-            positionals.append(token)
+    while 0 <= i < len(args):
+        if not args[i].startswith("-") or args[i] == "-":
+            positionals.append(args[i])
             i += 1
-            continue
-        name, value, i = _split(args, i)
-        entry = spec.get(name)
-        if entry is None or entry[0] in options:
-            return None
-        param, kind, _, extra = entry
-        if kind == "flag":
-            if value is not None:
-                return None
-            options[param] = True
-            continue
-        if value is None:
-            if i >= len(args) or args[i].startswith("-"):
-                return None
-            value, i = args[i], i + 1
-        if kind == "int":
-            low, high = extra
-            if not value.isdigit() or not value.isascii() or len(value) > 4000:
-                return None  # beyond what int() converts (4,300 digits): Typer says USAGE
-            number = int(value)
-            if not _within(number, low, high):
-                return None
-            options[param] = number
-        elif kind == "float":
-            low, high = extra
-            whole, dot, fraction = value.partition(".")
-            if not (whole + fraction).isdigit() or not value.isascii() or not whole:
-                return None
-            real = float(value)
-            if not _within(real, low, high):
-                return None
-            options[param] = real
-        elif kind == "choice":
-            if value not in extra:
-                return None
-            options[param] = value
         else:
-            options[param] = value
-    arguments = ARGUMENTS[command]
-    if len(positionals) > len(arguments) or len(positionals) < sum(r for _, r in arguments):
+            i = _option(args, i, by_flag, values)
+    arguments = [p for p in command.params if p.is_argument]
+    if i < 0 or len(positionals) > len(arguments):
         return None
-    if any(param not in options for param in REQUIRED[command]):
+    for param, text in zip(arguments, positionals, strict=False):
+        value = _value(param, text)
+        if value is _INVALID:
+            return None
+        values[param.name] = value
+    if any(p.required and p.name not in values for p in command.params):
         return None
-    return glob, command, options, positionals
+    return Call(GlobalOptions(**start), command, command.options(**values))
 
 
-def run(args: list[str]) -> int | None:
-    """Run a fast-path call and return its exit code, or None when Typer must handle it."""
-    parsed = parse(args)
-    if parsed is None:
-        return None
-    glob, command, options, positionals = parsed
-    from lnctl.cli import actions
+def _by_flag(declared: tuple[Param, ...]) -> dict[str, Param]:
+    return {flag: p for p in declared for flag in p.flags}
+
+
+def _option(args: list[str], i: int, by_flag: dict[str, Param], values: dict[str, Any]) -> int:
+    """Read the option at ``args[i]`` (``--name``, ``--name VALUE``, ``--name=VALUE``) into
+    ``values``: the index after it, or -1 to leave the call to Typer."""
+    name, eq, inline = args[i].partition("=")
+    param = by_flag.get(name)
+    if param is None or param.name in values or param.count or param.eager:
+        return -1
+    i += 1
+    if param.kind == FLAG:
+        if eq:
+            return -1
+        values[param.name] = True
+        return i
+    if eq:
+        text = inline
+    elif i < len(args) and not args[i].startswith("-"):
+        text, i = args[i], i + 1
+    else:
+        return -1
+    value = _value(param, text)
+    if value is _INVALID:
+        return -1
+    values[param.name] = value
+    return i
+
+
+def _value(param: Param, text: str) -> object:
+    """``text`` read as the value of ``param``, or _INVALID."""
+    if param.kind == INT:
+        if not text.isdigit() or not text.isascii() or len(text) > 4000:
+            return _INVALID  # beyond what int() converts (4,300 digits): Typer says USAGE
+        number: int | float = int(text)
+    elif param.kind == FLOAT:
+        whole, _, fraction = text.partition(".")
+        if not (whole + fraction).isdigit() or not text.isascii() or not whole:
+            return _INVALID
+        number = float(text)
+    elif param.kind == CHOICE:
+        return text if text in param.choices else _INVALID
+    else:
+        return text
+    if param.min is not None and number < param.min:
+        return _INVALID
+    if param.max is not None and number > param.max:
+        return _INVALID
+    return number
+
+
+def run(call: Call) -> int:
+    """Run a call the fast path understood; its exit code."""
     from lnctl.cli.state import State
 
-    state = State.build(
-        home=glob.get("--home"),
-        backend=glob.get("--backend"),
-        network=glob.get("--network"),
-        verbose=0,
-        quiet=False,
-        log_format="text",
-    )
-    # every argument and option of the command, as its Typer declaration defaults them, then as
-    # given: the same call the Typer command makes
-    values = {param: default for param, _, default, _ in COMMANDS[command].values()}
-    values.update({name: None for name, _ in ARGUMENTS[command]})
-    values.update(zip((name for name, _ in ARGUMENTS[command]), positionals, strict=False))
-    values.update(options)
-    action = getattr(actions, command.replace(" ", "_").replace("-", "_") + "_action")
-    action(state, **values)
+    action = call.command.action
+    if action is None:  # parse() returns only commands with an action
+        raise TypeError(f"{call.command.name} has no action")
+    action(State.build(call.start), call.options)
     return 0

@@ -8,6 +8,7 @@ from lnctl.errors import InvalidInputError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
+    from lnctl.cli.commands import GlobalOptions
     from lnctl.config import Config
     from lnctl.core.wallet import Wallet
     from lnctl.deadline import Deadline
@@ -21,31 +22,24 @@ class State:
         self._config: Config | None = None
 
     @classmethod
-    def build(
-        cls,
-        *,
-        home: str | None,
-        backend: str | None,
-        network: str | None,
-        verbose: int,
-        quiet: bool,
-        log_format: str,
-    ) -> State:
+    def build(cls, given: GlobalOptions) -> State:
+        """From the global options (either path builds the same record): logging set up, the
+        configuration read when first asked for."""
         from lnctl import log
 
-        if log_format not in ("text", "json"):
+        if given.log_format not in ("text", "json"):
             raise InvalidInputError("--log-format is text or json", code="USAGE")
         level = os.environ.get("LNCTL_LOG_LEVEL", "warning").lower()
         if level not in log.LEVELS:
             raise InvalidInputError(
                 f"LNCTL_LOG_LEVEL {level!r} is not one of {', '.join(log.LEVELS)}", code="USAGE"
             )
-        if quiet:
+        if given.quiet:
             level = "error"
-        elif verbose:
-            level = "debug" if verbose > 1 else "info"
-        log.configure(level, log_format)
-        return cls(home, backend, network)
+        elif given.verbose:
+            level = "debug" if given.verbose > 1 else "info"
+        log.configure(level, given.log_format)
+        return cls(given.home, given.backend, given.network)
 
     @property
     def config(self) -> Config:

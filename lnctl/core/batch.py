@@ -13,15 +13,27 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from lnctl.core.clocks import TokenBucket
+from lnctl.core.payments import pay
+from lnctl.core.recovery import recover
+from lnctl.core.wallet import Wallet
 from lnctl.errors import ExitCode, InvalidInputError, LnctlError
+from lnctl.storage.rows import FAILED, IN_FLIGHT, SUCCEEDED
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lnctl.config import Config
-    from lnctl.core.wallet import Wallet
+    from lnctl.core.documents import (
+        BatchDocument,
+        BatchLineDocument,
+        BatchStatus,
+        BatchSummary,
+        PaymentDocument,
+    )
+    from lnctl.core.payments import PayOptions
 
 MAX_LINES = 100_000
 # The most serious outcome decides the batch's exit code, in this order (README: Batches).
@@ -74,46 +86,10 @@ def parse_lines(text: str) -> list[Line]:
     return lines
 
 
-class TokenBucket:
-    """At most ``rate`` starts per second (bursts of at most one second's worth)."""
-
-    def __init__(self, rate: float | None) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate or 1.0)
-        self.tokens = self.capacity if rate is None else 1.0
-        self.updated = time.monotonic()
-        self.lock = threading.Lock()
-
-    def try_take(self, *, peek: bool = False) -> float:
-        """Take a token if one is there (not when ``peek``): 0 if one was (or is) there, else
-        the seconds until the next one."""
-        if self.rate is None:
-            return 0.0
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens >= 1:
-                if not peek:
-                    self.tokens -= 1
-                return 0.0
-            return (1 - self.tokens) / self.rate
-
-    def give_back(self) -> None:
-        """Return a token taken for a start that did not happen."""
-        if self.rate is not None:
-            with self.lock:
-                self.tokens = min(self.capacity, self.tokens + 1)
-
-    def take(self, stop: threading.Event) -> bool:
-        """Wait for a token; False when asked to stop first."""
-        while not stop.is_set():
-            wait = self.try_take()
-            if wait == 0:
-                return True
-            stop.wait(wait)
-        return False
-
+# What a batch says of a line beyond a payment's own status (README: Batches)
+DUPLICATE: Final = "DUPLICATE"  # paid or in flight already (exit 5)
+ERROR: Final = "ERROR"  # ended before the history had a record of it
+NOT_STARTED: Final = "NOT_STARTED"  # the batch stopped first
 
 # Storage errors that every later payment would meet too (the disk, the home's permissions): the
 # batch stops starting payments at the first, as at a Ctrl-C, and reports what was done.
@@ -122,12 +98,12 @@ STOPPING = frozenset({"DISK_FULL", "DISK_ERROR", "READ_ONLY"})
 
 @dataclass
 class Batch:
-    results: list[dict[str, Any] | None]
+    results: list[BatchLineDocument | None]
     started: float = field(default_factory=time.monotonic)
     interrupted: bool = False
     stopped: LnctlError | None = None  # the error that stopped the batch early
 
-    def stop_on(self, result: dict[str, Any] | LnctlError, stop: threading.Event) -> None:
+    def stop_on(self, result: PaymentDocument | LnctlError, stop: threading.Event) -> None:
         """After a payment's result: stop starting payments when it is an error that every
         later payment would meet too."""
         if isinstance(result, LnctlError) and result.code in STOPPING and self.stopped is None:
@@ -141,22 +117,12 @@ def run_batch(
     *,
     concurrency: int,
     rate_limit: float | None,
-    pay_options: dict[str, Any],
-    on_result: Callable[[dict[str, Any]], None] | None = None,
+    options: PayOptions,
+    on_result: Callable[[BatchLineDocument], None] | None = None,
     stop: threading.Event | None = None,
-) -> dict[str, Any]:
+) -> BatchDocument:
     """Pay every line; returns ``{"payments": [...in file order...], "summary": {...}}``."""
-    from lnctl.core.payments import check_options, pay
-    from lnctl.core.recovery import recover
-    from lnctl.core.wallet import Wallet
-
-    check_options(
-        pay_options.get("retries", 3),
-        pay_options.get("timeout_s", 30.0),
-        pay_options.get("if_paid", "error"),
-        pay_options.get("induce_failures", 0),
-        None,
-    )  # the very checks of a single pay: --timeout nan, inf or 1e308 is refused here too
+    options.check()  # the very checks of a single pay: --timeout nan, inf or 1e308 is refused
     if not 1 <= concurrency <= 256:
         raise InvalidInputError("--concurrency must be between 1 and 256", code="USAGE")
     if rate_limit is not None and not 0 < rate_limit <= 100_000:
@@ -175,11 +141,11 @@ def run_batch(
         w: Wallet = local.wallet
         return w
 
-    def one(line: Line) -> dict[str, Any]:
+    def one(line: Line) -> BatchLineDocument:
         began = time.monotonic()
         try:
-            result: dict[str, Any] | LnctlError = pay(
-                wallet(), line.invoice, amount_msat=line.amount_msat, **pay_options
+            result: PaymentDocument | LnctlError = pay(
+                wallet(), line.invoice, options, amount_msat=line.amount_msat
             )
         except LnctlError as exc:
             result = exc
@@ -209,14 +175,14 @@ def run_batch(
     with Wallet(config) as first:
         recover(first)  # what an earlier batch left in flight is resolved once, up front
         warnings = list(first.warnings)
-        embedded = config.backend == "simulated"  # the node in this process: Engine
+        embedded = first.capabilities.batch_send  # the node sends a batch at once: Engine
     failures: list[BaseException] = []
 
     def engine() -> None:
         """The embedded node: one thread runs every payment in rounds of shared commits."""
-        from lnctl.core.engine import Engine
+        from lnctl.core.engine import Engine  # and the simulated node: only when it is ours
 
-        def finish(index: int, began: float, result: dict[str, Any] | LnctlError) -> None:
+        def finish(index: int, began: float, result: PaymentDocument | LnctlError) -> None:
             doc = batch.results[index] = result_document(lines[index], began, result)
             batch.stop_on(result, stop)
             if on_result is not None:
@@ -226,7 +192,7 @@ def run_batch(
             with Wallet(config) as own:
                 Engine(
                     own, lines, concurrency=concurrency, bucket=bucket, stop=stop,
-                    pay_options=pay_options, finish=finish,
+                    options=options, finish=finish,
                 ).run()  # fmt: skip
         except LnctlError as exc:  # the batch stops here: what was done is still reported
             batch.stopped = batch.stopped or exc
@@ -258,35 +224,49 @@ def run_batch(
 
 
 def result_document(
-    line: Line, began: float, result: dict[str, Any] | LnctlError
-) -> dict[str, Any]:
+    line: Line, began: float, result: PaymentDocument | LnctlError
+) -> BatchLineDocument:
     """A line's result: the payment's document, or the error it ended with (and its record)."""
-    doc: dict[str, Any] = {"line": line.number, "invoice": line.invoice}
+    latency_ms = int((time.monotonic() - began) * 1000)
     if isinstance(result, dict):
-        doc.update(status="SUCCEEDED", exit_code=0, error=None, payment=result)
-    else:
-        stored = result.details.get("payment")
-        status = stored.get("status") if isinstance(stored, dict) else None
-        doc.update(
-            status=status or "ERROR",
-            exit_code=int(result.exit_code),
-            error={"code": result.code, "message": result.message},
-            payment=stored if isinstance(stored, dict) else None,
-        )
-        if result.exit_code == ExitCode.DUPLICATE:
-            doc["status"] = "DUPLICATE"
-    doc["latency_ms"] = int((time.monotonic() - began) * 1000)
-    return doc
+        return {
+            "line": line.number,
+            "invoice": line.invoice,
+            "status": SUCCEEDED,
+            "exit_code": 0,
+            "error": None,
+            "payment": result,
+            "latency_ms": latency_ms,
+        }
+    stored: PaymentDocument | None = error_payment(result)
+    status: BatchStatus = ERROR if stored is None else stored["status"]
+    if result.exit_code == ExitCode.DUPLICATE:
+        status = DUPLICATE
+    return {
+        "line": line.number,
+        "invoice": line.invoice,
+        "status": status,
+        "exit_code": int(result.exit_code),
+        "error": {"code": result.code, "message": result.message},
+        "payment": stored,
+        "latency_ms": latency_ms,
+    }
 
 
-def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str, Any]:
-    results = [
+def error_payment(error: LnctlError) -> Any:
+    """The payment's document an error carries (``details['payment']``), or None."""
+    stored = error.details.get("payment")
+    return stored if isinstance(stored, dict) else None
+
+
+def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> BatchDocument:
+    results: list[BatchLineDocument] = [
         r
         if r is not None
         else {
             "line": line.number,
             "invoice": line.invoice,
-            "status": "NOT_STARTED",
+            "status": NOT_STARTED,
             "exit_code": None,
             "error": None,
             "payment": None,
@@ -294,9 +274,9 @@ def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str,
         }
         for line, r in zip(lines, batch.results, strict=True)
     ]
-    done = [r for r in results if r["status"] != "NOT_STARTED"]
-    latencies = sorted(r["latency_ms"] for r in done)
-    paid = [r for r in done if r["status"] == "SUCCEEDED"]
+    done = [r for r in results if r["status"] != NOT_STARTED]
+    latencies = sorted(r["latency_ms"] or 0 for r in done)  # every line done has one
+    paid = [r["payment"] for r in done if r["status"] == SUCCEEDED and r["payment"] is not None]
 
     def pct(p: float) -> int | None:
         if not latencies:
@@ -309,15 +289,15 @@ def summarize(lines: list[Line], batch: Batch, warnings: list[str]) -> dict[str,
     exit_code = next((c for c in SEVERITY if c in codes), ExitCode.OK)
     if batch.interrupted:
         exit_code = ExitCode.INTERRUPTED
-    summary = {
+    summary: BatchSummary = {
         "total": len(results),
         "paid": len(paid),
-        "failed": sum(r["status"] == "FAILED" or r["status"] == "ERROR" for r in done),
-        "pending": sum(r["status"] == "IN_FLIGHT" for r in done),
-        "duplicates": sum(r["status"] == "DUPLICATE" for r in done),
+        "failed": sum(r["status"] == FAILED or r["status"] == ERROR for r in done),
+        "pending": sum(r["status"] == IN_FLIGHT for r in done),
+        "duplicates": sum(r["status"] == DUPLICATE for r in done),
         "not_started": len(results) - len(done),
-        "amount_msat": sum(r["payment"]["amount_msat"] for r in paid),
-        "fees_msat": sum(r["payment"]["fee_msat"] for r in paid),
+        "amount_msat": sum(p["amount_msat"] for p in paid),
+        "fees_msat": sum(p["fee_msat"] or 0 for p in paid),  # a success always has its fee
         "latency_ms": {
             "p50": pct(0.5),
             "p95": pct(0.95),

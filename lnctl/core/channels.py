@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from lnctl.backends.simulated.ledger import OPEN, receivable_msat, spendable_msat
+from lnctl.backends.channels import OPEN, receivable_msat, spendable_msat
 from lnctl.errors import InvalidInputError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from typing import Any
 
+    from lnctl.backends.channels import Channel
     from lnctl.backends.simulated import SimulatedBackend
+    from lnctl.core.documents import ChannelBalance
     from lnctl.core.wallet import Wallet
 
 
-def channel_document(ch: dict[str, Any]) -> dict[str, Any]:
+def channel_document(ch: Channel) -> dict[str, Any]:
     doc = {k: v for k, v in ch.items() if k != "htlcs"}
     doc["htlcs"] = [dict(h) for h in ch["htlcs"]]
     doc["spendable_msat"] = spendable_msat(ch)
@@ -60,7 +62,7 @@ def list_channels(wallet: Wallet) -> dict[str, Any]:
     return {"channels": [channel_document(ch) for ch in _node(wallet).channels()]}
 
 
-def balance(wallet: Wallet) -> dict[str, Any]:
+def balance(wallet: Wallet) -> ChannelBalance:
     open_channels = [ch for ch in _node(wallet).channels() if ch["state"] == OPEN]
     return {
         "local_msat": sum(ch["local_msat"] for ch in open_channels),

@@ -26,92 +26,51 @@ import time
 from collections import deque
 
 from lnctl import failpoints
-from lnctl.backends.base import TIMEOUT, PaymentState, PaymentStatus
+from lnctl.backends.base import PaymentState
 from lnctl.backends.outcome import NOT_SENT, NotSent, settle
 from lnctl.backends.simulated.node import answer_of
-from lnctl.core.locks import HashLock
-from lnctl.core.payments import (
-    RetryClock,
-    claim,
-    existing_outcome,
-    lock_busy,
-    log_attempt,
-    log_result,
-    outcome,
-    undo_claim,
-    validate,
-)
-from lnctl.core.queries import payment_document
+from lnctl.core.payments import Flight, validate
 from lnctl.deadline import Deadline
 from lnctl.errors import LnctlError
-from lnctl.records import replace
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    import sqlite3
     import threading
-    from collections.abc import Callable
-    from typing import Any
+    from collections.abc import Callable, Sequence
+    from typing import Protocol
 
-    from lnctl.bolt11 import Invoice
-    from lnctl.core.batch import Line, TokenBucket
+    from lnctl.backends.base import PaymentStatus
+    from lnctl.core.clocks import TokenBucket
+    from lnctl.core.documents import PaymentDocument
+    from lnctl.core.payments import PayOptions
     from lnctl.core.wallet import Wallet
+    from lnctl.storage.rows import PaymentRow
 
+    class Asked(Protocol):
+        """What the engine reads of a batch's line: the invoice, and an amount for one
+        without (``lnctl.core.batch.Line``)."""
 
-class Flight:
-    """One payment of the batch between its claim and its result."""
-
-    __slots__ = (
-        "index", "began", "invoice", "amount", "cap", "lock", "previous", "row", "clock",
-        "number", "sent", "due", "poll", "status", "timed_out",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        index: int,
-        began: float,
-        invoice: Invoice,
-        amount: int,
-        cap: int,
-        lock: HashLock,
-        previous: sqlite3.Row | None,
-        clock: RetryClock,
-    ) -> None:
-        self.index = index
-        self.began = began
-        self.invoice = invoice
-        self.amount = amount
-        self.cap = cap
-        self.lock = lock
-        self.previous = previous  # the record before this claim (None, or a FAILED one)
-        self.clock = clock
-        self.row: sqlite3.Row | None = None
-        self.number = 0  # the attempt being sent
-        self.sent = 0.0  # when it was sent (monotonic)
-        self.due = 0.0  # when to act next (monotonic): send again, or ask the node
-        self.poll = False  # what to do then: ask the node (True) or send again (False)
-        self.status: PaymentStatus | None = None  # the last answer
-        self.timed_out = False
-
-    @property
-    def payment_hash(self) -> str:
-        return self.invoice.payment_hash
+        @property
+        def invoice(self) -> str: ...
+        @property
+        def amount_msat(self) -> int | None: ...
 
 
 class Engine:
-    """Runs a batch's payments on the embedded node in rounds of shared commits. Results go to
-    ``finish(index, began, document or error)`` in the order they are known."""
+    """Runs a batch's payments on the embedded node in rounds of shared commits, each payment a
+    ``Flight`` (``lnctl.core.payments``) that goes through the same steps as a single ``pay``.
+    Results go to ``finish(index, began, document or error)`` in the order they are known."""
 
     def __init__(
         self,
         wallet: Wallet,
-        lines: list[Line],
+        lines: Sequence[Asked],
         *,
         concurrency: int,
         bucket: TokenBucket,
         stop: threading.Event,
-        pay_options: dict[str, Any],
-        finish: Callable[[int, float, dict[str, Any] | LnctlError], None],
+        options: PayOptions,
+        finish: Callable[[int, float, PaymentDocument | LnctlError], None],
     ) -> None:
         self.wallet = wallet
         self.node = wallet.simulated
@@ -119,11 +78,7 @@ class Engine:
         self.concurrency = concurrency
         self.bucket = bucket
         self.stop = stop
-        self.max_fee_msat: int | None = pay_options.get("max_fee_msat")
-        self.timeout_s: float = pay_options.get("timeout_s", 30.0)
-        self.retries: int = pay_options.get("retries", 3)
-        self.induce_failures: int = pay_options.get("induce_failures", 0)
-        self.if_paid: str = pay_options.get("if_paid", "error")
+        self.options = options
         self.finish = finish
         self.todo = deque(range(len(lines)))
         self.flights: dict[str, Flight] = {}  # by payment hash
@@ -132,6 +87,10 @@ class Engine:
     def run(self) -> None:
         try:
             self._rounds()
+        except KeyboardInterrupt:  # as a single pay: what is out stays in flight, with its record
+            for flight in list(self.flights.values()):
+                self._end(flight, flight.interrupted())
+            raise
         finally:  # stopped by an error: what is in flight is left to recovery, locks released
             for flight in self.flights.values():
                 flight.lock.release()
@@ -170,54 +129,40 @@ class Engine:
         return admitted
 
     def _start(self, index: int) -> Flight | None:
-        """Validate a line, take its hash lock and check the history, as ``pay`` does. A line
-        whose hash is in flight in this batch waits for that payment's end."""
+        """Validate a line and open its flight, as ``pay`` does. A line whose hash is in flight
+        in this batch waits for that payment's end."""
         began = time.monotonic()
         line = self.lines[index]
-        wallet = self.wallet
         try:
             invoice, amount, cap = validate(
-                wallet, line.invoice, line.amount_msat, self.max_fee_msat
+                self.wallet, line.invoice, line.amount_msat, self.options.max_fee_msat
             )
             if invoice.payment_hash in self.flights:
                 self.deferred.setdefault(invoice.payment_hash, []).append(index)
                 self.bucket.give_back()
                 return None
-            lock = HashLock(wallet.home, invoice.payment_hash)
-            if not lock.try_acquire():
-                self.finish(index, began, lock_busy(wallet, invoice.payment_hash, self.if_paid))
-                return None
+            flight = Flight.open(
+                self.wallet, invoice, amount, cap, self.options,
+                began=began, deadline=Deadline(began + self.options.timeout_s), index=index,
+            )  # fmt: skip
         except LnctlError as exc:
             self.finish(index, began, exc)
             return None
-        try:
-            previous = wallet.history.get_payment(invoice.payment_hash)
-            already = existing_outcome(previous, self.if_paid)
-        except LnctlError as exc:
-            lock.release()
-            self.finish(index, began, exc)
+        if not isinstance(flight, Flight):  # already paid (--if-paid ok), or paid elsewhere
+            self.finish(index, began, flight)
             return None
-        if already is not None:
-            lock.release()
-            self.finish(index, began, already)
-            return None
-        clock = RetryClock(
-            Deadline(began + self.timeout_s),
-            self.retries,
-            not self.node.capabilities.retries_itself,
-        )
-        return Flight(index, began, invoice, amount, cap, lock, previous, clock)
+        flight.sending(not self.node.capabilities.retries_itself)
+        return flight
 
     # -- 2. claims ---------------------------------------------------------------------------------
 
     def _claim(self, flights: list[Flight]) -> None:
         """Claim every admitted payment and count its first attempt: one commit."""
-        history = self.wallet.history
         try:
-            with history.transaction():
+            with self.wallet.history.transaction():
                 for f in flights:
-                    f.row = claim(self.wallet, f.invoice, f.amount, f.cap, None)
-                    f.number = history.count_attempt(f.payment_hash)
+                    f.claim()
+                    f.count_attempt()
         except LnctlError as exc:  # nothing was claimed: the transaction is rolled back
             for f in flights:
                 f.row = None
@@ -230,30 +175,28 @@ class Engine:
     def _send(self, flights: list[Flight], retry: bool = False) -> None:
         if not flights:
             return
-        history = self.wallet.history
         if retry:
             try:
-                with history.transaction():
+                with self.wallet.history.transaction():
                     for f in flights:
-                        f.number = history.count_attempt(f.payment_hash)
+                        f.count_attempt()
             except LnctlError as exc:  # not counted, not sent: each stays as it was
                 for f in flights:
-                    self._fail_in_flight(f, exc)
+                    self._end(f, f.failed(exc))
                 return
         failpoints.hit("before_send", self.wallet.env)
         sent = time.monotonic()
         try:
             answers = self.node.send_many(
-                [(f.invoice, f.amount, f.cap, f.number <= self.induce_failures) for f in flights]
+                [(f.invoice, f.amount, f.cap, f.induced) for f in flights]
             )
         except NOT_SENT as exc:
             for f in flights:
-                undo_claim(self.wallet, f.payment_hash, f.previous)
-                self._end(f, exc)
+                self._end(f, f.not_sent(exc))
             return
         except LnctlError as exc:  # what the node did is not known: each stays in flight
             for f in flights:
-                self._fail_in_flight(f, exc)
+                self._end(f, f.failed(exc))
             return
         now = time.monotonic()
         for f, (status, resolve_at) in zip(flights, answers, strict=True):
@@ -264,10 +207,9 @@ class Engine:
                 f.due = min(now + answer.due_s, self._deadline(f))
                 continue
             try:  # the node's record is the lookup: it answered from it, in the same step
-                concluded = settle(answer, f.payment_hash, _known(status), f.clock.deadline)
+                concluded = settle(answer, f.payment_hash, _known(status), f.deadline)
             except NotSent as exc:
-                undo_claim(self.wallet, f.payment_hash, f.previous)
-                self._end(f, exc.error)
+                self._end(f, f.not_sent(exc.error))
                 continue
             self._answered(f, concluded, now - sent)
 
@@ -279,7 +221,7 @@ class Engine:
             statuses = self.node.settle_many([f.payment_hash for f in flights])
         except LnctlError as exc:
             for f in flights:
-                self._fail_in_flight(f, exc)
+                self._end(f, f.failed(exc))
             return
         now = time.monotonic()
         for f, status in zip(flights, statuses, strict=True):
@@ -290,16 +232,13 @@ class Engine:
 
     @staticmethod
     def _deadline(f: Flight) -> float:
-        at = f.clock.deadline.at
+        at = f.deadline.at
         assert at is not None
         return at
 
     def _answered(self, f: Flight, status: PaymentStatus, took: float) -> None:
-        log_attempt(f.payment_hash, f.number, status, took)
-        wait, timed_out = f.clock.after(status, f.number, took)
-        if wait is None:
-            f.status, f.timed_out = status, timed_out
-        else:
+        wait = f.answered(status, took)
+        if wait is not None:
             f.poll, f.due = False, time.monotonic() + wait
 
     # -- 5. results --------------------------------------------------------------------------------
@@ -309,56 +248,24 @@ class Engine:
         if not flights:
             return
         failpoints.hit("after_send", self.wallet.env)
-        from lnctl.core.settle import conclude
-
-        history = self.wallet.history
-        finals: list[sqlite3.Row] = []
+        finals: list[PaymentRow] = []
         try:
-            with history.transaction():
+            with self.wallet.history.transaction():
                 for f in flights:
-                    assert f.status is not None and f.row is not None
-                    recorded = (
-                        replace(f.status, failure_reason=TIMEOUT) if f.timed_out else f.status
-                    )
-                    current = history.get_payment(f.payment_hash) or f.row
-                    finals.append(conclude(self.wallet, current, recorded, note=False))
+                    finals.append(f.record(note=False))
                 self.wallet.note_node()  # the node's step the history has seen, once a round
         except LnctlError as exc:  # nothing recorded: each stays in flight, for recovery
             for f in flights:
-                self._fail_in_flight(f, exc)
+                self._end(f, f.failed(exc))
             return
         for f, final in zip(flights, finals, strict=True):
-            assert f.status is not None
             try:
-                result: dict[str, Any] | LnctlError = outcome(
-                    final,
-                    f.status,
-                    f.timed_out,
-                    self.timeout_s,
-                    self.if_paid,
-                    time.monotonic() - f.began,
-                    self.wallet,
-                )
+                result: PaymentDocument | LnctlError = f.result(final)
             except LnctlError as exc:
                 result = exc
-            log_result(final)
             self._end(f, result)
 
-    def _fail_in_flight(self, f: Flight, exc: LnctlError) -> None:
-        """An error after the claim: the payment stays as it is stored (in flight, for
-        recovery to resolve from the node's record); the error carries it."""
-        try:
-            stored = self.wallet.history.get_payment(f.payment_hash)
-        except LnctlError:
-            stored = None
-        if stored is not None:
-            from copy import copy
-
-            exc = copy(exc)  # one error may end several payments: each carries its own record
-            exc.details = {**exc.details, "payment": payment_document(stored)}
-        self._end(f, exc)
-
-    def _end(self, f: Flight, result: dict[str, Any] | LnctlError) -> None:
+    def _end(self, f: Flight, result: PaymentDocument | LnctlError) -> None:
         self.flights.pop(f.payment_hash, None)
         f.lock.release()
         waiting = self.deferred.pop(f.payment_hash, [])

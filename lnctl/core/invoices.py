@@ -6,17 +6,26 @@ from __future__ import annotations
 import time
 
 from lnctl import bolt11, log
+from lnctl.core.documents import normalize_hash
 from lnctl.errors import InvalidInputError, check_amount, check_text
+from lnctl.storage.rows import OPEN, SETTLED
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    import sqlite3
-    from typing import Any
+    from typing import Final
 
     from lnctl.backends.base import Backend, NewInvoice
+    from lnctl.core.documents import (
+        InvoiceDocument,
+        InvoiceList,
+        InvoiceStatusShown,
+        NewInvoiceDocument,
+        SettledDocument,
+    )
     from lnctl.core.wallet import Wallet
     from lnctl.deadline import Deadline
     from lnctl.memo import Keyring
+    from lnctl.storage.rows import InvoiceRow
 
 MAX_EXPIRY = 10 * 365 * 24 * 3600
 MAX_MEMO_BYTES = 64 * 1024
@@ -30,7 +39,7 @@ def create_invoice(
     memo: str | None,
     expiry: int,
     network: str | None = None,
-) -> dict[str, Any]:
+) -> NewInvoiceDocument:
     """Ask the node for an invoice and record it, with the memo encrypted. The invoice carries
     nothing of the memo: with a memo and no description its description is empty."""
     check_text(description, "--description")
@@ -63,7 +72,7 @@ def create_invoice(
     if memo is None:
         new, encrypted = _create_and_record(wallet, backend, amount_msat, description, expiry)
     else:
-        from lnctl.core.memos import memo_encryption
+        from lnctl.core.memos import memo_encryption  # only with a memo: the fast path's cost
 
         with memo_encryption(wallet) as keyring:
             new, encrypted = _create_and_record(
@@ -111,62 +120,68 @@ def _create_and_record(
         if memo is not None:
             assert keyring is not None
             encrypted = keyring.encrypt(memo, "invoice", new.payment_hash)
-        record: dict[str, object] = {
-            "payment_hash": new.payment_hash,
-            "bolt11": new.bolt11,
-            "amount_msat": amount_msat,
-            "description": description,
-            "description_hash": None,
-            "created_at": new.created_at,
-            "expires_at": new.expires_at,
-            "memo": encrypted,
-        }
-        wallet.history.add_invoice(record, keyring.primary if keyring is not None else None)
+        wallet.history.add_invoice(
+            {
+                "payment_hash": new.payment_hash,
+                "bolt11": new.bolt11,
+                "amount_msat": amount_msat,
+                "description": description,
+                "description_hash": None,
+                "created_at": new.created_at,
+                "expires_at": new.expires_at,
+                "memo": encrypted,
+            },
+            keyring.primary if keyring is not None else None,
+        )
         wallet.note_node()
     return new, encrypted
 
 
 def refresh_invoices(wallet: Wallet, payment_hashes: list[str]) -> None:
     """Record what the node says of those of these invoices the history still has OPEN."""
+    # settling's module (and the payment outcomes it brings) only when one may have settled:
+    # making an invoice starts without it
     from lnctl.core.settle import refresh_invoice
 
     for payment_hash in wallet.history.open_invoice_hashes(payment_hashes):
         refresh_invoice(wallet, payment_hash)
 
 
-def invoice_status(row: sqlite3.Row, now: float | None = None) -> str:
-    if row["status"] == "SETTLED":
-        return "SETTLED"
-    return "EXPIRED" if row["expires_at"] <= (time.time() if now is None else now) else "OPEN"
+EXPIRED: Final = "EXPIRED"  # an invoice OPEN in the history, past its expiry (never stored)
 
 
-def invoice_document(wallet: Wallet, row: sqlite3.Row, *, with_memo: bool = True) -> dict[str, Any]:
-    from lnctl.core.memos import reveal_memo
-    from lnctl.core.queries import checked_int
+def invoice_status(row: InvoiceRow, now: float | None = None) -> InvoiceStatusShown:
+    if row.status == SETTLED:
+        return SETTLED
+    return EXPIRED if row.expires_at <= (time.time() if now is None else now) else OPEN
+
+
+def invoice_document(wallet: Wallet, row: InvoiceRow, *, with_memo: bool = True) -> InvoiceDocument:
+    from lnctl.core.memos import reveal_memo  # for listings and lookups: `invoice` goes without
 
     return {
-        "id": row["payment_hash"],
-        "payment_hash": row["payment_hash"],
-        "invoice": row["bolt11"],
+        "id": row.payment_hash,
+        "payment_hash": row.payment_hash,
+        "invoice": row.bolt11,
         "status": invoice_status(row),
-        "amount_msat": checked_int(row, "amount_msat"),
-        "received_msat": checked_int(row, "received_msat"),
-        "description": row["description"],
-        "description_hash": row["description_hash"],
+        "amount_msat": row.amount_msat,
+        "received_msat": row.received_msat,
+        "description": row.description,
+        "description_hash": row.description_hash,
         "memo": reveal_memo(wallet, row, "invoice") if with_memo else None,
-        "created_at": row["created_at"],
-        "expires_at": row["expires_at"],
-        "settled_at": row["settled_at"],
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "settled_at": row.settled_at,
         # the preimage proves payment; it is shown only once the invoice is settled
-        "preimage": row["preimage"] if row["status"] == "SETTLED" else None,
+        "preimage": row.preimage if row.status == SETTLED else None,
     }
 
 
 def list_invoices(
     wallet: Wallet, status: str | None, limit: int, cursor: int | None
-) -> dict[str, Any]:
+) -> InvoiceList:
     rows, _ = wallet.history.list_invoices(status, limit, cursor)
-    refresh_invoices(wallet, [r["payment_hash"] for r in rows if r["status"] == "OPEN"])
+    refresh_invoices(wallet, [r.payment_hash for r in rows if r.status == OPEN])
     rows, next_cursor = wallet.history.list_invoices(status, limit, cursor)
     return {
         "invoices": [invoice_document(wallet, r) for r in rows],
@@ -188,7 +203,7 @@ def check_wait_timeout(timeout_s: float) -> None:
 
 def wait_invoice(
     wallet: Wallet, payment_hash: str, timeout_s: float, deadline: Deadline | None = None
-) -> dict[str, Any]:
+) -> SettledDocument:
     """Block until the node says the invoice is settled (its settlement), expired (exit 2) or
     the deadline (``timeout_s`` from the start of the command) has passed (exit 6,
     WAIT_TIMEOUT). A node that stops answering once it has answered (a restart, a freeze) is
@@ -235,7 +250,7 @@ def wait_invoice(
                         wallet.note_node()
                 return {
                     "payment_hash": payment_hash,
-                    "status": "SETTLED",
+                    "status": SETTLED,
                     "received_msat": status.received_msat,
                     "settled_at": status.settled_at,
                     "preimage": status.preimage,
@@ -261,14 +276,3 @@ def wait_invoice(
             )
         if not embedded:
             wait = min(WAIT_CAP_S, wait * 1.5)
-
-
-def normalize_hash(value: str) -> str:
-    value = value.strip().lower()
-    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise InvalidInputError(
-            f"not a payment hash: {value[:80]!r}",
-            code="INVALID_HASH",
-            hint="a payment hash is 64 hex characters",
-        )
-    return value

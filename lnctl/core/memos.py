@@ -6,16 +6,20 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from lnctl import failpoints
+from lnctl.core.documents import normalize_hash
 from lnctl.errors import InvalidInputError, LnctlError, MemoKeyError, NotFoundError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterator
-    from typing import Any
+    from typing import Literal
 
+    from lnctl.core.documents import KeyRotation, MemoShown, MemoVerdict
     from lnctl.core.wallet import Wallet
     from lnctl.memo import Keyring
+    from lnctl.storage.rows import InvoiceRow, PaymentRow
+
+    Purpose = Literal["invoice", "payment"]  # what a memo belongs to (bound into its cipher)
 
 BATCH = 500
 MEMO_UNAVAILABLE = "[memo unavailable]"
@@ -58,15 +62,15 @@ def check_key_usage(wallet: Wallet, key_id: str) -> None:
         )
 
 
-def reveal_memo(wallet: Wallet, row: sqlite3.Row, purpose: str) -> str | None:
+def reveal_memo(wallet: Wallet, row: InvoiceRow | PaymentRow, purpose: Purpose) -> str | None:
     """The memo in clear for its owner, a marker (and one warning) when it cannot be shown."""
-    if row["memo"] is None:
+    if row.memo is None:
         return None
     try:
         keyring = wallet.keyring(create=False)
         if keyring is None:
             raise MemoKeyError("no memo key is available", code="MEMO_KEY_MISSING")
-        return keyring.decrypt(row["memo"], purpose, row["payment_hash"])
+        return keyring.decrypt(row.memo, purpose, row.payment_hash)
     except LnctlError as exc:
         warning = f"some memos cannot be shown: {exc.message}"
         if warning not in wallet.warnings:
@@ -74,14 +78,13 @@ def reveal_memo(wallet: Wallet, row: sqlite3.Row, purpose: str) -> str | None:
         return MEMO_UNAVAILABLE
 
 
-def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> dict[str, Any]:
+def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> MemoVerdict:
     """Does ``text`` match this invoice's or payment's private memo (decrypted, compared in
     constant time) or, when it has none, its public description (hash)?"""
     import hmac
     from hashlib import sha256
 
     from lnctl import bolt11
-    from lnctl.core.invoices import normalize_hash
 
     payment_hash = normalize_hash(payment_hash)
     inv = wallet.history.get_invoice(payment_hash)
@@ -89,9 +92,13 @@ def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> dict[str, Any]:
     if inv is None and pay is None:
         raise NotFoundError(f"no invoice or payment with payment hash {payment_hash}")
     digest = sha256(text.encode("utf-8")).hexdigest()
-    for purpose, row in (("invoice", inv), ("payment", pay)):
-        if row is not None and row["memo"] is not None:
-            memo = _keyring_or_fail(wallet).decrypt(row["memo"], purpose, payment_hash)
+    rows: tuple[tuple[Purpose, InvoiceRow | PaymentRow | None], ...] = (
+        ("invoice", inv),
+        ("payment", pay),
+    )
+    for purpose, row in rows:
+        if row is not None and row.memo is not None:
+            memo = _keyring_or_fail(wallet).decrypt(row.memo, purpose, payment_hash)
             match = hmac.compare_digest(memo.encode("utf-8"), text.encode("utf-8"))
             return {
                 "payment_hash": payment_hash,
@@ -101,10 +108,10 @@ def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> dict[str, Any]:
                 "text_sha256": digest,
             }
     if inv is not None:
-        desc, desc_hash = inv["description"], inv["description_hash"]
+        desc, desc_hash = inv.description, inv.description_hash
     else:
         assert pay is not None
-        decoded = bolt11.decode(pay["bolt11"])
+        decoded = bolt11.decode(pay.bolt11)
         desc, desc_hash = decoded.description, decoded.description_hash
     match = digest == desc_hash if desc_hash else text == desc
     return {
@@ -127,30 +134,28 @@ def _keyring_or_fail(wallet: Wallet) -> Keyring:
     return keyring
 
 
-def show(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
+def show(wallet: Wallet, payment_hash: str) -> MemoShown:
     """Decrypt the memo of one invoice or payment. Errors (missing key, tampering) propagate."""
-    from lnctl.core.invoices import normalize_hash
-
     payment_hash = normalize_hash(payment_hash)
-    found = []
-    for purpose, row in (
+    rows: tuple[tuple[Purpose, InvoiceRow | PaymentRow | None], ...] = (
         ("invoice", wallet.history.get_invoice(payment_hash)),
         ("payment", wallet.history.get_payment(payment_hash)),
-    ):
-        if row is not None and row["memo"] is not None:
-            found.append((purpose, row))
+    )
+    found = [
+        (purpose, row.memo) for purpose, row in rows if row is not None and row.memo is not None
+    ]
     if not found:
         raise NotFoundError(f"no memo for payment hash {payment_hash}", code="NO_MEMO")
     keyring = _keyring_or_fail(wallet)
-    purpose, row = found[0]
+    purpose, memo = found[0]
     return {
         "payment_hash": payment_hash,
         "kind": purpose,
-        "memo": keyring.decrypt(row["memo"], purpose, payment_hash),
+        "memo": keyring.decrypt(memo, purpose, payment_hash),
     }
 
 
-def rotate_key(wallet: Wallet) -> dict[str, Any]:
+def rotate_key(wallet: Wallet) -> KeyRotation:
     """Make a new primary key, re-encrypt every memo under it, retire keys nothing uses.
 
     Crash-safe: the new key is saved before any memo moves, each memo moves in its own committed
@@ -209,31 +214,27 @@ def _reencrypt(wallet: Wallet) -> tuple[int, int]:
     history = wallet.history
     moved = unreadable = 0
     skip: set[int] = set()
-    for table, purpose in (("invoices", "invoice"), ("payments", "payment")):
+    tables: tuple[tuple[str, Purpose], ...] = (("invoices", "invoice"), ("payments", "payment"))
+    for table, purpose in tables:
         skip.clear()
         while True:
             rows = [
                 r
                 for r in history.rows_with_memos(table, keyring.primary, BATCH + len(skip))
-                if r["id"] not in skip
+                if r[0] not in skip
             ][:BATCH]
             if not rows:
                 break
             updates = []
-            for r in rows:
+            for row_id, payment_hash, memo, _ in rows:
                 try:
-                    text = keyring.decrypt(r["memo"], purpose, r["payment_hash"])
+                    text = keyring.decrypt(memo, purpose, payment_hash)
                 except LnctlError:
-                    skip.add(r["id"])
+                    skip.add(row_id)
                     unreadable += 1
                     continue
                 updates.append(
-                    (
-                        keyring.encrypt(text, purpose, r["payment_hash"]),
-                        keyring.primary,
-                        r["id"],
-                        r["memo"],
-                    )
+                    (keyring.encrypt(text, purpose, payment_hash), keyring.primary, row_id, memo)
                 )
             with history.transaction() as conn:
                 cur = conn.executemany(

@@ -16,51 +16,36 @@ from __future__ import annotations
 import time
 
 from lnctl import bolt11, failpoints, log
-from lnctl.backends.base import (
-    ALREADY_PAID,
-    FEE_LIMIT_EXCEEDED,
-    INCORRECT_PAYMENT_DETAILS,
-    INSUFFICIENT_BALANCE,
-    INVOICE_EXPIRED,
-    NEVER_REACHED_NODE,
-    NO_ROUTE,
-    TIMEOUT,
-    PaymentState,
-    PaymentStatus,
-)
+from lnctl.backends.base import TIMEOUT
 from lnctl.backends.outcome import NOT_SENT, NotSent
 from lnctl.backends.outcome import pay as outcome_of_payment
 from lnctl.bolt11 import MAX_MSAT
+from lnctl.core.clocks import RetryClock
+from lnctl.core.documents import payment_document
 from lnctl.core.locks import HashLock
-from lnctl.core.queries import payment_document
+from lnctl.core.settle import conclude
+from lnctl.core.verdict import outcome
 from lnctl.deadline import Deadline
 from lnctl.errors import (
     DuplicatePaymentError,
-    ExitCode,
+    Interrupted,
     InvalidInputError,
     InvalidInvoiceError,
     LnctlError,
-    NeedsAttentionError,
-    PaymentFailedError,
-    PaymentPendingError,
-    RetriesExhaustedError,
     check_amount,
     check_text,
 )
-from lnctl.records import replace
+from lnctl.records import record, replace
+from lnctl.storage.rows import FAILED, NEEDS_ATTENTION, SUCCEEDED
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    import sqlite3
-    from collections.abc import Iterator
-    from typing import Any
-
+    from lnctl.backends.base import PaymentStatus
+    from lnctl.core.documents import PaymentDocument
     from lnctl.core.wallet import Wallet
+    from lnctl.storage.rows import NewPayment, PaymentRow
 
 MIN_FEE_CAP_MSAT = 5_000  # the default fee cap is the larger of 5 sat and 1% of the amount
-BACKOFF_FACTOR_S = 0.2
-BACKOFF_MAX_S = 5.0
-MIN_ATTEMPT_S = 0.05  # the least time worth starting an attempt with
 
 
 def default_fee_cap_msat(amount_msat: int) -> int:
@@ -112,15 +97,15 @@ def validate(
 # -- what an existing record means (one decision for pay and --dry-run) ----------------------------
 
 
-def existing_outcome(row: sqlite3.Row | None, if_paid: str) -> dict[str, Any] | None:
+def existing_outcome(row: PaymentRow | None, if_paid: str) -> PaymentDocument | None:
     """For a hash this wallet has a record of: the stored document when it is already paid and
     ``if_paid == 'ok'``; raises DuplicatePaymentError (exit 5) when paid, in flight or needing
     attention; None when it may be paid (no record, or FAILED)."""
-    if row is None or row["status"] == "FAILED":
+    if row is None or row.status == FAILED:
         return None
     doc = payment_document(row)
-    payment_hash = row["payment_hash"]
-    if row["status"] == "SUCCEEDED":
+    payment_hash = row.payment_hash
+    if row.status == SUCCEEDED:
         if if_paid == "ok":
             return doc
         raise DuplicatePaymentError(
@@ -129,9 +114,9 @@ def existing_outcome(row: sqlite3.Row | None, if_paid: str) -> dict[str, Any] | 
             hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
             details={"payment": doc},
         )
-    if row["status"] == "NEEDS_ATTENTION":
+    if row.status == NEEDS_ATTENTION:
         raise DuplicatePaymentError(
-            f"a payment of this invoice needs attention: {row['attention']}",
+            f"a payment of this invoice needs attention: {row.attention}",
             code="NEEDS_ATTENTION",
             hint="check the node before paying it again (lnctl payments --status needs_attention)",
             details={"payment": doc},
@@ -144,7 +129,23 @@ def existing_outcome(row: sqlite3.Row | None, if_paid: str) -> dict[str, Any] | 
     )
 
 
-# -- pay -------------------------------------------------------------------------------------------
+# -- the options of a payment ---------------------------------------------------------------------
+
+
+@record(frozen=True, slots=True)
+class PayOptions:
+    """How to pay (one payment, or every line of a batch): the command's options, decided once.
+    The defaults are the command line's (``lnctl pay --help``)."""
+
+    max_fee_msat: int | None = None  # None: ``default_fee_cap_msat`` of the amount
+    timeout_s: float = 30.0
+    retries: int = 3
+    induce_failures: int = 0  # the first N attempts fail transiently (the simulated node)
+    if_paid: str = "error"  # "ok": an invoice already paid is a success (its stored proof)
+
+    def check(self, memo: str | None = None) -> None:
+        """The options are in range (INVALID_*, exit 2, otherwise)."""
+        check_options(self.retries, self.timeout_s, self.if_paid, self.induce_failures, memo)
 
 
 def check_options(
@@ -168,12 +169,12 @@ def check_options(
         raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
 
 
-def lock_busy(wallet: Wallet, payment_hash: str, if_paid: str) -> dict[str, Any]:
+def lock_busy(wallet: Wallet, payment_hash: str, if_paid: str) -> PaymentDocument:
     """For a hash whose lock another payment holds (another process, or another line of this
     batch): a payment already recorded as paid is ALREADY_PAID with its stored proof (its
     document under ``--if-paid ok``), whoever holds the lock now; anything else is in flight."""
     stored = wallet.history.get_payment(payment_hash)
-    if stored is not None and stored["status"] in ("SUCCEEDED", "NEEDS_ATTENTION"):
+    if stored is not None and stored.status in (SUCCEEDED, NEEDS_ATTENTION):
         done = existing_outcome(stored, if_paid)  # raises unless paid and --if-paid ok
         assert done is not None
         return done
@@ -185,77 +186,274 @@ def lock_busy(wallet: Wallet, payment_hash: str, if_paid: str) -> dict[str, Any]
     )
 
 
+# -- the one lifecycle: a flight -------------------------------------------------------------------
+
+
+class Flight:
+    """One payment between its admission and its result: the one lifecycle that ``pay`` drives
+    for a single payment and ``lnctl.core.engine.Engine`` for a batch on the embedded node.
+
+    Its steps, in this order: ``open`` (the hash lock taken, the history checked: what is already
+    paid or in flight ends here), ``claim`` (IN_FLIGHT, before anything is sent), per attempt
+    ``count_attempt`` then the node's answer to ``answered`` (the retry clock says send again,
+    or stop), ``record`` (what the node said, in the history), ``result`` (the document, or the
+    error to raise). An attempt that provably never left ends at ``not_sent`` (the claim undone);
+    an error after the claim at ``failed``, a Ctrl-C at ``interrupted``: both leave the payment
+    as it is stored (in flight until the node says how it ended) and carry its record."""
+
+    __slots__ = (
+        "wallet", "index", "began", "invoice", "amount", "cap", "lock", "previous", "options",
+        "deadline", "row", "clock", "number", "sent", "due", "poll", "status", "timed_out",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        wallet: Wallet,
+        invoice: bolt11.Invoice,
+        amount: int,
+        cap: int,
+        lock: HashLock,
+        previous: PaymentRow | None,
+        options: PayOptions,
+        *,
+        began: float,
+        deadline: Deadline,
+        index: int = 0,
+    ) -> None:
+        self.wallet = wallet
+        self.index = index  # the line of a batch
+        self.began = began  # when the payment began (monotonic)
+        self.invoice = invoice
+        self.amount = amount
+        self.cap = cap
+        self.lock = lock  # held from ``open`` to the result
+        self.previous = previous  # the record before this claim (None, or a FAILED one)
+        self.options = options
+        self.deadline = deadline
+        self.row: PaymentRow | None = None  # the claim
+        self.clock: RetryClock | None = None  # set once the node is known (``sending``)
+        self.number = 0  # the attempt being sent
+        self.sent = 0.0  # when it was sent (monotonic)
+        self.due = 0.0  # (batch) when to act next (monotonic): send again, or ask the node
+        self.poll = False  # (batch) what to do then: ask the node (True) or send again (False)
+        self.status: PaymentStatus | None = None  # the last answer, once the clock stops
+        self.timed_out = False  # the clock stopped for want of time
+
+    @classmethod
+    def open(
+        cls,
+        wallet: Wallet,
+        invoice: bolt11.Invoice,
+        amount: int,
+        cap: int,
+        options: PayOptions,
+        *,
+        began: float,
+        deadline: Deadline,
+        index: int = 0,
+    ) -> Flight | PaymentDocument:
+        """Take the hash lock and check the history: a flight, or the document of a payment
+        already made (``--if-paid ok``). Raises DuplicatePaymentError (exit 5) for one paid or in
+        flight; the lock is held only by a flight returned."""
+        lock = HashLock(wallet.home, invoice.payment_hash)
+        if not lock.try_acquire():
+            return lock_busy(wallet, invoice.payment_hash, options.if_paid)
+        try:
+            previous = wallet.history.get_payment(invoice.payment_hash)
+            already = existing_outcome(previous, options.if_paid)
+        except BaseException:
+            lock.release()
+            raise
+        if already is not None:
+            lock.release()
+            return already
+        return cls(
+            wallet, invoice, amount, cap, lock, previous, options,
+            began=began, deadline=deadline, index=index,
+        )  # fmt: skip
+
+    @property
+    def payment_hash(self) -> str:
+        return self.invoice.payment_hash
+
+    def claim(self, memo: str | None = None) -> None:
+        """Record the payment IN_FLIGHT: nothing is sent before this is committed."""
+        self.row = claim(self.wallet, self.invoice, self.amount, self.cap, memo)
+
+    def sending(self, retry_here: bool) -> None:
+        """The node is known: the retry clock (``retry_here``: the node does not retry
+        itself)."""
+        self.clock = RetryClock(self.deadline, self.options.retries, retry_here)
+
+    def count_attempt(self) -> None:
+        """Count the next attempt before it is sent (the history: ``attempts``)."""
+        self.number = self.wallet.history.count_attempt(self.payment_hash)
+
+    @property
+    def induced(self) -> bool:
+        """Is the attempt being sent one that ``--induce-failure`` fails?"""
+        return self.number <= self.options.induce_failures
+
+    def answered(self, status: PaymentStatus, took: float) -> float | None:
+        """The node answered the attempt: the seconds to wait before sending again, or None
+        when this answer is the flight's (``status``)."""
+        assert self.clock is not None
+        log_attempt(self.payment_hash, self.number, status, took)
+        wait, timed_out = self.clock.after(status, self.number, took)
+        if wait is None:
+            self.status, self.timed_out = status, timed_out
+        return wait
+
+    def not_sent(self, error: LnctlError) -> LnctlError:
+        """Nothing of the attempt reached the node: the claim is undone when its one request was
+        all there was. Returns the error the payment ends with."""
+        undo_claim(self.wallet, self.payment_hash, self.previous)
+        return error
+
+    def record(self, *, note: bool = True) -> PaymentRow:
+        """Record what the node said (``lnctl.core.settle.conclude``); the stored record."""
+        assert self.status is not None and self.row is not None
+        recorded = replace(self.status, failure_reason=TIMEOUT) if self.timed_out else self.status
+        current = self.wallet.history.get_payment(self.payment_hash) or self.row
+        return conclude(self.wallet, current, recorded, note=note)
+
+    def result(self, final: PaymentRow) -> PaymentDocument:
+        """The payment's document for the recorded ``final``; raises the error it ends with."""
+        assert self.status is not None
+        try:
+            return outcome(
+                final,
+                self.status,
+                self.timed_out,
+                self.options.timeout_s,
+                self.options.if_paid,
+                time.monotonic() - self.began,
+                self.wallet,
+            )
+        finally:
+            log_result(final)
+
+    def failed(self, exc: LnctlError) -> LnctlError:
+        """An error after the claim: the payment stays as it is stored (in flight, for recovery
+        to resolve from the node's record); the error returned carries that record."""
+        try:
+            stored = self.wallet.history.get_payment(self.payment_hash)
+        except LnctlError:
+            stored = None
+        if stored is not None:
+            from copy import copy  # only when an error ends a payment
+
+            exc = copy(exc)  # one error may end several payments: each carries its own record
+            exc.details = {**exc.details, "payment": payment_document(stored)}
+        return exc
+
+    def interrupted(self) -> Interrupted:
+        """Ctrl-C while the payment is out: it stays in flight until the node says how it
+        ended; the error (exit 130) carries its record."""
+        try:
+            current = self.wallet.history.get_payment(self.payment_hash)
+        except LnctlError:
+            current = None
+        return Interrupted(
+            "interrupted: the payment stays in flight until the node says how it ended",
+            hint=f"do not pay again; lnctl lookup {self.payment_hash} resolves it",
+            details={"payment": payment_document(current) if current else None},
+        )
+
+
+# -- pay: a single payment ------------------------------------------------------------------------
+
+
 def pay(
     wallet: Wallet,
     text: str,
+    options: PayOptions,
     *,
     amount_msat: int | None = None,
-    max_fee_msat: int | None = None,
-    timeout_s: float = 30.0,
-    retries: int = 3,
-    induce_failures: int = 0,
-    if_paid: str = "error",
-    dry_run: bool = False,
     memo: str | None = None,
     deadline: Deadline | None = None,
-) -> dict[str, Any]:
+) -> PaymentDocument:
     """Pay an invoice. Returns the payment document on success; raises a PaymentError carrying
     it (``details['payment']``) on any other outcome. ``deadline``: the command's, when it began
-    before this payment (else ``timeout_s`` from now); every request to the node ends by it."""
-    check_options(retries, timeout_s, if_paid, induce_failures, memo)
-    if deadline is None:
-        deadline = Deadline.after(timeout_s)
-    wallet.deadline = deadline
+    before this payment (else ``options.timeout_s`` from now); every request to the node ends by
+    it."""
     started = time.monotonic()
-    invoice, amount, cap = validate(wallet, text, amount_msat, max_fee_msat)
-    if induce_failures:
-        wallet.require("fault_injection", "--induce-failure")
-    if dry_run:
-        return predict(wallet, invoice, amount, cap, if_paid)
-    payment_hash = invoice.payment_hash
-    lock = HashLock(wallet.home, payment_hash)
-    if not lock.try_acquire():
-        return lock_busy(wallet, payment_hash, if_paid)
-    with lock:
-        previous = wallet.history.get_payment(payment_hash)
-        already = existing_outcome(previous, if_paid)
-        if already is not None:
-            return already
-        row = claim(wallet, invoice, amount, cap, memo)
+    invoice, amount, cap, deadline = prepare(wallet, text, options, amount_msat, memo, deadline)
+    flight = Flight.open(wallet, invoice, amount, cap, options, began=started, deadline=deadline)
+    if not isinstance(flight, Flight):
+        return flight
+    with flight.lock:
+        flight.claim(memo)
         failpoints.hit("after_claim", wallet.env)
         try:
-            status, timed_out = _send(
-                wallet, invoice, amount, cap, deadline, retries, induce_failures
-            )
+            _send(flight)
         except NotSent as exc:
-            undo_claim(wallet, payment_hash, previous)
-            raise exc.error from None
+            raise flight.not_sent(exc.error) from None
         except KeyboardInterrupt:
-            current = wallet.history.get_payment(payment_hash)
-            from lnctl.errors import Interrupted
-
-            raise Interrupted(
-                "interrupted: the payment stays in flight until the node says how it ended",
-                hint=f"do not pay again; lnctl lookup {payment_hash} resolves it",
-                details={"payment": payment_document(current) if current else None},
-            ) from None
+            raise flight.interrupted() from None
+        except LnctlError as exc:  # not counted, or not known: it stays as it is stored
+            raise flight.failed(exc) from None
         failpoints.hit("after_send", wallet.env)
-        from lnctl.core.settle import conclude
-
-        recorded = replace(status, failure_reason=TIMEOUT) if timed_out else status
-        final = conclude(wallet, wallet.history.get_payment(payment_hash) or row, recorded)
         try:
-            return outcome(
-                final, status, timed_out, timeout_s, if_paid, time.monotonic() - started, wallet
-            )
-        finally:
-            log_result(wallet.history.get_payment(payment_hash))
+            final = flight.record()
+        except LnctlError as exc:  # nothing recorded: it stays in flight, for recovery
+            raise flight.failed(exc) from None
+        return flight.result(final)
+
+
+def prepare(
+    wallet: Wallet,
+    text: str,
+    options: PayOptions,
+    amount_msat: int | None,
+    memo: str | None,
+    deadline: Deadline | None,
+) -> tuple[bolt11.Invoice, int, int, Deadline]:
+    """The checks before anything else (``pay`` and ``--dry-run``): the options, the invoice
+    (``validate``), what the node must support. (invoice, amount, fee cap, the deadline every
+    request to the node ends by: the command's, else ``options.timeout_s`` from now)."""
+    options.check(memo)
+    if deadline is None:
+        deadline = Deadline.after(options.timeout_s)
+    wallet.deadline = deadline
+    invoice, amount, cap = validate(wallet, text, amount_msat, options.max_fee_msat)
+    if options.induce_failures:
+        wallet.require("fault_injection", "--induce-failure")
+    return invoice, amount, cap, deadline
+
+
+def _send(flight: Flight) -> None:
+    """Ask the node to pay until it succeeds, fails for good, stays pending, or retries or time
+    run out; every answer concluded by ``lnctl.backends.outcome``. Raises NotSent when nothing
+    was sent."""
+    wallet = flight.wallet
+    try:
+        backend = wallet.backend  # opening the node (its identity check) sends nothing of this
+    except NOT_SENT as exc:
+        raise NotSent(exc) from None
+    flight.sending(not backend.capabilities.retries_itself)
+    while True:
+        flight.count_attempt()
+        failpoints.hit("before_send", wallet.env)
+        flight.sent = time.monotonic()
+        status = outcome_of_payment(
+            backend,
+            flight.invoice,
+            flight.amount,
+            flight.cap,
+            deadline=flight.deadline,
+            induce_failure=flight.induced,
+        )
+        wait = flight.answered(status, time.monotonic() - flight.sent)
+        if wait is None:
+            return
+        time.sleep(wait)
 
 
 def claim(
     wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, memo: str | None
-) -> sqlite3.Row:
-    values: dict[str, object] = {
+) -> PaymentRow:
+    values: NewPayment = {
         "payment_hash": invoice.payment_hash,
         "bolt11": invoice.bolt11,
         "payee": invoice.payee,
@@ -282,83 +480,11 @@ def claim(
     return row
 
 
-def _send(
-    wallet: Wallet,
-    invoice: bolt11.Invoice,
-    amount: int,
-    cap: int,
-    deadline: Deadline,
-    retries: int,
-    induce_failures: int,
-) -> tuple[PaymentStatus, bool]:
-    """Ask the node to pay until it succeeds, fails for good, stays pending, or retries or time
-    run out; every answer concluded by ``lnctl.backends.outcome``. (last status, whether time
-    ran out between definite transient failures). Raises NotSent when nothing was sent."""
-    try:
-        backend = wallet.backend  # opening the node (its identity check) sends nothing of this
-    except NOT_SENT as exc:
-        raise NotSent(exc) from None
-    clock = RetryClock(deadline, retries, not backend.capabilities.retries_itself)
-    while True:
-        number = wallet.history.count_attempt(invoice.payment_hash)
-        failpoints.hit("before_send", wallet.env)
-        sent = time.monotonic()
-        status = outcome_of_payment(
-            backend,
-            invoice,
-            amount,
-            cap,
-            deadline=deadline,
-            induce_failure=number <= induce_failures,
-        )
-        took = time.monotonic() - sent
-        log_attempt(invoice.payment_hash, number, status, took)
-        wait, timed_out = clock.after(status, number, took)
-        if wait is None:
-            return status, timed_out
-        time.sleep(wait)
-
-
-def undo_claim(wallet: Wallet, payment_hash: str, previous: sqlite3.Row | None) -> None:
+def undo_claim(wallet: Wallet, payment_hash: str, previous: PaymentRow | None) -> None:
     """After NotSent: the claim is undone when its one request was all there was."""
     current = wallet.history.get_payment(payment_hash)
-    if current is not None and current["attempts"] <= 1:
+    if current is not None and current.attempts <= 1:
         wallet.history.abandon_claim(payment_hash, previous)
-
-
-class RetryClock:
-    """When to send a payment's next attempt, if ever: only after a definite transient
-    failure, with exponential backoff and full jitter, and never an attempt that could not
-    finish in the time left before ``deadline``."""
-
-    def __init__(self, deadline: Deadline, retries: int, retry_here: bool) -> None:
-        self.deadline = deadline
-        self.retries = retries
-        self.retry_here = retry_here
-        self.longest = MIN_ATTEMPT_S
-        self.waits: Iterator[float] | None = None  # backoff imports asyncio (40 ms): on a retry
-
-    def after(self, status: PaymentStatus, number: int, took: float) -> tuple[float | None, bool]:
-        """After attempt ``number`` answered ``status`` in ``took`` seconds: (seconds to wait
-        before the next attempt, or None to stop here; whether it stops because time ran
-        out)."""
-        self.longest = max(self.longest, took)
-        if (
-            not status.transient
-            or status.duplicate
-            or not self.retry_here
-            or number >= self.retries
-        ):
-            return None, False
-        import backoff  # first imported here, when a transient failure is to be retried
-
-        if self.waits is None:
-            self.waits = backoff.expo(base=2, factor=BACKOFF_FACTOR_S, max_value=BACKOFF_MAX_S)
-            next(self.waits)  # prime the generator as backoff's decorators do
-        wait = float(backoff.full_jitter(next(self.waits)))
-        if self.deadline.left() < wait + self.longest:
-            return None, True  # another attempt could not finish in the time left
-        return wait, False
 
 
 def log_attempt(payment_hash: str, number: int, status: PaymentStatus, took: float) -> None:
@@ -373,190 +499,15 @@ def log_attempt(payment_hash: str, number: int, status: PaymentStatus, took: flo
     )
 
 
-def outcome(
-    row: sqlite3.Row,
-    status: PaymentStatus,
-    timed_out: bool,
-    timeout_s: float,
-    if_paid: str,
-    elapsed: float | None = None,
-    wallet: Wallet | None = None,
-) -> dict[str, Any]:
-    """The result of ``pay`` for the recorded ``row``: its document, or the error to raise.
-    ``elapsed``: how long the payment took (a pending one says whether time ran out)."""
-    doc = payment_document(row)
-    details: dict[str, object] = {"payment": doc}
-    payment_hash = row["payment_hash"]
-    state = row["status"]
-    if state == "NEEDS_ATTENTION":
-        raise NeedsAttentionError(
-            f"the node's answer cannot be accepted: {row['attention']}",
-            hint="the payment is kept aside and never paid again automatically; check the node",
-            details=details,
-        )
-    if state == "SUCCEEDED":
-        if status.duplicate:
-            if if_paid == "ok":
-                return doc
-            raise DuplicatePaymentError(
-                "the node has already paid this invoice",
-                code="ALREADY_PAID",
-                hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
-                details=details,
-            )
-        return doc
-    if state == "IN_FLIGHT":
-        if status.duplicate:
-            raise DuplicatePaymentError(
-                "the node already has a payment of this invoice in flight",
-                code="ALREADY_IN_FLIGHT",
-                hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
-                details=details,
-            )
-        if elapsed is None or elapsed >= timeout_s - 0.5:
-            message = f"no outcome within {timeout_s:g} s: the payment is still in flight"
-        else:  # the node's answer did not prove anything, and no lookup could tell yet
-            why = f" ({_said(status.detail)})" if status.detail else ""
-            message = f"the outcome is not known yet{why}: the payment is still in flight"
-        raise PaymentPendingError(
-            message,
-            code="PAYMENT_PENDING",
-            hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
-            details=details,
-        )
-    reason = row["failure_reason"] or "CANCELED"
-    if reason == ALREADY_PAID:
-        raise DuplicatePaymentError(
-            "the payee says this invoice is already paid",
-            code="ALREADY_PAID",
-            hint="nothing was sent this time; lnctl lookup shows what is known",
-            details=details,
-        )
-    if status.transient:
-        if timed_out:
-            raise RetriesExhaustedError(
-                f"payment failed: no time left for another attempt after {row['attempts']} "
-                f"({status.failure_reason})",
-                code=TIMEOUT,
-                hint="try again later, or raise --timeout",
-                details=details,
-            )
-        raise RetriesExhaustedError(
-            f"payment failed after {row['attempts']} attempt(s): {reason}",
-            code=reason,
-            hint="try again later, or raise --retries / --timeout",
-            details=details,
-        )
-    said = f" (the server said: {_said(status.detail)})" if status.detail else ""
-    hint = _FAILURE_HINTS.get(reason, "")
-    if reason == INSUFFICIENT_BALANCE and wallet is not None:
-        channels = wallet.capabilities.channels
-        hint = "not enough spendable balance" + (
-            " (lnctl channel balance)" if channels else " (lnctl info shows the balance)"
-        )
-    raise PaymentFailedError(
-        f"payment failed: {reason}{said}", code=reason, hint=hint, details=details
-    )
-
-
-def _said(detail: str) -> str:
-    """The server's own words, clipped to one short line (sanitized when printed)."""
-    line = " ".join(detail.split())
-    return line if len(line) <= 200 else line[:199] + "…"
-
-
-_FAILURE_HINTS = {
-    NO_ROUTE: "the payee cannot be reached from this wallet",
-    INCORRECT_PAYMENT_DETAILS: "the payee does not know this invoice, or it is already paid",
-    INVOICE_EXPIRED: "ask the payee for a new invoice",
-    INSUFFICIENT_BALANCE: "not enough spendable balance",
-    FEE_LIMIT_EXCEEDED: "the route costs more than the fee cap: raise --max-fee",
-    NEVER_REACHED_NODE: "the node never had this payment; it may be paid again",
-}
-
-
-def log_result(row: sqlite3.Row | None) -> None:
+def log_result(row: PaymentRow | None) -> None:
     if row is not None:
         log.event(
             "info",
             "payment_result",
-            payment_hash=row["payment_hash"],
-            outcome=row["status"],
-            attempts=row["attempts"],
-            latency_ms=row["latency_ms"],
-            fee_msat=row["fee_msat"],
-            failure_reason=row["failure_reason"],
+            payment_hash=row.payment_hash,
+            outcome=row.status,
+            attempts=row.attempts,
+            latency_ms=row.latency_ms,
+            fee_msat=row.fee_msat,
+            failure_reason=row.failure_reason,
         )
-
-
-# -- --dry-run: the same decisions, nothing moved --------------------------------------------------
-
-
-def predict(
-    wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, if_paid: str
-) -> dict[str, Any]:
-    """What paying would do, without claiming, sending or recording anything: the exit code
-    ``pay`` would give, decided by the same rules."""
-    backend = wallet.backend
-    doc: dict[str, Any] = {
-        "dry_run": True,
-        "payment_hash": invoice.payment_hash,
-        "amount_msat": amount,
-        "max_fee_msat": cap,
-        "fee_msat": None,
-        "channel_id": None,
-        "payee": invoice.payee,
-        "self_payment": invoice.payee == backend.node_id(),
-    }
-    code: int = ExitCode.OK
-    reason: str | None = None
-    try:
-        backend.ready_to_pay()  # what pay would refuse before sending (a key, a password)
-        lock = HashLock(wallet.home, invoice.payment_hash)
-        if not lock.try_acquire():
-            lock_busy(wallet, invoice.payment_hash, if_paid)
-        lock.release()
-        if existing_outcome(wallet.history.get_payment(invoice.payment_hash), if_paid) is None:
-            at_node = backend.payment_status(invoice.payment_hash)
-            if at_node.state is PaymentState.SUCCEEDED and if_paid != "ok":
-                code, reason = ExitCode.DUPLICATE, ALREADY_PAID
-            elif at_node.state is PaymentState.PENDING:
-                code, reason = ExitCode.DUPLICATE, "ALREADY_IN_FLIGHT"
-            elif at_node.state is not PaymentState.SUCCEEDED:
-                code, reason = _predict_route(wallet, doc, invoice, amount, cap)
-    except DuplicatePaymentError as exc:
-        code, reason = exc.exit_code, exc.code
-    except PaymentFailedError as exc:
-        code, reason = exc.exit_code, exc.code
-    doc["exit_code"] = int(code)
-    doc["would"] = "pay" if code == ExitCode.OK else "fail"
-    doc["failure_reason"] = reason
-    return doc
-
-
-def _predict_route(
-    wallet: Wallet, doc: dict[str, Any], invoice: bolt11.Invoice, amount: int, cap: int
-) -> tuple[int, str | None]:
-    backend = wallet.backend
-    need = amount  # without a fee quote, the least the payment can take
-    if backend.capabilities.fee_quote:
-        quote = backend.quote(invoice, amount)
-        doc["fee_msat"] = quote.fee_msat
-        if quote.fee_msat > cap:
-            return ExitCode.PAYMENT_FAILED, FEE_LIMIT_EXCEEDED
-        need = amount + quote.fee_msat
-    if backend.capabilities.channels:  # a payment must fit in one channel
-        from lnctl.backends.simulated.ledger import best_channel, spendable_msat
-
-        best = best_channel({"channels": wallet.simulated.channels()}, "out")
-        if best is None or spendable_msat(best) < need:
-            return ExitCode.PAYMENT_FAILED, INSUFFICIENT_BALANCE
-        doc["channel_id"] = best["channel_id"]
-    elif backend.balance().spendable_msat < need:
-        return ExitCode.PAYMENT_FAILED, INSUFFICIENT_BALANCE
-    return ExitCode.OK, None
-
-
-def error_payment(exc: LnctlError) -> dict[str, Any] | None:
-    payment = exc.details.get("payment")
-    return payment if isinstance(payment, dict) else None

@@ -1,57 +1,27 @@
-"""Reading the wallet's records: payment documents, listings, lookups."""
+"""Reading the wallet's records: listings, lookups, the node's identity, the settings."""
 
 from __future__ import annotations
 
+from lnctl.core.documents import normalize_hash, payment_document
+from lnctl.errors import NotFoundError
+
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    import sqlite3
-    from typing import Any
-
     from lnctl.config import Config
-    from lnctl.core.wallet import Wallet
-
-
-def checked_int(row: sqlite3.Row | dict[str, Any], key: str) -> Any:
-    """An integer column of a history record (or None), refused as corrupt state when the file
-    holds anything else there (a hand-edited or damaged store): money is never shown as text."""
-    value = row[key]
-    if value is None or type(value) is int:
-        return value
-    from lnctl.errors import CorruptStateError
-    from lnctl.sanitize import sanitize
-
-    raise CorruptStateError(
-        f"the history's record of {sanitize(row['payment_hash'])[:64]} holds "
-        f"{key} = {sanitize(repr(value))[:40]}, not an integer",
-        hint="restore history.sqlite from a backup (lnctl changed nothing)",
+    from lnctl.core.documents import (
+        LookupDocument,
+        NodeInfo,
+        PaymentList,
+        Setting,
+        SettingsDocument,
     )
-
-
-def payment_document(row: sqlite3.Row | dict[str, Any], memo: str | None = None) -> dict[str, Any]:
-    return {
-        "id": row["payment_hash"],
-        "payment_hash": row["payment_hash"],
-        "status": row["status"],
-        "attempts": checked_int(row, "attempts"),
-        "latency_ms": checked_int(row, "latency_ms"),
-        "amount_msat": checked_int(row, "amount_msat"),
-        "fee_msat": checked_int(row, "fee_msat"),
-        "max_fee_msat": checked_int(row, "max_fee_msat"),
-        "preimage": row["preimage"],
-        "failure_reason": row["failure_reason"],
-        "attention": row["attention"],
-        "payee": row["payee"],
-        "channel_id": row["channel_id"],
-        "memo": memo,
-        "created_at": int(row["created_at"]),
-        "invoice": row["bolt11"],
-    }
+    from lnctl.core.wallet import Wallet
 
 
 def list_payments(
     wallet: Wallet, status: str | None, limit: int, cursor: int | None
-) -> dict[str, Any]:
-    from lnctl.core.memos import reveal_memo
+) -> PaymentList:
+    from lnctl.core.memos import reveal_memo  # for a listing: `info` starts without it
 
     rows, next_cursor = wallet.history.list_payments(status, limit, cursor)
     return {
@@ -60,14 +30,15 @@ def list_payments(
     }
 
 
-def lookup(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
+def lookup(wallet: Wallet, payment_hash: str) -> LookupDocument:
     """The invoice and/or payment with this hash, the invoice's state refreshed from the node."""
-    from lnctl.core.invoices import invoice_document, normalize_hash, refresh_invoices
+    # the invoices' module (and the BOLT 11 codec it brings) only for a lookup: a listing of
+    # payments starts without it; the memos' module, as for a listing
+    from lnctl.core.invoices import invoice_document, refresh_invoices
     from lnctl.core.memos import reveal_memo
-    from lnctl.errors import NotFoundError
 
     payment_hash = normalize_hash(payment_hash)
-    doc: dict[str, Any] = {"payment_hash": payment_hash, "invoice": None, "payment": None}
+    doc: LookupDocument = {"payment_hash": payment_hash, "invoice": None, "payment": None}
     if wallet.history.get_invoice(payment_hash) is not None:
         refresh_invoices(wallet, [payment_hash])
     inv = wallet.history.get_invoice(payment_hash)
@@ -81,12 +52,12 @@ def lookup(wallet: Wallet, payment_hash: str) -> dict[str, Any]:
     return doc
 
 
-def node_info(wallet: Wallet) -> dict[str, Any]:
+def node_info(wallet: Wallet) -> NodeInfo:
     """Who the node is and what it can spend."""
     from lnctl import __version__
 
     backend = wallet.backend
-    if wallet.config.backend == "simulated":
+    if wallet.capabilities.embedded:
         wallet.simulated.check_key()  # the key file is private, sound and this node's
     balance = backend.balance()
     return {
@@ -100,12 +71,12 @@ def node_info(wallet: Wallet) -> dict[str, Any]:
     }
 
 
-def settings_document(config: Config) -> dict[str, Any]:
+def settings_document(config: Config) -> SettingsDocument:
     """The effective settings and their sources. Keys are never shown: only whether one is set
     and where it comes from."""
     import os
 
-    def secret(var: str, path: str) -> dict[str, Any]:
+    def secret(var: str, path: str) -> Setting:
         if config.env.get(var, "").strip():
             return {"value": "set", "source": f"environment {var}"}
         if os.path.lexists(path) and not _blank_file(path):
@@ -114,7 +85,7 @@ def settings_document(config: Config) -> dict[str, Any]:
 
     from lnctl.sanitize import redact_url
 
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "home": config.home,
         "backend": config.backend,
         "network": config.network,
@@ -125,7 +96,7 @@ def settings_document(config: Config) -> dict[str, Any]:
         "max_fee_sat": config.max_fee_sat,
         "timeout_s": config.timeout_s,
     }
-    settings = {
+    settings: dict[str, Setting] = {
         key: {"value": value, "source": config.sources.get(key, "default")}
         for key, value in values.items()
     }

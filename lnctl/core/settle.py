@@ -1,9 +1,10 @@
-"""Recording what the node said about a payment: shared by the payment flow and recovery.
+"""Recording what the node said about a payment: shared by the payment lifecycle and recovery.
 
-The history is never a source of money: a payment is SUCCEEDED only with a preimage whose SHA-256
-is the payment hash and with the fee the node reports, within the cap it was given. Anything else
-the node says about a success is a backend error: the payment is kept aside as NEEDS_ATTENTION
-(never paid again automatically, listed by ``lnctl payments --status needs_attention``).
+The history is never a source of money: a payment is SUCCEEDED only with its proof and fee
+(``lnctl.core.proof``). Anything else the node says about a success is a backend error: the
+payment is kept aside as NEEDS_ATTENTION (never paid again automatically, listed by ``lnctl
+payments --status needs_attention``). A payment the node has no record of is failed only when it
+provably never reached the node (``never_reached``); else it stays IN_FLIGHT.
 """
 
 from __future__ import annotations
@@ -11,13 +12,20 @@ from __future__ import annotations
 import time
 
 from lnctl import log
-from lnctl.backends.base import CANCELED, NEVER_REACHED_NODE, PaymentState, PaymentStatus
+from lnctl.backends.base import (
+    CANCELED,
+    NEVER_REACHED_NODE,
+    InvoiceState,
+    PaymentState,
+    PaymentStatus,
+)
+from lnctl.core.proof import success_problem
+from lnctl.storage.rows import IN_FLIGHT
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    import sqlite3
-
     from lnctl.core.wallet import Wallet
+    from lnctl.storage.rows import PaymentRow
 
 # An attempt the node has no record of, on a backend reached over a network, is taken as never
 # received only once its invoice has expired and this long has passed since it was sent: no
@@ -25,25 +33,11 @@ if TYPE_CHECKING:
 UNKNOWN_GRACE_S = 600
 
 
-def success_problem(row: sqlite3.Row, status: PaymentStatus) -> str | None:
-    """Why a success the node reports cannot be recorded as it is (None: it can)."""
-    from lnctl.backends.outcome import proves
-
-    if not proves(status.preimage, row["payment_hash"]):
-        return "the node reported success without a preimage that matches the payment hash"
-    fee = status.fee_msat
-    if type(fee) is not int or fee < 0:
-        return "the node reported success without the fee it paid"
-    if fee > row["max_fee_msat"]:
-        return f"the node reported a fee of {fee} msat, above the cap of {row['max_fee_msat']} msat"
-    return None
-
-
 def conclude(
-    wallet: Wallet, row: sqlite3.Row, status: PaymentStatus, *, note: bool = True
-) -> sqlite3.Row:
+    wallet: Wallet, row: PaymentRow, status: PaymentStatus, *, note: bool = True
+) -> PaymentRow:
     """Record ``status`` for the IN_FLIGHT payment ``row`` (the caller holds its hash lock).
-    Returns the stored row: SUCCEEDED, FAILED, NEEDS_ATTENTION, or still IN_FLIGHT. The
+    Returns the stored record: SUCCEEDED, FAILED, NEEDS_ATTENTION, or still IN_FLIGHT. The
     history notes, in the same commit, the step of the node's record it has now seen (unless
     ``note`` is false: a caller that records many in one transaction notes it once)."""
     if not note:
@@ -54,10 +48,10 @@ def conclude(
     return final
 
 
-def _record(wallet: Wallet, row: sqlite3.Row, status: PaymentStatus) -> sqlite3.Row:
+def _record(wallet: Wallet, row: PaymentRow, status: PaymentStatus) -> PaymentRow:
     history = wallet.history
-    payment_hash = row["payment_hash"]
-    if status.duplicate and row["status"] == "IN_FLIGHT" and row["attempts"] > 0:
+    payment_hash = row.payment_hash
+    if status.duplicate and row.status == IN_FLIGHT and row.attempts > 0:
         # the node refused to send it again: what it has is not this wallet's attempt
         row = history.uncount_attempt(payment_hash)
     if status.state is PaymentState.SUCCEEDED:
@@ -68,37 +62,35 @@ def _record(wallet: Wallet, row: sqlite3.Row, status: PaymentStatus) -> sqlite3.
         assert status.preimage is not None and status.fee_msat is not None
         # a success this wallet did not send (learned of through "already paid", or found by
         # recovery for a record with no attempt) is recorded, never counted as its own
-        ours = not status.duplicate and row["attempts"] > 0
+        ours = not status.duplicate and row.attempts > 0
         final = history.record_success(payment_hash, status.preimage, status.fee_msat, ours=ours)
-        if row["payee"] == wallet.history.meta("node_id"):
+        if row.payee == wallet.history.meta("node_id"):
             refresh_invoice(wallet, payment_hash)  # a payment to ourselves settles our invoice
         return final
     if status.state is PaymentState.FAILED:
         return history.record_failure(payment_hash, status.failure_reason or CANCELED)
     if status.state is PaymentState.UNKNOWN and never_reached(wallet, row):
         return history.record_failure(
-            payment_hash, CANCELED if row["attempts"] == 0 else NEVER_REACHED_NODE
+            payment_hash, CANCELED if row.attempts == 0 else NEVER_REACHED_NODE
         )
     return row
 
 
-def never_reached(wallet: Wallet, row: sqlite3.Row) -> bool:
+def never_reached(wallet: Wallet, row: PaymentRow) -> bool:
     """May a payment the node has no record of be taken as never sent? Yes when no attempt was
     started, or the node is embedded (its record is written in the same step as it acts), or the
     invoice has expired and ``UNKNOWN_GRACE_S`` has passed since the last attempt was sent."""
-    if row["attempts"] == 0 or wallet.backend.capabilities.embedded:
+    if row.attempts == 0 or wallet.backend.capabilities.embedded:
         return True
-    from lnctl import bolt11
+    from lnctl import bolt11  # only for a remote node's silence about a payment
 
-    expired = bolt11.decode(row["bolt11"]).is_expired()
-    sent = row["last_sent_at"] or row["updated_at"]
+    expired = bolt11.decode(row.bolt11).is_expired()
+    sent = row.last_sent_at or row.updated_at
     return expired and time.time() - float(sent) > UNKNOWN_GRACE_S
 
 
 def refresh_invoice(wallet: Wallet, payment_hash: str) -> None:
     """Record what the node says of one of our OPEN invoices, if it has settled."""
-    from lnctl.backends.base import InvoiceState
-
     status = wallet.backend.invoice_status(payment_hash)
     if status is not None and status.state is InvoiceState.SETTLED:
         with wallet.history.transaction():

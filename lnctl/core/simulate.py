@@ -1,23 +1,24 @@
-"""The simulated network's side (backends with the ``simulated_incoming`` capability): invoices
+"""The simulated network's side (backends with the ``test_network`` capability): invoices
 of the simulated peer, and payments to our invoices."""
 
 from __future__ import annotations
 
 from lnctl import bolt11
-from lnctl.core.invoices import MAX_EXPIRY
+from lnctl.core.invoices import MAX_EXPIRY, refresh_invoices
 from lnctl.errors import InvalidInputError, check_amount
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from typing import Any
 
+    from lnctl.core.documents import RemoteInvoiceDocument
     from lnctl.core.wallet import Wallet
 
 
 def remote_invoices(
     wallet: Wallet, amount_msat: int | None, description: str, expiry: int, count: int
-) -> list[dict[str, Any]]:
-    wallet.require("simulated_incoming", "lnctl simulate")
+) -> list[RemoteInvoiceDocument]:
+    wallet.require("test_network", "lnctl simulate")
     if amount_msat is not None:
         check_amount(amount_msat)
     if len(description.encode()) > bolt11.MAX_DESCRIPTION_BYTES:
@@ -43,9 +44,7 @@ def remote_invoices(
 
 def incoming(wallet: Wallet, text: str, amount_msat: int | None) -> dict[str, Any]:
     """The simulated network pays one of our invoices; the history records the settlement."""
-    from lnctl.core.invoices import refresh_invoices
-
-    wallet.require("simulated_incoming", "lnctl simulate")
+    wallet.require("test_network", "lnctl simulate")
     doc = wallet.test_network.simulate_incoming(bolt11.decode(text), amount_msat)
     refresh_invoices(wallet, [doc["payment_hash"]])
     return doc

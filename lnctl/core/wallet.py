@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 
+from lnctl.backends import registry
 from lnctl.config import Config
 from lnctl.deadline import NO_DEADLINE, Deadline
 from lnctl.errors import CorruptStateError, UnsupportedError
@@ -29,8 +30,6 @@ from lnctl.storage.files import ensure_private_dir
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from lnctl.backends.base import Backend, Capabilities, TestNetwork
-    from lnctl.backends.lightspark import LightsparkBackend
-    from lnctl.backends.lnbits import LnbitsBackend
     from lnctl.backends.simulated import SimulatedBackend
     from lnctl.memo import Keyring
     from lnctl.storage.history import History
@@ -102,37 +101,16 @@ class Wallet:
             self._backend = backend
         return self._backend
 
-    def _backend_class(
-        self,
-    ) -> type[SimulatedBackend] | type[LnbitsBackend] | type[LightsparkBackend]:
-        if self.config.backend == "lnbits":
-            from lnctl.backends.lnbits import LnbitsBackend
-
-            return LnbitsBackend
-        if self.config.backend == "lightspark":
-            from lnctl.backends.lightspark import LightsparkBackend
-
-            return LightsparkBackend
-        from lnctl.backends.simulated import SimulatedBackend
-
-        return SimulatedBackend
-
     def _open_backend(self) -> Backend:
-        if self.config.backend != "simulated":
-            from lnctl.backends.remote import open_remote
+        from lnctl.backends.base import backend_class  # with the node (a listing opens none)
 
-            return open_remote(self.config, self._deadline)
-        from lnctl.backends.simulated import SimSettings, SimulatedBackend
+        opener = backend_class(self.config.backend)
+        return opener.from_config(self.config, self._deadline, self._first_use)
 
-        node = SimulatedBackend(
-            self.home,
-            self.config.path("secrets", "node.key"),
-            self.config.network,
-            SimSettings.from_env(self.env),
-            create=self.history.meta("identity") is None,
-        )
-        node.deadline = self._deadline
-        return node
+    def _first_use(self) -> bool:
+        """Whether this wallet has yet to meet a node: asked only by a node kept in the wallet's
+        home, which is made then (the history is read then, not before)."""
+        return self.history.meta("identity") is None
 
     @property
     def simulated(self) -> SimulatedBackend:
@@ -147,7 +125,7 @@ class Wallet:
     @property
     def test_network(self) -> TestNetwork:
         """The backend's test network (``lnctl simulate``; exit 2 where it has none)."""
-        self.require("simulated_incoming", "lnctl simulate")
+        self.require("test_network", "lnctl simulate")
         backend: object = self.backend
         assert hasattr(backend, "simulate_incoming")
         return backend  # type: ignore[return-value]
@@ -155,11 +133,11 @@ class Wallet:
     @property
     def capabilities(self) -> Capabilities:
         """What this wallet's backend can do (known without opening it)."""
-        return self._backend_class().capabilities
+        return registry.capabilities(self.config.backend)
 
     def require(self, capability: str, what: str) -> None:
         """Refuse (exit 2, UNSUPPORTED_BACKEND) what this backend cannot do, before asking it."""
-        if not getattr(self._backend_class().capabilities, capability):
+        if not getattr(self.capabilities, capability):
             raise UnsupportedError(
                 f"{what} is not available on the {self.config.backend} backend",
                 hint="the simulated backend (LNCTL_BACKEND=simulated) has it",
@@ -169,8 +147,6 @@ class Wallet:
         return self.backend.node_id()
 
     def _check_identity(self, backend: Backend) -> None:
-        from lnctl.core.recovery import rebuild_history
-
         history = self.history
         meta = history.metas("identity", "node_seq")  # read before the node's step: see below
         known = meta.get("identity")
@@ -190,7 +166,7 @@ class Wallet:
         activity = backend.activity() if backend.capabilities.exports_records else None
         if known is None:
             added = (
-                rebuild_history(self, backend, everything=True)[0]
+                _rebuild(history, backend, everything=True)[0]
                 if backend.capabilities.exports_records
                 else 0
             )
@@ -222,7 +198,7 @@ class Wallet:
                 "together from one backup; nothing was changed",
             )
         if seen < activity.seq:
-            added, corrected = rebuild_history(self, backend, since=seen)
+            added, corrected = _rebuild(history, backend, since=seen)
             history.advance_node_seq(activity.seq)
             if added or corrected:
                 what = f"added {added} record(s) the node knows" if added else ""
@@ -274,3 +250,13 @@ class Wallet:
 
     def reset_keyring(self) -> None:
         self._keyring = None
+
+
+def _rebuild(
+    history: History, backend: Backend, *, everything: bool = False, since: int | None = None
+) -> tuple[int, int]:
+    """``lnctl.core.rebuild.rebuild_history``, imported only when a history needs it (it reads
+    invoices with the BOLT 11 codec: no command in step with its node pays for that import)."""
+    from lnctl.core.rebuild import rebuild_history
+
+    return rebuild_history(history, backend, everything=everything, since=since)

@@ -11,174 +11,33 @@ from __future__ import annotations
 import time
 
 from lnctl.errors import InvalidInputError, NotFoundError
+from lnctl.storage.rows import (
+    FAILED,
+    IN_FLIGHT,
+    INVOICE_COLUMNS,
+    NEEDS_ATTENTION,
+    OPEN,
+    PAYMENT_COLUMNS,
+    PAYMENT_STATUSES,
+    SETTLED,
+    SUCCEEDED,
+    InvoiceRow,
+    PaymentRow,
+)
+from lnctl.storage.schema import MIGRATIONS
 from lnctl.storage.sqlite import Transaction, connect
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     import sqlite3
+    from typing import Any
+
+    from lnctl.storage.rows import ImportedInvoice, ImportedPayment, NewInvoice, NewPayment
+
 MAX_PAGE = 1000
 
 # Histogram buckets of ln_payment_latency_seconds, in milliseconds (kept as integers).
 LATENCY_BUCKETS_MS = (100, 500, 1000, 1500, 2000, 5000)
-
-_V1 = """
-CREATE TABLE invoices (
-    id INTEGER PRIMARY KEY,
-    payment_hash TEXT NOT NULL UNIQUE,
-    bolt11 TEXT NOT NULL,
-    preimage TEXT NOT NULL,
-    amount_msat INTEGER CHECK (amount_msat IS NULL OR amount_msat > 0),
-    description TEXT,
-    description_hash TEXT,
-    memo TEXT,
-    memo_key_id TEXT,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('OPEN', 'SETTLED')),
-    settled_at INTEGER,
-    received_msat INTEGER
-);
-CREATE INDEX invoices_memo_key ON invoices(memo_key_id) WHERE memo_key_id IS NOT NULL;
-CREATE TABLE payments (
-    id INTEGER PRIMARY KEY,
-    payment_hash TEXT NOT NULL UNIQUE,
-    bolt11 TEXT NOT NULL,
-    payee TEXT NOT NULL,
-    description_hash TEXT,
-    amount_msat INTEGER NOT NULL CHECK (amount_msat > 0),
-    max_fee_msat INTEGER NOT NULL CHECK (max_fee_msat >= 0),
-    fee_msat INTEGER,
-    status TEXT NOT NULL CHECK (status IN ('IN_FLIGHT', 'SUCCEEDED', 'FAILED')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    failure_reason TEXT,
-    preimage TEXT,
-    channel_id TEXT,
-    memo TEXT,
-    memo_key_id TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    latency_ms INTEGER
-);
-CREATE INDEX payments_status ON payments(status);
-CREATE INDEX payments_memo_key ON payments(memo_key_id) WHERE memo_key_id IS NOT NULL;
-CREATE TABLE counters (
-    name TEXT NOT NULL,
-    labels TEXT NOT NULL DEFAULT '',
-    value INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (name, labels)
-) WITHOUT ROWID;
-CREATE TABLE memo_key_usage (
-    key_id TEXT PRIMARY KEY,
-    encryptions INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-"""
-
-# v2 (lnctl 0.2): the node owns the money and the invoices' preimages; the history records what
-# the node said. A meta table keeps the node's identity; payments may need attention.
-_V2 = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE payments_v2 (
-    id INTEGER PRIMARY KEY,
-    payment_hash TEXT NOT NULL UNIQUE,
-    bolt11 TEXT NOT NULL,
-    payee TEXT NOT NULL,
-    description_hash TEXT,
-    amount_msat INTEGER NOT NULL CHECK (amount_msat > 0),
-    max_fee_msat INTEGER NOT NULL CHECK (max_fee_msat >= 0),
-    fee_msat INTEGER,
-    status TEXT NOT NULL
-        CHECK (status IN ('IN_FLIGHT', 'SUCCEEDED', 'FAILED', 'NEEDS_ATTENTION')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    failure_reason TEXT,
-    preimage TEXT,
-    channel_id TEXT,
-    memo TEXT,
-    memo_key_id TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    latency_ms INTEGER,
-    attention TEXT,
-    last_sent_at REAL
-);
-INSERT INTO payments_v2 (id, payment_hash, bolt11, payee, description_hash, amount_msat,
-    max_fee_msat, fee_msat, status, attempts, failure_reason, preimage, channel_id, memo,
-    memo_key_id, created_at, updated_at, latency_ms)
-    SELECT id, payment_hash, bolt11, payee, description_hash, amount_msat, max_fee_msat, fee_msat,
-    status, attempts, failure_reason, preimage, channel_id, memo, memo_key_id, created_at,
-    updated_at, latency_ms FROM payments;
-DROP TABLE payments;
-ALTER TABLE payments_v2 RENAME TO payments;
-CREATE INDEX payments_status ON payments(status);
-CREATE INDEX payments_memo_key ON payments(memo_key_id) WHERE memo_key_id IS NOT NULL;
-CREATE TABLE invoices_v2 (
-    id INTEGER PRIMARY KEY,
-    payment_hash TEXT NOT NULL UNIQUE,
-    bolt11 TEXT NOT NULL,
-    preimage TEXT,
-    amount_msat INTEGER CHECK (amount_msat IS NULL OR amount_msat > 0),
-    description TEXT,
-    description_hash TEXT,
-    memo TEXT,
-    memo_key_id TEXT,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('OPEN', 'SETTLED')),
-    settled_at INTEGER,
-    received_msat INTEGER
-);
-INSERT INTO invoices_v2 SELECT id, payment_hash, bolt11, preimage, amount_msat, description,
-    description_hash, memo, memo_key_id, created_at, expires_at, status, settled_at, received_msat
-    FROM invoices;
-DROP TABLE invoices;
-ALTER TABLE invoices_v2 RENAME TO invoices;
-CREATE INDEX invoices_memo_key ON invoices(memo_key_id) WHERE memo_key_id IS NOT NULL;
-CREATE INDEX invoices_open ON invoices(status) WHERE status = 'OPEN'
-"""
-
-# v3: row counts kept by triggers in the counters table, so that noticing an older history
-# (compared with the node's record at every command) costs the same at any size
-_V3 = """
-INSERT INTO counters (name, labels, value) SELECT 'rows_invoices', '', count(*) FROM invoices
-    WHERE true ON CONFLICT (name, labels) DO UPDATE SET value = excluded.value;
-INSERT INTO counters (name, labels, value) SELECT 'rows_payments', '', count(*) FROM payments
-    WHERE true ON CONFLICT (name, labels) DO UPDATE SET value = excluded.value;
-CREATE TRIGGER invoices_rows_in AFTER INSERT ON invoices BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'rows_invoices' AND labels = '';
-END;
-CREATE TRIGGER invoices_rows_out AFTER DELETE ON invoices BEGIN
-    UPDATE counters SET value = value - 1 WHERE name = 'rows_invoices' AND labels = '';
-END;
-CREATE TRIGGER payments_rows_in AFTER INSERT ON payments BEGIN
-    UPDATE counters SET value = value + 1 WHERE name = 'rows_payments' AND labels = '';
-END;
-CREATE TRIGGER payments_rows_out AFTER DELETE ON payments BEGIN
-    UPDATE counters SET value = value - 1 WHERE name = 'rows_payments' AND labels = '';
-END
-"""
-
-# v4: an older history is noticed by the step of the node's record it has seen (meta
-# ``node_seq``), not by row counts: the triggers that kept them are dropped
-_V4 = """
-DROP TRIGGER invoices_rows_in;
-DROP TRIGGER invoices_rows_out;
-DROP TRIGGER payments_rows_in;
-DROP TRIGGER payments_rows_out;
-DELETE FROM counters WHERE labels = '' AND name IN ('rows_invoices', 'rows_payments')
-"""
-
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
-PAYMENT_STATUSES = ("IN_FLIGHT", "SUCCEEDED", "FAILED", "NEEDS_ATTENTION")
-SCHEMA_VERSION = len(MIGRATIONS)
-
-INVOICE_COLUMNS = (
-    "payment_hash, bolt11, preimage, amount_msat, description, description_hash, memo, "
-    "memo_key_id, created_at, expires_at, status, settled_at, received_msat, id"
-)
-PAYMENT_COLUMNS = (
-    "payment_hash, bolt11, payee, description_hash, amount_msat, max_fee_msat, fee_msat, status, "
-    "attempts, failure_reason, preimage, channel_id, memo, memo_key_id, created_at, updated_at, "
-    "latency_ms, attention, last_sent_at, id"
-)
 
 
 class History:
@@ -187,6 +46,7 @@ class History:
     def __init__(self, path: str) -> None:
         self.path = path
         self.conn = connect(path, MIGRATIONS, "history store")
+        self.conn.row_factory = None  # plain tuples: records are PaymentRow and InvoiceRow
 
     def close(self) -> None:
         self.conn.close()
@@ -273,13 +133,13 @@ class History:
 
     # -- invoices ----------------------------------------------------------------------------------
 
-    def add_invoice(self, record: dict[str, object], memo_key_id: str | None) -> None:
+    def add_invoice(self, record: NewInvoice, memo_key_id: str | None) -> None:
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO invoices (payment_hash, bolt11, amount_msat, description, "
                 "description_hash, memo, memo_key_id, created_at, expires_at, status) "
                 "VALUES (:payment_hash, :bolt11, :amount_msat, :description, "
-                ":description_hash, :memo, :memo_key_id, :created_at, :expires_at, 'OPEN') "
+                f":description_hash, :memo, :memo_key_id, :created_at, :expires_at, '{OPEN}') "
                 # a concurrent repair may have added it from the node's record: ours is whole
                 "ON CONFLICT (payment_hash) DO UPDATE SET memo = excluded.memo, "
                 "memo_key_id = excluded.memo_key_id, description = excluded.description",
@@ -288,13 +148,13 @@ class History:
             self.count_memo_encryption(conn, memo_key_id)
             self.bump(conn, "invoices_created")
 
-    def get_invoice(self, payment_hash: str) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.conn.execute(
+    def get_invoice(self, payment_hash: str) -> InvoiceRow | None:
+        row = self.conn.execute(
             f"SELECT {INVOICE_COLUMNS} FROM invoices WHERE payment_hash = ?", (payment_hash,)
         ).fetchone()
-        return row
+        return None if row is None else InvoiceRow(row)
 
-    def require_invoice(self, payment_hash: str) -> sqlite3.Row:
+    def require_invoice(self, payment_hash: str) -> InvoiceRow:
         row = self.get_invoice(payment_hash)
         if row is None:
             raise NotFoundError(f"no invoice with payment hash {payment_hash}")
@@ -311,8 +171,8 @@ class History:
         OPEN."""
         with self.transaction() as conn:
             cur = conn.execute(
-                "UPDATE invoices SET status = 'SETTLED', settled_at = ?, received_msat = ?, "
-                "preimage = ? WHERE payment_hash = ? AND status = 'OPEN'",
+                f"UPDATE invoices SET status = '{SETTLED}', settled_at = ?, received_msat = ?, "
+                f"preimage = ? WHERE payment_hash = ? AND status = '{OPEN}'",
                 (int(settled_at or time.time()), received_msat, preimage, payment_hash),
             )
             if cur.rowcount:
@@ -327,7 +187,7 @@ class History:
             return []
         marks = ",".join("?" * len(payment_hashes))
         rows = self.conn.execute(
-            "SELECT payment_hash FROM invoices WHERE status = 'OPEN' "
+            f"SELECT payment_hash FROM invoices WHERE status = '{OPEN}' "
             f"AND payment_hash IN ({marks})",
             payment_hashes,
         ).fetchall()
@@ -341,7 +201,7 @@ class History:
             is not None
         )
 
-    def import_invoice(self, record: dict[str, object]) -> bool:
+    def import_invoice(self, record: ImportedInvoice) -> bool:
         """Add an invoice the node has and this history lacks (a rebuild). True if added."""
         with self.transaction() as conn:
             cur = conn.execute(
@@ -353,7 +213,7 @@ class History:
             )
             return bool(cur.rowcount)
 
-    def import_payment(self, record: dict[str, object]) -> bool:
+    def import_payment(self, record: ImportedPayment) -> bool:
         """Add a payment the node has and this history lacks (a rebuild). True if added."""
         with self.transaction() as conn:
             cur = conn.execute(
@@ -368,38 +228,39 @@ class History:
 
     def list_invoices(
         self, status: str | None, limit: int, cursor: int | None
-    ) -> tuple[list[sqlite3.Row], int | None]:
+    ) -> tuple[list[InvoiceRow], int | None]:
         """One page of invoices, newest first, and the cursor of the next page (or None)."""
         now = int(time.time())
         where = {
-            "open": ("status = 'OPEN' AND expires_at > ?", (now,)),
-            "expired": ("status = 'OPEN' AND expires_at <= ?", (now,)),
-            "settled": ("status = 'SETTLED'", ()),
+            "open": (f"status = '{OPEN}' AND expires_at > ?", (now,)),
+            "expired": (f"status = '{OPEN}' AND expires_at <= ?", (now,)),
+            "settled": (f"status = '{SETTLED}'", ()),
         }.get(status or "", None)
-        return self._page("invoices", INVOICE_COLUMNS, where, limit, cursor)
+        rows, cursor = self._page("invoices", INVOICE_COLUMNS, where, limit, cursor)
+        return [InvoiceRow(r) for r in rows], cursor
 
     # -- payments ----------------------------------------------------------------------------------
 
-    def get_payment(self, payment_hash: str) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.conn.execute(
+    def get_payment(self, payment_hash: str) -> PaymentRow | None:
+        row = self.conn.execute(
             f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE payment_hash = ?", (payment_hash,)
         ).fetchone()
-        return row
+        return None if row is None else PaymentRow(row)
 
-    def claim_payment(self, values: dict[str, object]) -> sqlite3.Row | None:
+    def claim_payment(self, values: NewPayment) -> PaymentRow | None:
         """Record a payment IN_FLIGHT (the caller holds the hash lock), in one transaction with
         the memo key's use. Returns the stored row instead, unchanged, when the hash is already
         SUCCEEDED, IN_FLIGHT or NEEDS_ATTENTION; a FAILED one is paid again as a fresh payment."""
         with self.transaction() as conn:
-            row = self.get_payment(str(values["payment_hash"]))
-            if row is not None and row["status"] != "FAILED":
+            row = self.get_payment(values["payment_hash"])
+            if row is not None and row.status != FAILED:
                 return row
             if row is None:
                 conn.execute(
                     "INSERT INTO payments (payment_hash, bolt11, payee, description_hash, "
                     "amount_msat, max_fee_msat, memo, memo_key_id, created_at, updated_at, status) "
                     "VALUES (:payment_hash, :bolt11, :payee, :description_hash, :amount_msat, "
-                    ":max_fee_msat, :memo, :memo_key_id, :now, :now, 'IN_FLIGHT')",
+                    f":max_fee_msat, :memo, :memo_key_id, :now, :now, '{IN_FLIGHT}')",
                     values,
                 )
             else:
@@ -408,39 +269,38 @@ class History:
                     "description_hash = :description_hash, amount_msat = :amount_msat, "
                     "max_fee_msat = :max_fee_msat, memo = coalesce(:memo, memo), "
                     "memo_key_id = coalesce(:memo_key_id, memo_key_id), created_at = :now, "
-                    "updated_at = :now, status = 'IN_FLIGHT', attempts = 0, fee_msat = NULL, "
+                    f"updated_at = :now, status = '{IN_FLIGHT}', attempts = 0, fee_msat = NULL, "
                     "failure_reason = NULL, preimage = NULL, latency_ms = NULL, "
                     "channel_id = NULL, attention = NULL, last_sent_at = NULL "
                     "WHERE payment_hash = :payment_hash",
                     values,
                 )
-            key_id = values.get("memo_key_id")
-            self.count_memo_encryption(conn, key_id if isinstance(key_id, str) else None)
+            self.count_memo_encryption(conn, values["memo_key_id"])
         return None
 
-    def abandon_claim(self, payment_hash: str, previous: sqlite3.Row | None) -> None:
+    def abandon_claim(self, payment_hash: str, previous: PaymentRow | None) -> None:
         """Undo a claim whose one request never reached the node (or was refused outright): the
         payment goes back to what it was (nothing, or its earlier FAILED record). Nothing is
         recorded as failed. The attempt stays counted in the metrics: a Prometheus counter never
         decreases (a decrease reads as a reset), and the attempt was started."""
         with self.transaction() as conn:
             row = self.get_payment(payment_hash)
-            if row is None or row["status"] != "IN_FLIGHT":
+            if row is None or row.status != IN_FLIGHT:
                 return
             if previous is None:
                 conn.execute("DELETE FROM payments WHERE payment_hash = ?", (payment_hash,))
             else:
                 conn.execute(
-                    "UPDATE payments SET status = 'FAILED', failure_reason = ?, attempts = ?, "
+                    f"UPDATE payments SET status = '{FAILED}', failure_reason = ?, attempts = ?, "
                     "latency_ms = ?, created_at = ?, updated_at = ?, last_sent_at = ? "
                     "WHERE payment_hash = ?",
                     (
-                        previous["failure_reason"],
-                        previous["attempts"],
-                        previous["latency_ms"],
-                        previous["created_at"],
-                        previous["updated_at"],
-                        previous["last_sent_at"],
+                        previous.failure_reason,
+                        previous.attempts,
+                        previous.latency_ms,
+                        previous.created_at,
+                        previous.updated_at,
+                        previous.last_sent_at,
                         payment_hash,
                     ),
                 )
@@ -466,7 +326,7 @@ class History:
 
     def record_success(
         self, payment_hash: str, preimage: str, fee_msat: int, *, ours: bool = True
-    ) -> sqlite3.Row:
+    ) -> PaymentRow:
         """IN_FLIGHT -> SUCCEEDED with the node's proof and fee (counted once). ``ours`` False:
         a payment this wallet learned of (the node refused to send it again: another process's
         or another home's on the same server wallet), recorded with its proof but not counted as
@@ -474,10 +334,10 @@ class History:
         now = time.time()
         with self.transaction() as conn:
             row = self._require_payment(payment_hash)
-            if row["status"] == "IN_FLIGHT":
-                latency_ms = max(0, int((now - row["created_at"]) * 1000))
+            if row.status == IN_FLIGHT:
+                latency_ms = max(0, int((now - row.created_at) * 1000))
                 conn.execute(
-                    "UPDATE payments SET status = 'SUCCEEDED', preimage = ?, fee_msat = ?, "
+                    f"UPDATE payments SET status = '{SUCCEEDED}', preimage = ?, fee_msat = ?, "
                     "failure_reason = NULL, latency_ms = ?, updated_at = ? WHERE payment_hash = ?",
                     (preimage, fee_msat, latency_ms, now, payment_hash),
                 )
@@ -485,13 +345,13 @@ class History:
                     self.bump(conn, "payments_already_paid")
                 else:
                     self.bump(conn, "payments_succeeded")
-                    self.bump(conn, "payments_sent_msat", delta=row["amount_msat"])
+                    self.bump(conn, "payments_sent_msat", delta=row.amount_msat)
                     self.bump(conn, "payment_fees_msat", delta=fee_msat)
                     self.record_max(conn, "last_success_timestamp", int(now))
                     self._observe_latency(conn, latency_ms)
             return self._require_payment(payment_hash)
 
-    def uncount_attempt(self, payment_hash: str) -> sqlite3.Row:
+    def uncount_attempt(self, payment_hash: str) -> PaymentRow:
         """The node refused this wallet's last attempt because the hash is paid or in flight
         already: it was no attempt of this wallet's (the record's count goes back; the metric,
         a counter, does not). A record with no attempt that ends SUCCEEDED is not counted as
@@ -499,20 +359,20 @@ class History:
         with self.transaction() as conn:
             conn.execute(
                 "UPDATE payments SET attempts = max(0, attempts - 1) WHERE payment_hash = ? "
-                "AND status = 'IN_FLIGHT'",
+                f"AND status = '{IN_FLIGHT}'",
                 (payment_hash,),
             )
             return self._require_payment(payment_hash)
 
-    def record_failure(self, payment_hash: str, reason: str) -> sqlite3.Row:
+    def record_failure(self, payment_hash: str, reason: str) -> PaymentRow:
         """IN_FLIGHT -> FAILED with the node's reason (counted once)."""
         now = time.time()
         with self.transaction() as conn:
             row = self._require_payment(payment_hash)
-            if row["status"] == "IN_FLIGHT":
-                latency_ms = max(0, int((now - row["created_at"]) * 1000))
+            if row.status == IN_FLIGHT:
+                latency_ms = max(0, int((now - row.created_at) * 1000))
                 conn.execute(
-                    "UPDATE payments SET status = 'FAILED', failure_reason = ?, latency_ms = ?, "
+                    f"UPDATE payments SET status = '{FAILED}', failure_reason = ?, latency_ms = ?, "
                     "updated_at = ? WHERE payment_hash = ?",
                     (reason, latency_ms, now, payment_hash),
                 )
@@ -528,24 +388,24 @@ class History:
         are not the node's to give back. True if it was corrected."""
         with self.transaction() as conn:
             cur = conn.execute(
-                "UPDATE payments SET status = 'SUCCEEDED', preimage = ?, fee_msat = ?, "
+                f"UPDATE payments SET status = '{SUCCEEDED}', preimage = ?, fee_msat = ?, "
                 "failure_reason = NULL, attempts = max(attempts, ?), updated_at = ? "
-                "WHERE payment_hash = ? AND status = 'FAILED'",
+                f"WHERE payment_hash = ? AND status = '{FAILED}'",
                 (preimage, fee_msat, attempts, time.time(), payment_hash),
             )
             return bool(cur.rowcount)
 
-    def mark_attention(self, payment_hash: str, reason: str) -> sqlite3.Row:
+    def mark_attention(self, payment_hash: str, reason: str) -> PaymentRow:
         """IN_FLIGHT -> NEEDS_ATTENTION: what the node said cannot be accepted as it is."""
         with self.transaction() as conn:
             conn.execute(
-                "UPDATE payments SET status = 'NEEDS_ATTENTION', attention = ?, updated_at = ? "
-                "WHERE payment_hash = ? AND status = 'IN_FLIGHT'",
+                f"UPDATE payments SET status = '{NEEDS_ATTENTION}', attention = ?, updated_at = ? "
+                f"WHERE payment_hash = ? AND status = '{IN_FLIGHT}'",
                 (reason, time.time(), payment_hash),
             )
             return self._require_payment(payment_hash)
 
-    def _require_payment(self, payment_hash: str) -> sqlite3.Row:
+    def _require_payment(self, payment_hash: str) -> PaymentRow:
         row = self.get_payment(payment_hash)
         if row is None:
             raise NotFoundError(f"no payment with payment hash {payment_hash}")
@@ -559,14 +419,15 @@ class History:
         cls.bump(conn, "payment_latency_count")
         cls.bump(conn, "payment_latency_sum_ms", delta=latency_ms)
 
-    def in_flight_payments(self) -> list[sqlite3.Row]:
-        return self.conn.execute(
-            f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE status = 'IN_FLIGHT'"
+    def in_flight_payments(self) -> list[PaymentRow]:
+        rows = self.conn.execute(
+            f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE status = '{IN_FLIGHT}'"
         ).fetchall()
+        return [PaymentRow(r) for r in rows]
 
     def list_payments(
         self, status: str | None, limit: int, cursor: int | None
-    ) -> tuple[list[sqlite3.Row], int | None]:
+    ) -> tuple[list[PaymentRow], int | None]:
         """One page of payments, newest first, and the cursor of the next page (or None)."""
         if status is not None and status.upper() not in PAYMENT_STATUSES:
             raise InvalidInputError(
@@ -575,7 +436,8 @@ class History:
                 hint=f"one of: {', '.join(s.lower() for s in PAYMENT_STATUSES)}",
             )
         where = ("status = ?", (status.upper(),)) if status else None
-        return self._page("payments", PAYMENT_COLUMNS, where, limit, cursor)
+        rows, cursor = self._page("payments", PAYMENT_COLUMNS, where, limit, cursor)
+        return [PaymentRow(r) for r in rows], cursor
 
     def _page(
         self,
@@ -584,7 +446,8 @@ class History:
         where: tuple[str, tuple[object, ...]] | None,
         limit: int,
         cursor: int | None,
-    ) -> tuple[list[sqlite3.Row], int | None]:
+    ) -> tuple[list[tuple[Any, ...]], int | None]:
+        """One page of ``columns`` (the last is ``id``), newest first, and the next cursor."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInputError(
                 f"--limit must be between 1 and {MAX_PAGE}", code="INVALID_LIMIT"
@@ -603,10 +466,13 @@ class History:
             sql += " WHERE " + " AND ".join(clauses)
         rows = self.conn.execute(f"{sql} ORDER BY id DESC LIMIT ?", [*args, limit + 1]).fetchall()
         if len(rows) > limit:  # one more than asked: there is a next page
-            return rows[:limit], int(rows[limit - 1]["id"])
+            return rows[:limit], int(rows[limit - 1][-1])
         return rows, None
 
-    def rows_with_memos(self, table: str, not_key: str, limit: int) -> list[sqlite3.Row]:
+    def rows_with_memos(
+        self, table: str, not_key: str, limit: int
+    ) -> list[tuple[int, str, str, str]]:
+        """(id, payment_hash, memo, memo_key_id) of the memos not under key ``not_key``."""
         assert table in ("invoices", "payments")
         return self.conn.execute(
             f"SELECT id, payment_hash, memo, memo_key_id FROM {table} "

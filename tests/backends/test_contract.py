@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lnctl import bolt11
+from lnctl.backends import registry
 from lnctl.backends.base import (
     FEE_LIMIT_EXCEEDED,
     NO_ROUTE,
@@ -113,6 +114,12 @@ def test_identity_is_stable_and_node_id_is_a_key(side: Harness) -> None:
     assert backend.identity() == backend.identity() and backend.identity()
     node_id = backend.node_id()
     assert node_id is None or (len(node_id) == 66 and node_id[:2] in ("02", "03"))
+    assert (node_id is not None) == backend.capabilities.node_id
+
+
+def test_the_backend_has_the_capabilities_of_its_registry_entry(side: Harness) -> None:
+    backend = side.backend
+    assert backend.capabilities == registry.capabilities(backend.name)
 
 
 def test_invoice_is_created_open_then_settled_when_paid(side: Harness) -> None:

@@ -19,6 +19,7 @@ from lnctl.backends.base import (
     PaymentState,
     PaymentStatus,
 )
+from lnctl.backends.channels import IN, OUT
 from lnctl.backends.outcome import pay as outcome_pay
 from lnctl.backends.simulated import SimSettings, SimulatedBackend, routing_fee_msat
 from lnctl.backends.simulated import ledger as L
@@ -140,7 +141,7 @@ def test_outgoing_over_a_leftover_incoming_htlc_of_the_same_hash(tmp_path: Path)
     inv = peer_invoice(n, 2_000_000)
     with n.lock:  # a leftover incoming HTLC of the same hash (as a crash would leave)
         doc = n.ledger.read()
-        L.reserve(doc["channels"][1], inv.payment_hash, 2_000_000, L.IN, 1)
+        L.reserve(doc["channels"][1], inv.payment_hash, 2_000_000, IN, 1)
         n._write_ledger(doc)
     result = pay(n, inv, 2_000_000, 100_000, timeout_s=1)
     assert result.state is PaymentState.SUCCEEDED and result.fee_msat == routing_fee_msat(2_000_000)
@@ -154,7 +155,7 @@ def test_an_htlc_whose_attempt_was_never_recorded_is_released(tmp_path: Path) ->
     n = node(tmp_path)
     with n.lock:  # a process died between reserving and recording its attempt
         doc = n.ledger.read()
-        L.reserve(doc["channels"][0], "ab" * 32, 7_000, L.OUT, 1)
+        L.reserve(doc["channels"][0], "ab" * 32, 7_000, OUT, 1)
         n._write_ledger(doc)
     n.close()
     again = node(tmp_path, create=False)

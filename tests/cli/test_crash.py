@@ -38,6 +38,7 @@ RECEIVE_CASES = [
     ("incoming_after_reserve", False),
     ("incoming_after_record", True),
 ]
+CHANNEL_POINT = "channel_after_record"
 ROTATION_POINTS = ["rotate_after_new_key", "rotate_mid_reencrypt", "rotate_before_retire"]
 
 
@@ -108,8 +109,31 @@ def test_kill_at_each_receive_crash_point(home: Path, point: str, settled: bool)
         assert _local(home) == CAPACITY_MSAT + 52_000_000
 
 
+@pytest.mark.parametrize("action", ["open", "close"])
+def test_kill_between_a_channel_change_and_its_restamp(home: Path, action: str) -> None:
+    """Killed after the record noted the channel change, before the ledger was stamped again:
+    the change stands, and the next change goes on from there."""
+    peer = run(home, "simulate", "invoice", "--json").json["payee"]
+    args = ["channel", "open", "--peer", peer, "--capacity", "20000", "--json"]
+    if action == "close":
+        channel = run(home, *args).json["channel_id"]
+        args = ["channel", "close", channel, "--json"]
+    r = run(home, *args, env={"LNCTL_FAILPOINT": CHANNEL_POINT})
+    assert r.code == -9
+    listed = run(home, "channel", "list", "--json")
+    assert listed.code == 0, listed.err
+    states = {c["channel_id"]: c["state"] for c in check_ledger(home)["channels"]}
+    assert sorted(states.values()) == (["OPEN", "OPEN"] if action == "open" else ["CLOSED", "OPEN"])
+    expected = CAPACITY_MSAT + 20_000_000  # a closed channel keeps its last balances
+    assert _local(home) == expected
+    opened = run(home, "channel", "open", "--peer", peer, "--capacity", "30000", "--json")
+    assert opened.code == 0, opened.err
+    assert _local(home) == expected + 30_000_000
+
+
 def test_every_named_point_is_tested() -> None:
     covered = {c[0] for c in PAY_CASES} | {c[0] for c in RECEIVE_CASES} | set(ROTATION_POINTS)
+    covered.add(CHANNEL_POINT)
     assert covered == set(POINTS)  # rotation points: tests/cli/test_memo_cli.py
 
 

@@ -62,6 +62,6 @@ def test_ci_script_branches_on_failures(home: Path, tmp_path: Path) -> None:
     no_route = _run(home, tmp_path, foreign_invoice())
     assert no_route.returncode == 3 and "would not go through" in no_route.stderr
     bad = _run(home, tmp_path, "lnbcrt1garbage")
-    assert bad.returncode == 2
+    assert bad.returncode == 2 and "(exit 2, INVALID_INVOICE)" in bad.stderr, bad.stderr
     flaky = _run(home, tmp_path, LNCTL_SIM_FAILURE_RATE="1")
     assert flaky.returncode == 4 and "after retries" in flaky.stderr

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lnctl.cli.commands import NAMES
 from lnctl.cli.fast import parse
 from tests.cli.test_basics import SPEC_INVOICE
 from tests.conftest import run
@@ -43,13 +44,19 @@ def test_anything_unusual_is_left_to_typer(args: list[str]) -> None:
 
 
 def test_accepted_forms() -> None:
-    assert parse(["--home=/x", "--traceback", "invoice", "--amount=5", "--json"]) == (
-        {"--home": "/x", "--traceback": None},
-        "invoice",
-        {"amount": 5, "as_json": True},
-        [],
-    )
-    assert parse(["decode", SPEC_INVOICE]) == ({}, "decode", {}, [SPEC_INVOICE])
+    from lnctl.cli.commands import GlobalOptions
+    from lnctl.cli.commands.decode import DecodeOptions
+    from lnctl.cli.commands.invoice import InvoiceOptions
+
+    call = parse(["--home=/x", "--traceback", "invoice", "--amount=5", "--json"])
+    assert call is not None and call.command.name == "invoice"
+    assert call.start == GlobalOptions(home="/x", traceback=True)
+    assert call.options == InvoiceOptions(amount=5, as_json=True)
+    call = parse(["decode", SPEC_INVOICE])
+    assert call is not None and call.options == DecodeOptions(invoice=SPEC_INVOICE)
+    call = parse(["-q", "--log-format", "json", "channel", "open", "--peer", "p", "--capacity=9"])
+    assert call is not None and call.command.name == "open"
+    assert call.start == GlobalOptions(quiet=True, log_format="json")
 
 
 def _same(a_home: Path, b_home: Path, *args: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -67,6 +74,10 @@ def _same(a_home: Path, b_home: Path, *args: str) -> tuple[dict[str, Any], dict[
         ["decode", SPEC_INVOICE, "--json"],
         ["decode", SPEC_INVOICE[:-2] + "qq", "--json"],
         ["decode", "nonsense"],
+        ["-q", "decode", SPEC_INVOICE, "--json"],
+        ["--quiet", "--log-format", "json", "decode", "nonsense"],
+        ["--log-format=json", "decode", SPEC_INVOICE[:-2] + "qq", "--json"],
+        ["--log-format", "xml", "decode", SPEC_INVOICE, "--json"],
         ["invoice", "--amount", "1", "--amount-msat", "1000", "--json"],
         ["invoice", "--description", "x" * 700, "--json"],
         ["invoice", "--network", "bitcoin", "--json"],
@@ -85,9 +96,10 @@ def _same(a_home: Path, b_home: Path, *args: str) -> tuple[dict[str, Any], dict[
     ],
 )
 def test_fast_and_typer_paths_give_the_same_result(tmp_path: Path, args: list[str]) -> None:
+    assert parse(args) is not None
     fast, slow = _same(tmp_path / "a", tmp_path / "b", *args)
     assert fast.keys() == slow.keys()
-    if args[0] == "decode":
+    if "decode" in args:
         assert fast == slow
     for key in ("amount_msat", "network", "description", "description_hash", "error"):
         if key in fast and key != "description_hash":
@@ -97,36 +109,13 @@ def test_fast_and_typer_paths_give_the_same_result(tmp_path: Path, args: list[st
 
 
 def test_only_the_command_run_is_built_and_help_lists_every_command() -> None:
-    from lnctl.cli.app import MODULES, get_command
+    from lnctl.cli.app import get_command
 
     one = get_command(["--home", "x", "payments", "--json"])
-    assert set(one.commands) == {"pay", "payments", "lookup"}
+    assert set(one.commands) == {"payments"}
     every = get_command(["--help"])
-    assert set(every.commands) == set(MODULES)
-    assert set(get_command(["no-such-command"]).commands) == set(MODULES)
-
-
-def test_the_fast_table_is_written_from_the_typer_declarations() -> None:
-    """Options are declared once, in Typer: the fast path's table is generated from them."""
-    from lnctl.cli import fast_gen, fast_table
-
-    options, arguments, required = fast_gen.table()
-    assert fast_table.COMMANDS == options, "run: python -m lnctl.cli.fast_gen"
-    assert fast_table.ARGUMENTS == arguments, "run: python -m lnctl.cli.fast_gen"
-    assert fast_table.REQUIRED == required, "run: python -m lnctl.cli.fast_gen"
-    assert set(options) == set(fast_gen.FAST)
-
-
-def test_every_fast_command_has_an_action_taking_exactly_its_parameters() -> None:
-    import inspect
-
-    from lnctl.cli import actions
-    from lnctl.cli.fast_table import ARGUMENTS, COMMANDS
-
-    for command, spec in COMMANDS.items():
-        action = getattr(actions, command.replace(" ", "_").replace("-", "_") + "_action")
-        params = {entry[0] for entry in spec.values()} | {name for name, _ in ARGUMENTS[command]}
-        assert params == set(inspect.signature(action).parameters) - {"state"}, command
+    assert set(every.commands) == set(NAMES)
+    assert set(get_command(["no-such-command"]).commands) == set(NAMES)
 
 
 def test_memo_file_and_qr_take_the_fast_path_with_the_same_result(tmp_path: Path) -> None:
@@ -362,7 +351,8 @@ def test_every_other_command_takes_the_fast_path_with_the_same_result(tmp_path: 
 
 def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
     """Start-up guards: a listing does not read the channel ledger (no json) and `info` checks
-    the node key by its recorded digest (no libsecp256k1); none loads Typer or Rich."""
+    the node key by its recorded digest (no libsecp256k1); none loads Typer, click, typing or
+    Rich; decode and config show open no store."""
     from tests.conftest import run_probed
 
     home = tmp_path / "h"
@@ -373,7 +363,20 @@ def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
         ("lookup", inv["payment_hash"], "--json"): set(),  # nothing in flight: no ledger read
         ("info", "--json"): {"json"},  # the balance is read from the ledger
         ("channel", "balance", "--json"): {"json"},
+        ("decode", SPEC_INVOICE, "--json"): set(),  # no wallet, no store
+        ("-q", "config", "show", "--json"): set(),
     }
+    watched = ("json", "coincurve", "typer", "click", "rich", "typing", "sqlite3")
     for args, loaded in expected.items():
-        r, seen = run_probed(home, ("json", "coincurve", "typer", "rich"), *args)
+        r, seen = run_probed(home, watched, *args)
+        if args[0] not in ("decode", "-q"):  # the wallet's history is SQLite
+            loaded = loaded | {"sqlite3"}
         assert r.code == 0 and seen == loaded, (args, seen, r.err)
+    # a single payment's lifecycle runs in one thread: the batch's rate limit brings none
+    other = run(home, "simulate", "invoice", "--amount", "5", "--json").json
+    r, seen = run_probed(home, ("threading", "typer", "rich"), "pay", other["invoice"], "--json")
+    assert r.code == 0 and seen == set(), (seen, r.err)
+    # a call left to Typer (-v: a count) declares only the command it runs
+    commands = tuple(f"lnctl.cli.commands.{name.replace('-', '_')}" for name in NAMES)
+    r, seen = run_probed(home, commands, "-v", "config", "show", "--json")
+    assert r.code == 0 and seen == {"lnctl.cli.commands.config"}, (seen, r.err)

@@ -324,7 +324,7 @@ def test_a_memo_that_reads_json_is_a_memo(home: Path) -> None:
     r = run(home, "invoice", "--amount", "1", "--memo", "--json")
     assert r.code == 0 and r.out.startswith("lnbcrt")  # human output: --json was the memo
     from lnctl.cli.app import get_command
-    from lnctl.cli.entry import VALUE_OPTIONS
+    from lnctl.cli.commands import value_flags
 
     def walk(command: Any) -> Iterator[Any]:
         yield command
@@ -341,7 +341,7 @@ def test_a_memo_that_reads_json_is_a_memo(home: Path) -> None:
         for opt in param.opts
         if opt.startswith("--")
     }
-    assert taking == set(VALUE_OPTIONS)
+    assert taking == set(value_flags())
 
 
 def test_a_text_amount_in_a_tampered_history_is_corrupt_state(home: Path) -> None:

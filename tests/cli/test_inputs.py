@@ -44,10 +44,10 @@ def test_a_batch_file_over_its_limit_is_refused_whole(home: Path, tmp_path: Path
 def test_a_batch_file_at_its_limit_is_read_whole(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lnctl.cli import actions
+    from lnctl.cli.commands import pay
 
     text = _peer(home, 3) + "\n" + _peer(home, 4) + "\n"
-    monkeypatch.setattr(actions, "MAX_BATCH_BYTES", len(text))
+    monkeypatch.setattr(pay, "MAX_BATCH_BYTES", len(text))
     batch = tmp_path / "b.txt"
     batch.write_text(text)
     r = run_here(home, "pay", "--file", str(batch), "--json")

@@ -158,7 +158,7 @@ def test_a_history_locked_too_long_is_locked_and_no_restore_is_claimed(
     # the node was not asked for an invoice the history could not record: nothing to add later,
     # and no warning that the history was restored from a backup
     assert len(network_rows(home, "SELECT * FROM invoices")) == made
-    monkeypatch.setattr("lnctl.core.recovery.RECENT_S", -1)
+    monkeypatch.setattr("lnctl.core.rebuild.RECENT_S", -1)
     listed = _json(home, "invoices")
     assert listed.code == 0 and listed.err == "", listed.err
     assert network_rows(home, "SELECT * FROM attempts") == []

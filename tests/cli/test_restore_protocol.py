@@ -159,6 +159,31 @@ def test_a_closed_channel_cannot_be_reopened_by_a_restore(home: Path, tmp_path: 
         _assert_refused_untouched(restored, "channel", "list")
 
 
+@pytest.mark.parametrize("action", ["open", "close"])
+def test_a_channel_change_cannot_be_undone_one_store_at_a_time(
+    home: Path, tmp_path: Path, action: str
+) -> None:
+    """After a channel is opened (or closed), the record put back from before it is refused,
+    with or without the history: accepted as a crash between the ledger and the record, it
+    would let the older ledger in next, and the change would be undone unnoticed."""
+    peer = _json(home, "simulate", "invoice").json["payee"]
+    if action == "close":
+        opened = _json(home, "channel", "open", "--peer", peer, "--capacity", "20000").json
+    backup = _copy(home, tmp_path / "backup")
+    if action == "open":
+        r = _json(home, "channel", "open", "--peer", peer, "--capacity", "20000")
+    else:
+        r = _json(home, "channel", "close", opened["channel_id"])
+    assert r.code == 0, r.out
+    after = _local(home)
+    for groups in (("record",), ("record", "history"), ("ledger",), ("ledger", "history")):
+        restored = _copy(home, tmp_path / "-".join(groups))
+        _restore(restored, backup, *groups)
+        _assert_refused_untouched(restored, "channel", "list")
+    assert _json(home, "channel", "list").code == 0
+    assert _local(home) == after
+
+
 # -- a lag of one step (a crash) against an older file (a restore) ------------------------------
 
 
@@ -265,14 +290,14 @@ def test_an_older_history_missing_an_invoice_gets_it_back(home: Path, tmp_path: 
     _restore(home, backup, "history")
     # an invoice made in the last minute may be another process's on its way into the
     # history: it is added once it is older than that
-    from lnctl.core import recovery
+    from lnctl.core import rebuild
 
-    saved = recovery.RECENT_S
-    recovery.RECENT_S = -1
+    saved = rebuild.RECENT_S
+    rebuild.RECENT_S = -1
     try:
         r = _json(home, "invoices")
     finally:
-        recovery.RECENT_S = saved
+        rebuild.RECENT_S = saved
     assert r.code == 0 and made["payment_hash"] in {i["payment_hash"] for i in r.json["invoices"]}
     assert "added 1 record" in r.err
 

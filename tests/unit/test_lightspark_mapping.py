@@ -18,7 +18,7 @@ from lightspark.objects.TransactionStatus import TransactionStatus  # noqa: E402
 from lightspark.utils.enums import parse_enum  # noqa: E402
 
 from lnctl.backends.base import FINAL_REASONS, PaymentState  # noqa: E402
-from lnctl.backends.lightspark import _msat, _status_of  # noqa: E402
+from lnctl.backends.lightspark_api import msat, status_of  # noqa: E402
 from lnctl.errors import BackendError  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def amount(value: Any, unit: str) -> Any:
 
 @pytest.mark.parametrize("status", [s.value for s in TransactionStatus] + ["BRAND_NEW_STATUS"])
 def test_only_success_is_a_success_and_unknown_statuses_stay_pending(status: str) -> None:
-    got = _status_of(payment(status))
+    got = status_of(payment(status))
     if status == "SUCCESS":
         assert got.state is PaymentState.SUCCEEDED
         assert got.preimage == "ab" * 32 and got.fee_msat == 1500
@@ -55,7 +55,7 @@ def test_every_failure_reason_is_kept_one_to_one(reason: str) -> None:
     """Lightspark's reason is the payment's failure reason: lnctl's own name where the two
     share one, INVOICE_ALREADY_PAID as ALREADY_PAID (exit 5), any other as Lightspark gives it:
     never all CANCELED."""
-    got = _status_of(payment("FAILED", reason))
+    got = status_of(payment("FAILED", reason))
     assert got.state is PaymentState.FAILED
     expected = {
         "INVOICE_ALREADY_PAID": "ALREADY_PAID",
@@ -69,30 +69,30 @@ def test_every_failure_reason_is_kept_one_to_one(reason: str) -> None:
 
 def test_a_reason_the_sdk_does_not_know_is_read_from_the_raw_answer() -> None:
     unknown = payment("FAILED", "SOMETHING_NEW", id="OutgoingPayment:1")
-    got = _status_of(unknown, {"OutgoingPayment:1": "SOMETHING_NEW"})
+    got = status_of(unknown, {"OutgoingPayment:1": "SOMETHING_NEW"})
     assert got.failure_reason == "SOMETHING_NEW"
-    hostile = _status_of(unknown, {"OutgoingPayment:1": "\x1b[31mEVIL reason\n" + "X" * 100})
+    hostile = status_of(unknown, {"OutgoingPayment:1": "\x1b[31mEVIL reason\n" + "X" * 100})
     assert hostile.failure_reason is not None
     assert hostile.failure_reason.replace("_", "").isalnum() and len(hostile.failure_reason) <= 64
 
 
 def test_failure_reasons_do_not_collapse() -> None:
     names = ["ERROR", "SELF_PAYMENT", "RISK_SCREENING_FAILED", "NO_ROUTE", "INVOICE_CANCELLED"]
-    got = {_status_of(payment("FAILED", n)).failure_reason for n in names}
+    got = {status_of(payment("FAILED", n)).failure_reason for n in names}
     assert len(got) == len(names)
 
 
 def test_a_success_without_fees_is_not_given_a_fee_unless_internal() -> None:
-    assert _status_of(payment("SUCCESS", fees=None)).fee_msat is None
-    assert _status_of(payment("SUCCESS", fees=None, is_internal_payment=True)).fee_msat == 0
+    assert status_of(payment("SUCCESS", fees=None)).fee_msat is None
+    assert status_of(payment("SUCCESS", fees=None, is_internal_payment=True)).fee_msat == 0
 
 
 @given(st.integers(min_value=0, max_value=21_000_000 * 10**8))
 def test_amounts_convert_to_msat_exactly(sats: int) -> None:
-    assert _msat(amount(sats, "SATOSHI")) == sats * 1000
-    assert _msat(amount(sats * 1000, "MILLISATOSHI")) == sats * 1000
-    assert _msat(amount(sats * 10, "NANOBITCOIN")) == sats * 1000
-    assert _msat(amount(sats // 10**8, "BITCOIN")) == (sats // 10**8) * 10**11
+    assert msat(amount(sats, "SATOSHI")) == sats * 1000
+    assert msat(amount(sats * 1000, "MILLISATOSHI")) == sats * 1000
+    assert msat(amount(sats * 10, "NANOBITCOIN")) == sats * 1000
+    assert msat(amount(sats // 10**8, "BITCOIN")) == (sats // 10**8) * 10**11
 
 
 @pytest.mark.parametrize(
@@ -100,4 +100,4 @@ def test_amounts_convert_to_msat_exactly(sats: int) -> None:
 )
 def test_fiat_or_non_integer_amounts_are_refused(bad: Any) -> None:
     with pytest.raises(BackendError):
-        _msat(bad)
+        msat(bad)

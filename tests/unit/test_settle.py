@@ -30,6 +30,7 @@ def _claim(wallet: Wallet, invoice: str, sent_ago: float, attempts: int = 1) -> 
     from lnctl import bolt11
 
     inv = bolt11.decode(invoice)
+    assert inv.amount_msat is not None
     wallet.history.claim_payment(
         {
             "payment_hash": inv.payment_hash,
@@ -59,22 +60,22 @@ UNKNOWN = PaymentStatus(PaymentState.UNKNOWN)
 def test_unknown_after_a_send_stays_in_flight_over_a_network(tmp_path: Path) -> None:
     wallet = _wallet(tmp_path, embedded=False)
     row = _claim(wallet, foreign_invoice(expiry=3600), sent_ago=10_000)
-    assert settle.conclude(wallet, row, UNKNOWN)["status"] == "IN_FLIGHT"  # not expired yet
+    assert settle.conclude(wallet, row, UNKNOWN).status == "IN_FLIGHT"  # not expired yet
     recent = _claim(wallet, foreign_invoice(expiry=1), sent_ago=10)
     old = _claim(wallet, foreign_invoice(expiry=1), sent_ago=settle.UNKNOWN_GRACE_S + 5)
     time.sleep(1.1)
-    assert settle.conclude(wallet, recent, UNKNOWN)["status"] == "IN_FLIGHT"  # sent too recently
+    assert settle.conclude(wallet, recent, UNKNOWN).status == "IN_FLIGHT"  # sent too recently
     final = settle.conclude(wallet, old, UNKNOWN)
-    assert final["status"] == "FAILED" and final["failure_reason"] == "NEVER_REACHED_NODE"
+    assert final.status == "FAILED" and final.failure_reason == "NEVER_REACHED_NODE"
     never = _claim(wallet, foreign_invoice(), sent_ago=0, attempts=0)
-    assert settle.conclude(wallet, never, UNKNOWN)["failure_reason"] == "CANCELED"
+    assert settle.conclude(wallet, never, UNKNOWN).failure_reason == "CANCELED"
     wallet.close()
 
 
 def test_unknown_on_the_embedded_node_means_never_received(tmp_path: Path) -> None:
     wallet = _wallet(tmp_path, embedded=True)
     row = _claim(wallet, foreign_invoice(), sent_ago=0)
-    assert settle.conclude(wallet, row, UNKNOWN)["status"] == "FAILED"
+    assert settle.conclude(wallet, row, UNKNOWN).status == "FAILED"
     wallet.close()
 
 
@@ -107,7 +108,7 @@ def test_a_success_without_proof_or_fee_is_never_booked(
         fee_msat=fee,
     )
     final = settle.conclude(wallet, row, status)
-    assert final["status"] == "NEEDS_ATTENTION" and problem in final["attention"]
+    assert final.status == "NEEDS_ATTENTION" and problem in (final.attention or "")
     assert wallet.history.counters().get(("payments_succeeded", ""), 0) == 0
     wallet.close()
 
@@ -131,6 +132,6 @@ def test_recovery_leaves_a_payment_in_flight_when_the_node_cannot_be_asked(
         wallet._backend.payment_status = refuse
         row = _claim(wallet, foreign_invoice(), sent_ago=0)
         assert recover(wallet) == []
-        assert wallet.history.get_payment(row["payment_hash"])["status"] == "IN_FLIGHT"
+        assert wallet.history.get_payment(row.payment_hash).status == "IN_FLIGHT"
         assert len(wallet.warnings) == 1 and "stay" in wallet.warnings[0]
         wallet.close()

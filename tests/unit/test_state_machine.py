@@ -90,7 +90,9 @@ class WalletMachine(RuleBasedStateMachine):
         self._attempt(
             point,
             lambda: payments.pay(
-                self.wallet, new.bolt11, induce_failures=induce, retries=2, timeout_s=timeout
+                self.wallet,
+                new.bolt11,
+                payments.PayOptions(induce_failures=induce, retries=2, timeout_s=timeout),
             ),
         )
 
@@ -99,7 +101,9 @@ class WalletMachine(RuleBasedStateMachine):
         inv = create_invoice(
             self.wallet, amount_msat=sats * 1000, description="", memo=None, expiry=3600
         )
-        self._attempt(point, lambda: payments.pay(self.wallet, inv["invoice"]))
+        self._attempt(
+            point, lambda: payments.pay(self.wallet, inv["invoice"], payments.PayOptions())
+        )
 
     @rule(sats=st.integers(1, 100_000), point=st.sampled_from(RECEIVE_POINTS))
     def receive(self, sats: int, point: str | None) -> None:

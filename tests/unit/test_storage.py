@@ -32,7 +32,7 @@ def test_history_schema_version_and_migration(tmp_path: Path) -> None:
 
 
 def test_history_of_lnctl_0_1_is_migrated_with_its_records(tmp_path: Path) -> None:
-    from lnctl.storage import history as module
+    from lnctl.storage import schema as module
 
     path = str(tmp_path / "history.sqlite")
     conn = sqlite3.connect(path)
@@ -51,7 +51,7 @@ def test_history_of_lnctl_0_1_is_migrated_with_its_records(tmp_path: Path) -> No
     conn.close()
     with History(path) as h:
         row = h.get_payment("aa")
-        assert row is not None and (row["status"], row["fee_msat"], row["preimage"]) == (
+        assert row is not None and (row.status, row.fee_msat, row.preimage) == (
             "SUCCEEDED",
             1,
             "pp",
@@ -71,7 +71,6 @@ def _insert_many(path: str, worker: int, n: int) -> None:
                 {
                     "payment_hash": f"{worker:04x}{i:060x}",
                     "bolt11": "x",
-                    "preimage": "00",
                     "amount_msat": 1,
                     "description": "",
                     "description_hash": None,
@@ -128,3 +127,60 @@ def test_a_transaction_inside_another_is_a_savepoint_committed_with_it(tmp_path:
     assert not conn.in_transaction
     conn.close()
     other.close()
+
+
+def test_records_have_a_slot_for_every_column_of_their_table(tmp_path: Path) -> None:
+    """PaymentRow and InvoiceRow are read from their tables' columns in slot order: a column
+    added by a migration and missing from its record would never be read."""
+    from lnctl.storage.rows import InvoiceRow, PaymentRow
+
+    with History(str(tmp_path / "history.sqlite")) as h:
+        for table, record in (("payments", PaymentRow), ("invoices", InvoiceRow)):
+            columns = {r[1] for r in h.conn.execute(f"PRAGMA table_info({table})")}
+            assert columns == set(record.__slots__), table
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "refused"),
+    [
+        ("amount_msat", "5000 msat", True),
+        ("amount_msat", 5.5, True),
+        ("attempts", None, True),  # never null: a record without it is not one lnctl wrote
+        ("fee_msat", None, False),
+        ("fee_msat", "7", True),
+        ("latency_ms", None, False),
+        ("max_fee_msat", b"\x01", True),
+    ],
+)
+def test_a_payment_record_holding_other_than_an_integer_is_refused(
+    column: str, value: object, refused: bool
+) -> None:
+    from lnctl.errors import CorruptStateError
+    from lnctl.storage.rows import PaymentRow
+
+    values: dict[str, object] = {name: None for name in PaymentRow.__slots__}
+    values.update(
+        payment_hash="ab" * 32, amount_msat=5, max_fee_msat=1, attempts=0, status="IN_FLIGHT"
+    )
+    values[column] = value
+    row = tuple(values[name] for name in PaymentRow.__slots__)
+    if not refused:
+        assert getattr(PaymentRow(row), column) is None
+        return
+    with pytest.raises(CorruptStateError) as corrupt:
+        PaymentRow(row)
+    message = corrupt.value.message
+    assert message.startswith(f"the history's record of {'ab' * 32} holds {column} = ")
+    assert message.endswith("not an integer") and "\x01" not in message
+
+
+def test_an_invoice_record_holding_a_text_amount_is_refused() -> None:
+    from lnctl.errors import CorruptStateError
+    from lnctl.storage.rows import InvoiceRow
+
+    values: dict[str, object] = {name: None for name in InvoiceRow.__slots__}
+    values.update(payment_hash="cd" * 32, status="OPEN")
+    assert InvoiceRow(tuple(values[n] for n in InvoiceRow.__slots__)).amount_msat is None
+    values["received_msat"] = "7 sat"
+    with pytest.raises(CorruptStateError, match="holds received_msat = '7 sat'"):
+        InvoiceRow(tuple(values[n] for n in InvoiceRow.__slots__))

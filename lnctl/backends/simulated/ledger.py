@@ -1,7 +1,7 @@
 """The simulated node's JSON channel ledger, ``$LNCTL_HOME/simnet/channels.json``.
 
-Per channel: capacity, local, remote, in-flight HTLCs, the channel reserve (1% of capacity, as
-BOLT 2's), state and timestamps. On disk at every instant::
+Per channel (``lnctl.backends.channels.Channel``): capacity, local, remote, in-flight HTLCs, the
+channel reserve (1% of capacity, as BOLT 2's), state and timestamps. On disk at every instant::
 
     local_msat + remote_msat + inflight_msat == capacity_msat,  nothing negative,
     inflight_msat == sum of the channel's HTLC amounts,
@@ -13,7 +13,7 @@ a temp file in the same folder, fsync, ``os.replace``, fsync the folder. A corru
 unknown schema version is refused and never overwritten. Readers need no lock.
 
 The ledger opens with three fields that tie it to the node's record (``network.sqlite``; the
-protocol is in ``node.py``'s docstring): ``node`` (the node's wallet id), ``seq`` (this file's
+protocol is in ``store.py``'s docstring): ``node`` (the node's wallet id), ``seq`` (this file's
 write counter: every write is the previous one plus one) and ``record_seq`` (the node record's
 step when this version was written). They are written first, one per line, so that opening the
 node reads them without parsing the JSON (``header``). A ledger written before they existed
@@ -27,38 +27,30 @@ import fcntl
 import os
 import time
 
+from lnctl.backends.channels import CLOSED, IN, OPEN, OUT
 from lnctl.errors import CorruptStateError, LockTimeoutError, StorageError
 from lnctl.storage.files import atomic_write, os_storage_error, sweep_temp_files
 
 SCHEMA_VERSION = 2
 FILENAME = "channels.json"
 RESERVE_PPM = 10_000  # 1% of capacity
-OPEN, CLOSED = "OPEN", "CLOSED"
-OUT, IN = "out", "in"
 LOCK_WAIT_S = 60.0  # as long as SQLite's busy timeout
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, NotRequired, TypedDict
 
-    Doc = dict[str, Any]
-    Channel = dict[str, Any]
-    Htlc = dict[str, Any]
+    from lnctl.backends.channels import Channel, Direction, Htlc
 
+    class Doc(TypedDict):
+        """The ledger document as ``Ledger.write`` lays it out (the header fields first)."""
 
-def spendable_msat(ch: Channel) -> int:
-    """What a new outgoing HTLC may take: local balance above the reserve (in-flight HTLCs have
-    already left ``local_msat``)."""
-    if ch["state"] != OPEN:
-        return 0
-    return max(0, int(ch["local_msat"]) - int(ch["reserve_msat"]))
-
-
-def receivable_msat(ch: Channel) -> int:
-    """What a new incoming HTLC may bring: remote balance above the peer's reserve."""
-    if ch["state"] != OPEN:
-        return 0
-    return max(0, int(ch["remote_msat"]) - int(ch["reserve_msat"]))
+        schema_version: int
+        node: NotRequired[str]  # the node's wallet id (absent: written before lnctl kept it)
+        seq: NotRequired[int]  # this file's version
+        record_seq: NotRequired[int]  # the node record's step when this version was written
+        channels: list[Channel]
+        updated_at: NotRequired[int]
 
 
 _CHANNEL_KEYS = (
@@ -174,26 +166,29 @@ def parse(raw: bytes, path: str) -> Doc:
         ) from None
 
 
-def check_document(doc: Any) -> Doc:
-    if not isinstance(doc, dict):
+def check_document(found: Any) -> Doc:
+    """``found`` (parsed JSON) if it is a ledger document whose invariants hold; ValueError (or
+    LookupError for another schema version) otherwise."""
+    checked: Doc = found  # what is returned: a ``Doc`` once every check below has passed
+    if not isinstance(found, dict):
         raise ValueError("not a JSON object")
-    if doc.get("schema_version") != SCHEMA_VERSION:
-        raise LookupError(doc.get("schema_version"))
-    if not isinstance(doc.get("node", ""), str):
+    if found.get("schema_version") != SCHEMA_VERSION:
+        raise LookupError(found.get("schema_version"))
+    if not isinstance(found.get("node", ""), str):
         raise ValueError("node must be a string")
     for key in ("seq", "record_seq"):
-        if type(doc.get(key, 0)) is not int or doc.get(key, 0) < 0:
+        if type(found.get(key, 0)) is not int or found.get(key, 0) < 0:
             raise ValueError(f"{key} must be a non-negative integer")
-    if not isinstance(doc.get("channels"), list):
+    if not isinstance(found.get("channels"), list):
         raise ValueError("channels must be a list")
     ids = set()
     seen: set[tuple[str, str]] = set()
-    for ch in doc["channels"]:
+    for ch in found["channels"]:
         _check_channel(ch, seen)
         if ch["channel_id"] in ids:
             raise ValueError("duplicate channel id")
         ids.add(ch["channel_id"])
-    return doc
+    return checked
 
 
 _THREAD_LOCKS: dict[str, _thread.LockType] = {}
@@ -312,7 +307,7 @@ class Ledger:
         after the one on disk (``doc["seq"]`` + 1), written at step ``record_seq`` of the node
         ``node``'s record. Returns the new version's ``seq``."""
         seq = int(doc.get("seq", 0)) + 1
-        laid_out = {
+        laid_out: Doc = {  # in this order: see ``header``
             "schema_version": SCHEMA_VERSION,
             "node": node,
             "seq": seq,
@@ -320,16 +315,15 @@ class Ledger:
             "channels": doc["channels"],
             "updated_at": int(time.time()),
         }
-        doc.clear()
-        doc.update(laid_out)  # the caller's channels stay the ones written
         try:
-            check_document(doc)
+            check_document(laid_out)
         except (ValueError, LookupError) as exc:  # a bug, never written to disk
             raise StorageError(f"refusing to write an inconsistent ledger: {exc}") from exc
+        doc.update(laid_out)  # the caller's document is the version written (its channels too)
         sweep_temp_files(self.folder, FILENAME)
         import json
 
-        data = (json.dumps(doc, indent=2) + "\n").encode()
+        data = (json.dumps(laid_out, indent=2) + "\n").encode()
         try:
             atomic_write(self.path, data)
         except OSError as exc:
@@ -361,7 +355,7 @@ def new_channel(doc: Doc, peer: str, capacity_msat: int, push_msat: int) -> Chan
     return ch
 
 
-def find_htlc(doc: Doc, payment_hash: str, direction: str) -> tuple[Channel, Htlc] | None:
+def find_htlc(doc: Doc, payment_hash: str, direction: Direction) -> tuple[Channel, Htlc] | None:
     for ch in doc["channels"]:
         for h in ch["htlcs"]:
             if h["payment_hash"] == payment_hash and h["direction"] == direction:
@@ -373,19 +367,18 @@ def all_htlcs(doc: Doc) -> list[tuple[Channel, Htlc]]:
     return [(ch, h) for ch in doc["channels"] for h in ch["htlcs"]]
 
 
-def best_channel(doc: Doc, direction: str) -> Channel | None:
-    room = spendable_msat if direction == OUT else receivable_msat
-    return max(doc["channels"], key=room, default=None)
-
-
-def reserve(ch: Channel, payment_hash: str, amount_msat: int, direction: str, attempt: int) -> Htlc:
+def reserve(
+    ch: Channel, payment_hash: str, amount_msat: int, direction: Direction, attempt: int
+) -> Htlc:
     """Add an HTLC: an outgoing one leaves local, an incoming one leaves remote."""
-    side = "local_msat" if direction == OUT else "remote_msat"
-    if ch[side] < amount_msat:
+    if (ch["local_msat"] if direction == OUT else ch["remote_msat"]) < amount_msat:
         raise StorageError("reserving more than the channel holds")
-    ch[side] -= amount_msat
+    if direction == OUT:
+        ch["local_msat"] -= amount_msat
+    else:
+        ch["remote_msat"] -= amount_msat
     ch["inflight_msat"] += amount_msat
-    htlc = {
+    htlc: Htlc = {
         "payment_hash": payment_hash,
         "direction": direction,
         "amount_msat": amount_msat,
@@ -414,7 +407,10 @@ def settle(ch: Channel, htlc: Htlc, spent_msat: int = 0, returned_msat: int = 0)
 
 def release(ch: Channel, htlc: Htlc) -> None:
     """Resolve an HTLC as failed: the reservation goes back where it came from."""
-    ch["local_msat" if htlc["direction"] == OUT else "remote_msat"] += htlc["amount_msat"]
+    if htlc["direction"] == OUT:
+        ch["local_msat"] += htlc["amount_msat"]
+    else:
+        ch["remote_msat"] += htlc["amount_msat"]
     _remove(ch, htlc)
 
 
@@ -429,7 +425,7 @@ def migrate_v1(raw: bytes) -> Doc:
     as schema 2."""
     import json
 
-    doc = json.loads(raw)
+    doc: Any = json.loads(raw)
     if not isinstance(doc, dict) or doc.get("schema_version") != 1:
         raise ValueError("not a schema 1 ledger")
     for ch in doc["channels"]:

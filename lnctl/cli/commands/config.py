@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import typer
+from lnctl.cli.commands import JSON
+from lnctl.cli.declare import command, group, options
 
-from lnctl.cli.options import JsonOption
-
-config_app = typer.Typer(
-    help="Settings: options, then environment, then $LNCTL_HOME/config.toml, then defaults.",
-    no_args_is_help=True,
-)
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from lnctl.cli.state import State
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(config_app, name="config")
+@options
+class ShowOptions:
+    as_json: bool = JSON
 
 
-@config_app.command("show")
-def show(ctx: typer.Context, as_json: JsonOption = False) -> None:
+@command("show", ShowOptions)
+def show(state: State, opts: ShowOptions) -> None:
     """Print the effective settings and where each came from (never a secret)."""
-    from lnctl.cli.actions import config_show_action
+    from lnctl.cli import render
+    from lnctl.cli.output import deliver
+    from lnctl.core.queries import settings_document
 
-    config_show_action(ctx.obj, as_json)
+    deliver(settings_document(state.config), opts.as_json, render.settings)
+
+
+COMMAND = group(
+    "config",
+    help="Settings: options, then environment, then $LNCTL_HOME/config.toml, then defaults.",
+    subcommands=(show,),
+)

@@ -2,53 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from lnctl.cli.commands import JSON
+from lnctl.cli.declare import command, options
 
-import typer
-
-from lnctl.cli.options import JsonOption
-
-
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from lnctl.cli.state import State
 
 
-def demo(ctx: typer.Context, as_json: JsonOption = False) -> None:
+@options
+class DemoOptions:
+    as_json: bool = JSON
+
+
+# left to Typer: a show for people, not a command scripts call
+@command("demo", DemoOptions, fast=False)
+def demo(state: State, opts: DemoOptions) -> None:
     """Create a 100,000-sat invoice with memo "demo", pay it with one induced temporary
     failure so the retry shows, then print the result and the metrics."""
-    from lnctl.cli.output import console, deliver, kv_table, msat, show
+    from lnctl.cli import render
+    from lnctl.cli.output import deliver
     from lnctl.core.demo import run_demo
+    from lnctl.errors import Done
 
-    with ctx.obj.wallet() as wallet:
+    with state.wallet() as wallet:
         doc = run_demo(wallet)
         warnings = wallet.warnings
-
-    def render(d: dict[str, Any]) -> None:
-        out = console()
-        inv, pay = d["invoice"], d["payment"]
-        out.print(
-            "[bold]1. invoice[/bold] (signed by this wallet's node key, memo stored encrypted)"
-        )
-        out.print(inv["invoice"], soft_wrap=True, markup=False)
-        out.print(
-            f"[bold]2. pay[/bold] with an induced temporary channel failure on the first "
-            f"attempt: {pay['attempts']} attempts"
-        )
-        show(
-            kv_table(
-                [
-                    ("status", pay["status"]),
-                    ("amount", msat(pay["amount_msat"])),
-                    ("fee", msat(pay["fee_msat"])),
-                    ("latency", f"{pay['latency_ms']} ms"),
-                    ("preimage", pay["preimage"]),
-                    ("proof", "sha256(preimage) == payment_hash" if d["proof_ok"] else "MISMATCH"),
-                ]
-            )
-        )
-        out.print("[bold]3. metrics[/bold]")
-        out.print(d["metrics"], markup=False, highlight=False)
-
-    deliver(doc, as_json, render, warnings)
+    deliver(doc, opts.as_json, render.demo, warnings)
     if doc["payment"]["status"] != "SUCCEEDED":
-        raise typer.Exit(3)
+        raise Done(3)
+
+
+COMMAND = demo

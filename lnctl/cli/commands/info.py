@@ -1,35 +1,31 @@
-"""``lnctl info`` and ``lnctl decode``."""
+"""``lnctl info``: the node, the wallet and where it lives."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from lnctl.cli.commands import JSON
+from lnctl.cli.declare import command, options
 
-import typer
-
-from lnctl.cli.options import JsonOption
-
-
-def register(app: typer.Typer) -> None:
-    app.command("info")(info)
-    app.command("decode")(decode)
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from lnctl.cli.state import State
 
 
-def info(ctx: typer.Context, as_json: JsonOption = False) -> None:
+@options
+class InfoOptions:
+    as_json: bool = JSON
+
+
+@command("info", InfoOptions)
+def info(state: State, opts: InfoOptions) -> None:
     """Show the node id (public key), wallet name, balance, network, backend, home and
     version."""
-    from lnctl.cli.actions import info_action
+    from lnctl.cli import render
+    from lnctl.cli.output import deliver
+    from lnctl.core.queries import node_info
 
-    info_action(ctx.obj, as_json)
+    with state.wallet() as wallet:
+        doc = node_info(wallet)
+    deliver(doc, opts.as_json, render.info)
 
 
-def decode(
-    invoice: Annotated[
-        str | None,
-        typer.Argument(help="BOLT 11 invoice (read from stdin when omitted).", show_default=False),
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Decode and verify a BOLT 11 invoice, strictly. Works without a wallet."""
-    from lnctl.cli.actions import decode_action
-
-    decode_action(None, invoice, as_json)
+COMMAND = info

@@ -1,131 +1,122 @@
-"""``lnctl invoice`` (create), ``lnctl invoices`` (list)."""
+"""``lnctl invoice`` (the node creates an invoice) and ``lnctl invoice wait`` (until it is
+paid, expired, or the timeout has passed)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated
-
-import typer
-
 from lnctl.bolt11 import DEFAULT_EXPIRY
-from lnctl.cli.options import CursorOption, JsonOption, LimitOption, MemoFileOption
+from lnctl.cli.commands import JSON, MEMO_FILE
+from lnctl.cli.declare import argument, command, option, options
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from lnctl.cli.state import State
 
 
-class Network(StrEnum):
-    bitcoin = "bitcoin"
-    testnet = "testnet"
-    signet = "signet"
-    regtest = "regtest"
-
-
-class InvoiceStatus(StrEnum):
-    open = "open"
-    settled = "settled"
-    expired = "expired"
-
-
-invoice_app = typer.Typer(
-    help="Create a BOLT 11 invoice (the options below), or wait for one to be paid (wait).",
-    invoke_without_command=True,
-)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(invoice_app, name="invoice")
-    app.command("invoices")(invoices)
-
-
-@invoice_app.callback()
-def invoice(
-    ctx: typer.Context,
-    amount: Annotated[
-        int | None,
-        typer.Option("--amount", metavar="SATS", min=1, help="Amount in sats.", show_default=False),
-    ] = None,
-    amount_msat_: Annotated[
-        int | None,
-        typer.Option(
-            "--amount-msat", metavar="MSAT", min=1, help="Amount in msat.", show_default=False
-        ),
-    ] = None,
-    description: Annotated[
-        str | None,
-        typer.Option("--description", help="Public description (BOLT 11 'd').", show_default=False),
-    ] = None,
-    memo: Annotated[
-        str | None,
-        typer.Option(
-            "--memo",
-            help="Private note, stored encrypted; never in the invoice. Visible to other local "
-            "users (ps) while lnctl runs: --memo-file keeps it off the command line.",
-            show_default=False,
-        ),
-    ] = None,
-    memo_file: MemoFileOption = None,
-    expiry: Annotated[
-        int, typer.Option("--expiry", metavar="SECONDS", min=1, help="Seconds until it expires.")
-    ] = DEFAULT_EXPIRY,
-    network: Annotated[
-        Network | None,
-        typer.Option(
-            "--network",
-            help="Network of the invoice (default: the wallet's, regtest).",
-            show_default=False,
-        ),
-    ] = None,
-    qr: Annotated[bool, typer.Option("--qr", help="Also show a QR code.")] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Create a BOLT 11 invoice (the node issues it). Omit the amount for an amountless
-    invoice. `lnctl invoice wait HASH` waits for one to be paid."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from lnctl.cli.actions import invoice_action
-
-    invoice_action(
-        ctx.obj,
-        amount=amount,
-        amount_msat_=amount_msat_,
-        description=description,
-        memo=memo,
-        memo_file=memo_file,
-        expiry=expiry,
-        network=network.value if network else None,
-        qr=qr,
-        as_json=as_json,
+@options
+class WaitOptions:
+    payment_hash: str = argument(
+        metavar="PAYMENT_HASH", show_default=False, help="64 hex characters."
     )
+    timeout: float = option(
+        "--timeout", default=300.0, metavar="SECONDS", min=0.001, help="Seconds to wait at most."
+    )
+    as_json: bool = JSON
 
 
-@invoice_app.command("wait")
-def wait(
-    ctx: typer.Context,
-    payment_hash: Annotated[
-        str, typer.Argument(metavar="PAYMENT_HASH", help="64 hex characters.", show_default=False)
-    ],
-    timeout: Annotated[
-        float,
-        typer.Option("--timeout", metavar="SECONDS", min=0.001, help="Seconds to wait at most."),
-    ] = 300.0,
-    as_json: JsonOption = False,
-) -> None:
+@command("wait", WaitOptions)
+def wait(state: State, opts: WaitOptions) -> None:
     """Wait until the invoice is paid (exit 0, the settlement), expired (exit 2) or --timeout
     has passed (exit 6)."""
-    from lnctl.cli.actions import invoice_wait_action
+    from lnctl.cli import render
+    from lnctl.cli.output import deliver
+    from lnctl.core.invoices import check_wait_timeout, wait_invoice
+    from lnctl.deadline import Deadline
 
-    invoice_wait_action(ctx.obj, payment_hash, timeout, as_json)
+    check_wait_timeout(opts.timeout)
+    deadline = Deadline.after(opts.timeout)  # the whole command's: opening the node, lookups
+    with state.wallet(deadline) as wallet:
+        doc = wait_invoice(wallet, opts.payment_hash, opts.timeout, deadline)
+    deliver(doc, opts.as_json, render.settlement)
 
 
-def invoices(
-    ctx: typer.Context,
-    status: Annotated[
-        InvoiceStatus | None,
-        typer.Option("--status", help="Only these.", show_default=False, case_sensitive=False),
-    ] = None,
-    limit: LimitOption = 50,
-    cursor: CursorOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """List invoices, newest first, memos decrypted."""
-    from lnctl.cli.actions import invoices_action
+@options
+class InvoiceOptions:
+    amount: int | None = option(
+        "--amount", default=None, metavar="SATS", min=1, show_default=False, help="Amount in sats."
+    )
+    amount_msat: int | None = option(
+        "--amount-msat",
+        default=None,
+        metavar="MSAT",
+        min=1,
+        show_default=False,
+        help="Amount in msat.",
+    )
+    description: str | None = option(
+        "--description",
+        default=None,
+        show_default=False,
+        help="Public description (BOLT 11 'd').",
+    )
+    memo: str | None = option(
+        "--memo",
+        default=None,
+        show_default=False,
+        help="Private note, stored encrypted; never in the invoice. Visible to other local "
+        "users (ps) while lnctl runs: --memo-file keeps it off the command line.",
+    )
+    memo_file: str | None = MEMO_FILE
+    expiry: int = option(
+        "--expiry",
+        default=DEFAULT_EXPIRY,
+        metavar="SECONDS",
+        min=1,
+        help="Seconds until it expires.",
+    )
+    network: Literal["bitcoin", "testnet", "signet", "regtest"] | None = option(
+        "--network",
+        default=None,
+        show_default=False,
+        help="Network of the invoice (default: the wallet's, regtest).",
+    )
+    qr: bool = option("--qr", default=False, help="Also show a QR code.")
+    as_json: bool = JSON
 
-    invoices_action(ctx.obj, status.value if status else None, limit, cursor, as_json)
+
+@command("invoice", InvoiceOptions, subcommands=(wait,))
+def invoice(state: State, opts: InvoiceOptions) -> None:
+    """Create a BOLT 11 invoice (the options below), or wait for one to be paid (wait)."""
+    # the node issues the invoice; without an amount it is amountless
+    from lnctl.cli import render
+    from lnctl.cli.inputs import memo_text
+    from lnctl.cli.output import deliver
+    from lnctl.core.invoices import create_invoice
+
+    text = memo_text(opts.memo, opts.memo_file)
+    with state.wallet() as wallet:
+        doc = create_invoice(
+            wallet,
+            amount_msat=amount_msat(opts.amount, opts.amount_msat),
+            description=opts.description,
+            memo=text,
+            expiry=opts.expiry,
+            network=opts.network,
+        )
+        warnings = wallet.warnings
+    deliver(doc, opts.as_json, lambda d: render.invoice(d, opts.qr), warnings)
+
+
+COMMAND = invoice
+
+
+def amount_msat(sats: int | None, msats: int | None) -> int | None:
+    """--amount or --amount-msat, in msat."""
+    from lnctl.errors import InvalidInputError
+
+    if sats is not None and msats is not None:
+        raise InvalidInputError("give --amount or --amount-msat, not both", code="USAGE")
+    if sats is not None:
+        return sats * 1000
+    return msats

@@ -1,50 +1,85 @@
-"""``lnctl memo show|verify|rotate-key``."""
+"""``lnctl memo show|verify|rotate-key``: private memos, encrypted at rest."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from lnctl.cli.commands import JSON
+from lnctl.cli.declare import argument, command, group, options
 
-import typer
-
-from lnctl.cli.options import JsonOption
-
-memo_app = typer.Typer(help="Private memos: encrypted at rest (AES-256-GCM).", no_args_is_help=True)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(memo_app, name="memo")
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from lnctl.cli.state import State
 
 
-@memo_app.command("show")
-def show(
-    ctx: typer.Context,
-    payment_hash: Annotated[str, typer.Argument(metavar="PAYMENT_HASH", help="64 hex characters.")],
-    as_json: JsonOption = False,
-) -> None:
+@options
+class ShowOptions:
+    payment_hash: str = argument(metavar="PAYMENT_HASH", help="64 hex characters.")
+    as_json: bool = JSON
+
+
+@command("show", ShowOptions)
+def show(state: State, opts: ShowOptions) -> None:
     """Decrypt and show one memo."""
-    from lnctl.cli.actions import memo_show_action
+    from lnctl.cli import render
+    from lnctl.cli.output import deliver
+    from lnctl.core.memos import show as core_show
 
-    memo_show_action(ctx.obj, payment_hash, as_json)
+    with state.wallet() as wallet:
+        doc = core_show(wallet, opts.payment_hash)
+    deliver(doc, opts.as_json, render.memo)
 
 
-@memo_app.command("verify")
-def verify(
-    ctx: typer.Context,
-    payment_hash: Annotated[str, typer.Argument(metavar="PAYMENT_HASH", help="64 hex characters.")],
-    text_: Annotated[str, typer.Argument(metavar="TEXT", help="The text to check.")],
-    as_json: JsonOption = False,
-) -> None:
+@options
+class VerifyOptions:
+    payment_hash: str = argument(metavar="PAYMENT_HASH", help="64 hex characters.")
+    text: str = argument(metavar="TEXT", help="The text to check.")
+    as_json: bool = JSON
+
+
+@command("verify", VerifyOptions)
+def verify(state: State, opts: VerifyOptions) -> None:
     """Check TEXT against the private memo (or, without one, the public description). Exits 0
     on a match, 2 (MEMO_MISMATCH) otherwise."""
-    from lnctl.cli.actions import memo_verify_action
+    from lnctl.cli import render
+    from lnctl.cli.output import deliver
+    from lnctl.core.memos import memo_verify
+    from lnctl.errors import InvalidInputError
 
-    memo_verify_action(ctx.obj, payment_hash, text_, as_json)
+    with state.wallet() as wallet:
+        doc = memo_verify(wallet, opts.payment_hash, opts.text)
+    if not doc["match"]:
+        raise InvalidInputError(
+            "the text does not match the memo (or the invoice's description)",
+            code="MEMO_MISMATCH",
+            hint="check for a typo or extra spaces",
+            details={
+                "description_hash": doc["description_hash"],
+                "text_sha256": doc["text_sha256"],
+            },
+        )
+    deliver(doc, opts.as_json, render.memo_match)
 
 
-@memo_app.command("rotate-key")
-def rotate_key(ctx: typer.Context, as_json: JsonOption = False) -> None:
+@options
+class RotateKeyOptions:
+    as_json: bool = JSON
+
+
+@command("rotate-key", RotateKeyOptions)
+def rotate_key(state: State, opts: RotateKeyOptions) -> None:
     """New primary memo key; every memo re-encrypted under it; old keys retired once unused.
     Run again after an interruption to finish."""
-    from lnctl.cli.actions import memo_rotate_key_action
+    from lnctl.cli import render
+    from lnctl.cli.output import deliver
+    from lnctl.core.memos import rotate_key as core_rotate
 
-    memo_rotate_key_action(ctx.obj, as_json)
+    with state.wallet() as wallet:
+        doc = core_rotate(wallet)
+        warnings = wallet.warnings
+    deliver(doc, opts.as_json, render.rotation, warnings)
+
+
+COMMAND = group(
+    "memo",
+    help="Private memos: encrypted at rest (AES-256-GCM).",
+    subcommands=(show, verify, rotate_key),
+)

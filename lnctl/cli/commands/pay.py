@@ -1,184 +1,267 @@
-"""``lnctl pay``, ``lnctl payments``, ``lnctl lookup``."""
+"""``lnctl pay``: one invoice, safely (strict validation, a fee cap, retries for transient
+failures only, one deadline, proof of payment, never twice), or with ``--file`` a batch.
+
+The outcome decides the exit code: output that cannot be written afterwards is said on stderr
+and never turns a payment's outcome into another code (``deliver_outcome``)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated
+import sys
 
-import typer
+from lnctl.cli.commands import JSON, MEMO_FILE
+from lnctl.cli.declare import argument, command, option, options
 
-from lnctl.cli.options import CursorOption, JsonOption, LimitOption, MemoFileOption
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Literal
 
+    from lnctl.cli.output import PipeClosed
+    from lnctl.cli.state import State
+    from lnctl.core.documents import BatchLineDocument
+    from lnctl.core.payments import PayOptions as HowToPay
+    from lnctl.errors import LnctlError
 
-class PaymentStatus(StrEnum):
-    succeeded = "succeeded"
-    failed = "failed"
-    in_flight = "in_flight"
-    needs_attention = "needs_attention"
-
-
-class IfPaid(StrEnum):
-    error = "error"
-    ok = "ok"
-
-
-def register(app: typer.Typer) -> None:
-    app.command("pay")(pay)
-    app.command("payments")(payments)
-    app.command("lookup")(lookup)
+MAX_BATCH_BYTES = 64 << 20  # pay --file: more is refused, never read in part
 
 
-def pay(
-    ctx: typer.Context,
-    invoice: Annotated[
-        str | None,
-        typer.Argument(
-            help="BOLT 11 invoice (read from stdin when "
-            "omitted: the first invoice found, or a JSON document's 'invoice').",
-            show_default=False,
-        ),
-    ] = None,
-    amount: Annotated[
-        int | None,
-        typer.Option(
-            "--amount",
-            metavar="SATS",
-            min=1,
-            help="Sats, for an invoice without an amount only.",
-            show_default=False,
-        ),
-    ] = None,
-    max_fee: Annotated[
-        int | None,
-        typer.Option(
-            "--max-fee",
-            metavar="SATS",
-            min=0,
-            help="Fee cap in sats (default: the larger of 5 sat and 1% of the amount).",
-            show_default=False,
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            metavar="SECONDS",
-            min=0.001,
-            help="Seconds for the whole payment (default 30, or timeout_s in config.toml).",
-            show_default=False,
-        ),
-    ] = None,
-    retries: Annotated[
-        int, typer.Option("--retries", metavar="N", min=1, help="Attempts in all.")
-    ] = 3,
-    induce_failure: Annotated[
-        int,
-        typer.Option(
-            "--induce-failure",
-            min=0,
-            metavar="[N]",
-            show_default=False,
-            help="Make the first N attempts fail with a temporary channel failure (simulated "
-            "node; N defaults to 1 when left out).",
-        ),
-    ] = 0,
-    if_paid: Annotated[
-        IfPaid,
-        typer.Option(
-            "--if-paid", help="Already paid: 'error' exits 5, 'ok' exits 0 with the stored result."
-        ),
-    ] = IfPaid.error,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Validate and report what would happen; move nothing.")
-    ] = False,
-    memo: Annotated[
-        str | None,
-        typer.Option(
-            "--memo",
-            help="Private note, stored encrypted (visible to ps: see --memo-file).",
-            show_default=False,
-        ),
-    ] = None,
-    memo_file: MemoFileOption = None,
-    file: Annotated[
-        str | None,
-        typer.Option(
-            "--file",
-            help="Pay every invoice in PATH ('-': stdin), one per line ('INVOICE [AMOUNT_SAT]'; "
-            "blank lines and # comments ignored).",
-            show_default=False,
-        ),
-    ] = None,
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            "--concurrency", metavar="N", min=1, max=256, help="--file: payments in flight."
-        ),
-    ] = 4,
-    rate_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--rate-limit",
-            metavar="PER_SECOND",
-            min=0.001,
-            help="--file: payment starts per second.",
-            show_default=False,
-        ),
-    ] = None,
-    jsonl: Annotated[
-        bool,
-        typer.Option(
-            "--jsonl", help="--file: one JSON line per payment as it ends, then the summary."
-        ),
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
+@options
+class PayOptions:
+    invoice: str | None = argument(
+        default=None,
+        show_default=False,
+        help="BOLT 11 invoice (read from stdin when omitted: the first invoice found, or a JSON "
+        "document's 'invoice').",
+    )
+    amount: int | None = option(
+        "--amount",
+        default=None,
+        metavar="SATS",
+        min=1,
+        show_default=False,
+        help="Sats, for an invoice without an amount only.",
+    )
+    max_fee: int | None = option(
+        "--max-fee",
+        default=None,
+        metavar="SATS",
+        min=0,
+        show_default=False,
+        help="Fee cap in sats (default: the larger of 5 sat and 1% of the amount).",
+    )
+    timeout: float | None = option(
+        "--timeout",
+        default=None,
+        metavar="SECONDS",
+        min=0.001,
+        show_default=False,
+        help="Seconds for the whole payment (default 30, or timeout_s in config.toml).",
+    )
+    retries: int = option("--retries", default=3, metavar="N", min=1, help="Attempts in all.")
+    induce_failure: int = option(
+        "--induce-failure",
+        default=0,
+        min=0,
+        metavar="[N]",
+        show_default=False,
+        flag_value="1",
+        help="Make the first N attempts fail with a temporary channel failure (simulated "
+        "node; N defaults to 1 when left out).",
+    )
+    if_paid: Literal["error", "ok"] = option(
+        "--if-paid",
+        default="error",
+        help="Already paid: 'error' exits 5, 'ok' exits 0 with the stored result.",
+    )
+    dry_run: bool = option(
+        "--dry-run", default=False, help="Validate and report what would happen; move nothing."
+    )
+    memo: str | None = option(
+        "--memo",
+        default=None,
+        show_default=False,
+        help="Private note, stored encrypted (visible to ps: see --memo-file).",
+    )
+    memo_file: str | None = MEMO_FILE
+    file: str | None = option(
+        "--file",
+        default=None,
+        show_default=False,
+        help="Pay every invoice in PATH ('-': stdin), one per line ('INVOICE [AMOUNT_SAT]'; "
+        "blank lines and # comments ignored).",
+    )
+    concurrency: int = option(
+        "--concurrency",
+        default=4,
+        metavar="N",
+        min=1,
+        max=256,
+        help="--file: payments in flight.",
+    )
+    rate_limit: float | None = option(
+        "--rate-limit",
+        default=None,
+        metavar="PER_SECOND",
+        min=0.001,
+        show_default=False,
+        help="--file: payment starts per second.",
+    )
+    jsonl: bool = option(
+        "--jsonl",
+        default=False,
+        help="--file: one JSON line per payment as it ends, then the summary.",
+    )
+    as_json: bool = JSON
+
+
+@command("pay", PayOptions)
+def pay(state: State, opts: PayOptions) -> None:
     """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
     failures only, a timeout, proof of payment, never twice. With --file, many at once."""
-    from lnctl.cli.actions import pay_action
+    from lnctl.cli import render
+    from lnctl.cli.inputs import memo_text, read_stdin_invoice
+    from lnctl.cli.output import deliver
+    from lnctl.core.payments import PayOptions as HowToPay
+    from lnctl.core.payments import pay as core_pay
+    from lnctl.errors import InvalidInputError
 
-    pay_action(
-        ctx.obj,
-        invoice,
-        amount=amount,
-        max_fee=max_fee,
-        timeout=timeout,
-        retries=retries,
-        induce_failure=induce_failure,
-        if_paid=if_paid.value,
-        dry_run=dry_run,
-        memo=memo,
-        memo_file=memo_file,
-        file=file,
-        concurrency=concurrency,
-        rate_limit=rate_limit,
-        jsonl=jsonl,
-        as_json=as_json,
+    config = state.config  # --timeout and --max-fee as given, else config.toml's, else defaults
+    timeout = opts.timeout if opts.timeout is not None else config.timeout_s
+    max_fee = opts.max_fee if opts.max_fee is not None else config.max_fee_sat
+    how = HowToPay(  # the same for one payment and for every line of a batch
+        max_fee_msat=max_fee * 1000 if max_fee is not None else None,
+        timeout_s=timeout,
+        retries=opts.retries,
+        induce_failures=opts.induce_failure,
+        if_paid=opts.if_paid,
     )
+    if opts.file is not None:
+        if (
+            opts.invoice is not None
+            or opts.amount is not None
+            or opts.dry_run
+            or opts.memo
+            or opts.memo_file
+        ):
+            raise InvalidInputError(
+                "--file takes the invoices (and amounts) from the file: no INVOICE, --amount, "
+                "--dry-run or memo with it",
+                code="USAGE",
+            )
+        pay_batch(state, opts, opts.file, how)
+        return
+    memo = memo_text(opts.memo, opts.memo_file, stdin_taken=opts.invoice is None)
+    text = opts.invoice if opts.invoice is not None else read_stdin_invoice()
+    from lnctl.deadline import Deadline
+
+    how.check(memo)
+    deadline = Deadline.after(timeout)  # the whole command's: opening the node, recovery, paying
+    amount_msat = opts.amount * 1000 if opts.amount is not None else None
+    with state.wallet(deadline) as wallet:
+        if opts.dry_run:
+            from lnctl.core.dryrun import dry_run
+
+            would = dry_run(wallet, text, how, amount_msat=amount_msat, deadline=deadline)
+        else:
+            doc = core_pay(wallet, text, how, amount_msat=amount_msat, memo=memo, deadline=deadline)
+        warnings = wallet.warnings
+    if opts.dry_run:
+        deliver_outcome(
+            would["exit_code"], lambda: deliver(would, opts.as_json, render.dry_run, warnings)
+        )
+        return
+    deliver(doc, opts.as_json, render.payment, warnings)
 
 
-def payments(
-    ctx: typer.Context,
-    status: Annotated[
-        PaymentStatus | None,
-        typer.Option("--status", help="Only these.", show_default=False, case_sensitive=False),
-    ] = None,
-    limit: LimitOption = 50,
-    cursor: CursorOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """List payments, newest first."""
-    from lnctl.cli.actions import payments_action
-
-    payments_action(ctx.obj, status.value if status else None, limit, cursor, as_json)
+COMMAND = pay
 
 
-def lookup(
-    ctx: typer.Context,
-    payment_hash: Annotated[str, typer.Argument(metavar="PAYMENT_HASH", help="64 hex characters.")],
-    as_json: JsonOption = False,
-) -> None:
-    """Show the invoice and/or payment with this payment hash, and its state."""
-    from lnctl.cli.actions import lookup_action
+def deliver_outcome(code: int, write: Callable[[], None]) -> None:
+    """Print a result whose exit code is already decided, and exit with it: the outcome decides
+    the exit code. Output that cannot be written is one line on stderr, and OUTPUT_FAILED
+    (exit 1) only when the outcome is 0; a reader that went away changes nothing."""
+    from lnctl.cli.output import PipeClosed, silence_stdout, write_err
+    from lnctl.errors import Done, LnctlError
 
-    lookup_action(ctx.obj, payment_hash, as_json)
+    try:
+        write()
+    except PipeClosed:
+        silence_stdout()
+        raise Done(code) from None
+    except LnctlError as exc:
+        if exc.code != "OUTPUT_FAILED" or not code:
+            raise
+        write_err(f"lnctl: error: {exc.message}\n")
+        raise Done(code) from None
+    if code:
+        raise Done(code)
+
+
+def pay_batch(state: State, opts: PayOptions, path: str, how: HowToPay) -> None:
+    """``pay --file PATH``: every line paid by the batch engine; a JSON line per payment as it
+    ends with ``--jsonl``, a progress bar on a terminal, then the summary."""
+    from lnctl.cli import render
+    from lnctl.cli.output import PipeClosed, emit_json, warn, write_out
+    from lnctl.core.batch import parse_lines, run_batch
+    from lnctl.errors import LnctlError
+    from lnctl.storage.files import read_input
+
+    jsonl, as_json = opts.jsonl, opts.as_json
+    lines = parse_lines(read_input(path, MAX_BATCH_BYTES, "--file").decode("utf-8", "replace"))
+    progress = None
+    if not (as_json or jsonl) and sys.stderr is not None and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        from lnctl.cli.output import console
+
+        progress = Progress(transient=True, console=console(stderr=True))
+        task = progress.add_task("paying", total=len(lines))
+        progress.start()
+
+    lost: list[LnctlError | PipeClosed] = []  # the first write to stdout that failed
+
+    def on_result(result: BatchLineDocument) -> None:
+        """A payment has ended (in the batch's thread): its line, when stdout still takes
+        them. Output that fails never stops the payments: they are the outcome."""
+        if jsonl and not lost:
+            from lnctl.cli.output import to_json_line
+
+            try:
+                write_out(to_json_line(result) + "\n")
+            except PipeClosed as exc:
+                lost.append(exc)
+            except LnctlError as exc:
+                if exc.code != "OUTPUT_FAILED":
+                    raise
+                lost.append(exc)
+        if progress is not None:
+            progress.advance(task)
+
+    try:
+        doc = run_batch(
+            state.config,
+            lines,
+            concurrency=opts.concurrency,
+            rate_limit=opts.rate_limit,
+            options=how,
+            on_result=on_result,
+        )
+    finally:
+        if progress is not None:
+            progress.stop()
+    for message in dict.fromkeys(doc.pop("warnings")):
+        warn(message)
+
+    def write() -> None:
+        if lost:  # stdout failed while the lines were written: the same end for the summary
+            raise lost[0]
+        if jsonl:
+            from lnctl.cli.output import to_json_line, write_whole
+
+            write_whole(to_json_line({"summary": doc["summary"]}) + "\n")
+        elif as_json:
+            emit_json(doc)
+        else:
+            render.batch(doc)
+
+    deliver_outcome(doc["summary"]["exit_code"], write)

@@ -1,0 +1,78 @@
+"""What a command reads besides its options: an invoice piped in, a memo from a file. Each is
+read whole or refused (never cut at a limit), and a memo is UTF-8 text."""
+
+from __future__ import annotations
+
+import sys
+
+MAX_STDIN_BYTES = 1 << 20  # an invoice piped in: more is refused, never read in part
+
+
+def read_stdin_invoice() -> str:
+    """The invoice piped in (``lnctl invoice | lnctl pay``); a terminal is not read."""
+    from lnctl.errors import InvalidInputError
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InvalidInputError(
+            "no invoice given", code="NO_INVOICE", hint="pass it as an argument or pipe it in"
+        )
+    from lnctl.storage.files import read_input
+
+    raw = read_input("-", MAX_STDIN_BYTES, "the invoice on stdin")
+    return read_invoice_from_text(raw.decode("utf-8", "replace"))
+
+
+def read_invoice_from_text(text: str) -> str:
+    """The invoice in piped input: a JSON document's ``invoice`` field, or the first BOLT 11
+    string found in the text."""
+    import json
+    import re
+
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            doc = json.loads(stripped)
+        except (ValueError, RecursionError):
+            doc = None
+        if isinstance(doc, dict) and isinstance(doc.get("invoice"), str):
+            return str(doc["invoice"])
+    match = re.search(
+        r"(?<![0-9A-Za-z])ln(?:bcrt|bc|tbs|tb)[0-9a-z]*1[02-9ac-hj-np-z]{6,}"
+        r"|(?<![0-9A-Za-z])LN(?:BCRT|BC|TBS|TB)[0-9A-Z]*1[02-9AC-HJ-NP-Z]{6,}",
+        text,
+    )
+    if match is None:
+        from lnctl.errors import InvalidInvoiceError
+
+        raise InvalidInvoiceError(
+            "no BOLT 11 invoice found in the input",
+            code="NO_INVOICE",
+            hint="pass the invoice as an argument",
+        )
+    return match.group(0)
+
+
+def memo_text(memo: str | None, memo_file: str | None, *, stdin_taken: bool = False) -> str | None:
+    """The memo from --memo or --memo-file (UTF-8; one trailing newline dropped)."""
+    from lnctl.errors import InvalidInputError
+
+    if memo_file is None:
+        return memo
+    if memo is not None:
+        raise InvalidInputError("give --memo or --memo-file, not both", code="USAGE")
+    if memo_file == "-" and stdin_taken:
+        raise InvalidInputError(
+            "stdin cannot be both the invoice and the memo",
+            code="USAGE",
+            hint="pass the invoice as an argument, or the memo in a file",
+        )
+    from lnctl.core.invoices import MAX_MEMO_BYTES
+    from lnctl.storage.files import read_input
+
+    # one trailing newline is dropped below: it does not count
+    raw = read_input(memo_file, MAX_MEMO_BYTES + 1, "--memo-file", too_large="MEMO_TOO_LONG")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("the memo file is not UTF-8 text", code="INVALID_TEXT") from None
+    return text[:-1] if text.endswith("\n") else text

@@ -1,0 +1,415 @@
+"""Results for people: each command's document turned into tables and lines (``output.py``
+writes them). Nothing here decides an outcome or an exit code: a renderer gets a document
+that ``--json`` would have printed, and shows it.
+
+Every text that comes from an invoice, a server or a file is untrusted: it reaches the terminal
+through ``cell``, ``kv_table`` or ``say_untrusted`` (sanitized, never read as markup). Rich is
+imported only for a terminal (``output.piped()`` is false): a pipe gets plain lines.
+"""
+
+from __future__ import annotations
+
+from lnctl.cli.output import (
+    cell,
+    console,
+    kv_table,
+    msat,
+    piped,
+    plain_line,
+    say,
+    say_untrusted,
+    show,
+    table,
+    when,
+    write_err,
+)
+from lnctl.sanitize import sanitize
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+
+def decoded(d: dict[str, Any]) -> None:
+    """``lnctl decode``."""
+    rows: list[tuple[str, object]] = [
+        ("network", d["network"]),
+        ("amount", msat(d["amount_msat"]) if d["amount_msat"] is not None else "any amount"),
+        ("payee", d["payee"]),
+        ("payment hash", d["payment_hash"]),
+        ("payment secret", d["payment_secret"]),
+    ]
+    if d["description_hash"] is not None:
+        rows.append(("description hash", d["description_hash"]))
+    else:
+        rows.append(("description", d["description"]))
+    rows += [
+        ("created", when(d["timestamp"])),
+        ("expires at", f"{when(d['expires_at'])}{' (expired)' if d['expired'] else ''}"),
+        ("min final cltv", d["min_final_cltv_expiry"]),
+        ("features", ", ".join(f"{v['name']}({k})" for k, v in d["features"].items())),
+    ]
+    for i, hops in enumerate(d["route_hints"]):
+        rows.append(
+            (
+                f"route hint {i + 1}",
+                " -> ".join(f"{h['pubkey'][:16]}.. {h['short_channel_id']}" for h in hops),
+            )
+        )
+    if d["fallback_addresses"]:
+        rows.append(("fallback", ", ".join(d["fallback_addresses"])))
+    if d["metadata"]:
+        rows.append(("metadata", d["metadata"]))
+    show(kv_table(rows, title="BOLT 11 invoice"))
+
+
+def invoice(d: dict[str, Any], qr: bool) -> None:
+    """``lnctl invoice``: the invoice alone on its line (another program reads it), its QR code
+    with ``--qr``, then its details."""
+    plain_line(d["invoice"])
+    if qr:
+        import segno
+
+        segno.make(d["invoice"].upper(), error="l", micro=False).terminal(compact=True)
+    show(
+        kv_table(
+            [
+                ("amount", msat(d["amount_msat"]) if d["amount_msat"] else "any amount"),
+                ("payment hash", d["payment_hash"]),
+                (
+                    "description" if d["description_hash"] is None else "description hash",
+                    d["description"] if d["description_hash"] is None else d["description_hash"],
+                ),
+                ("memo", "stored encrypted" if d["encrypted_memo"] else None),
+                ("expires at", when(d["expires_at"])),
+            ]
+        )
+    )
+
+
+def settlement(d: dict[str, Any]) -> None:
+    """``lnctl invoice wait``."""
+    show(
+        kv_table(
+            [
+                ("status", d["status"]),
+                ("received", msat(d["received_msat"])),
+                ("settled at", when(d["settled_at"])),
+                ("preimage", d["preimage"]),
+            ]
+        )
+    )
+
+
+def info(d: dict[str, Any]) -> None:
+    """``lnctl info``: every field, amounts in sats."""
+    rows = [(k, msat(v) if k.endswith("_msat") else v) for k, v in d.items()]
+    show(kv_table([(k.removesuffix("_msat"), v) for k, v in rows]))
+
+
+def _page(t: Any, next_cursor: object) -> None:
+    """A page of a listing, then how to get the next one."""
+    show(t)
+    if next_cursor:
+        say(f"more: --cursor {next_cursor}")
+
+
+def payments(d: dict[str, Any]) -> None:
+    """``lnctl payments``."""
+    t = table()
+    for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
+        t.add_column(col)
+    for p in d["payments"]:
+        t.add_row(
+            p["payment_hash"][:16] + "..",
+            p["status"],
+            msat(p["amount_msat"]),
+            msat(p["fee_msat"]),
+            str(p["attempts"]),
+            cell(p["failure_reason"] or p["attention"] or ""),
+            cell(p["memo"] or ""),
+        )
+    _page(t, d["next_cursor"])
+
+
+def payment(d: dict[str, Any]) -> None:
+    """One payment (``lnctl pay``, ``lnctl lookup``)."""
+    show(
+        kv_table(
+            [
+                ("status", d["status"]),
+                ("payment hash", d["payment_hash"]),
+                ("amount", msat(d["amount_msat"])),
+                ("fee", msat(d["fee_msat"])),
+                ("attempts", d["attempts"]),
+                ("latency", f"{d['latency_ms']} ms" if d["latency_ms"] is not None else None),
+                ("preimage", d["preimage"]),
+                ("failure", d["failure_reason"]),
+            ]
+        )
+    )
+
+
+def invoices(d: dict[str, Any]) -> None:
+    """``lnctl invoices``."""
+    t = table()
+    for col in ("payment hash", "status", "amount", "description", "memo", "expires at"):
+        t.add_column(col)
+    for inv in d["invoices"]:
+        t.add_row(
+            inv["payment_hash"][:16] + "..",
+            inv["status"],
+            msat(inv["amount_msat"]) if inv["amount_msat"] else "any",
+            cell(inv["description"] if inv["description_hash"] is None else "(hashed)"),
+            cell(inv["memo"] or ""),
+            when(inv["expires_at"]),
+        )
+    _page(t, d["next_cursor"])
+
+
+def lookup(d: dict[str, Any]) -> None:
+    """``lnctl lookup``: the invoice, the payment, or both."""
+    if d["invoice"]:
+        i = d["invoice"]
+        show(
+            kv_table(
+                [
+                    ("status", i["status"]),
+                    ("amount", msat(i["amount_msat"])),
+                    ("description", i["description"]),
+                    ("description hash", i["description_hash"]),
+                    ("memo", i["memo"]),
+                    ("expires at", when(i["expires_at"])),
+                    ("settled at", when(i["settled_at"])),
+                ],
+                title="invoice",
+            )
+        )
+    if d["payment"]:
+        payment(d["payment"])
+
+
+def dry_run(d: dict[str, Any]) -> None:
+    """``lnctl pay --dry-run``."""
+    say("dry run: nothing was reserved or sent")
+    show(
+        kv_table(
+            [
+                (
+                    "would",
+                    d["would"] + (f" ({d['failure_reason']})" if d["failure_reason"] else ""),
+                ),
+                ("exit code", d["exit_code"]),
+                ("amount", msat(d["amount_msat"])),
+                ("fee", msat(d["fee_msat"])),
+                ("fee cap", msat(d["max_fee_msat"])),
+                ("channel", d["channel_id"]),
+                ("self-payment", "yes" if d["self_payment"] else "no"),
+            ]
+        )
+    )
+
+
+def batch(d: Mapping[str, Any]) -> None:
+    """``lnctl pay --file``: a line per payment, then the summary."""
+    t = table()
+    for col in ("line", "payment hash", "status", "amount", "fee", "error"):
+        t.add_column(col)
+    for r in d["payments"]:
+        p = r["payment"] or {}
+        t.add_row(
+            str(r["line"]),
+            (p.get("payment_hash") or "")[:16] + ".." if p else "-",
+            r["status"],
+            msat(p.get("amount_msat")),
+            msat(p.get("fee_msat")),
+            cell((r["error"] or {}).get("code") or ""),
+        )
+    show(t)
+    s = d["summary"]
+    show(
+        kv_table(
+            [
+                ("paid", f"{s['paid']} of {s['total']}"),
+                ("failed", s["failed"]),
+                ("pending", s["pending"]),
+                ("duplicates", s["duplicates"]),
+                ("not started", s["not_started"]),
+                ("amount", msat(s["amount_msat"])),
+                ("fees", msat(s["fees_msat"])),
+                ("latency p50/p95/max", "/".join(str(v) for v in s["latency_ms"].values()) + " ms"),
+                ("wall time", f"{s['wall_ms']} ms"),
+                *(
+                    [("stopped by", f"{s['stopped']['code']}: {s['stopped']['message']}")]
+                    if s["stopped"]
+                    else []
+                ),
+            ],
+            title="summary",
+        )
+    )
+
+
+BAR_WIDTH = 24
+
+
+def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
+    """local | in flight | remote, in BAR_WIDTH cells (remote is the rest of the capacity)."""
+    n_local = round(BAR_WIDTH * local / capacity) if capacity > 0 else 0
+    n_inflight = round(BAR_WIDTH * inflight / capacity) if capacity > 0 else 0
+    n_remote = max(0, BAR_WIDTH - n_local - n_inflight) if capacity > 0 else 0
+    if piped():
+        return "█" * n_local + "▒" * n_inflight + "░" * n_remote
+    from rich.text import Text
+
+    bar = Text()
+    bar.append("█" * n_local, style="green")
+    bar.append("▒" * n_inflight, style="yellow")
+    bar.append("░" * n_remote, style="blue")
+    return bar
+
+
+def channels(d: dict[str, Any]) -> None:
+    """``lnctl channel list``."""
+    t = table()
+    for col in (
+        "channel",
+        "peer",
+        "state",
+        "local",
+        "liquidity local|remote",
+        "remote",
+        "in flight",
+        "capacity",
+    ):
+        t.add_column(col)
+    for ch in d["channels"]:
+        t.add_row(
+            cell(ch["channel_id"]),
+            cell(ch["peer"][:16] + ".."),
+            ch["state"],
+            msat(ch["local_msat"]),
+            liquidity_bar(ch["local_msat"], ch["inflight_msat"], ch["capacity_msat"]),
+            msat(ch["remote_msat"]),
+            msat(ch["inflight_msat"]),
+            msat(ch["capacity_msat"]),
+        )
+    show(t)
+
+
+def channel(d: dict[str, Any]) -> None:
+    """One channel (``lnctl channel open``, ``close``)."""
+    channels({"channels": [d]})
+
+
+def balance(d: dict[str, Any]) -> None:
+    """``lnctl channel balance``."""
+    show(
+        kv_table(
+            [
+                ("local", msat(d["local_msat"])),
+                ("remote", msat(d["remote_msat"])),
+                ("in flight", msat(d["inflight_msat"])),
+                ("spendable", msat(d["spendable_msat"])),
+                ("receivable", msat(d["receivable_msat"])),
+                (
+                    "channel reserves",
+                    f"{msat(d['reserve_msat'])} (kept on each side of a channel: "
+                    "neither spendable nor receivable)",
+                ),
+                ("open channels", d["open_channels"]),
+            ]
+        )
+    )
+
+
+def invoice_lines(d: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """``lnctl simulate invoice``: each invoice alone on its line."""
+    for item in d if isinstance(d, list) else [d]:
+        plain_line(item["invoice"])
+
+
+def received(d: dict[str, Any]) -> None:
+    """``lnctl simulate pay``."""
+    show(
+        kv_table(
+            [
+                ("status", d["status"]),
+                ("received", msat(d["amount_msat"])),
+                ("payment hash", d["payment_hash"]),
+                ("channel", d["channel_id"]),
+            ]
+        )
+    )
+
+
+def memo(d: dict[str, Any]) -> None:
+    """``lnctl memo show``: the memo alone (untrusted text)."""
+    say_untrusted(d["memo"])
+
+
+def memo_match(d: dict[str, Any]) -> None:
+    """``lnctl memo verify`` when the text matches (a mismatch is an error)."""
+    say("match: the text is what the invoice commits to")
+
+
+def rotation(d: dict[str, Any]) -> None:
+    """``lnctl memo rotate-key``."""
+    show(
+        kv_table(
+            [
+                ("primary key", d["primary_key_id"]),
+                ("re-encrypted", d["reencrypted"]),
+                ("retired keys", ", ".join(d["retired_key_ids"]) or None),
+                ("unreadable", d["unreadable"]),
+                ("resumed", "yes" if d["resumed"] else "no"),
+            ]
+        )
+    )
+
+
+def settings(d: dict[str, Any]) -> None:
+    """``lnctl config show``: each setting and where it came from."""
+    show(
+        kv_table(
+            [(k, f"{v['value']}  ({v['source']})") for k, v in d["settings"].items()],
+            title=f"config file: {d['config_file']}" + ("" if d["exists"] else " (none)"),
+        )
+    )
+
+
+def textfile_written(d: dict[str, Any]) -> None:
+    """``lnctl metrics --textfile``: said on stderr (stdout stays empty)."""
+    write_err(f"wrote {sanitize(d['textfile'])}\n")
+
+
+def pushed(d: dict[str, Any]) -> None:
+    """``lnctl metrics push``: said on stderr."""
+    write_err(f"pushed to {d['gateway']} (job {sanitize(d['job'])})\n")
+
+
+def demo(d: dict[str, Any]) -> None:
+    """``lnctl demo``: the invoice, the payment with its retry, the metrics."""
+    out = console()
+    inv, pay = d["invoice"], d["payment"]
+    out.print("[bold]1. invoice[/bold] (signed by this wallet's node key, memo stored encrypted)")
+    out.print(inv["invoice"], soft_wrap=True, markup=False)
+    out.print(
+        f"[bold]2. pay[/bold] with an induced temporary channel failure on the first "
+        f"attempt: {pay['attempts']} attempts"
+    )
+    show(
+        kv_table(
+            [
+                ("status", pay["status"]),
+                ("amount", msat(pay["amount_msat"])),
+                ("fee", msat(pay["fee_msat"])),
+                ("latency", f"{pay['latency_ms']} ms"),
+                ("preimage", pay["preimage"]),
+                ("proof", "sha256(preimage) == payment_hash" if d["proof_ok"] else "MISMATCH"),
+            ]
+        )
+    )
+    out.print("[bold]3. metrics[/bold]")
+    out.print(d["metrics"], markup=False, highlight=False)

@@ -1,0 +1,136 @@
+"""What a payment's recorded outcome means to whoever asked for it: its document on success, else
+the error to raise, with the exit code the README promises (0 only with a proof; 3 or 4 only when
+the node said it failed; 5 a duplicate; 6 pending, never "failed"). One decision for a single pay
+and every payment of a batch (``lnctl.core.payments.Flight.result``).
+"""
+
+from __future__ import annotations
+
+from lnctl.backends.base import (
+    ALREADY_PAID,
+    FEE_LIMIT_EXCEEDED,
+    INCORRECT_PAYMENT_DETAILS,
+    INSUFFICIENT_BALANCE,
+    INVOICE_EXPIRED,
+    NEVER_REACHED_NODE,
+    NO_ROUTE,
+    TIMEOUT,
+)
+from lnctl.core.documents import payment_document
+from lnctl.errors import (
+    DuplicatePaymentError,
+    NeedsAttentionError,
+    PaymentFailedError,
+    PaymentPendingError,
+    RetriesExhaustedError,
+)
+from lnctl.storage.rows import IN_FLIGHT, NEEDS_ATTENTION, SUCCEEDED
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from lnctl.backends.base import PaymentStatus
+    from lnctl.core.documents import PaymentDocument
+    from lnctl.core.wallet import Wallet
+    from lnctl.storage.rows import PaymentRow
+
+
+def outcome(
+    row: PaymentRow,
+    status: PaymentStatus,
+    timed_out: bool,
+    timeout_s: float,
+    if_paid: str,
+    elapsed: float | None = None,
+    wallet: Wallet | None = None,
+) -> PaymentDocument:
+    """The result of ``pay`` for the recorded ``row``: its document, or the error to raise.
+    ``elapsed``: how long the payment took (a pending one says whether time ran out)."""
+    doc = payment_document(row)
+    details: dict[str, object] = {"payment": doc}
+    payment_hash = row.payment_hash
+    state = row.status
+    if state == NEEDS_ATTENTION:
+        raise NeedsAttentionError(
+            f"the node's answer cannot be accepted: {row.attention}",
+            hint="the payment is kept aside and never paid again automatically; check the node",
+            details=details,
+        )
+    if state == SUCCEEDED:
+        if status.duplicate:
+            if if_paid == "ok":
+                return doc
+            raise DuplicatePaymentError(
+                "the node has already paid this invoice",
+                code="ALREADY_PAID",
+                hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
+                details=details,
+            )
+        return doc
+    if state == IN_FLIGHT:
+        if status.duplicate:
+            raise DuplicatePaymentError(
+                "the node already has a payment of this invoice in flight",
+                code="ALREADY_IN_FLIGHT",
+                hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
+                details=details,
+            )
+        if elapsed is None or elapsed >= timeout_s - 0.5:
+            message = f"no outcome within {timeout_s:g} s: the payment is still in flight"
+        else:  # the node's answer did not prove anything, and no lookup could tell yet
+            why = f" ({_said(status.detail)})" if status.detail else ""
+            message = f"the outcome is not known yet{why}: the payment is still in flight"
+        raise PaymentPendingError(
+            message,
+            code="PAYMENT_PENDING",
+            hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
+            details=details,
+        )
+    reason = row.failure_reason or "CANCELED"
+    if reason == ALREADY_PAID:
+        raise DuplicatePaymentError(
+            "the payee says this invoice is already paid",
+            code="ALREADY_PAID",
+            hint="nothing was sent this time; lnctl lookup shows what is known",
+            details=details,
+        )
+    if status.transient:
+        if timed_out:
+            raise RetriesExhaustedError(
+                f"payment failed: no time left for another attempt after {row.attempts} "
+                f"({status.failure_reason})",
+                code=TIMEOUT,
+                hint="try again later, or raise --timeout",
+                details=details,
+            )
+        raise RetriesExhaustedError(
+            f"payment failed after {row.attempts} attempt(s): {reason}",
+            code=reason,
+            hint="try again later, or raise --retries / --timeout",
+            details=details,
+        )
+    said = f" (the server said: {_said(status.detail)})" if status.detail else ""
+    hint = _FAILURE_HINTS.get(reason, "")
+    if reason == INSUFFICIENT_BALANCE and wallet is not None:
+        channels = wallet.capabilities.channels
+        hint = "not enough spendable balance" + (
+            " (lnctl channel balance)" if channels else " (lnctl info shows the balance)"
+        )
+    raise PaymentFailedError(
+        f"payment failed: {reason}{said}", code=reason, hint=hint, details=details
+    )
+
+
+def _said(detail: str) -> str:
+    """The server's own words, clipped to one short line (sanitized when printed)."""
+    line = " ".join(detail.split())
+    return line if len(line) <= 200 else line[:199] + "…"
+
+
+_FAILURE_HINTS = {
+    NO_ROUTE: "the payee cannot be reached from this wallet",
+    INCORRECT_PAYMENT_DETAILS: "the payee does not know this invoice, or it is already paid",
+    INVOICE_EXPIRED: "ask the payee for a new invoice",
+    INSUFFICIENT_BALANCE: "not enough spendable balance",
+    FEE_LIMIT_EXCEEDED: "the route costs more than the fee cap: raise --max-fee",
+    NEVER_REACHED_NODE: "the node never had this payment; it may be paid again",
+}

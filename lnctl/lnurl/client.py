@@ -83,7 +83,10 @@ class LnurlClient:
         if key not in self._transports:
             netloc = parts.netloc.rpartition("@")[2]
             self._transports[key] = Transport(
-                f"{parts.scheme}://{netloc}", "the LNURL service", cafile=self.cafile
+                f"{parts.scheme}://{netloc}",
+                "the LNURL service",
+                cafile=self.cafile,
+                bounded_dns=True,  # its name server is the service's too: never wait on it
             )
         return self._transports[key]
 

@@ -53,6 +53,10 @@ class LnurlService:
         self.description_hash: bytes | None = None
         self.invoice_network: str | None = None
         self.invoice_changes: dict[str, Any] = {}  # keys merged into the callback's answer
+        # where invoices come from: (amount_msat, description hash) -> (invoice, preimage), e.g.
+        # the simulated node's peer (``lnctl simulate invoice --description-hash``) or LNbits;
+        # None: made and signed here (a payee no wallet can reach)
+        self.invoice_source: Callable[[int, bytes], tuple[str, bytes | None]] | None = None
         # a success action, or a function of the invoice's preimage making one (aes)
         self.success_action: dict[str, Any] | Callable[[bytes], dict[str, Any]] | None = None
         self.redirects: dict[str, str] = {}  # path -> Location (answered 302)
@@ -98,23 +102,30 @@ class LnurlService:
 
     def invoice(self, query: str) -> bytes:
         params = parse_qs(query)
-        amount_msat = int(params["amount"][0])
-        preimage = os.urandom(32)
-        payment_hash = hashlib.sha256(preimage).digest()
-        self.preimages[payment_hash.hex()] = preimage
-        pr = bolt11.encode(
-            network=self.invoice_network or self.network,
-            amount_msat=amount_msat + self.amount_delta_msat,
-            payment_hash=payment_hash,
-            payment_secret=os.urandom(32),
-            description_hash=self.description_hash
-            or hashlib.sha256(self.metadata.encode("utf-8")).digest(),
-            sign=lambda msg: self.node_key.sign_recoverable(msg, hasher=None),
+        amount_msat = int(params["amount"][0]) + self.amount_delta_msat
+        description_hash = (
+            self.description_hash or hashlib.sha256(self.metadata.encode("utf-8")).digest()
         )
+        preimage: bytes | None
+        if self.invoice_source is not None:
+            pr, preimage = self.invoice_source(amount_msat, description_hash)
+        else:
+            preimage = os.urandom(32)
+            pr = bolt11.encode(
+                network=self.invoice_network or self.network,
+                amount_msat=amount_msat,
+                payment_hash=hashlib.sha256(preimage).digest(),
+                payment_secret=os.urandom(32),
+                description_hash=description_hash,
+                sign=lambda msg: self.node_key.sign_recoverable(msg, hasher=None),
+            )
+        if preimage is not None:
+            self.preimages[hashlib.sha256(preimage).hexdigest()] = preimage
         doc: dict[str, Any] = {"pr": pr, "routes": []}
         action = self.success_action
         if action is not None:
-            doc["successAction"] = action(preimage) if callable(action) else action
+            assert preimage is not None or not callable(action), "aes needs the preimage"
+            doc["successAction"] = action(preimage) if callable(action) else action  # type: ignore[arg-type]
         doc.update(self.invoice_changes)
         return json.dumps(doc).encode()
 

@@ -54,7 +54,6 @@ from lnctl.lnurl.parse import (
     LnurlError,
     LnurlUnreachableError,
     Target,
-    looks_like_lnurl,
     parse,
 )
 
@@ -63,6 +62,6 @@ __all__ = [
     "LNURL_INSECURE", "LNURL_INVALID_RESPONSE", "LNURL_INVOICE_INVALID", "LNURL_INVOICE_MISMATCH",
     "LNURL_REDIRECT_REFUSED", "LNURL_SERVICE_ERROR", "LNURL_UNREACHABLE", "LNURL_WRONG_TAG",
     "LnurlClient", "LnurlError", "LnurlInvoice", "LnurlUnreachableError", "PayRequest",
-    "SuccessAction", "Target", "decrypt_aes", "looks_like_lnurl", "parse", "read_invoice",
+    "SuccessAction", "Target", "decrypt_aes", "parse", "read_invoice",
     "read_pay_request", "read_success_action", "resolve",
 ]  # fmt: skip

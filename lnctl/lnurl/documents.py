@@ -72,7 +72,7 @@ class PayRequest:
         low, high = self.min_sendable_msat, self.max_sendable_msat
         if not low <= amount_msat <= high:
             raise LnurlError(
-                f"{self.target.name} takes {_range(low, high)}, not {_msat(amount_msat)}",
+                f"{self.target.name} takes {amount_range(low, high)}, not {_msat(amount_msat)}",
                 code=LNURL_AMOUNT_OUT_OF_RANGE,
                 hint="choose an amount in that range",
                 details={
@@ -150,7 +150,7 @@ def _msat(amount: int) -> str:
     return f"{amount // 1000:,} sat" if amount % 1000 == 0 else f"{amount:,} msat"
 
 
-def _range(low: int, high: int) -> str:
+def amount_range(low: int, high: int) -> str:
     if low == high:
         return f"exactly {_msat(low)}"
     if low % 1000 == 0 and high % 1000 == 0:

@@ -108,14 +108,6 @@ def _strip(text: str) -> str:
     return raw
 
 
-def looks_like_lnurl(text: str) -> bool:
-    """Whether ``text`` is meant as LNURL-pay rather than a BOLT 11 invoice (cheap: for the
-    caller to choose a path; ``parse`` decides whether it is valid)."""
-    raw = _strip(text)
-    head = raw[:9].lower()
-    return head.startswith("lnurl1") or head == "lnurlp://" or "@" in raw
-
-
 def parse(text: str) -> Target:
     """What the user typed, as a ``Target``. Raises ``LnurlError``: ``INVALID_LNURL`` (not an
     address, an LNURL or an lnurlp:// link, or malformed), ``LNURL_INSECURE`` (plain http to a

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lnctl import bolt11, lnurl
+from lnctl.core.payments import looks_like_lnurl
 from lnctl.deadline import Deadline
 from lnctl.errors import ExitCode, InvalidInputError
 from lnctl.lnurl import LnurlClient, LnurlError, LnurlUnreachableError, PayRequest, Target
@@ -217,10 +218,10 @@ def test_lud17_examples() -> None:
 def test_what_is_not_lnurl_at_all() -> None:
     for text in ("", "   ", "lightning:", "https://example.com", "lnbc1...", "x" * 9000):
         refused("INVALID_LNURL", lnurl.parse, text)
-    assert lnurl.looks_like_lnurl("LIGHTNING:LNURL1DP68")
-    assert lnurl.looks_like_lnurl("alice@example.com")
-    assert lnurl.looks_like_lnurl("lnurlp://x.com/p")
-    assert not lnurl.looks_like_lnurl("lnbcrt10u1pj...")
+    assert looks_like_lnurl("LIGHTNING:LNURL1DP68")
+    assert looks_like_lnurl("alice@example.com")
+    assert looks_like_lnurl("lnurlp://x.com/p")
+    assert not looks_like_lnurl("lnbcrt10u1pj...")
 
 
 _BECH32 = st.text(alphabet=bolt11.CHARSET, max_size=120)
@@ -904,6 +905,34 @@ def test_nothing_listening_is_unreachable(tmp_path: Path) -> None:
             f"alice@127.0.0.1:{port}", 1000, network="regtest", deadline=Deadline.after(5)
         )
     assert "connection refused" in info.value.message
+
+
+def test_a_name_that_never_resolves_ends_by_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """getaddrinfo has no timeout of its own: an LNURL host's name server that never answers
+    (here, a resolver that blocks until the test ends) must not hold the command past its
+    deadline."""
+    import socket
+    import threading
+
+    release = threading.Event()
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        release.wait(60)
+        raise socket.gaierror("released")
+
+    monkeypatch.setattr(socket, "getaddrinfo", never)
+    began = time.monotonic()
+    try:
+        with pytest.raises(LnurlUnreachableError) as info:
+            lnurl.resolve(
+                "alice@never-answers.example", 1000, network="regtest",
+                deadline=Deadline.after(0.5),
+            )  # fmt: skip
+    finally:
+        release.set()
+    assert time.monotonic() - began < 2
+    assert "did not resolve in time" in info.value.message
+    assert info.value.exit_code == ExitCode.INTERNAL
 
 
 # -- import cost -----------------------------------------------------------------------------------

@@ -344,3 +344,13 @@ def test_simulate_invoice_with_a_description_hash(home: Path) -> None:
     both = run_here(home, "simulate", "invoice", "--description", "d", "--description-hash",
                     digest, "--json")  # fmt: skip
     assert both.code == 2 and both.json["error"]["code"] == "USAGE"
+
+
+def test_every_lnurl_error_code_is_documented() -> None:
+    from lnctl import lnurl
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    codes = {v for k, v in vars(lnurl).items() if k.isupper() and isinstance(v, str)}
+    codes |= {"INVALID_IDEMPOTENCY_KEY", "INVALID_DESCRIPTION_HASH", "AMOUNT_REQUIRED"}
+    assert len(codes) > 12 and {code for code in codes if f"`{code}`" not in readme} == set()

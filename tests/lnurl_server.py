@@ -130,6 +130,30 @@ class LnurlService:
         return json.dumps(doc).encode()
 
 
+def aes_action(plaintext: str, description: str = "Your code") -> Callable[[bytes], dict[str, Any]]:
+    """A LUD-10 ``aes`` success action of ``plaintext``, made with each invoice's preimage."""
+
+    def make(preimage: bytes) -> dict[str, Any]:
+        import base64
+
+        from cryptography.hazmat.primitives import padding
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        iv = os.urandom(16)
+        padder = padding.PKCS7(128).padder()
+        data = padder.update(plaintext.encode()) + padder.finalize()
+        encryptor = Cipher(algorithms.AES(preimage), modes.CBC(iv)).encryptor()
+        ciphertext = encryptor.update(data) + encryptor.finalize()
+        return {
+            "tag": "aes",
+            "description": description,
+            "ciphertext": base64.b64encode(ciphertext).decode(),
+            "iv": base64.b64encode(iv).decode(),
+        }
+
+    return make
+
+
 @contextmanager
 def lnurl_server(folder: Path) -> Iterator[LnurlService]:
     """A running service (HTTPS, its certificate in ``service.cert``), stopped on exit."""

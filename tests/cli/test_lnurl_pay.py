@@ -7,10 +7,8 @@ lines."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +18,7 @@ import pytest
 
 from tests.conftest import Result, popen, run, run_here
 from tests.helpers import CAPACITY_MSAT, check_ledger, fee, network_rows, rows
-from tests.lnurl_server import LnurlService, lnurl_server
+from tests.lnurl_server import LnurlService, aes_action, lnurl_server
 
 
 def local_msat(home: Path) -> int:
@@ -95,23 +93,7 @@ def test_an_address_is_paid_through_the_safe_pay_path(home: Path, service: Lnurl
 def test_human_output_shows_the_success_action_and_that_a_rerun_pays_again(
     home: Path, service: LnurlService
 ) -> None:
-    def aes(preimage: bytes) -> dict[str, Any]:
-        from cryptography.hazmat.primitives import padding
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-        iv = os.urandom(16)
-        padder = padding.PKCS7(128).padder()
-        data = padder.update(b"door code 4711") + padder.finalize()
-        encryptor = Cipher(algorithms.AES(preimage), modes.CBC(iv)).encryptor()
-        ciphertext = encryptor.update(data) + encryptor.finalize()
-        return {
-            "tag": "aes",
-            "description": "Your code",
-            "ciphertext": base64.b64encode(ciphertext).decode(),
-            "iv": base64.b64encode(iv).decode(),
-        }
-
-    service.success_action = aes
+    service.success_action = aes_action("door code 4711")
     first = pay(home, service, service.address, "--amount", "5")
     assert first.code == 0, first.err
     assert "door code 4711" in first.out and "Your code" in first.out

@@ -5,7 +5,6 @@ be paid."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -25,7 +24,7 @@ from lnctl.core.payments import looks_like_lnurl
 from lnctl.deadline import Deadline
 from lnctl.errors import ExitCode, InvalidInputError
 from lnctl.lnurl import LnurlClient, LnurlError, LnurlUnreachableError, PayRequest, Target
-from tests.lnurl_server import LnurlService, lnurl_server
+from tests.lnurl_server import LnurlService, aes_action, lnurl_server
 
 # LUD-01's example, and the URL it encodes
 LUD01_LNURL = (
@@ -679,23 +678,7 @@ def test_an_lnurl_and_an_lnurlp_link_resolve_alike(service: LnurlService) -> Non
 
 
 def test_the_aes_success_action_opens_with_the_invoice_s_preimage(service: LnurlService) -> None:
-    def aes(preimage: bytes) -> dict[str, Any]:
-        from cryptography.hazmat.primitives import padding
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-        iv = os.urandom(16)
-        padder = padding.PKCS7(128).padder()
-        data = padder.update(b"the door code is 4711") + padder.finalize()
-        encryptor = Cipher(algorithms.AES(preimage), modes.CBC(iv)).encryptor()
-        ciphertext = encryptor.update(data) + encryptor.finalize()
-        return {
-            "tag": "aes",
-            "description": "Your code",
-            "ciphertext": base64.b64encode(ciphertext).decode(),
-            "iv": base64.b64encode(iv).decode(),
-        }
-
-    service.success_action = aes
+    service.success_action = aes_action("the door code is 4711")
     got = pay(service)
     preimage = service.preimages[got.invoice.payment_hash].hex()
     assert got.to_dict(preimage)["success_action"] == {

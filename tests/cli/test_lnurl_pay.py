@@ -270,6 +270,26 @@ def test_a_key_in_flight_is_not_paid_again(home: Path, service: LnurlService) ->
     assert done.code == 0 and done.json["payment_hash"] == json.loads(out)["payment_hash"]
 
 
+def test_a_key_whose_payment_is_pending_is_not_paid_again(
+    home: Path, service: LnurlService
+) -> None:
+    """The first run ends pending (exit 6: the node holds the payment past --timeout); a re-run
+    with the key is ALREADY_IN_FLIGHT (exit 5) while the node says so, and resolves nothing."""
+    env = {"SSL_CERT_FILE": str(service.cert), "LNCTL_SIM_LATENCY_MS": "4000"}
+    args = ("pay", service.address, "--amount", "4", "--idempotency-key", "slow", "--json")
+    first = run(home, *args, "--timeout", "1.5", env=env)
+    assert first.code == 6 and first.json["payment"]["idempotency_key"] == "slow", first.out
+    asked = len(service.seen)
+    again = run(home, *args, "--if-paid", "ok", env=env)
+    assert again.code == 5 and again.json["error"]["code"] == "ALREADY_IN_FLIGHT", again.out
+    assert again.json["payment"]["payment_hash"] == first.json["payment"]["payment_hash"]
+    assert len(service.seen) == asked
+    time.sleep(3)  # the node settles it: the key's payment is then the outcome
+    done = run(home, *args, "--if-paid", "ok", env=env)
+    assert done.code == 0 and done.json["status"] == "SUCCEEDED", done.out
+    assert len(service.seen) == asked and len(rows(home, "SELECT * FROM payments")) == 1
+
+
 def test_several_processes_with_one_key_pay_once(home: Path, service: LnurlService) -> None:
     env = {"SSL_CERT_FILE": str(service.cert)}
     args = ("pay", service.address, "--amount", "6", "--idempotency-key", "once", "--json")

@@ -345,9 +345,15 @@ if TYPE_CHECKING:  # the contract is for type checking: no typing import at star
         side of payments with it."""
 
         def create_remote_invoices(
-            self, amount_msat: int | None, description: str, expiry: int, count: int
+            self,
+            amount_msat: int | None,
+            description: str,
+            expiry: int,
+            count: int,
+            description_hash: bytes | None = None,
         ) -> list[NewInvoice]:
-            """Invoices of another party on the test network, for this node to pay."""
+            """Invoices of another party on the test network, for this node to pay; with
+            ``description_hash`` (32 bytes), it instead of ``description`` (LNURL-pay)."""
             ...
 
         def simulate_incoming(self, invoice: Invoice, amount_msat: int | None) -> dict[str, Any]:

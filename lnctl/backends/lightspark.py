@@ -447,10 +447,20 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             )
 
     def create_remote_invoices(
-        self, amount_msat: int | None, description: str, expiry: int, count: int
+        self,
+        amount_msat: int | None,
+        description: str,
+        expiry: int,
+        count: int,
+        description_hash: bytes | None = None,
     ) -> list[NewInvoice]:
         """Invoices of Lightspark's test network for this node to pay (create_test_mode_invoice;
-        the test network chooses the expiry)."""
+        the test network chooses the expiry; it takes no description hash)."""
+        if description_hash is not None:
+            raise UnsupportedError(
+                "Lightspark's test network makes no invoice with a description hash",
+                hint="--description-hash is for the simulated node",
+            )
         self._require_regtest()
         made = []
         for _ in range(count):

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import http.client
     import socket
     import ssl
+    from collections.abc import Callable
+    from typing import Any
 
     from lnctl.deadline import Deadline
 
@@ -43,6 +45,10 @@ class Undelivered(Exception):  # noqa: N818 - an outcome, not an error of ours
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NameTimeout(TimeoutError):
+    """A host's name did not resolve by the deadline (``bounded_dns``): nothing was sent."""
 
 
 class Oversize(Undelivered):
@@ -156,6 +162,8 @@ def describe(exc: BaseException) -> str:
         return "TLS failed (" + str(exc.reason or "handshake").lower().replace("_", " ") + ")"
     if isinstance(exc, socket.gaierror):
         return "no such host"
+    if isinstance(exc, NameTimeout):
+        return "its name did not resolve in time"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
@@ -184,6 +192,7 @@ class Transport:
         *,
         cafile: str | None = None,
         proxy: str | None = None,
+        bounded_dns: bool = False,
     ) -> None:
         parts = urlsplit(url)
         self.https = parts.scheme == "https"
@@ -195,6 +204,9 @@ class Transport:
         self.proxy = urlsplit(proxy) if proxy else None
         self._conn: http.client.HTTPConnection | None = None
         self._context: ssl.SSLContext | None = None
+        # the host's name resolved within the deadline (an untrusted host: an LNURL service's
+        # name server may never answer); else the system's resolver, which no timeout bounds
+        self.bounded_dns = bounded_dns
 
     def close(self) -> None:
         if self._conn is not None:
@@ -230,6 +242,8 @@ class Transport:
                     conn.set_tunnel(self.host, self.port, self._proxy_headers())
             else:
                 conn = _connection_class(False)(host, port, timeout=timeout)
+            if self.bounded_dns:
+                conn._create_connection = _bounded_connector(deadline)  # type: ignore[attr-defined]
             conn.connect()
         except (OSError, ValueError) as exc:  # refused, unreachable, no such host, TLS refused
             raise self._unreachable(describe(exc)) from None
@@ -304,3 +318,56 @@ def _before_any_answer(exc: BaseException) -> bool:
     import http.client
 
     return isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError)
+
+
+def _bounded_connector(deadline: Deadline) -> Callable[..., socket.socket]:
+    """``socket.create_connection`` whose name lookup ends by ``deadline`` (at most
+    CONNECT_TIMEOUT_S): ``getaddrinfo`` has no timeout of its own, so it runs in a daemon
+    thread that is left behind, unanswered, when time is up (TimeoutError: nothing was sent)."""
+    import socket
+
+    def connect(
+        address: tuple[str, int], timeout: float, source_address: object = None
+    ) -> socket.socket:
+        host, port = address
+        found = resolve_within(host, port, min(CONNECT_TIMEOUT_S, max(deadline.left(), 0.0)))
+        error: OSError | None = None
+        for family, kind, proto, _, where in found:
+            sock = socket.socket(family, kind, proto)
+            try:
+                left = deadline.left()
+                if left <= 0:
+                    raise TimeoutError("the deadline has passed")
+                sock.settimeout(min(timeout, left))
+                sock.connect(where)
+                return sock
+            except OSError as exc:
+                sock.close()
+                error = exc
+        raise error or OSError("no address to connect to")
+
+    return connect
+
+
+def resolve_within(host: str, port: int, seconds: float) -> list[Any]:
+    """``socket.getaddrinfo(host, port)`` for TCP, or TimeoutError after ``seconds``."""
+    import socket
+    import threading
+
+    answer: list[Any] = []
+
+    def lookup() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:  # socket.gaierror: no such host
+            answer.append(exc)
+
+    thread = threading.Thread(target=lookup, name="lnctl-dns", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not answer:
+        raise NameTimeout(f"{host} did not resolve in time")
+    if isinstance(answer[0], OSError):
+        raise answer[0]
+    found: list[Any] = answer[0]
+    return found

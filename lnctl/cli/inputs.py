@@ -8,8 +8,9 @@ import sys
 MAX_STDIN_BYTES = 1 << 20  # an invoice piped in: more is refused, never read in part
 
 
-def read_stdin_invoice() -> str:
-    """The invoice piped in (``lnctl invoice | lnctl pay``); a terminal is not read."""
+def read_stdin_invoice(lnurl: bool = False) -> str:
+    """The invoice piped in (``lnctl invoice | lnctl pay``); a terminal is not read. ``lnurl``:
+    a Lightning Address or an LNURL piped alone (one word) is taken too (``lnctl pay``)."""
     from lnctl.errors import InvalidInputError
 
     if sys.stdin is None or sys.stdin.isatty():
@@ -19,7 +20,14 @@ def read_stdin_invoice() -> str:
     from lnctl.storage.files import read_input
 
     raw = read_input("-", MAX_STDIN_BYTES, "the invoice on stdin")
-    return read_invoice_from_text(raw.decode("utf-8", "replace"))
+    text = raw.decode("utf-8", "replace")
+    if lnurl:
+        words = text.split()
+        from lnctl.core.payments import looks_like_lnurl
+
+        if len(words) == 1 and looks_like_lnurl(words[0]):
+            return words[0]
+    return read_invoice_from_text(text)
 
 
 def read_invoice_from_text(text: str) -> str:

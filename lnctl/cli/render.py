@@ -118,10 +118,13 @@ def _page(t: Any, next_cursor: object) -> None:
 def payments(d: dict[str, Any]) -> None:
     """``lnctl payments``."""
     t = table()
+    paid_to = any(p.get("paid_to") for p in d["payments"])  # a column only when one has it
     for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
         t.add_column(col)
+    if paid_to:
+        t.add_column("paid to")
     for p in d["payments"]:
-        t.add_row(
+        row = [
             p["payment_hash"][:16] + "..",
             p["status"],
             msat(p["amount_msat"]),
@@ -129,26 +132,52 @@ def payments(d: dict[str, Any]) -> None:
             str(p["attempts"]),
             cell(p["failure_reason"] or p["attention"] or ""),
             cell(p["memo"] or ""),
-        )
+        ]
+        t.add_row(*row, *([cell(p.get("paid_to") or "")] if paid_to else []))
     _page(t, d["next_cursor"])
 
 
 def payment(d: dict[str, Any]) -> None:
-    """One payment (``lnctl pay``, ``lnctl lookup``)."""
-    show(
-        kv_table(
-            [
-                ("status", d["status"]),
-                ("payment hash", d["payment_hash"]),
-                ("amount", msat(d["amount_msat"])),
-                ("fee", msat(d["fee_msat"])),
-                ("attempts", d["attempts"]),
-                ("latency", f"{d['latency_ms']} ms" if d["latency_ms"] is not None else None),
-                ("preimage", d["preimage"]),
-                ("failure", d["failure_reason"]),
-            ]
+    """One payment (``lnctl pay``, ``lnctl lookup``); what it was paid to (a Lightning Address
+    or an LNURL), its key and its success action only where it has them."""
+    rows: list[tuple[str, object]] = [
+        ("status", d["status"]),
+        ("payment hash", d["payment_hash"]),
+        ("amount", msat(d["amount_msat"])),
+        ("fee", msat(d["fee_msat"])),
+        ("attempts", d["attempts"]),
+        ("latency", f"{d['latency_ms']} ms" if d["latency_ms"] is not None else None),
+        ("preimage", d["preimage"]),
+        ("failure", d["failure_reason"]),
+    ]
+    if d.get("paid_to"):
+        rows[1:1] = [("paid to", d["paid_to"]), ("description", d.get("paid_to_description"))]
+    if d.get("idempotency_key"):
+        rows.append(("idempotency key", d["idempotency_key"]))
+    rows += success_action_rows(d.get("success_action"))
+    show(kv_table(rows))
+    if "lnurl" in d and not d.get("idempotency_key"):
+        say(
+            "note: the service hands out a new invoice each time: running this again pays "
+            "again (--idempotency-key KEY pays once)"
         )
-    )
+
+
+def success_action_rows(action: dict[str, Any] | None) -> list[tuple[str, object]]:
+    """A success action (LUD-09/10), sanitized already, as rows: shown, never acted on (a url
+    is printed, never opened)."""
+    if not action:
+        return []
+    if action["tag"] == "message":
+        return [("message", action["message"])]
+    rows: list[tuple[str, object]] = [("service says", action["description"])]
+    if action["tag"] == "url":
+        rows.append(("url (not opened)", action["url"]))
+    elif action.get("error"):
+        rows.append(("secret", action["error"]))
+    else:
+        rows.append(("secret", action.get("plaintext")))
+    return rows
 
 
 def invoices(d: dict[str, Any]) -> None:
@@ -207,8 +236,23 @@ def dry_run(d: dict[str, Any]) -> None:
                 ("channel", d["channel_id"]),
                 ("self-payment", "yes" if d["self_payment"] else "no"),
             ]
+            + _lnurl_rows(d.get("lnurl"))
         )
     )
+
+
+def _lnurl_rows(terms: dict[str, Any] | None) -> list[tuple[str, object]]:
+    """What an LNURL service said (``pay --dry-run``), sanitized already."""
+    if not terms:
+        return []
+    return [
+        ("paid to", terms["lnurl"]),
+        ("description", terms["description"]),
+        (
+            "service takes",
+            f"{msat(terms['min_sendable_msat'])} to {msat(terms['max_sendable_msat'])}",
+        ),
+    ]
 
 
 def batch(d: Mapping[str, Any]) -> None:

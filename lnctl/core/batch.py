@@ -51,12 +51,22 @@ SEVERITY = (
 @dataclass(frozen=True, slots=True)
 class Line:
     number: int  # in the file, from 1
-    invoice: str
+    invoice: str  # a BOLT 11 invoice, a Lightning Address or an LNURL
     amount_msat: int | None
+    idempotency_key: str | None = None
+
+    @property
+    def single(self) -> bool:
+        """Paid as a single ``pay`` (an LNURL resolved first, a key held), never by the
+        embedded node's batch engine."""
+        from lnctl.core.payments import looks_like_lnurl
+
+        return self.idempotency_key is not None or looks_like_lnurl(self.invoice)
 
 
 def parse_lines(text: str) -> list[Line]:
-    """One invoice per line, optionally followed by an amount in sats (for amountless invoices);
+    """One invoice (or Lightning Address, or LNURL) per line, optionally followed by an amount
+    in sats (for amountless invoices and LNURLs) and ``key=KEY`` (``--idempotency-key``);
     blank lines and ``#`` comments ignored."""
     lines = []
     for number, raw in enumerate(text.splitlines(), 1):
@@ -64,9 +74,15 @@ def parse_lines(text: str) -> list[Line]:
         if not content:
             continue
         parts = content.split()
+        key = None
+        if len(parts) > 1 and parts[-1].startswith("key="):
+            from lnctl.core.idempotency import check_key
+
+            key = check_key(parts.pop()[4:])
         if len(parts) > 2:
             raise InvalidInputError(
-                f"line {number}: expected INVOICE [AMOUNT_SAT]", code="INVALID_BATCH_LINE"
+                f"line {number}: expected INVOICE [AMOUNT_SAT] [key=KEY]",
+                code="INVALID_BATCH_LINE",
             )
         amount = None
         if len(parts) == 2:
@@ -76,7 +92,7 @@ def parse_lines(text: str) -> list[Line]:
                     code="INVALID_BATCH_LINE",
                 )
             amount = int(parts[1]) * 1000
-        lines.append(Line(number, parts[0], amount))
+        lines.append(Line(number, parts[0], amount, key))
         if len(lines) > MAX_LINES:
             raise InvalidInputError(
                 f"more than {MAX_LINES} invoices in one batch", code="BATCH_TOO_LARGE"
@@ -145,7 +161,11 @@ def run_batch(
         began = time.monotonic()
         try:
             result: PaymentDocument | LnctlError = pay(
-                wallet(), line.invoice, options, amount_msat=line.amount_msat
+                wallet(),
+                line.invoice,
+                options,
+                amount_msat=line.amount_msat,
+                idempotency_key=line.idempotency_key,
             )
         except LnctlError as exc:
             result = exc
@@ -176,6 +196,8 @@ def run_batch(
         recover(first)  # what an earlier batch left in flight is resolved once, up front
         warnings = list(first.warnings)
         embedded = first.capabilities.batch_send  # the node sends a batch at once: Engine
+    if embedded and any(line.single for line in lines):
+        embedded = False  # LNURLs and keys: every line a single pay (the engine takes invoices)
     failures: list[BaseException] = []
 
     def engine() -> None:

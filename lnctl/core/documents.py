@@ -36,6 +36,11 @@ if TYPE_CHECKING:
         memo: str | None
         created_at: int
         invoice: str
+        paid_to: str | None  # the Lightning Address or LNURL paid (None: a BOLT 11 invoice)
+        paid_to_description: str | None  # its metadata's text/plain (sanitized)
+        idempotency_key: str | None
+        lnurl: NotRequired[dict[str, object]]  # ``pay`` of an LNURL: the service's terms
+        success_action: NotRequired[dict[str, object] | None]  # ``pay`` of an LNURL (LUD-09)
 
     class DryRunDocument(TypedDict):
         """``lnctl pay --dry-run``: what paying would do."""
@@ -51,6 +56,8 @@ if TYPE_CHECKING:
         exit_code: int
         would: Literal["pay", "fail"]
         failure_reason: str | None
+        lnurl: NotRequired[dict[str, object]]  # a Lightning Address or LNURL: the service's terms
+        payment: NotRequired[PaymentDocument | None]  # --idempotency-key already used: its payment
 
     class PaymentList(TypedDict):
         payments: list[PaymentDocument]
@@ -225,6 +232,8 @@ if TYPE_CHECKING:
 
 def payment_document(row: PaymentRow, memo: str | None = None) -> PaymentDocument:
     """A payment's document from its record (``memo``: its text, for its owner)."""
+    from lnctl.sanitize import sanitize
+
     return {
         "id": row.payment_hash,
         "payment_hash": row.payment_hash,
@@ -242,6 +251,11 @@ def payment_document(row: PaymentRow, memo: str | None = None) -> PaymentDocumen
         "memo": memo,
         "created_at": int(row.created_at),
         "invoice": row.bolt11,
+        "paid_to": row.paid_to,
+        "paid_to_description": None
+        if row.paid_to_description is None
+        else sanitize(row.paid_to_description),
+        "idempotency_key": row.idempotency_key,
     }
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from lnctl.backends.base import ALREADY_PAID, FEE_LIMIT_EXCEEDED, INSUFFICIENT_BALANCE, PaymentState
 from lnctl.core.locks import HashLock
-from lnctl.core.payments import existing_outcome, lock_busy, prepare
+from lnctl.core.payments import existing_outcome, lock_busy, looks_like_lnurl, prepare
 from lnctl.deadline import Deadline
-from lnctl.errors import DuplicatePaymentError, ExitCode, PaymentFailedError
+from lnctl.errors import DuplicatePaymentError, ExitCode, InvalidInputError, PaymentFailedError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -26,11 +26,68 @@ def dry_run(
     *,
     amount_msat: int | None = None,
     deadline: Deadline | None = None,
+    comment: str | None = None,
+    idempotency_key: str | None = None,
 ) -> DryRunDocument:
     """What ``pay`` would do, by the same checks: nothing is claimed or sent. ``deadline``: the
-    command's (else ``options.timeout_s`` from now)."""
-    invoice, amount, cap, _ = prepare(wallet, text, options, amount_msat, None, deadline)
-    return predict(wallet, invoice, amount, cap, options.if_paid)
+    command's (else ``options.timeout_s`` from now). A Lightning Address or an LNURL is
+    resolved and its invoice checked (the service is asked for an invoice, which is never
+    paid); a key already used is predicted as ``pay`` would end, without resolving anything."""
+    options.check()
+    if deadline is None:
+        deadline = Deadline.after(options.timeout_s)
+    if idempotency_key is not None:
+        used = _key_used(wallet, idempotency_key, options.if_paid)
+        if used is not None:
+            return used
+    if not looks_like_lnurl(text):
+        if comment is not None:
+            raise InvalidInputError(
+                "--comment is for a Lightning Address or an LNURL", code="USAGE"
+            )
+        invoice, amount, cap, _ = prepare(wallet, text, options, amount_msat, None, deadline)
+        return predict(wallet, invoice, amount, cap, options.if_paid)
+    from lnctl.core.lnurlpay import resolve
+
+    wallet.deadline = deadline
+    resolved = resolve(wallet, text, amount_msat, comment, deadline)
+    invoice, amount, cap, _ = prepare(wallet, resolved.bolt11, options, None, None, deadline)
+    doc = predict(wallet, invoice, amount, cap, options.if_paid)
+    doc["lnurl"] = resolved.to_dict()
+    return doc
+
+
+def _key_used(wallet: Wallet, key: str, if_paid: str) -> DryRunDocument | None:
+    """What ``pay`` would end with for a key already used (held or stored), or None."""
+    from lnctl.core.documents import payment_document
+    from lnctl.core.idempotency import hold_key
+    from lnctl.core.locks import HashLock
+
+    code: int = ExitCode.OK
+    reason: str | None = None
+    try:
+        held = hold_key(wallet, key, if_paid)
+    except DuplicatePaymentError as exc:
+        code, reason = int(exc.exit_code), exc.code
+    else:
+        if isinstance(held, HashLock):
+            held.release()
+            return None
+    row = wallet.history.payment_by_key(key)
+    return {
+        "dry_run": True,
+        "payment_hash": row.payment_hash if row is not None else "",
+        "amount_msat": row.amount_msat if row is not None else 0,
+        "max_fee_msat": row.max_fee_msat if row is not None else 0,
+        "fee_msat": None,
+        "channel_id": None,
+        "payee": row.payee if row is not None else "",
+        "self_payment": False,
+        "exit_code": int(code),
+        "would": "pay" if code == ExitCode.OK else "fail",
+        "failure_reason": reason,
+        "payment": None if row is None else payment_document(row),
+    }
 
 
 def predict(

@@ -97,10 +97,13 @@ def validate(
 # -- what an existing record means (one decision for pay and --dry-run) ----------------------------
 
 
-def existing_outcome(row: PaymentRow | None, if_paid: str) -> PaymentDocument | None:
-    """For a hash this wallet has a record of: the stored document when it is already paid and
-    ``if_paid == 'ok'``; raises DuplicatePaymentError (exit 5) when paid, in flight or needing
-    attention; None when it may be paid (no record, or FAILED)."""
+def existing_outcome(
+    row: PaymentRow | None, if_paid: str, subject: str = "this invoice"
+) -> PaymentDocument | None:
+    """For a hash (or an idempotency key: ``subject`` names it) this wallet has a record of: the
+    stored document when it is already paid and ``if_paid == 'ok'``; raises
+    DuplicatePaymentError (exit 5) when paid, in flight or needing attention; None when it may
+    be paid (no record, or FAILED)."""
     if row is None or row.status == FAILED:
         return None
     doc = payment_document(row)
@@ -109,24 +112,49 @@ def existing_outcome(row: PaymentRow | None, if_paid: str) -> PaymentDocument | 
         if if_paid == "ok":
             return doc
         raise DuplicatePaymentError(
-            "this invoice is already paid",
+            f"{subject} is already paid",
             code="ALREADY_PAID",
             hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
             details={"payment": doc},
         )
     if row.status == NEEDS_ATTENTION:
         raise DuplicatePaymentError(
-            f"a payment of this invoice needs attention: {row.attention}",
+            f"a payment of {subject} needs attention: {row.attention}",
             code="NEEDS_ATTENTION",
             hint="check the node before paying it again (lnctl payments --status needs_attention)",
             details={"payment": doc},
         )
     raise DuplicatePaymentError(
-        "a payment of this invoice is already in flight",
+        f"a payment of {subject} is already in flight",
         code="ALREADY_IN_FLIGHT",
         hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
         details={"payment": doc},
     )
+
+
+# -- what a payment is made to ---------------------------------------------------------------------
+
+
+@record(frozen=True, slots=True)
+class Recipient:
+    """What a payment was asked for beyond its invoice, kept with its record: the Lightning
+    Address or LNURL paid (as ``lnctl.lnurl.Target.text``) and its metadata's text/plain, and
+    the ``--idempotency-key`` it is paid under."""
+
+    paid_to: str | None = None
+    description: str | None = None
+    idempotency_key: str | None = None
+
+
+def looks_like_lnurl(text: str) -> bool:
+    """Whether ``text`` is meant as a Lightning Address or an LNURL link rather than a BOLT 11
+    invoice (cheap, and without importing ``lnctl.lnurl``: a plain pay never loads it;
+    ``lnctl.lnurl.parse`` decides whether it is valid). No BOLT 11 invoice holds '@' or '://'
+    or starts with 'lnurl'."""
+    raw = text.strip()
+    if raw[:10].lower() == "lightning:":
+        raw = raw[10:]
+    return raw[:5].lower() == "lnurl" or "@" in raw or "://" in raw
 
 
 # -- the options of a payment ---------------------------------------------------------------------
@@ -276,9 +304,9 @@ class Flight:
     def payment_hash(self) -> str:
         return self.invoice.payment_hash
 
-    def claim(self, memo: str | None = None) -> None:
+    def claim(self, memo: str | None = None, recipient: Recipient | None = None) -> None:
         """Record the payment IN_FLIGHT: nothing is sent before this is committed."""
-        self.row = claim(self.wallet, self.invoice, self.amount, self.cap, memo)
+        self.row = claim(self.wallet, self.invoice, self.amount, self.cap, memo, recipient)
 
     def sending(self, retry_here: bool) -> None:
         """The node is known: the retry clock (``retry_here``: the node does not retry
@@ -372,18 +400,66 @@ def pay(
     amount_msat: int | None = None,
     memo: str | None = None,
     deadline: Deadline | None = None,
+    comment: str | None = None,
+    idempotency_key: str | None = None,
 ) -> PaymentDocument:
-    """Pay an invoice. Returns the payment document on success; raises a PaymentError carrying
-    it (``details['payment']``) on any other outcome. ``deadline``: the command's, when it began
-    before this payment (else ``options.timeout_s`` from now); every request to the node ends by
-    it."""
+    """Pay an invoice, a Lightning Address or an LNURL-pay link (its service's invoice, checked
+    by ``lnctl.core.lnurlpay``, then paid as any invoice). Returns the payment document on
+    success; raises a PaymentError carrying it (``details['payment']``) on any other outcome.
+    ``deadline``: the command's, when it began before this payment (else ``options.timeout_s``
+    from now); every request, to the LNURL service and to the node, ends by it.
+    ``idempotency_key``: a payment already made under it is the outcome, nothing is resolved
+    or paid again (``lnctl.core.idempotency``)."""
     started = time.monotonic()
+    options.check(memo)
+    if deadline is None:
+        deadline = Deadline.after(options.timeout_s)
+    wallet.deadline = deadline
+    key_lock = None
+    if idempotency_key is not None:
+        from lnctl.core.idempotency import hold_key
+
+        held = hold_key(wallet, idempotency_key, options.if_paid)
+        if not isinstance(held, HashLock):
+            return held  # the payment made under the key (--if-paid ok)
+        key_lock = held
+    try:
+        if not looks_like_lnurl(text):
+            if comment is not None:
+                raise InvalidInputError(
+                    "--comment is for a Lightning Address or an LNURL", code="USAGE"
+                )
+            recipient = Recipient(idempotency_key=idempotency_key)
+            return _pay(wallet, text, options, amount_msat, memo, deadline, recipient, started)
+        from lnctl.core.lnurlpay import paid_document, resolve
+
+        resolved = resolve(wallet, text, amount_msat, comment, deadline)
+        recipient = Recipient(
+            resolved.pay_request.target.text, resolved.pay_request.description, idempotency_key
+        )
+        doc = _pay(wallet, resolved.bolt11, options, None, memo, deadline, recipient, started)
+        return paid_document(doc, resolved)
+    finally:
+        if key_lock is not None:
+            key_lock.release()
+
+
+def _pay(
+    wallet: Wallet,
+    text: str,
+    options: PayOptions,
+    amount_msat: int | None,
+    memo: str | None,
+    deadline: Deadline,
+    recipient: Recipient,
+    started: float,
+) -> PaymentDocument:
     invoice, amount, cap, deadline = prepare(wallet, text, options, amount_msat, memo, deadline)
     flight = Flight.open(wallet, invoice, amount, cap, options, began=started, deadline=deadline)
     if not isinstance(flight, Flight):
         return flight
     with flight.lock:
-        flight.claim(memo)
+        flight.claim(memo, recipient)
         failpoints.hit("after_claim", wallet.env)
         try:
             _send(flight)
@@ -451,8 +527,14 @@ def _send(flight: Flight) -> None:
 
 
 def claim(
-    wallet: Wallet, invoice: bolt11.Invoice, amount: int, cap: int, memo: str | None
+    wallet: Wallet,
+    invoice: bolt11.Invoice,
+    amount: int,
+    cap: int,
+    memo: str | None,
+    recipient: Recipient | None = None,
 ) -> PaymentRow:
+    recipient = recipient or Recipient()
     values: NewPayment = {
         "payment_hash": invoice.payment_hash,
         "bolt11": invoice.bolt11,
@@ -463,6 +545,9 @@ def claim(
         "memo": None,
         "memo_key_id": None,
         "now": time.time(),
+        "paid_to": recipient.paid_to,
+        "paid_to_description": recipient.description,
+        "idempotency_key": recipient.idempotency_key,
     }
     if memo is None:
         raced = wallet.history.claim_payment(values)

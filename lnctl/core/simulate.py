@@ -16,11 +16,32 @@ if TYPE_CHECKING:
 
 
 def remote_invoices(
-    wallet: Wallet, amount_msat: int | None, description: str, expiry: int, count: int
+    wallet: Wallet,
+    amount_msat: int | None,
+    description: str,
+    expiry: int,
+    count: int,
+    description_hash: str | None = None,
 ) -> list[RemoteInvoiceDocument]:
+    """The simulated peer's invoices; ``description_hash`` (64 hex digits: sha256 of what
+    the payer was shown, as an LNURL service's metadata) instead of a description."""
     wallet.require("test_network", "lnctl simulate")
     if amount_msat is not None:
         check_amount(amount_msat)
+    hashed = None
+    if description_hash is not None:
+        if description:
+            raise InvalidInputError(
+                "give --description or --description-hash, not both", code="USAGE"
+            )
+        try:
+            hashed = bytes.fromhex(description_hash)
+        except ValueError:
+            hashed = b""
+        if len(hashed) != 32:
+            raise InvalidInputError(
+                "--description-hash is 64 hex digits (a SHA-256)", code="INVALID_DESCRIPTION_HASH"
+            )
     if len(description.encode()) > bolt11.MAX_DESCRIPTION_BYTES:
         raise InvalidInputError(
             "description is longer than BOLT 11 allows", code="DESCRIPTION_TOO_LONG"
@@ -29,7 +50,9 @@ def remote_invoices(
         raise InvalidInputError(
             f"expiry must be between 1 and {MAX_EXPIRY} seconds", code="INVALID_EXPIRY"
         )
-    made = wallet.test_network.create_remote_invoices(amount_msat, description, expiry, count)
+    made = wallet.test_network.create_remote_invoices(
+        amount_msat, description, expiry, count, hashed
+    )
     return [
         {
             "invoice": new.bolt11,

@@ -247,20 +247,42 @@ class History:
         ).fetchone()
         return None if row is None else PaymentRow(row)
 
+    def payment_by_key(self, idempotency_key: str) -> PaymentRow | None:
+        """The payment made under ``--idempotency-key`` (at most one: a unique index)."""
+        row = self.conn.execute(
+            f"SELECT {PAYMENT_COLUMNS} FROM payments WHERE idempotency_key = ?",
+            (idempotency_key,),
+        ).fetchone()
+        return None if row is None else PaymentRow(row)
+
     def claim_payment(self, values: NewPayment) -> PaymentRow | None:
         """Record a payment IN_FLIGHT (the caller holds the hash lock), in one transaction with
         the memo key's use. Returns the stored row instead, unchanged, when the hash is already
-        SUCCEEDED, IN_FLIGHT or NEEDS_ATTENTION; a FAILED one is paid again as a fresh payment."""
+        SUCCEEDED, IN_FLIGHT or NEEDS_ATTENTION, or when another payment of that state holds
+        its idempotency key; a FAILED one is paid again as a fresh payment (and gives its key
+        up)."""
         with self.transaction() as conn:
             row = self.get_payment(values["payment_hash"])
             if row is not None and row.status != FAILED:
                 return row
+            key = values["idempotency_key"]
+            if key is not None:  # one payment per key: a FAILED one gives it up, others keep it
+                holder = self.payment_by_key(key)
+                if holder is not None and holder.payment_hash != values["payment_hash"]:
+                    if holder.status != FAILED:
+                        return holder
+                    conn.execute(
+                        "UPDATE payments SET idempotency_key = NULL WHERE payment_hash = ?",
+                        (holder.payment_hash,),
+                    )
             if row is None:
                 conn.execute(
                     "INSERT INTO payments (payment_hash, bolt11, payee, description_hash, "
-                    "amount_msat, max_fee_msat, memo, memo_key_id, created_at, updated_at, status) "
+                    "amount_msat, max_fee_msat, memo, memo_key_id, created_at, updated_at, status, "
+                    "paid_to, paid_to_description, idempotency_key) "
                     "VALUES (:payment_hash, :bolt11, :payee, :description_hash, :amount_msat, "
-                    f":max_fee_msat, :memo, :memo_key_id, :now, :now, '{IN_FLIGHT}')",
+                    f":max_fee_msat, :memo, :memo_key_id, :now, :now, '{IN_FLIGHT}', "
+                    ":paid_to, :paid_to_description, :idempotency_key)",
                     values,
                 )
             else:
@@ -271,8 +293,9 @@ class History:
                     "memo_key_id = coalesce(:memo_key_id, memo_key_id), created_at = :now, "
                     f"updated_at = :now, status = '{IN_FLIGHT}', attempts = 0, fee_msat = NULL, "
                     "failure_reason = NULL, preimage = NULL, latency_ms = NULL, "
-                    "channel_id = NULL, attention = NULL, last_sent_at = NULL "
-                    "WHERE payment_hash = :payment_hash",
+                    "channel_id = NULL, attention = NULL, last_sent_at = NULL, "
+                    "paid_to = :paid_to, paid_to_description = :paid_to_description, "
+                    "idempotency_key = :idempotency_key WHERE payment_hash = :payment_hash",
                     values,
                 )
             self.count_memo_encryption(conn, values["memo_key_id"])
@@ -292,7 +315,8 @@ class History:
             else:
                 conn.execute(
                     f"UPDATE payments SET status = '{FAILED}', failure_reason = ?, attempts = ?, "
-                    "latency_ms = ?, created_at = ?, updated_at = ?, last_sent_at = ? "
+                    "latency_ms = ?, created_at = ?, updated_at = ?, last_sent_at = ?, "
+                    "paid_to = ?, paid_to_description = ?, idempotency_key = NULL "
                     "WHERE payment_hash = ?",
                     (
                         previous.failure_reason,
@@ -301,6 +325,8 @@ class History:
                         previous.created_at,
                         previous.updated_at,
                         previous.last_sent_at,
+                        previous.paid_to,
+                        previous.paid_to_description,
                         payment_hash,
                     ),
                 )

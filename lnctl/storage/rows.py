@@ -56,7 +56,7 @@ class PaymentRow:
         "payment_hash", "bolt11", "payee", "description_hash", "amount_msat", "max_fee_msat",
         "fee_msat", "status", "attempts", "failure_reason", "preimage", "channel_id", "memo",
         "memo_key_id", "created_at", "updated_at", "latency_ms", "attention", "last_sent_at",
-        "id",
+        "paid_to", "paid_to_description", "idempotency_key", "id",
     )  # fmt: skip
     payment_hash: str
     bolt11: str
@@ -77,6 +77,9 @@ class PaymentRow:
     latency_ms: int | None
     attention: str | None  # why it is kept aside (NEEDS_ATTENTION)
     last_sent_at: float | None
+    paid_to: str | None  # a Lightning Address or LNURL as typed (normalized): None for BOLT 11
+    paid_to_description: str | None  # its metadata's text/plain, as the service sent it
+    idempotency_key: str | None  # --idempotency-key: one payment per key
     id: int
 
     def __init__(self, row: tuple[Any, ...]) -> None:
@@ -84,7 +87,8 @@ class PaymentRow:
             self.payment_hash, self.bolt11, self.payee, self.description_hash, self.amount_msat,
             self.max_fee_msat, self.fee_msat, self.status, self.attempts, self.failure_reason,
             self.preimage, self.channel_id, self.memo, self.memo_key_id, self.created_at,
-            self.updated_at, self.latency_ms, self.attention, self.last_sent_at, self.id,
+            self.updated_at, self.latency_ms, self.attention, self.last_sent_at, self.paid_to,
+            self.paid_to_description, self.idempotency_key, self.id,
         ) = row  # fmt: skip
         if (
             type(self.attempts) is not int
@@ -162,6 +166,9 @@ if TYPE_CHECKING:  # what is written: plain dicts at run time, checked by mypy
         memo: str | None
         memo_key_id: str | None
         now: float
+        paid_to: str | None
+        paid_to_description: str | None
+        idempotency_key: str | None
 
     class NewInvoice(TypedDict):
         """An invoice the node has just made (``History.add_invoice``)."""

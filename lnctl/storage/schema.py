@@ -152,5 +152,16 @@ DROP TRIGGER payments_rows_out;
 DELETE FROM counters WHERE labels = '' AND name IN ('rows_invoices', 'rows_payments')
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# v5 (issue 23): what a payment was made to beyond its invoice (a Lightning Address or LNURL as
+# typed, and its metadata's text/plain), and the idempotency key it was paid under: one payment
+# per key (a FAILED payment gives its key up to the next: lnctl.storage.history.claim_payment)
+_V5 = """
+ALTER TABLE payments ADD COLUMN paid_to TEXT;
+ALTER TABLE payments ADD COLUMN paid_to_description TEXT;
+ALTER TABLE payments ADD COLUMN idempotency_key TEXT;
+CREATE UNIQUE INDEX payments_idempotency_key ON payments(idempotency_key)
+    WHERE idempotency_key IS NOT NULL
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -212,6 +212,7 @@ def test_reads_the_fast_path_does_not_fully_understand_go_to_typer(args: list[st
         ["--timeout", "2.5", "--retries", "2", "--memo", "m", "--json"],
         ["--induce-failure", "1", "--json"],
         ["--amount", "3", "--json"],
+        ["--idempotency-key", "ci-1", "--json"],
         [],
     ],
 )
@@ -372,10 +373,15 @@ def test_commands_import_only_what_they_use(tmp_path: Path) -> None:
         if args[0] not in ("decode", "-q"):  # the wallet's history is SQLite
             loaded = loaded | {"sqlite3"}
         assert r.code == 0 and seen == loaded, (args, seen, r.err)
-    # a single payment's lifecycle runs in one thread: the batch's rate limit brings none
-    other = run(home, "simulate", "invoice", "--amount", "5", "--json").json
-    r, seen = run_probed(home, ("threading", "typer", "rich"), "pay", other["invoice"], "--json")
-    assert r.code == 0 and seen == set(), (seen, r.err)
+    # a single payment's lifecycle runs in one thread: the batch's rate limit brings none; and
+    # a BOLT 11 invoice loads nothing of LNURL-pay (issue 23), with or without a dry run
+    lnurl = ("lnctl.lnurl", "lnctl.core.lnurlpay", "lnctl.core.idempotency")
+    for extra in ((), ("--dry-run",)):
+        other = run(home, "simulate", "invoice", "--amount", "5", "--json").json
+        r, seen = run_probed(
+            home, ("threading", "typer", "rich", *lnurl), "pay", other["invoice"], *extra, "--json"
+        )
+        assert r.code == 0 and seen == set(), (seen, r.err)
     # a call left to Typer (-v: a count) declares only the command it runs
     commands = tuple(f"lnctl.cli.commands.{name.replace('-', '_')}" for name in NAMES)
     r, seen = run_probed(home, commands, "-v", "config", "show", "--json")

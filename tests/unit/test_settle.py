@@ -42,6 +42,9 @@ def _claim(wallet: Wallet, invoice: str, sent_ago: float, attempts: int = 1) -> 
             "memo": None,
             "memo_key_id": None,
             "now": time.time(),
+            "paid_to": None,
+            "paid_to_description": None,
+            "idempotency_key": None,
         }
     )
     for _ in range(attempts):

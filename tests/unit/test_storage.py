@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from lnctl.storage.history import History
 def test_history_schema_version_and_migration(tmp_path: Path) -> None:
     path = str(tmp_path / "history.sqlite")
     with History(path) as h:
-        assert h.conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert h.conn.execute("PRAGMA user_version").fetchone()[0] == 5
         assert h.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 7")
@@ -62,6 +63,35 @@ def test_history_of_lnctl_0_1_is_migrated_with_its_records(tmp_path: Path) -> No
         assert triggers.fetchall() == []
         assert not any(name.startswith("rows_") for name, _ in h.counters())
         assert h.meta("node_seq") is None  # a history from before: read whole once
+        # v5: what a payment was made to, and its idempotency key: nothing for an older one
+        assert row is not None and (row.paid_to, row.idempotency_key) == (None, None)
+
+
+def test_one_payment_per_idempotency_key(tmp_path: Path) -> None:
+    """v5's unique key: a claim under a key another live payment holds gets that payment
+    back; a FAILED payment gives its key up to the next."""
+    import sqlite3 as sql
+
+    def new(payment_hash: str, key: str) -> Any:
+        return {
+            "payment_hash": payment_hash, "bolt11": "x", "payee": "p", "description_hash": None,
+            "amount_msat": 5, "max_fee_msat": 1, "memo": None, "memo_key_id": None, "now": 1.0,
+            "paid_to": "alice@example.com", "paid_to_description": "Pay alice",
+            "idempotency_key": key,
+        }  # fmt: skip
+
+    with History(str(tmp_path / "history.sqlite")) as h:
+        assert h.claim_payment(new("aa", "k")) is None
+        held = h.claim_payment(new("bb", "k"))
+        assert held is not None and held.payment_hash == "aa"
+        assert h.get_payment("bb") is None
+        h.record_failure("aa", "NO_ROUTE")
+        assert h.claim_payment(new("bb", "k")) is None
+        row = h.payment_by_key("k")
+        assert row is not None and row.payment_hash == "bb" and row.paid_to == "alice@example.com"
+        assert h.get_payment("aa").idempotency_key is None  # type: ignore[union-attr]
+        with pytest.raises(sql.IntegrityError):
+            h.conn.execute("UPDATE payments SET idempotency_key = 'k' WHERE payment_hash = 'aa'")
 
 
 def _insert_many(path: str, worker: int, n: int) -> None:

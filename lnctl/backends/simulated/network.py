@@ -32,7 +32,12 @@ class NodeNetwork(PayingNode):
     """The node with its simulated peer and network."""
 
     def create_remote_invoices(
-        self, amount_msat: int | None, description: str, expiry: int, count: int
+        self,
+        amount_msat: int | None,
+        description: str,
+        expiry: int,
+        count: int,
+        description_hash: bytes | None = None,
     ) -> list[NewInvoice]:
         made: list[NewInvoice] = []
         rows = []
@@ -40,7 +45,12 @@ class NodeNetwork(PayingNode):
         payee = self.peer_id
         for _ in range(count):
             text, preimage, payment_hash = self._sign(
-                self.peer, amount_msat, description, None, expiry, now
+                self.peer,
+                amount_msat,
+                None if description_hash is not None else description,
+                description_hash,
+                expiry,
+                now,
             )
             made.append(NewInvoice(text, payment_hash.hex(), now, now + expiry, payee))
             rows.append((payment_hash.hex(), text, preimage.hex(), amount_msat, now))

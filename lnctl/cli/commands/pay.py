@@ -30,8 +30,9 @@ class PayOptions:
     invoice: str | None = argument(
         default=None,
         show_default=False,
-        help="BOLT 11 invoice (read from stdin when omitted: the first invoice found, or a JSON "
-        "document's 'invoice').",
+        help="BOLT 11 invoice, Lightning Address (user@domain) or LNURL-pay link (lnurl1..., "
+        "lnurlp://...); read from stdin when omitted: the first invoice found, an address or "
+        "link alone, or a JSON document's 'invoice'.",
     )
     amount: int | None = option(
         "--amount",
@@ -39,7 +40,23 @@ class PayOptions:
         metavar="SATS",
         min=1,
         show_default=False,
-        help="Sats, for an invoice without an amount only.",
+        help="Sats, for an invoice without an amount, or a Lightning Address or LNURL.",
+    )
+    comment: str | None = option(
+        "--comment",
+        default=None,
+        metavar="TEXT",
+        show_default=False,
+        help="A Lightning Address or LNURL: a comment for the payee (LUD-12), within the "
+        "length the service allows.",
+    )
+    idempotency_key: str | None = option(
+        "--idempotency-key",
+        default=None,
+        metavar="KEY",
+        show_default=False,
+        help="Pay at most once under KEY: a run with a key already used pays nothing and ends "
+        "as an invoice already paid (exit 5, or 0 with --if-paid ok).",
     )
     max_fee: int | None = option(
         "--max-fee",
@@ -116,8 +133,9 @@ class PayOptions:
 
 @command("pay", PayOptions)
 def pay(state: State, opts: PayOptions) -> None:
-    """Pay a BOLT 11 invoice, safely: strict validation, fee cap, retries for transient
-    failures only, a timeout, proof of payment, never twice. With --file, many at once."""
+    """Pay a BOLT 11 invoice, a Lightning Address or an LNURL-pay link, safely: strict
+    validation, fee cap, retries for transient failures only, a timeout, proof of payment,
+    never twice. With --file, many at once."""
     from lnctl.cli import render
     from lnctl.cli.inputs import memo_text, read_stdin_invoice
     from lnctl.cli.output import deliver
@@ -142,16 +160,18 @@ def pay(state: State, opts: PayOptions) -> None:
             or opts.dry_run
             or opts.memo
             or opts.memo_file
+            or opts.comment is not None
+            or opts.idempotency_key is not None
         ):
             raise InvalidInputError(
-                "--file takes the invoices (and amounts) from the file: no INVOICE, --amount, "
-                "--dry-run or memo with it",
+                "--file takes the invoices (and amounts, and keys) from the file: no INVOICE, "
+                "--amount, --comment, --idempotency-key, --dry-run or memo with it",
                 code="USAGE",
             )
         pay_batch(state, opts, opts.file, how)
         return
     memo = memo_text(opts.memo, opts.memo_file, stdin_taken=opts.invoice is None)
-    text = opts.invoice if opts.invoice is not None else read_stdin_invoice()
+    text = opts.invoice if opts.invoice is not None else read_stdin_invoice(lnurl=True)
     from lnctl.deadline import Deadline
 
     how.check(memo)
@@ -161,9 +181,26 @@ def pay(state: State, opts: PayOptions) -> None:
         if opts.dry_run:
             from lnctl.core.dryrun import dry_run
 
-            would = dry_run(wallet, text, how, amount_msat=amount_msat, deadline=deadline)
+            would = dry_run(
+                wallet,
+                text,
+                how,
+                amount_msat=amount_msat,
+                deadline=deadline,
+                comment=opts.comment,
+                idempotency_key=opts.idempotency_key,
+            )
         else:
-            doc = core_pay(wallet, text, how, amount_msat=amount_msat, memo=memo, deadline=deadline)
+            doc = core_pay(
+                wallet,
+                text,
+                how,
+                amount_msat=amount_msat,
+                memo=memo,
+                deadline=deadline,
+                comment=opts.comment,
+                idempotency_key=opts.idempotency_key,
+            )
         warnings = wallet.warnings
     if opts.dry_run:
         deliver_outcome(

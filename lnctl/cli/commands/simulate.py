@@ -24,6 +24,14 @@ class PeerInvoiceOptions:
         help="Sats (omit for an amountless invoice).",
     )
     description: str = option("--description", default="", help="Public description.")
+    description_hash: str | None = option(
+        "--description-hash",
+        default=None,
+        metavar="HEX",
+        show_default=False,
+        help="SHA-256 (64 hex digits) of the description instead of it (as an LNURL-pay "
+        "service's invoices carry its metadata's).",
+    )
     expiry: int = option(
         "--expiry", default=DEFAULT_EXPIRY, metavar="SECONDS", min=1, help="Seconds."
     )
@@ -46,6 +54,7 @@ def invoice(state: State, opts: PeerInvoiceOptions) -> None:
             opts.description,
             opts.expiry,
             opts.count,
+            opts.description_hash,
         )
     result: Any = docs if opts.count > 1 else docs[0]
     deliver(result, opts.as_json, render.invoice_lines)

@@ -84,16 +84,24 @@ def machine() -> list[str]:
     ]
 
 
-def document(facts: list[str], sections: list[tuple[str, str, str]], quick: bool, kept: str) -> str:
+def document(
+    facts: list[str],
+    sections: list[tuple[str, str, str]],
+    quick: bool,
+    kept: str,
+    against: str | None = None,
+) -> str:
     """docs/performance.md: the facts, then (title, command, output) per benchmark, then what
     was kept of the old file."""
     how = "python bench/run_all.py" + (" --quick" if quick else "")
+    how += f" --against {against}" if against else ""
     lines = [
         "# Performance",
         "",
-        f"Written by `{how}` (do not edit by hand above the log at the end; run it again).",
-        "Figures, not tests: medians of real processes on the machine below. Start-up is a",
-        "regular `pip install`, not an editable one (whose import hook adds its own cost).",
+        f"Written by `{how}`: run it again rather than edit by hand (the log at the end is",
+        "hand-written and kept). Figures, not tests: medians of real processes on the machine",
+        "below. Start-up is a regular `pip install`, not an editable one (whose import hook adds",
+        "its own cost).",
         "",
     ]
     if quick:
@@ -143,7 +151,7 @@ def main() -> None:
         print(output, flush=True)
         sections.append((title, command, output))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    text = document(facts, sections, args.quick, kept_part(args.out))
+    text = document(facts, sections, args.quick, kept_part(args.out), args.against)
     args.out.write_text(text, "utf-8")
     print(f"written: {args.out}")
 

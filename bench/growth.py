@@ -1,7 +1,7 @@
 """Cost growth: `invoice`, `pay` and `payments --limit 50` with 0, 10,000 and 100,000 payments
 already stored (issue 11's target: within 1.2x of an empty wallet).
 
-    python bench/growth.py [--runs 10]
+    python bench/growth.py [--runs 10] [--sizes 0 10000 100000]
 
 The stored payments are real: paid to the simulated peer with ``pay --file`` (so the history and
 the node's record both hold them; 100,000 take about a minute); the commands run as a script
@@ -42,9 +42,10 @@ def fill(lnctl: list[str], env: dict[str, str], count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 10_000, 100_000])
     args = parser.parse_args()
     lnctl = [sys.executable, "-m", "lnctl"]
-    sizes = (0, 10_000, 100_000)
+    sizes = args.sizes
     rows: dict[str, list[float]] = {}
     for size in sizes:
         home = tempfile.mkdtemp(prefix="lnctl-bench-growth-")
@@ -71,7 +72,7 @@ def main() -> None:
             rows.setdefault(name, []).append(statistics.median(times))
         shutil.rmtree(home, ignore_errors=True)
     header = "".join(f"{n:>14,}" for n in sizes)
-    print(f"{'command (median ms)':28}{header}   vs empty at 100,000")
+    print(f"{'command (median ms)':28}{header}   vs {sizes[0]:,} at {sizes[-1]:,}")
     for name, meds in rows.items():
         cells = "".join(f"{m * 1000:14.1f}" for m in meds)
         print(f"{name:28}{cells}   {meds[-1] / meds[0]:.2f}x")

@@ -366,7 +366,8 @@ def timeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     peer = _json(home, "simulate", "invoice").json["payee"]
     channel = _json(home, "channel", "open", "--peer", peer, "--capacity", "50000", "--push",
                     "10000").json["channel_id"]  # fmt: skip
-    pushed = {ledger(home)["channels"][0]["channel_id"]: 0, channel: 10_000_000}
+    outbound, inbound = ledger(home)["channels"][:2]  # the first use's: all local, all remote
+    pushed = {outbound["channel_id"]: 0, inbound["channel_id"]: 1_000_000_000, channel: 10_000_000}
     snap()
     assert _json(home, "pay", late).code == 0  # failed before, paid now
     paid.append(late)

@@ -79,3 +79,35 @@ def test_a_channel_below_the_minimum_size_is_refused_naming_it(home: Path) -> No
         assert "at least 20,000 sat" in r.json["error"]["message"]
     assert len(check_ledger(home)["channels"]) == 2  # nothing opened
     assert _json(home, "channel", "open", "--peer", peer, "--capacity", "20000")["channel_id"]
+
+
+def test_amounts_beyond_all_bitcoin_name_the_limit(home: Path) -> None:
+    """21,000,000 BTC is 2,100,000,000,000,000 sat: one sat more is refused, naming the limit
+    (99,999,999,999,999 sat is 999,999.99999999 BTC: an amount bitcoin can hold)."""
+    r = run_here(home, "invoice", "--amount", str(21_000_000 * 10**8 + 1), "--json")
+    assert r.code == 2 and r.json["error"]["code"] == "INVALID_AMOUNT"
+    assert "21,000,000 BTC" in r.json["error"]["message"]
+    assert _json(home, "invoice", "--amount", str(21_000_000 * 10**8))["amount_msat"] == (
+        21_000_000 * 10**11
+    )
+
+
+def test_pay_takes_amount_msat_for_an_amountless_invoice(home: Path, tmp_path: Path) -> None:
+    amountless = _json(home, "simulate", "invoice")["invoice"]
+    paid = _json(home, "pay", amountless, "--amount-msat", "1500")
+    assert paid["amount_msat"] == 1500 and paid["fee_msat"] == fee(1500)
+    other = _json(home, "simulate", "invoice")["invoice"]
+    for args, code in (
+        (["--amount", "2", "--amount-msat", "2000"], "USAGE"),
+        (["--amount-msat", "0"], "USAGE"),
+        (["--amount-msat", str(21_000_000 * 10**11 + 1)], "INVALID_AMOUNT"),
+    ):
+        r = run_here(home, "pay", other, *args, "--json")
+        assert r.code == 2 and r.json["error"]["code"] == code, (args, r.out)
+    fixed = _json(home, "simulate", "invoice", "--amount", "3")["invoice"]
+    r = run_here(home, "pay", fixed, "--amount-msat", "3000", "--json")
+    assert r.code == 2 and r.json["error"]["code"] == "AMOUNT_NOT_ALLOWED", r.out
+    would = _json(home, "pay", other, "--amount-msat", "2500", "--dry-run")
+    assert would["amount_msat"] == 2500
+    r = run_here(home, "pay", "--file", str(tmp_path / "x"), "--amount-msat", "1", "--json")
+    assert r.code == 2 and r.json["error"]["code"] == "USAGE"

@@ -41,6 +41,14 @@ class PayOptions:
         show_default=False,
         help="Sats, for an invoice without an amount only.",
     )
+    amount_msat: int | None = option(
+        "--amount-msat",
+        default=None,
+        metavar="MSAT",
+        min=1,
+        show_default=False,
+        help="Msat, for an invoice without an amount only (or --amount).",
+    )
     max_fee: int | None = option(
         "--max-fee",
         default=None,
@@ -139,24 +147,27 @@ def pay(state: State, opts: PayOptions) -> None:
         if (
             opts.invoice is not None
             or opts.amount is not None
+            or opts.amount_msat is not None
             or opts.dry_run
             or opts.memo
             or opts.memo_file
         ):
             raise InvalidInputError(
                 "--file takes the invoices (and amounts) from the file: no INVOICE, --amount, "
-                "--dry-run or memo with it",
+                "--amount-msat, --dry-run or memo with it",
                 code="USAGE",
             )
         pay_batch(state, opts, opts.file, how)
         return
+    from lnctl.cli.commands.invoice import amount_msat as given_msat
+
+    amount_msat = given_msat(opts.amount, opts.amount_msat)  # one of them, before stdin is read
     memo = memo_text(opts.memo, opts.memo_file, stdin_taken=opts.invoice is None)
     text = opts.invoice if opts.invoice is not None else read_stdin_invoice()
     from lnctl.deadline import Deadline
 
     how.check(memo)
     deadline = Deadline.after(timeout)  # the whole command's: opening the node, recovery, paying
-    amount_msat = opts.amount * 1000 if opts.amount is not None else None
     with state.wallet(deadline) as wallet:
         if opts.dry_run:
             from lnctl.core.dryrun import dry_run

@@ -148,6 +148,19 @@ class History:
             self.count_memo_encryption(conn, memo_key_id)
             self.bump(conn, "invoices_created")
 
+    def hashes_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """The payment hashes of invoices and payments that begin with ``prefix`` (lowercase
+        hex), in order, at most ``limit``: a range over the hashes' unique indexes (every
+        string that begins with the prefix lies between it and the prefix followed by "g", the
+        first character after the hex digits), not a scan."""
+        rows = self.conn.execute(
+            "SELECT payment_hash FROM invoices WHERE payment_hash >= :lo AND payment_hash < :hi "
+            "UNION SELECT payment_hash FROM payments WHERE payment_hash >= :lo "
+            "AND payment_hash < :hi ORDER BY 1 LIMIT :limit",
+            {"lo": prefix, "hi": prefix + "g", "limit": limit},
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def get_invoice(self, payment_hash: str) -> InvoiceRow | None:
         row = self.conn.execute(
             f"SELECT {INVOICE_COLUMNS} FROM invoices WHERE payment_hash = ?", (payment_hash,)

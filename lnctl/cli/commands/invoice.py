@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 @options
 class WaitOptions:
     payment_hash: str = argument(
-        metavar="PAYMENT_HASH", show_default=False, help="64 hex characters."
+        metavar="PAYMENT_HASH",
+        show_default=False,
+        help="64 hex characters, or a unique prefix (8 or more).",
     )
     timeout: float = option(
         "--timeout", default=300.0, metavar="SECONDS", min=0.001, help="Seconds to wait at most."

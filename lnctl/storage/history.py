@@ -338,7 +338,13 @@ class History:
         return attempts
 
     def record_success(
-        self, payment_hash: str, preimage: str, fee_msat: int, *, ours: bool = True
+        self,
+        payment_hash: str,
+        preimage: str,
+        fee_msat: int,
+        *,
+        ours: bool = True,
+        channel_id: str | None = None,
     ) -> PaymentRow:
         """IN_FLIGHT -> SUCCEEDED with the node's proof and fee (counted once). ``ours`` False:
         a payment this wallet learned of (the node refused to send it again: another process's
@@ -351,8 +357,9 @@ class History:
                 latency_ms = max(0, int((now - row.created_at) * 1000))
                 conn.execute(
                     f"UPDATE payments SET status = '{SUCCEEDED}', preimage = ?, fee_msat = ?, "
-                    "failure_reason = NULL, latency_ms = ?, updated_at = ? WHERE payment_hash = ?",
-                    (preimage, fee_msat, latency_ms, now, payment_hash),
+                    "channel_id = ?, failure_reason = NULL, latency_ms = ?, updated_at = ? "
+                    "WHERE payment_hash = ?",
+                    (preimage, fee_msat, channel_id, latency_ms, now, payment_hash),
                 )
                 if not ours:
                     self.bump(conn, "payments_already_paid")

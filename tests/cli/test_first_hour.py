@@ -4,6 +4,7 @@ by, impossible amounts are refused naming the limit."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from tests.conftest import run_here
@@ -29,7 +30,7 @@ def test_a_fresh_wallet_receives_out_of_the_box(home: Path) -> None:
     assert balance["receivable_msat"] == 988_000_000 and balance["open_channels"] == 2
     # and sends: a payment leaves by the outbound channel, the inbound one untouched
     peer = _json(home, "simulate", "invoice", "--amount", "5000")
-    assert _json(home, "pay", peer["invoice"])["status"] == "SUCCEEDED"
+    assert _json(home, "pay", peer["invoice"])["channel_id"] == "800000x1x0"
     out, inbound = check_ledger(home)["channels"]
     assert out["local_msat"] == 1_000_000_000 - 5_000_000 - fee(5_000_000)
     assert inbound["local_msat"] == 2_000_000
@@ -68,7 +69,41 @@ def test_a_payment_no_channel_can_carry_names_the_sats_needed(home: Path) -> Non
     assert "the best can spend 990,000 sat" in error["hint"]
     command = error["hint"].split("(lnctl ", 1)[1].split(")", 1)[0].split()
     assert run_here(home, *command, "--json").code == 0
-    assert _json(home, "pay", peer["invoice"])["status"] == "SUCCEEDED"
+    assert _json(home, "pay", peer["invoice"])["channel_id"] == "800002x1x0"
+
+
+def test_pay_json_names_the_channel_the_node_used(home: Path, tmp_path: Path) -> None:
+    peer = _json(home, "simulate", "invoice")["payee"]
+    _json(home, "channel", "open", "--peer", peer, "--capacity", "3000000")  # now the roomiest
+    one = _json(home, "simulate", "invoice", "--amount", "1000")["invoice"]
+    paid = _json(home, "pay", one)
+    assert paid["status"] == "SUCCEEDED" and paid["channel_id"] == "800002x1x0"
+    assert _json(home, "lookup", paid["payment_hash"])["payment"]["channel_id"] == "800002x1x0"
+    assert _json(home, "pay", one, "--if-paid", "ok")["channel_id"] == "800002x1x0"
+    ours = _json(home, "invoice", "--amount", "5")["invoice"]  # a self-payment too
+    assert _json(home, "pay", ours)["channel_id"] == "800002x1x0"
+    batch = tmp_path / "batch.txt"
+    invoices = [_json(home, "simulate", "invoice", "--amount", "7")["invoice"] for _ in range(3)]
+    batch.write_text("\n".join(invoices) + "\n")
+    doc = _json(home, "pay", "--file", str(batch))
+    assert [p["payment"]["channel_id"] for p in doc["payments"]] == ["800002x1x0"] * 3
+    failed = run_here(home, "pay", _json(home, "simulate", "invoice", "--amount", "1")["invoice"],
+                      "--induce-failure", "3", "--json")  # fmt: skip
+    assert failed.code == 4 and failed.json["payment"]["channel_id"] is None  # nothing left
+
+
+def test_a_node_record_of_the_previous_schema_is_carried_over(home: Path) -> None:
+    """A node record written before attempts kept their channel opens (migrated, not refused as
+    older than the ledger): later payments name their channel."""
+    first = _json(home, "pay", _json(home, "simulate", "invoice", "--amount", "9")["invoice"])
+    with sqlite3.connect(home / "simnet" / "network.sqlite") as db:
+        db.execute("ALTER TABLE attempts DROP COLUMN channel_id")
+        db.execute("PRAGMA user_version = 3")
+    again = _json(home, "pay", _json(home, "simulate", "invoice", "--amount", "9")["invoice"])
+    assert again["channel_id"] == "800000x1x0"
+    assert _json(home, "lookup", first["payment_hash"])["payment"]["channel_id"] == "800000x1x0"
+    with sqlite3.connect(home / "simnet" / "network.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
 
 
 def test_a_channel_below_the_minimum_size_is_refused_naming_it(home: Path) -> None:

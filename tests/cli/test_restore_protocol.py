@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from lnctl.backends.simulated.store import MIGRATIONS
 from tests.conftest import Result, run_here
 from tests.helpers import CAPACITY_MSAT, check_ledger, fee, ledger, network_rows
 
@@ -238,7 +239,7 @@ def test_an_empty_node_record_is_refused_not_a_new_node(home: Path) -> None:
         (home / name).unlink(missing_ok=True)
     conn = sqlite3.connect(record)
     conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    conn.execute("PRAGMA user_version = 3")
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")  # this lnctl's
     conn.commit()
     conn.close()
     _assert_refused_untouched(home, "info")

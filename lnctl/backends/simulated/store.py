@@ -150,7 +150,12 @@ CREATE TRIGGER peer_paid AFTER UPDATE OF status ON remote_invoices BEGIN
     UPDATE node_state SET seq = seq + 1;
 END
 """
-MIGRATIONS = (_V1, _V2, _V3)
+# v4: the channel each attempt's HTLC was reserved in (a payment's ``channel_id``)
+_V4 = """
+ALTER TABLE attempts ADD COLUMN channel_id TEXT
+"""
+MIGRATIONS = (_V1, _V2, _V3, _V4)
+STEP_COUNTER_VERSION = 3  # the first record with ``node_state`` (the step counter)
 
 
 @record(frozen=True, slots=True)
@@ -266,7 +271,7 @@ class NodeStore:
         head, _ = self.ledger.probe()
         if version == 0 and self._used(head):
             raise self._empty_record()
-        if 0 < version < len(MIGRATIONS) and head is not None and head[1] > 0:
+        if 0 < version < STEP_COUNTER_VERSION and head is not None and head[1] > 0:
             raise self._older_record(0, head[2])
 
     def _state(self) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from lnctl.cli.commands import JSON, MEMO_FILE
+from lnctl.cli.commands import AMOUNT_MSAT, JSON, MEMO_FILE
 from lnctl.cli.declare import argument, command, option, options
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -41,14 +41,7 @@ class PayOptions:
         show_default=False,
         help="Sats, for an invoice without an amount only.",
     )
-    amount_msat: int | None = option(
-        "--amount-msat",
-        default=None,
-        metavar="MSAT",
-        min=1,
-        show_default=False,
-        help="Msat, for an invoice without an amount only (or --amount).",
-    )
+    amount_msat: int | None = AMOUNT_MSAT
     max_fee: int | None = option(
         "--max-fee",
         default=None,

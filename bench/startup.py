@@ -149,7 +149,7 @@ class Install:
                 "--peer",
                 peer_id,
                 "--capacity",
-                "1000",
+                "20000",
                 "--json",
             ],  # fmt: skip
             "lnctl channel close --json": close_last,

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 
 
 def _handler(config: Config) -> type:
-    """``/metrics`` only (404 elsewhere), no ``Server`` header naming Python, and a scrape that
-    fails (corrupt state, an unsafe key) answers 500 with one line on stderr, no traceback."""
+    """``/metrics`` only (404 elsewhere; HEAD answered as GET without the body), a ``Server``
+    header of just ``lnctl`` (naming no Python), and a scrape that fails (corrupt state, an
+    unsafe key) answers 500 with one line on stderr, no traceback."""
     from http.server import BaseHTTPRequestHandler
 
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -29,6 +30,14 @@ def _handler(config: Config) -> type:
     class Handler(BaseHTTPRequestHandler):
         server_version = "lnctl"
         sys_version = ""
+        head = False  # answering a HEAD: the headers of a GET, no body
+
+        def version_string(self) -> str:
+            return self.server_version  # "lnctl", not "lnctl " (http.server adds sys_version)
+
+        def do_HEAD(self) -> None:  # noqa: N802 - the http.server name
+            self.head = True
+            self.do_GET()
 
         def do_GET(self) -> None:  # noqa: N802 - the http.server name
             if self.path.split("?", 1)[0] not in ("/metrics", "/metrics/"):
@@ -51,7 +60,8 @@ def _handler(config: Config) -> type:
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if not self.head:
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             return  # no access log on stderr

@@ -99,6 +99,7 @@ class PaymentStatus:
     fee_msat: int | None = None
     failure_reason: str | None = None
     duplicate: bool = False  # the node refused to send again: this is what it already had
+    channel_id: str | None = None  # with SUCCEEDED: the channel it left by, where the node says
     detail: str | None = None  # the server's own words about it, where it gave some (untrusted)
 
     @property

@@ -69,6 +69,7 @@ class Answer:
     preimage: str | None = None
     fee_msat: int | None = None
     failure_reason: str | None = None
+    channel_id: str | None = None  # SUCCESS: the channel it left by, where the node says
     detail: str | None = None  # the server's own words (untrusted: sanitized where shown)
     due_s: float | None = None  # PENDING: seconds until the node expects to know
     refusal: LnctlError | None = None  # REFUSED: the error, should the node have no record
@@ -131,7 +132,10 @@ def settle(
     kind = answer.kind
     if kind == SUCCESS:
         claimed = PaymentStatus(
-            PaymentState.SUCCEEDED, preimage=answer.preimage, fee_msat=answer.fee_msat
+            PaymentState.SUCCEEDED,
+            preimage=answer.preimage,
+            fee_msat=answer.fee_msat,
+            channel_id=answer.channel_id,
         )
         if proves(answer.preimage, payment_hash):
             return claimed

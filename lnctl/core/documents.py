@@ -259,14 +259,20 @@ def payment_document(row: PaymentRow, memo: str | None = None) -> PaymentDocumen
     }
 
 
-def normalize_hash(value: str) -> str:
-    """A payment hash as the user typed it, as documents carry it: 64 lowercase hex digits
-    (INVALID_HASH, exit 2, otherwise)."""
+MIN_HASH_PREFIX = 8  # hex characters a shortened payment hash must keep (32 bits)
+
+
+def normalize_hash(value: str, *, prefix: bool = False) -> str:
+    """A payment hash as the user typed it, as documents carry it: 64 lowercase hex digits, or
+    with ``prefix`` the first ``MIN_HASH_PREFIX`` to 64 of them (INVALID_HASH, exit 2,
+    otherwise)."""
     value = value.strip().lower()
-    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+    shortest = MIN_HASH_PREFIX if prefix else 64
+    if not shortest <= len(value) <= 64 or any(c not in "0123456789abcdef" for c in value):
         raise InvalidInputError(
             f"not a payment hash: {value[:80]!r}",
             code="INVALID_HASH",
-            hint="a payment hash is 64 hex characters",
+            hint="a payment hash is 64 hex characters"
+            + (f", or a unique prefix of at least {MIN_HASH_PREFIX}" if prefix else ""),
         )
     return value

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 from lnctl import bolt11, log
-from lnctl.core.documents import normalize_hash
 from lnctl.errors import InvalidInputError, check_amount, check_text
 from lnctl.storage.rows import OPEN, SETTLED
 
@@ -210,6 +209,7 @@ def wait_invoice(
     asked again until the deadline; one that cannot be reached at all from the start is an
     error at once (exit 1). Lookups of a remote node back off to ``WAIT_CAP_S``."""
     from lnctl.backends.base import InvoiceState
+    from lnctl.core.queries import resolve_hash
     from lnctl.deadline import Deadline
     from lnctl.errors import (
         BackendUnavailableError,
@@ -218,7 +218,7 @@ def wait_invoice(
         PaymentPendingError,
     )
 
-    payment_hash = normalize_hash(payment_hash)
+    payment_hash = resolve_hash(wallet, payment_hash)  # a prefix: of this wallet's invoices
     check_wait_timeout(timeout_s)
     if deadline is None:
         deadline = Deadline.after(timeout_s)

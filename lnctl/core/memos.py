@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from lnctl import failpoints
-from lnctl.core.documents import normalize_hash
+from lnctl.core.queries import resolve_hash
 from lnctl.errors import InvalidInputError, LnctlError, MemoKeyError, NotFoundError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -86,7 +86,7 @@ def memo_verify(wallet: Wallet, payment_hash: str, text: str) -> MemoVerdict:
 
     from lnctl import bolt11
 
-    payment_hash = normalize_hash(payment_hash)
+    payment_hash = resolve_hash(wallet, payment_hash)
     inv = wallet.history.get_invoice(payment_hash)
     pay = wallet.history.get_payment(payment_hash)
     if inv is None and pay is None:
@@ -136,7 +136,7 @@ def _keyring_or_fail(wallet: Wallet) -> Keyring:
 
 def show(wallet: Wallet, payment_hash: str) -> MemoShown:
     """Decrypt the memo of one invoice or payment. Errors (missing key, tampering) propagate."""
-    payment_hash = normalize_hash(payment_hash)
+    payment_hash = resolve_hash(wallet, payment_hash)
     rows: tuple[tuple[Purpose, InvoiceRow | PaymentRow | None], ...] = (
         ("invoice", wallet.history.get_invoice(payment_hash)),
         ("payment", wallet.history.get_payment(payment_hash)),

@@ -30,6 +30,34 @@ def list_payments(
     }
 
 
+SHOWN_CANDIDATES = 10  # an ambiguous prefix names at most this many of the hashes it matches
+
+
+def resolve_hash(wallet: Wallet, value: str) -> str:
+    """The payment hash the user means: 64 hex characters as they are, or a prefix of at least
+    ``MIN_HASH_PREFIX`` (as git takes a commit's) that begins exactly one hash of this wallet's
+    invoices and payments. A prefix that begins none is NOT_FOUND; one that begins several is
+    AMBIGUOUS_HASH (exit 2), naming them."""
+    from lnctl.errors import InvalidInputError
+
+    value = normalize_hash(value, prefix=True)
+    if len(value) == 64:
+        return value
+    found = wallet.history.hashes_with_prefix(value, SHOWN_CANDIDATES + 1)
+    if not found:
+        raise NotFoundError(f"no invoice or payment with a payment hash beginning {value}")
+    if len(found) > 1:
+        shown = found[:SHOWN_CANDIDATES]
+        more = ", ..." if len(found) > SHOWN_CANDIDATES else ""
+        raise InvalidInputError(
+            f"payment hash prefix {value} is ambiguous: it begins {', '.join(shown)}{more}",
+            code="AMBIGUOUS_HASH",
+            hint="give more characters of the hash",
+            details={"candidates": shown},
+        )
+    return found[0]
+
+
 def lookup(wallet: Wallet, payment_hash: str) -> LookupDocument:
     """The invoice and/or payment with this hash, the invoice's state refreshed from the node."""
     # the invoices' module (and the BOLT 11 codec it brings) only for a lookup: a listing of
@@ -37,7 +65,7 @@ def lookup(wallet: Wallet, payment_hash: str) -> LookupDocument:
     from lnctl.core.invoices import invoice_document, refresh_invoices
     from lnctl.core.memos import reveal_memo
 
-    payment_hash = normalize_hash(payment_hash)
+    payment_hash = resolve_hash(wallet, payment_hash)
     doc: LookupDocument = {"payment_hash": payment_hash, "invoice": None, "payment": None}
     if wallet.history.get_invoice(payment_hash) is not None:
         refresh_invoices(wallet, [payment_hash])

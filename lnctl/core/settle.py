@@ -63,7 +63,9 @@ def _record(wallet: Wallet, row: PaymentRow, status: PaymentStatus) -> PaymentRo
         # a success this wallet did not send (learned of through "already paid", or found by
         # recovery for a record with no attempt) is recorded, never counted as its own
         ours = not status.duplicate and row.attempts > 0
-        final = history.record_success(payment_hash, status.preimage, status.fee_msat, ours=ours)
+        final = history.record_success(
+            payment_hash, status.preimage, status.fee_msat, ours=ours, channel_id=status.channel_id
+        )
         if row.payee == wallet.history.meta("node_id"):
             refresh_invoice(wallet, payment_hash)  # a payment to ourselves settles our invoice
         return final

@@ -111,12 +111,33 @@ def outcome(
     said = f" (the server said: {_said(status.detail)})" if status.detail else ""
     hint = _FAILURE_HINTS.get(reason, "")
     if reason == INSUFFICIENT_BALANCE and wallet is not None:
-        channels = wallet.capabilities.channels
-        hint = "not enough spendable balance" + (
-            " (lnctl channel balance)" if channels else " (lnctl info shows the balance)"
-        )
+        hint = _short_of(wallet, row)
     raise PaymentFailedError(
         f"payment failed: {reason}{said}", code=reason, hint=hint, details=details
+    )
+
+
+def _short_of(wallet: Wallet, row: PaymentRow) -> str:
+    """The hint of an INSUFFICIENT_BALANCE: on a node with channels, how much the payment needs in
+    one channel (amount + the route's fee), how much the best one can spend, and the channel that
+    would carry it."""
+    if not wallet.capabilities.channels:
+        return "not enough spendable balance (lnctl info shows the balance)"
+    from lnctl import bolt11
+    from lnctl.backends.channels import OUT, best_channel, spendable_msat
+    from lnctl.backends.simulated.ledger import capacity_for
+
+    node = wallet.simulated
+    need = row.amount_msat
+    if wallet.capabilities.fee_quote:
+        need += node.quote(bolt11.decode(row.bolt11), row.amount_msat).fee_msat
+    best = best_channel(node.channels(), OUT)
+    have = spendable_msat(best) if best is not None else 0
+    size = capacity_for(need)
+    return (
+        f"needs {-(-need // 1000):,} sat in one channel (amount + fee), the best can spend "
+        f"{have // 1000:,} sat: open one of {size:,} sat (lnctl channel open --peer "
+        f"{node.peer_id} --capacity {size}), or see lnctl channel balance"
     )
 
 

@@ -148,6 +148,19 @@ class History:
             self.count_memo_encryption(conn, memo_key_id)
             self.bump(conn, "invoices_created")
 
+    def hashes_with_prefix(self, prefix: str, limit: int) -> list[str]:
+        """The payment hashes of invoices and payments that begin with ``prefix`` (lowercase
+        hex), in order, at most ``limit``: a range over the hashes' unique indexes (every
+        string that begins with the prefix lies between it and the prefix followed by "g", the
+        first character after the hex digits), not a scan."""
+        rows = self.conn.execute(
+            "SELECT payment_hash FROM invoices WHERE payment_hash >= :lo AND payment_hash < :hi "
+            "UNION SELECT payment_hash FROM payments WHERE payment_hash >= :lo "
+            "AND payment_hash < :hi ORDER BY 1 LIMIT :limit",
+            {"lo": prefix, "hi": prefix + "g", "limit": limit},
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def get_invoice(self, payment_hash: str) -> InvoiceRow | None:
         row = self.conn.execute(
             f"SELECT {INVOICE_COLUMNS} FROM invoices WHERE payment_hash = ?", (payment_hash,)
@@ -351,7 +364,13 @@ class History:
         return attempts
 
     def record_success(
-        self, payment_hash: str, preimage: str, fee_msat: int, *, ours: bool = True
+        self,
+        payment_hash: str,
+        preimage: str,
+        fee_msat: int,
+        *,
+        ours: bool = True,
+        channel_id: str | None = None,
     ) -> PaymentRow:
         """IN_FLIGHT -> SUCCEEDED with the node's proof and fee (counted once). ``ours`` False:
         a payment this wallet learned of (the node refused to send it again: another process's
@@ -364,8 +383,9 @@ class History:
                 latency_ms = max(0, int((now - row.created_at) * 1000))
                 conn.execute(
                     f"UPDATE payments SET status = '{SUCCEEDED}', preimage = ?, fee_msat = ?, "
-                    "failure_reason = NULL, latency_ms = ?, updated_at = ? WHERE payment_hash = ?",
-                    (preimage, fee_msat, latency_ms, now, payment_hash),
+                    "channel_id = ?, failure_reason = NULL, latency_ms = ?, updated_at = ? "
+                    "WHERE payment_hash = ?",
+                    (preimage, fee_msat, channel_id, latency_ms, now, payment_hash),
                 )
                 if not ours:
                     self.bump(conn, "payments_already_paid")

@@ -78,17 +78,24 @@ def ledger_doc(home: Path) -> dict:  # type: ignore[type-arg]
 
 def test_first_channel_and_exact_amounts(tmp_path: Path) -> None:
     n = node(tmp_path)
-    [ch] = n.channels()
+    [ch, inbound] = n.channels()  # 1,000,000 sat to send, 1,000,000 sat to receive
     assert (ch["capacity_msat"], ch["local_msat"], ch["reserve_msat"]) == (
         1_000_000_000,
         1_000_000_000,
         10_000_000,
     )
+    assert (inbound["capacity_msat"], inbound["local_msat"], inbound["remote_msat"]) == (
+        1_000_000_000,
+        0,
+        1_000_000_000,
+    )
+    assert n.balance().spendable_msat == n.balance().receivable_msat == 990_000_000
     result = pay(n, peer_invoice(n, 12_345_000), 12_345_000, 100_000, timeout_s=5)
     assert result.fee_msat == routing_fee_msat(12_345_000) == 2234
-    [ch] = n.channels()
+    [ch, inbound] = n.channels()
     assert ch["local_msat"] == 1_000_000_000 - 12_345_000 - 2234
     assert ch["remote_msat"] == 12_345_000 + 2234 and ch["htlcs"] == []
+    assert inbound["local_msat"] == 0  # an outgoing payment takes the channel that can spend
     assert ledger_doc(tmp_path)["schema_version"] == L.SCHEMA_VERSION
 
 
@@ -137,18 +144,18 @@ def test_outgoing_over_a_leftover_incoming_htlc_of_the_same_hash(tmp_path: Path)
     """Issue #8 (4): an HTLC is one per hash *and direction*; an outgoing reservation is never
     taken for an incoming one of the same hash."""
     n = node(tmp_path)
-    n.open_channel(n.peer_id, 10_000_000, 5_000_000)
+    n.open_channel(n.peer_id, 20_000_000, 15_000_000)
     inv = peer_invoice(n, 2_000_000)
     with n.lock:  # a leftover incoming HTLC of the same hash (as a crash would leave)
         doc = n.ledger.read()
-        L.reserve(doc["channels"][1], inv.payment_hash, 2_000_000, IN, 1)
+        L.reserve(doc["channels"][2], inv.payment_hash, 2_000_000, IN, 1)
         n._write_ledger(doc)
     result = pay(n, inv, 2_000_000, 100_000, timeout_s=1)
     assert result.state is PaymentState.SUCCEEDED and result.fee_msat == routing_fee_msat(2_000_000)
     chans = n.channels()  # the leftover incoming HTLC (never paid) was released
     assert all(ch["htlcs"] == [] for ch in chans)
     assert chans[0]["local_msat"] == 1_000_000_000 - 2_000_000 - routing_fee_msat(2_000_000)
-    assert chans[1]["local_msat"] == 5_000_000
+    assert chans[2]["local_msat"] == 5_000_000
 
 
 def test_an_htlc_whose_attempt_was_never_recorded_is_released(tmp_path: Path) -> None:
@@ -271,6 +278,7 @@ def test_concurrent_processes_lose_no_update(tmp_path: Path) -> None:
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    [ch] = n.channels()
+    [ch, inbound] = n.channels()
+    assert inbound["remote_msat"] == inbound["capacity_msat"]  # paying out never takes it
     assert ch["remote_msat"] == 160 * (1000 + routing_fee_msat(1000))  # none lost
     assert ch["local_msat"] + ch["remote_msat"] == ch["capacity_msat"]

@@ -314,3 +314,20 @@ def test_a_batch_stopped_by_an_error_still_reports_what_it_did(
     monkeypatch.undo()
     assert run_here(home, "payments", "--json").code == 0  # the one in flight is resolved
     settled_books(home)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# nothing due today\n   \n"], ids=repr)
+def test_an_empty_batch_is_nothing_to_do_exit_0(home: Path, text: str) -> None:
+    """As ``xargs -r``: ``grep ... | lnctl pay --file -`` on a day with nothing to pay exits 0
+    with an empty summary and one warning on stderr; nothing is opened or paid."""
+    for fmt in ("--json", "--jsonl", None):
+        r = run(home, "pay", "--file", "-", *([fmt] if fmt else []), input=text)
+        assert r.code == 0, (fmt, r.out, r.err)
+        assert r.err == "lnctl: warning: the batch has no invoice: nothing was paid\n", fmt
+        if fmt == "--json":
+            assert r.json["payments"] == []
+            summary = r.json["summary"]
+            assert (summary["total"], summary["paid"], summary["exit_code"]) == (0, 0, 0)
+        elif fmt == "--jsonl":
+            assert json.loads(r.out)["summary"]["total"] == 0
+    assert not home.exists() or not (home / "history.sqlite").exists()

@@ -322,11 +322,11 @@ def test_every_other_command_takes_the_fast_path_with_the_same_result(tmp_path: 
         step("pay", "--file", str(batch), "--concurrency", "2", "--json")  # a duplicate: exit 5
         step("pay", "--file", str(batch), "--jsonl")  # all three duplicates now
         step("simulate", "invoice")
-        opened = step("channel", "open", "--peer", peer["payee"], "--capacity", "5000", "--push",
+        opened = step("channel", "open", "--peer", peer["payee"], "--capacity", "50000", "--push",
                       "1000", "--json")  # fmt: skip
         step("channel", "close", opened["channel_id"], "--json")
         step("channel", "close", opened["channel_id"], "--json")  # already closed: exit 2
-        step("channel", "open", "--peer", peer["payee"], "--capacity", "7")
+        step("channel", "open", "--peer", peer["payee"], "--capacity", "70000")
         ours = step("invoice", "--amount", "2", "--memo", "for lunch", "--json")
         step("invoice", "wait", ours["payment_hash"], "--timeout", "0.2", "--json")  # exit 6
         step("simulate", "pay", ours["invoice"], "--json")

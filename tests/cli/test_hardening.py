@@ -102,7 +102,7 @@ def test_serve_metrics_answers_only_metrics_and_500_on_bad_state(home: Path) -> 
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(base + "/metrics", timeout=10) as resp:
             assert resp.status == 200 and "Python" not in resp.headers.get("Server", "")
-            assert b"ln_channel_open 1.0" in resp.read()
+            assert b"ln_channel_open 2.0" in resp.read()  # the first use's two
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(base + "/", timeout=10)
         assert info.value.code == 404

@@ -178,6 +178,7 @@ def test_serve_metrics_serves_and_stops_cleanly(home: Path, stop_signal: int) ->
             except OSError:
                 time.sleep(0.1)
         assert "ln_payment_success_total 0.0" in body
+        _head_is_get_without_body(port)
         run(
             home, "pay", run(home, "simulate", "invoice", "--amount", "1", "--json").json["invoice"]
         )
@@ -190,6 +191,32 @@ def test_serve_metrics_serves_and_stops_cleanly(home: Path, stop_signal: int) ->
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def _head_is_get_without_body(port: int) -> None:
+    """HEAD /metrics answers as GET does (status, type, length), with no body (read off the raw
+    socket: http.client would drop one); the Server header is "lnctl" exactly (no trailing
+    space, no Python)."""
+
+    def ask(method: str, path: str) -> tuple[list[str], bytes]:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(f"{method} {path} HTTP/1.0\r\n\r\n".encode())
+            raw = b""
+            while chunk := sock.recv(65536):
+                raw += chunk
+        head, _, body = raw.partition(b"\r\n\r\n")
+        return head.decode().split("\r\n"), body
+
+    get, body = ask("GET", "/metrics")
+    head, nothing = ask("HEAD", "/metrics")
+    assert get[0].split()[1] == head[0].split()[1] == "200", (get[0], head[0])
+    assert nothing == b"" and body
+    for lines in (get, head):
+        assert "Server: lnctl" in lines, lines
+        assert any(line.startswith("Content-Type: text/plain; version=") for line in lines)
+        assert any(line.startswith("Content-Length: ") for line in lines)
+    missing, nothing = ask("HEAD", "/elsewhere")
+    assert missing[0].split()[1] == "404" and nothing == b""
 
 
 def test_a_scrape_never_opens_the_node(home: Path) -> None:

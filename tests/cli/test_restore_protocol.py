@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from lnctl.backends.simulated.store import MIGRATIONS
 from tests.conftest import Result, run_here
 from tests.helpers import CAPACITY_MSAT, check_ledger, fee, ledger, network_rows
 
@@ -238,7 +239,7 @@ def test_an_empty_node_record_is_refused_not_a_new_node(home: Path) -> None:
         (home / name).unlink(missing_ok=True)
     conn = sqlite3.connect(record)
     conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    conn.execute("PRAGMA user_version = 3")
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")  # this lnctl's
     conn.commit()
     conn.close()
     _assert_refused_untouched(home, "info")
@@ -366,7 +367,8 @@ def timeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     peer = _json(home, "simulate", "invoice").json["payee"]
     channel = _json(home, "channel", "open", "--peer", peer, "--capacity", "50000", "--push",
                     "10000").json["channel_id"]  # fmt: skip
-    pushed = {ledger(home)["channels"][0]["channel_id"]: 0, channel: 10_000_000}
+    outbound, inbound = ledger(home)["channels"][:2]  # the first use's: all local, all remote
+    pushed = {outbound["channel_id"]: 0, inbound["channel_id"]: 1_000_000_000, channel: 10_000_000}
     snap()
     assert _json(home, "pay", late).code == 0  # failed before, paid now
     paid.append(late)

@@ -37,6 +37,13 @@ class NodeChannels(PayingNode):
 
     def open_channel(self, peer: str, capacity_msat: int, push_msat: int) -> Channel:
         check_amount(capacity_msat, "the capacity")
+        if capacity_msat < L.MIN_CAPACITY_SAT * 1000:
+            raise InvalidInputError(
+                f"the capacity must be at least {L.MIN_CAPACITY_SAT:,} sat, the smallest channel "
+                "the node opens (LND's default minimum)",
+                code="INVALID_AMOUNT",
+                hint=f"--capacity {L.MIN_CAPACITY_SAT} or more",
+            )
         if not 0 <= push_msat <= capacity_msat:
             raise InvalidInputError(
                 "push must be between 0 and the capacity", code="INVALID_AMOUNT"

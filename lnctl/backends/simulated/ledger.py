@@ -34,6 +34,7 @@ from lnctl.storage.files import atomic_write, os_storage_error, sweep_temp_files
 SCHEMA_VERSION = 2
 FILENAME = "channels.json"
 RESERVE_PPM = 10_000  # 1% of capacity
+MIN_CAPACITY_SAT = 20_000  # the smallest channel the node opens (LND's default minimum)
 LOCK_WAIT_S = 60.0  # as long as SQLite's busy timeout
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -329,6 +330,16 @@ class Ledger:
         except OSError as exc:
             raise os_storage_error(exc, f"channel ledger {self.path}") from exc
         return seq
+
+
+def capacity_for(room_msat: int) -> int:
+    """The smallest channel, in sats, whose one side, wholly filled, leaves ``room_msat`` above
+    the channel reserve (a channel opened with ``--push`` equal to its capacity gives that much
+    inbound liquidity; one opened without, that much to spend)."""
+    sats = max(MIN_CAPACITY_SAT, -(-room_msat * 1_000_000 // (1_000_000 - RESERVE_PPM)) // 1000)
+    while sats * 1000 - sats * 1000 * RESERVE_PPM // 1_000_000 < room_msat:
+        sats += 1
+    return sats
 
 
 # -- changes to a document (pure: the node writes the result) ------------------------------------

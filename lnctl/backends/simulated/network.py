@@ -92,11 +92,13 @@ class NodeNetwork(PayingNode):
             channel = best_channel(doc["channels"], IN)
             if channel is None or receivable_msat(channel) < amount:
                 have = receivable_msat(channel) if channel else 0
+                size = L.capacity_for(amount)
                 raise PaymentFailedError(
-                    f"not enough inbound liquidity: need {amount // 1000:,} sat, have "
-                    f"{have // 1000:,} sat",
+                    f"not enough inbound liquidity: need {_sat(amount)} sat in one channel, have "
+                    f"{_sat(have)} sat ({_sat(amount - have)} sat more)",
                     code=INSUFFICIENT_BALANCE,
-                    hint="open a channel with --push, or pay something first",
+                    hint=f"open a channel with {_sat(amount)} sat of inbound liquidity: lnctl "
+                    f"channel open --peer {self.peer_id} --capacity {size} --push {size}",
                 )
             L.reserve(channel, payment_hash, amount, IN, 1)
             ledger_seq = self._write_ledger(doc)
@@ -134,3 +136,8 @@ class NodeNetwork(PayingNode):
                 "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
             )
         return check_amount(amount_msat)
+
+
+def _sat(msat: int) -> str:
+    """An amount of msat in sats as people read it (``1,500.5``)."""
+    return f"{msat // 1000:,}" + (f".{msat % 1000:03d}".rstrip("0") if msat % 1000 else "")

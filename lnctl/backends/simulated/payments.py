@@ -77,6 +77,7 @@ class Reservation:
     number: int  # the attempt's number
     self_payment: bool
     induce_failure: bool
+    channel_id: str  # the channel its HTLC is reserved in
 
 
 @record(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class Attempt:
     resolve_at: float  # when its outcome becomes visible
     outcome: Outcome
     self_payment: bool
+    channel_id: str | None = None  # the channel its HTLC was reserved in (None: refused first)
 
 
 class PayingNode(NodeStore):
@@ -234,7 +236,7 @@ class PayingNode(NodeStore):
                 reserved.append(
                     Reservation(
                         len(out), invoice, amount_msat, max_fee_msat, fee, number, self_payment,
-                        induce_failure,
+                        induce_failure, channel["channel_id"],
                     )
                 )  # fmt: skip
                 out.append(None)
@@ -250,7 +252,7 @@ class PayingNode(NodeStore):
                 records.append(
                     Attempt(
                         r.invoice, r.number, r.amount_msat, r.max_fee_msat, r.fee_msat, now,
-                        resolve_at, outcome, r.self_payment,
+                        resolve_at, outcome, r.self_payment, r.channel_id,
                     )
                 )  # fmt: skip
             if records:
@@ -301,8 +303,8 @@ class PayingNode(NodeStore):
             )
             conn.execute(
                 "INSERT INTO attempts (payment_hash, attempt, amount_msat, started_at, resolve_at, "
-                "outcome, failure_reason, fee_msat, preimage, route_fee_msat, self_payment) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "outcome, failure_reason, fee_msat, preimage, route_fee_msat, self_payment, "
+                "channel_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     invoice.payment_hash,
                     attempt.number,
@@ -315,6 +317,7 @@ class PayingNode(NodeStore):
                     outcome.preimage,
                     attempt.fee_msat,
                     int(attempt.self_payment),
+                    attempt.channel_id,
                 ),
             )
             if not succeeded:
@@ -349,7 +352,10 @@ class PayingNode(NodeStore):
             return PaymentStatus(PaymentState.PENDING)
         if last["outcome"] == "SUCCEEDED":
             return PaymentStatus(
-                PaymentState.SUCCEEDED, preimage=last["preimage"], fee_msat=last["fee_msat"]
+                PaymentState.SUCCEEDED,
+                preimage=last["preimage"],
+                fee_msat=last["fee_msat"],
+                channel_id=last["channel_id"],
             )
         return PaymentStatus(PaymentState.FAILED, failure_reason=last["failure_reason"])
 
@@ -461,7 +467,12 @@ def answer_of(status: PaymentStatus, resolve_at: float) -> Answer:
         paid = status.state is PaymentState.SUCCEEDED
         return Answer(PAID_ALREADY if paid else IN_FLIGHT_ALREADY)
     if status.state is PaymentState.SUCCEEDED:
-        return Answer(SUCCESS, preimage=status.preimage, fee_msat=status.fee_msat)
+        return Answer(
+            SUCCESS,
+            preimage=status.preimage,
+            fee_msat=status.fee_msat,
+            channel_id=status.channel_id,
+        )
     if status.state is PaymentState.FAILED:
         return Answer(FAILURE, failure_reason=status.failure_reason)
     return Answer(PENDING, due_s=max(0.0, resolve_at - time.time()))

@@ -56,7 +56,11 @@ TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as ty
 if TYPE_CHECKING:
     from lnctl.backends.simulated.ledger import Doc
 
-FIRST_CHANNEL_MSAT = 1_000_000 * 1000  # the node's first channel to its peer, all of it local
+# The node's first use opens two channels with its peer: one of 1,000,000 sat all local (to
+# send), and one of 1,000,000 sat all on the peer's side (to receive: inbound liquidity, as a
+# Lightning service provider gives a new wallet)
+FIRST_CHANNEL_MSAT = 1_000_000 * 1000
+FIRST_INBOUND_MSAT = 1_000_000 * 1000
 FOLDER = "simnet"
 
 _V1 = """
@@ -146,7 +150,12 @@ CREATE TRIGGER peer_paid AFTER UPDATE OF status ON remote_invoices BEGIN
     UPDATE node_state SET seq = seq + 1;
 END
 """
-MIGRATIONS = (_V1, _V2, _V3)
+# v4: the channel each attempt's HTLC was reserved in (a payment's ``channel_id``)
+_V4 = """
+ALTER TABLE attempts ADD COLUMN channel_id TEXT
+"""
+MIGRATIONS = (_V1, _V2, _V3, _V4)
+STEP_COUNTER_VERSION = 3  # the first record with ``node_state`` (the step counter)
 
 
 @record(frozen=True, slots=True)
@@ -262,7 +271,7 @@ class NodeStore:
         head, _ = self.ledger.probe()
         if version == 0 and self._used(head):
             raise self._empty_record()
-        if 0 < version < len(MIGRATIONS) and head is not None and head[1] > 0:
+        if 0 < version < STEP_COUNTER_VERSION and head is not None and head[1] > 0:
             raise self._older_record(0, head[2])
 
     def _state(self) -> tuple[int, int]:
@@ -351,7 +360,8 @@ class NodeStore:
         return meta
 
     def _first_use(self) -> dict[str, str]:
-        """The node's identity, its peer and its first channel (1,000,000 sat, all local). Runs
+        """The node's identity, its peer and its first channels (1,000,000 sat all local, and
+        1,000,000 sat all the peer's: ``FIRST_INBOUND_MSAT``). Runs
         once, under the node lock: the ledger is written first, then the record. A first use that
         stopped in between left a ledger that says whose it is: it is finished with that
         identity. A ledger left by lnctl 0.1 is carried over."""
@@ -376,6 +386,7 @@ class NodeStore:
             else:
                 doc = {"schema_version": L.SCHEMA_VERSION, "channels": []}
                 L.new_channel(doc, peer.node_id, FIRST_CHANNEL_MSAT, 0)
+                L.new_channel(doc, peer.node_id, FIRST_INBOUND_MSAT, FIRST_INBOUND_MSAT)
             ledger_seq = self.ledger.write(doc, wallet_id, self._state()[0])
             if os.path.exists(old):
                 os.replace(old, old + ".migrated")

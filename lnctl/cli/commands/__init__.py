@@ -40,6 +40,14 @@ NAMES = (
 
 # options many commands take, declared once: ``as_json: bool = JSON``
 JSON = option("--json", default=False, help="Print exactly one JSON document on stdout.")
+AMOUNT_MSAT = option(  # invoice and pay: --amount in msat (one of the two)
+    "--amount-msat",
+    default=None,
+    metavar="MSAT",
+    min=1,
+    show_default=False,
+    help="Amount in msat (instead of --amount).",
+)
 MEMO_FILE = option(
     "--memo-file",
     default=None,

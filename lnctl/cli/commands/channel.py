@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 @options
 class OpenOptions:
     peer: str = option("--peer", help="The peer's node id (33-byte hex pubkey).")
-    capacity: int = option("--capacity", metavar="SATS", min=1, help="Capacity in sats.")
+    capacity: int = option(
+        "--capacity", metavar="SATS", min=1, help="Capacity in sats (at least 20,000)."
+    )
     push: int = option(
         "--push",
         default=0,

@@ -4,7 +4,7 @@ paid, expired, or the timeout has passed)."""
 from __future__ import annotations
 
 from lnctl.bolt11 import DEFAULT_EXPIRY
-from lnctl.cli.commands import JSON, MEMO_FILE
+from lnctl.cli.commands import AMOUNT_MSAT, JSON, MEMO_FILE
 from lnctl.cli.declare import argument, command, option, options
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 @options
 class WaitOptions:
     payment_hash: str = argument(
-        metavar="PAYMENT_HASH", show_default=False, help="64 hex characters."
+        metavar="PAYMENT_HASH",
+        show_default=False,
+        help="64 hex characters, or a unique prefix (8 or more).",
     )
     timeout: float = option(
         "--timeout", default=300.0, metavar="SECONDS", min=0.001, help="Seconds to wait at most."
@@ -46,14 +48,7 @@ class InvoiceOptions:
     amount: int | None = option(
         "--amount", default=None, metavar="SATS", min=1, show_default=False, help="Amount in sats."
     )
-    amount_msat: int | None = option(
-        "--amount-msat",
-        default=None,
-        metavar="MSAT",
-        min=1,
-        show_default=False,
-        help="Amount in msat.",
-    )
+    amount_msat: int | None = AMOUNT_MSAT
     description: str | None = option(
         "--description",
         default=None,

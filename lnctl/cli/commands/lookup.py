@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
 @options
 class LookupOptions:
-    payment_hash: str = argument(metavar="PAYMENT_HASH", help="64 hex characters.")
+    payment_hash: str = argument(
+        metavar="PAYMENT_HASH", help="64 hex characters, or a unique prefix (8 or more)."
+    )
     as_json: bool = JSON
 
 

@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
 @options
 class ShowOptions:
-    payment_hash: str = argument(metavar="PAYMENT_HASH", help="64 hex characters.")
+    payment_hash: str = argument(
+        metavar="PAYMENT_HASH", help="64 hex characters, or a unique prefix (8 or more)."
+    )
     as_json: bool = JSON
 
 
@@ -30,7 +32,9 @@ def show(state: State, opts: ShowOptions) -> None:
 
 @options
 class VerifyOptions:
-    payment_hash: str = argument(metavar="PAYMENT_HASH", help="64 hex characters.")
+    payment_hash: str = argument(
+        metavar="PAYMENT_HASH", help="64 hex characters, or a unique prefix (8 or more)."
+    )
     text: str = argument(metavar="TEXT", help="The text to check.")
     as_json: bool = JSON
 

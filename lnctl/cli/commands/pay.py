@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from lnctl.cli.commands import JSON, MEMO_FILE
+from lnctl.cli.commands import AMOUNT_MSAT, JSON, MEMO_FILE
 from lnctl.cli.declare import argument, command, option, options
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -58,6 +58,7 @@ class PayOptions:
         help="Pay at most once under KEY: a run with a key already used pays nothing and ends "
         "as an invoice already paid (exit 5, or 0 with --if-paid ok).",
     )
+    amount_msat: int | None = AMOUNT_MSAT
     max_fee: int | None = option(
         "--max-fee",
         default=None,
@@ -157,6 +158,7 @@ def pay(state: State, opts: PayOptions) -> None:
         if (
             opts.invoice is not None
             or opts.amount is not None
+            or opts.amount_msat is not None
             or opts.dry_run
             or opts.memo
             or opts.memo_file
@@ -165,18 +167,20 @@ def pay(state: State, opts: PayOptions) -> None:
         ):
             raise InvalidInputError(
                 "--file takes the invoices (and amounts, and keys) from the file: no INVOICE, "
-                "--amount, --comment, --idempotency-key, --dry-run or memo with it",
+                "--amount, --amount-msat, --comment, --idempotency-key, --dry-run or memo with it",
                 code="USAGE",
             )
         pay_batch(state, opts, opts.file, how)
         return
+    from lnctl.cli.commands.invoice import amount_msat as given_msat
+
+    amount_msat = given_msat(opts.amount, opts.amount_msat)  # one of them, before stdin is read
     memo = memo_text(opts.memo, opts.memo_file, stdin_taken=opts.invoice is None)
     text = opts.invoice if opts.invoice is not None else read_stdin_invoice(lnurl=True)
     from lnctl.deadline import Deadline
 
     how.check(memo)
     deadline = Deadline.after(timeout)  # the whole command's: opening the node, recovery, paying
-    amount_msat = opts.amount * 1000 if opts.amount is not None else None
     with state.wallet(deadline) as wallet:
         if opts.dry_run:
             from lnctl.core.dryrun import dry_run

@@ -188,8 +188,14 @@ def _run(args: list[str]) -> int:
     """The Typer application runs the command line."""
     from lnctl.cli._click import click_exceptions
     from lnctl.cli.app import get_command, needed
+    from lnctl.cli.completion import requested
     from lnctl.errors import ExitCode, InvalidInputError
 
+    completion = requested(args)
+    if completion is not None:
+        from lnctl.cli.completion import run
+
+        return run(*completion)
     args = _optional_values(args, needed(args))
     command = get_command(args)
     Exit, Abort, ClickException, NoArgsIsHelp = click_exceptions()

@@ -1,0 +1,61 @@
+"""Issue #22 (the command line): what a new user trips over in the first hour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run, run_here
+from tests.helpers import rows
+
+# -- 1: several invoices piped into pay ---------------------------------------------------------
+
+
+def test_several_invoices_piped_into_pay_are_refused_naming_pay_file(home: Path) -> None:
+    many = run_here(home, "simulate", "invoice", "--amount", "5", "--count", "3").out
+    assert len(many.split()) == 3
+    r = run(home, "pay", "--json", input=many)
+    assert r.code == 2 and r.json["error"]["code"] == "USAGE", r.out
+    assert "3 invoices" in r.json["error"]["message"]
+    assert "lnctl pay --file -" in r.json["error"]["hint"]
+    listed = run_here(home, "simulate", "invoice", "--amount", "5", "--count", "2", "--json")
+    r = run(home, "pay", input=listed.out)
+    assert r.code == 2 and "pay --file -" in r.err
+    assert rows(home, "SELECT * FROM payments") == []
+    one = many.split()[0]
+    r = run(home, "pay", "--json", input=f"{one}\n{one.upper()}\n")  # the same one twice: one
+    assert r.code == 0 and r.json["status"] == "SUCCEEDED", r.out
+
+
+# -- 5: --show-completion SHELL -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "marker"),
+    [
+        (["--show-completion", "zsh"], "#compdef lnctl"),
+        (["--show-completion=fish"], "complete --command lnctl"),
+        (["--show-completion", "bash"], "complete -o default"),
+        (["-q", "--show-completion", "fish"], "complete --command lnctl"),
+    ],
+)
+def test_show_completion_prints_the_named_shells_script(
+    home: Path, args: list[str], marker: str
+) -> None:
+    r = run_here(home, *args)
+    assert r.code == 0 and marker in r.out and "_LNCTL_COMPLETE" in r.out, r.err
+
+
+def test_show_completion_of_an_unknown_shell_is_a_usage_error(home: Path) -> None:
+    r = run_here(home, "--show-completion", "nonsense")
+    assert r.code == 2 and r.out == ""
+    assert "'nonsense'" in r.err and "bash, zsh, fish" in r.err
+    r = run(home, "--show-completion", "nonsense", "--json")
+    assert r.code == 2 and r.json["error"]["code"] == "USAGE"
+
+
+def test_install_completion_for_a_named_shell(home: Path, tmp_path: Path) -> None:
+    r = run(home, "--install-completion", "bash", env={"HOME": str(tmp_path)})
+    assert r.code == 0 and "bash completion installed" in r.out, r.err
+    assert "_LNCTL_COMPLETE" in (tmp_path / ".bash_completions" / "lnctl.sh").read_text()

@@ -351,7 +351,13 @@ def memo(d: dict[str, Any]) -> None:
 
 def memo_match(d: dict[str, Any]) -> None:
     """``lnctl memo verify`` when the text matches (a mismatch is an error)."""
-    say("match: the text is what the invoice commits to")
+    say(
+        {
+            "memo": "match: the text is the private memo (stored encrypted, never in the invoice)",
+            "description": "match: the text is the invoice's public description",
+            "description_hash": "match: the text hashes to the invoice's description hash",
+        }.get(d["against"], f"match: the text is the {d['against']}")
+    )
 
 
 def rotation(d: dict[str, Any]) -> None:

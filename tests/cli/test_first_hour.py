@@ -59,3 +59,17 @@ def test_install_completion_for_a_named_shell(home: Path, tmp_path: Path) -> Non
     r = run(home, "--install-completion", "bash", env={"HOME": str(tmp_path)})
     assert r.code == 0 and "bash completion installed" in r.out, r.err
     assert "_LNCTL_COMPLETE" in (tmp_path / ".bash_completions" / "lnctl.sh").read_text()
+
+
+# -- 9: memo verify says what matched -----------------------------------------------------------
+
+
+def test_memo_verify_says_whether_the_memo_or_the_description_matched(home: Path) -> None:
+    private = run_here(
+        home, "invoice", "--amount", "5", "--memo", "table 4", "--description", "tea", "--json"
+    ).json["payment_hash"]
+    public = run_here(home, "invoice", "--amount", "5", "--description", "tea", "--json")
+    r = run_here(home, "memo", "verify", private, "table 4")
+    assert r.code == 0 and "private memo" in r.out and "commits" not in r.out, r.out
+    r = run_here(home, "memo", "verify", public.json["payment_hash"], "tea")
+    assert r.code == 0 and "public description" in r.out and "memo" not in r.out, r.out

@@ -198,15 +198,29 @@ _consoles: dict[str, Console] = {}
 def console(stderr: bool = False) -> Console:
     key = "err" if stderr else "out"
     if key not in _consoles:
-        from rich.console import Console
-
         stream = sys.stderr if stderr else sys.stdout
         if stream is None and not stderr:
             raise stdout_closed()  # Rich would write nothing, and say nothing of it
         # Piped output is read by programs: wide enough that hashes and invoices never wrap.
         width = None if stream is not None and stream.isatty() else 240
-        _consoles[key] = Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+        _consoles[key] = _console_class()(
+            stderr=stderr, highlight=False, soft_wrap=False, width=width
+        )
     return _consoles[key]
+
+
+def _console_class() -> type[Console]:
+    """Rich's Console, but a reader that goes away is PipeClosed (exit 0, as for every
+    command) rather than Rich's own exit 1."""
+    from rich.console import Console
+
+    class Lnctl(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            silence_stdout()
+            raise PipeClosed
+
+    return Lnctl
 
 
 def say(line: str) -> None:
@@ -355,7 +369,10 @@ def kv_table(rows: list[tuple[str, object]], title: str | None = None) -> Any:
     t.add_column(style="bold")
     t.add_column(overflow="fold")
     for key, value in rows:
-        t.add_row(key, text("-" if value is None or value == "" else value))
+        if hasattr(value, "__rich_console__"):  # made for the terminal already: a styled state
+            t.add_row(key, value)
+        else:
+            t.add_row(key, text("-" if value is None or value == "" else value))
     return t
 
 

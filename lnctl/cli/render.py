@@ -31,6 +31,26 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+# a state's colour on a terminal (Rich leaves colour out under NO_COLOR; a pipe gets none)
+STATUS_STYLES = {
+    "SUCCEEDED": "green",
+    "SETTLED": "green",
+    "PAID": "green",
+    "FAILED": "red",
+    "ERROR": "red",
+    "EXPIRED": "red",
+    "IN_FLIGHT": "yellow",
+    "PENDING": "yellow",
+    "NEEDS_ATTENTION": "yellow",
+    "DUPLICATE": "yellow",
+}
+
+
+def status(value: str) -> Any:
+    """A payment's, invoice's or batch line's state: coloured on a terminal."""
+    return cell(value, STATUS_STYLES.get(value, ""))
+
+
 def decoded(d: dict[str, Any]) -> None:
     """``lnctl decode``."""
     rows: list[tuple[str, object]] = [
@@ -395,27 +415,44 @@ def pushed(d: dict[str, Any]) -> None:
     write_err(f"pushed to {d['gateway']} (job {sanitize(d['job'])})\n")
 
 
-def demo(d: dict[str, Any]) -> None:
-    """``lnctl demo``: the invoice, the payment with its retry, the metrics."""
-    out = console()
+def demo(d: dict[str, Any], explain: bool = False) -> None:
+    """``lnctl demo``: what happened, in a few lines; with ``--explain`` the invoice, the
+    payment's details and the metrics as well."""
     inv, pay = d["invoice"], d["payment"]
-    out.print("[bold]1. invoice[/bold] (signed by this wallet's node key, memo stored encrypted)")
-    out.print(inv["invoice"], soft_wrap=True, markup=False)
-    out.print(
-        f"[bold]2. pay[/bold] with an induced temporary channel failure on the first "
-        f"attempt: {pay['attempts']} attempts"
-    )
-    show(
-        kv_table(
-            [
-                ("status", pay["status"]),
-                ("amount", msat(pay["amount_msat"])),
-                ("fee", msat(pay["fee_msat"])),
-                ("latency", f"{pay['latency_ms']} ms"),
-                ("preimage", pay["preimage"]),
-                ("proof", "sha256(preimage) == payment_hash" if d["proof_ok"] else "MISMATCH"),
-            ]
+    if explain:
+        _heading("1. invoice (signed by this wallet's node key, memo stored encrypted)")
+        plain_line(inv["invoice"])
+        _heading(
+            "2. pay with an induced temporary channel failure on the first attempt: "
+            f"{pay['attempts']} attempts"
         )
-    )
-    out.print("[bold]3. metrics[/bold]")
-    out.print(d["metrics"], markup=False, highlight=False)
+    proof = "sha256(preimage) == payment_hash" if d["proof_ok"] else "MISMATCH"
+    rows: list[tuple[str, object]] = [
+        ("status", status(pay["status"])),
+        ("amount", msat(pay["amount_msat"])),
+        ("fee", msat(pay["fee_msat"])),
+        ("attempts", f"{pay['attempts']} (the first failed on purpose, a temporary failure)"),
+        ("proof", proof),
+    ]
+    if explain:
+        rows[4:4] = [("latency", f"{pay['latency_ms']} ms"), ("preimage", pay["preimage"])]
+    else:
+        say("demo: a 100,000-sat invoice with a private memo, paid by this wallet")
+    show(kv_table(rows))
+    if explain:
+        _heading("3. metrics")
+        if not piped():
+            console().file.flush()
+        plain_line(d["metrics"].rstrip("\n"))
+    else:
+        say("see: lnctl payments, lnctl metrics; every step: lnctl demo --explain")
+
+
+def _heading(line: str) -> None:
+    """A heading of lnctl's own words: bold on a terminal."""
+    if piped():
+        plain_line(line)
+    else:
+        from rich.text import Text
+
+        console().print(Text(line, style="bold"))

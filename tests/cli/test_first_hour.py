@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run, run_here
+from tests.conftest import run, run_here, shell
 from tests.helpers import rows
+
+LNCTL = f"{sys.executable} -m lnctl"
 
 # -- 1: several invoices piped into pay ---------------------------------------------------------
 
@@ -73,3 +76,49 @@ def test_memo_verify_says_whether_the_memo_or_the_description_matched(home: Path
     assert r.code == 0 and "private memo" in r.out and "commits" not in r.out, r.out
     r = run_here(home, "memo", "verify", public.json["payment_hash"], "tea")
     assert r.code == 0 and "public description" in r.out and "memo" not in r.out, r.out
+
+
+# -- 6 and 10: demo ends with a short summary, and exits 0 when its reader goes away ------------
+
+
+def test_demo_is_a_short_summary_and_explain_shows_every_step(home: Path) -> None:
+    r = run(home, "demo")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert len(lines) <= 8 and "SUCCEEDED" in r.out and "demo --explain" in r.out, r.out
+    assert "# HELP" not in r.out and all(len(line) <= 80 for line in lines)
+    r = run(home, "demo", "--explain")
+    assert r.code == 0 and "ln_payment_success_total 2.0" in r.out and "preimage" in r.out
+    assert r.out.splitlines()[1].startswith("lnbcrt")
+
+
+def test_demo_into_head_exits_0(home: Path) -> None:
+    for command in ("demo", "demo --explain"):
+        r = shell(home, f"{LNCTL} {command} | head -1; exit ${{PIPESTATUS[0]}}")
+        assert r.returncode == 0 and r.stderr == "", (command, r.stderr)
+        assert r.stdout.startswith(("demo:", "1. invoice"))
+
+
+def test_a_terminal_console_whose_reader_goes_away_is_pipe_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rich exits 1 itself on a broken pipe: lnctl's console says PipeClosed (exit 0)."""
+    import io
+
+    from lnctl.cli import output
+
+    class Gone(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+        def fileno(self) -> int:
+            return 1
+
+    monkeypatch.setattr(output, "_consoles", {})
+    monkeypatch.setattr(output, "silence_stdout", lambda: None)
+    monkeypatch.setattr(sys, "stdout", Gone())
+    with pytest.raises(output.PipeClosed):
+        output.console().print("x")

@@ -41,8 +41,8 @@ def read_invoice_from_text(text: str, several: str | None = None) -> str:
             return str(doc["invoice"])
     found: dict[str, str] = {}  # each invoice once, in order: the same one twice is one
     for m in re.findall(
-            r"(?<![0-9A-Za-z])ln(?:bcrt|bc|tbs|tb)[0-9a-z]*1[02-9ac-hj-np-z]{6,}"
-            r"|(?<![0-9A-Za-z])LN(?:BCRT|BC|TBS|TB)[0-9A-Z]*1[02-9AC-HJ-NP-Z]{6,}",
+        r"(?<![0-9A-Za-z])ln(?:bcrt|bc|tbs|tb)[0-9a-z]*1[02-9ac-hj-np-z]{6,}"
+        r"|(?<![0-9A-Za-z])LN(?:BCRT|BC|TBS|TB)[0-9A-Z]*1[02-9AC-HJ-NP-Z]{6,}",
         text,
     ):
         found.setdefault(m.lower(), m)

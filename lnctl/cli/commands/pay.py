@@ -151,7 +151,11 @@ def pay(state: State, opts: PayOptions) -> None:
         pay_batch(state, opts, opts.file, how)
         return
     memo = memo_text(opts.memo, opts.memo_file, stdin_taken=opts.invoice is None)
-    text = opts.invoice if opts.invoice is not None else read_stdin_invoice(several="lnctl pay --file -")
+    text = (
+        opts.invoice
+        if opts.invoice is not None
+        else read_stdin_invoice(several="lnctl pay --file -")
+    )
     from lnctl.deadline import Deadline
 
     how.check(memo)

@@ -10,8 +10,16 @@ imported only for a terminal (``output.piped()`` is false): a pipe gets plain li
 from __future__ import annotations
 
 from lnctl.cli.output import (
+    AMOUNT,
+    BAR,
+    DATE,
+    FIXED,
+    ID,
+    PREFIX,
+    TEXT,
     cell,
     console,
+    fit,
     kv_table,
     msat,
     piped,
@@ -23,6 +31,7 @@ from lnctl.cli.output import (
     when,
     write_err,
 )
+from lnctl.cli.output import day_and_time as day
 from lnctl.sanitize import sanitize
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -131,25 +140,44 @@ def info(d: dict[str, Any]) -> None:
 def _page(t: Any, next_cursor: object) -> None:
     """A page of a listing, then how to get the next one."""
     show(t)
-    if next_cursor:
-        say(f"more: --cursor {next_cursor}")
+    if next_cursor:  # on stderr when piped: stdout holds the header and the rows alone
+        line = f"more: --cursor {next_cursor}"
+        if piped():
+            write_err(line + "\n")
+        else:
+            say(line)
 
 
-def payments(d: dict[str, Any]) -> None:
-    """``lnctl payments``."""
+def payments(d: dict[str, Any], narrowed: bool = False) -> None:
+    """``lnctl payments``: a line per payment, the hash whole when piped."""
+    if not d["payments"] and not piped():  # a pipe gets the header alone: no rows
+        say("no payments match" if narrowed else "no payments yet")
+        return
     t = table()
-    for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
+    heads = (
+        "created (UTC)",
+        "payment hash",
+        "status",
+        "amount",
+        "fee",
+        "attempts",
+        "failure",
+        "memo",
+    )
+    for col in heads:
         t.add_column(col)
     for p in d["payments"]:
         t.add_row(
-            p["payment_hash"][:16] + "..",
-            p["status"],
+            day(p["created_at"]),
+            p["payment_hash"],
+            status(p["status"]),
             msat(p["amount_msat"]),
             msat(p["fee_msat"]),
             str(p["attempts"]),
             cell(p["failure_reason"] or p["attention"] or ""),
             cell(p["memo"] or ""),
         )
+    fit(t, (DATE, PREFIX, FIXED, AMOUNT, AMOUNT, FIXED, TEXT, TEXT))
     _page(t, d["next_cursor"])
 
 
@@ -171,20 +199,27 @@ def payment(d: dict[str, Any]) -> None:
     )
 
 
-def invoices(d: dict[str, Any]) -> None:
-    """``lnctl invoices``."""
+def invoices(d: dict[str, Any], narrowed: bool = False) -> None:
+    """``lnctl invoices``: a line per invoice, the hash whole when piped."""
+    if not d["invoices"] and not piped():  # a pipe gets the header alone: no rows
+        say("no invoices match" if narrowed else "no invoices yet")
+        return
     t = table()
-    for col in ("payment hash", "status", "amount", "description", "memo", "expires at"):
+    heads = ("created (UTC)", "payment hash", "status", "amount", "description", "memo",
+             "expires (UTC)")  # fmt: skip
+    for col in heads:
         t.add_column(col)
     for inv in d["invoices"]:
         t.add_row(
-            inv["payment_hash"][:16] + "..",
-            inv["status"],
+            day(inv["created_at"]),
+            inv["payment_hash"],
+            status(inv["status"]),
             msat(inv["amount_msat"]) if inv["amount_msat"] else "any",
             cell(inv["description"] if inv["description_hash"] is None else "(hashed)"),
             cell(inv["memo"] or ""),
-            when(inv["expires_at"]),
+            day(inv["expires_at"]),
         )
+    fit(t, (DATE, PREFIX, FIXED, AMOUNT, TEXT, TEXT, DATE))
     _page(t, d["next_cursor"])
 
 
@@ -238,14 +273,21 @@ def batch(d: Mapping[str, Any]) -> None:
         t.add_column(col)
     for r in d["payments"]:
         p = r["payment"] or {}
+        error = r["error"] or {}
+        fresh = r["status"] not in ("DUPLICATE", "ERROR", "NOT_STARTED")  # moved money now
         t.add_row(
             str(r["line"]),
-            (p.get("payment_hash") or "")[:16] + ".." if p else "-",
-            r["status"],
-            msat(p.get("amount_msat")),
-            msat(p.get("fee_msat")),
-            cell((r["error"] or {}).get("code") or ""),
+            p.get("payment_hash") or "-",
+            status(r["status"]),
+            msat(p.get("amount_msat")) if fresh else "-",
+            msat(p.get("fee_msat")) if fresh else "-",
+            cell(
+                f"{error['code']}: {error['message']}"
+                if r["status"] == "ERROR" and error.get("message")
+                else error.get("code") or ""
+            ),
         )
+    fit(t, (FIXED, PREFIX, FIXED, AMOUNT, AMOUNT, TEXT))
     show(t)
     s = d["summary"]
     show(
@@ -274,31 +316,56 @@ def batch(d: Mapping[str, Any]) -> None:
 BAR_WIDTH = 24
 
 
-def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
-    """local | in flight | remote, in BAR_WIDTH cells (remote is the rest of the capacity)."""
-    n_local = round(BAR_WIDTH * local / capacity) if capacity > 0 else 0
-    n_inflight = round(BAR_WIDTH * inflight / capacity) if capacity > 0 else 0
-    n_remote = max(0, BAR_WIDTH - n_local - n_inflight) if capacity > 0 else 0
-    if piped():
-        return "█" * n_local + "▒" * n_inflight + "░" * n_remote
-    from rich.text import Text
+class _Bar:
+    """local | in flight | remote, drawn in the cells a terminal table gives it (8 to
+    BAR_WIDTH)."""
 
-    bar = Text()
-    bar.append("█" * n_local, style="green")
-    bar.append("▒" * n_inflight, style="yellow")
-    bar.append("░" * n_remote, style="blue")
-    return bar
+    def __init__(self, local: int, inflight: int, capacity: int) -> None:
+        self.local, self.inflight, self.capacity = local, inflight, capacity
+
+    def cells(self, width: int) -> tuple[int, int, int]:
+        if self.capacity <= 0:
+            return 0, 0, 0
+        n_local = round(width * self.local / self.capacity)
+        n_inflight = round(width * self.inflight / self.capacity)
+        return n_local, n_inflight, max(0, width - n_local - n_inflight)
+
+    def __str__(self) -> str:
+        n_local, n_inflight, n_remote = self.cells(BAR_WIDTH)
+        return "█" * n_local + "▒" * n_inflight + "░" * n_remote
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        return Measurement(8, BAR_WIDTH)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.text import Text
+
+        n_local, n_inflight, n_remote = self.cells(min(BAR_WIDTH, options.max_width))
+        bar = Text()
+        bar.append("█" * n_local, style="green")
+        bar.append("▒" * n_inflight, style="yellow")
+        bar.append("░" * n_remote, style="blue")
+        yield bar
+
+
+def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
+    """local | in flight | remote (remote is the rest of the capacity): BAR_WIDTH cells when
+    piped, as many as the terminal leaves (at least 8) on a terminal."""
+    bar = _Bar(local, inflight, capacity)
+    return str(bar) if piped() else bar
 
 
 def channels(d: dict[str, Any]) -> None:
-    """``lnctl channel list``."""
+    """``lnctl channel list``: amounts never cut (the peer's id gives way, then the bar)."""
     t = table()
     for col in (
         "channel",
         "peer",
         "state",
         "local",
-        "liquidity local|remote",
+        "local|remote",
         "remote",
         "in flight",
         "capacity",
@@ -307,7 +374,7 @@ def channels(d: dict[str, Any]) -> None:
     for ch in d["channels"]:
         t.add_row(
             cell(ch["channel_id"]),
-            cell(ch["peer"][:16] + ".."),
+            cell(ch["peer"]),
             ch["state"],
             msat(ch["local_msat"]),
             liquidity_bar(ch["local_msat"], ch["inflight_msat"], ch["capacity_msat"]),
@@ -315,6 +382,7 @@ def channels(d: dict[str, Any]) -> None:
             msat(ch["inflight_msat"]),
             msat(ch["capacity_msat"]),
         )
+    fit(t, (FIXED, ID, FIXED, AMOUNT, BAR, AMOUNT, AMOUNT, AMOUNT))
     show(t)
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run, run_here, shell
+from lnctl.cli.output import msat, when
+from tests.conftest import Result, lnctl_env, run, run_here, shell
 from tests.helpers import rows
 
 LNCTL = f"{sys.executable} -m lnctl"
@@ -122,3 +123,130 @@ def test_a_terminal_console_whose_reader_goes_away_is_pipe_closed(
     monkeypatch.setattr(sys, "stdout", Gone())
     with pytest.raises(output.PipeClosed):
         output.console().print("x")
+
+
+# -- 3, 4, 10: tables on a terminal of 80 and 100 columns, and for a pipe -----------------------
+
+
+def tty(home: Path, *args: str, columns: int = 80, colour: bool = False) -> Result:
+    """lnctl in this process with stdout a terminal of ``columns`` (the text it shows)."""
+    import contextlib
+    import io
+    import os
+
+    from lnctl.cli import output
+    from lnctl.cli.entry import main
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    wanted = {**lnctl_env(home), "COLUMNS": str(columns), "TERM": "xterm-256color"}
+    if not colour:
+        wanted["NO_COLOR"] = "1"
+    wanted.pop("FORCE_COLOR", None)
+    saved = dict(os.environ)
+    out, err = Terminal(), io.StringIO()
+    try:
+        os.environ.clear()
+        os.environ.update(wanted)
+        output._consoles.clear()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        output._consoles.clear()
+        os.environ.clear()
+        os.environ.update(saved)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def _shown(text: str) -> str:
+    """What the terminal shows: without the escape sequences of bold and colour."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+@pytest.fixture
+def used(home: Path) -> Path:
+    """A wallet with a payment of each kind and an invoice with a long memo."""
+    memo = "table 4 by the window, with a memo long enough to wrap"
+    assert run_here(home, "invoice", "--amount", "5", "--memo", memo).code == 0
+    for args in ((), ("--max-fee", "0"), ("--induce-failure", "5")):
+        made = run_here(home, "simulate", "invoice", "--amount", "1500")
+        run_here(home, "pay", made.out.strip(), *args)
+    return home
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_channel_list_never_cuts_an_amount(used: Path, columns: int) -> None:
+    doc = run_here(used, "channel", "list", "--json").json["channels"][0]
+    r = tty(used, "channel", "list", columns=columns)
+    shown = _shown(r.out)
+    assert r.code == 0 and all(len(line) <= columns for line in shown.splitlines()), shown
+    for key in ("local_msat", "remote_msat", "capacity_msat"):
+        whole = msat(doc[key]).removesuffix(" sat")
+        assert whole in shown, (key, whole, shown)  # the number on one line, never cut
+    assert "…" not in shown.replace(doc["peer"][:4], "", 1).split("OPEN")[1], shown
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_payments_and_invoices_fit_with_a_date_column(used: Path, columns: int) -> None:
+    for listing in ("payments", "invoices"):
+        doc = run_here(used, listing, "--json").json[listing]
+        shown = _shown(tty(used, listing, columns=columns).out)
+        lines = shown.splitlines()
+        assert all(len(line) <= columns for line in lines), shown
+        assert "created" in lines[0] + lines[1] and "(UTC)" in lines[0] + lines[1]
+        for item in doc:
+            assert item["payment_hash"][:12] in shown  # a usable prefix, no dots
+            assert when(item["created_at"])[:10] in shown
+            amount = msat(item["amount_msat"]).removesuffix(" sat")
+            assert amount in shown
+    shown = _shown(tty(used, "payments", columns=80).out)
+    assert "1.15" in shown and "1.150" not in shown  # a fee that cannot be misread
+
+
+def test_states_are_coloured_on_a_terminal_unless_no_color(used: Path) -> None:
+    r = tty(used, "payments", colour=True)
+    assert "\x1b[32mSUCCEEDED" in r.out and "\x1b[31mFAILED" in r.out
+    assert "\x1b[3" not in tty(used, "payments").out  # NO_COLOR: no colour (bold stays)
+    assert "\x1b[" not in run_here(used, "payments").out  # piped: nothing
+
+
+def test_an_empty_listing_says_so(home: Path) -> None:
+    assert tty(home, "payments").out == "no payments yet\n"
+    assert tty(home, "invoices").out == "no invoices yet\n"
+    assert tty(home, "payments", "--status", "failed").out == "no payments match\n"
+    piped = run_here(home, "payments")  # a program reading the pipe: the header alone
+    assert piped.out.startswith("created (UTC)") and len(piped.out.splitlines()) == 1
+
+
+def test_piped_tables_show_whole_hashes_and_the_next_cursor_on_stderr(used: Path) -> None:
+    doc = run_here(used, "payments", "--limit", "2", "--json").json
+    r = run_here(used, "payments", "--limit", "2")
+    assert r.code == 0 and r.err == f"more: --cursor {doc['next_cursor']}\n"
+    header, *rows_ = r.out.splitlines()
+    assert all(p["payment_hash"] in row for p, row in zip(doc["payments"], rows_, strict=True))
+    assert all(p["payment_hash"] in r.out for p in doc["payments"]) and ".." not in r.out
+    t = tty(used, "payments", "--limit", "2")
+    assert f"more: --cursor {doc['next_cursor']}" in t.out and t.err == ""  # a terminal: stdout
+
+
+def test_batch_rows_duplicate_without_amounts_and_error_with_its_message(
+    home: Path, tmp_path: Path
+) -> None:
+    paid = run_here(home, "simulate", "invoice", "--amount", "7").out.strip()
+    assert run_here(home, "pay", paid).code == 0
+    batch = tmp_path / "b.txt"
+    batch.write_text(f"{paid}\nlnbcrt1bogus\n")
+    doc = run_here(home, "pay", "--file", str(batch), "--if-paid", "error", "--json").json
+    statuses = [r["status"] for r in doc["payments"]]
+    assert statuses == ["DUPLICATE", "ERROR"], statuses
+    shown = run_here(home, "pay", "--file", str(batch), "--if-paid", "error").out
+    duplicate = next(line for line in shown.splitlines() if "DUPLICATE" in line)
+    error = next(line for line in shown.splitlines() if "ERROR" in line)
+    assert "7 sat" not in duplicate and " - " in duplicate
+    message = doc["payments"][1]["error"]["message"]
+    assert message[:30] in error, (error, message)
+    assert _shown(tty(home, "pay", "--file", str(batch)).out).count("\n") > 3

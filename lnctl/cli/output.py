@@ -265,10 +265,25 @@ def print_error(exc: LnctlError, as_json: bool) -> None:
     if as_json and not _Written.document:
         emit_json(error_document(exc))
         return
-    line = f"lnctl: error: {sanitize(exc.message)}"
+    line = f"{_red('lnctl: error:')} {sanitize(exc.message)}"
     if exc.hint:
         line += f" (hint: {sanitize(exc.hint)})"
     write_err(line + "\n")
+
+
+def _red(words: str) -> str:
+    """``words`` in red on a terminal's stderr, unless NO_COLOR is set (https://no-color.org)
+    or TERM is dumb; as they are anywhere else."""
+    import os
+
+    stream = sys.stderr
+    try:
+        terminal = stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        terminal = False
+    if not terminal or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return words
+    return f"\x1b[31m{words}\x1b[0m"
 
 
 def piped() -> bool:

@@ -122,7 +122,7 @@ def settlement(d: dict[str, Any]) -> None:
     show(
         kv_table(
             [
-                ("status", d["status"]),
+                ("status", status(d["status"])),
                 ("received", msat(d["received_msat"])),
                 ("settled at", when(d["settled_at"])),
                 ("preimage", d["preimage"]),
@@ -186,7 +186,7 @@ def payment(d: dict[str, Any]) -> None:
     show(
         kv_table(
             [
-                ("status", d["status"]),
+                ("status", status(d["status"])),
                 ("payment hash", d["payment_hash"]),
                 ("amount", msat(d["amount_msat"])),
                 ("fee", msat(d["fee_msat"])),
@@ -230,7 +230,7 @@ def lookup(d: dict[str, Any]) -> None:
         show(
             kv_table(
                 [
-                    ("status", i["status"]),
+                    ("status", status(i["status"])),
                     ("amount", msat(i["amount_msat"])),
                     ("description", i["description"]),
                     ("description hash", i["description_hash"]),
@@ -423,7 +423,7 @@ def received(d: dict[str, Any]) -> None:
     show(
         kv_table(
             [
-                ("status", d["status"]),
+                ("status", status(d["status"])),
                 ("received", msat(d["amount_msat"])),
                 ("payment hash", d["payment_hash"]),
                 ("channel", d["channel_id"]),

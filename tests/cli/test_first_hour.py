@@ -250,3 +250,36 @@ def test_batch_rows_duplicate_without_amounts_and_error_with_its_message(
     message = doc["payments"][1]["error"]["message"]
     assert message[:30] in error, (error, message)
     assert _shown(tty(home, "pay", "--file", str(batch)).out).count("\n") > 3
+
+
+def test_errors_are_red_on_a_terminals_stderr_unless_no_color(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from lnctl.cli.output import print_error
+    from lnctl.errors import InvalidInputError
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    error = InvalidInputError("bad", code="USAGE", hint="see lnctl pay --help")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    for stream, coloured in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        print_error(error, False)
+        assert stream.getvalue().startswith("\x1b[31mlnctl: error:\x1b[0m bad") == coloured
+        assert stream.getvalue().endswith("bad (hint: see lnctl pay --help)\n")
+    monkeypatch.setenv("NO_COLOR", "1")
+    stream = Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    print_error(error, False)
+    assert stream.getvalue().startswith("lnctl: error: bad")
+
+
+def test_a_payments_state_is_coloured_on_a_terminal(home: Path) -> None:
+    made = run_here(home, "simulate", "invoice", "--amount", "3").out.strip()
+    r = tty(home, "pay", made, colour=True)
+    assert r.code == 0 and "\x1b[32mSUCCEEDED" in r.out

@@ -283,3 +283,28 @@ def test_a_payments_state_is_coloured_on_a_terminal(home: Path) -> None:
     made = run_here(home, "simulate", "invoice", "--amount", "3").out.strip()
     r = tty(home, "pay", made, colour=True)
     assert r.code == 0 and "\x1b[32mSUCCEEDED" in r.out
+
+
+# -- 10: --help ---------------------------------------------------------------------------------
+
+
+def test_help_lists_commands_in_order_with_whole_descriptions(home: Path) -> None:
+    from lnctl.cli.commands import NAMES, declared
+
+    r = run(home, "--help")
+    assert r.code == 0
+    listing = r.out.split("Commands:\n", 1)[1]
+    firsts = [line.split()[0] for line in listing.splitlines() if line.startswith("  ") and
+              not line.startswith("   ")]  # fmt: skip
+    assert tuple(firsts) == NAMES and NAMES[:2] == ("invoice", "pay")
+    assert "..." not in listing
+    flat = " ".join(listing.split())
+    for name in NAMES:  # each description whole: its first sentence, not cut
+        first = " ".join(declared(name).help.split()).split(". ")[0].removesuffix(".")
+        assert f"{name} {first}" in flat, name
+
+
+def test_invoice_help_shows_that_options_work_alone(home: Path) -> None:
+    r = run(home, "invoice", "--help")
+    assert r.code == 0 and "Usage: lnctl invoice [OPTIONS] [COMMAND [ARGS]...]" in r.out
+    assert "[OPTIONS] COMMAND [ARGS]" not in r.out

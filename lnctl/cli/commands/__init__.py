@@ -19,22 +19,23 @@ HELP = (
     "4 failed after retries, 5 duplicate, 6 pending, 130 interrupted)."
 )
 
-# the top-level commands: each one's module declares it (and its subcommands)
+# the top-level commands: each one's module declares it (and its subcommands); `lnctl --help`
+# lists them in this order: receiving and paying first, then what is looked up, then the rest
 NAMES = (
-    "info",
-    "decode",
     "invoice",
-    "invoices",
     "pay",
-    "payments",
+    "decode",
     "lookup",
+    "invoices",
+    "payments",
+    "info",
     "channel",
-    "simulate",
     "memo",
+    "simulate",
     "metrics",
     "serve-metrics",
-    "demo",
     "config",
+    "demo",
 )
 
 

@@ -467,7 +467,10 @@ def settings(d: dict[str, Any]) -> None:
     """``lnctl config show``: each setting and where it came from."""
     show(
         kv_table(
-            [(k, f"{v['value']}  ({v['source']})") for k, v in d["settings"].items()],
+            [
+                (k, f"{'not set' if v['value'] is None else v['value']}  ({v['source']})")
+                for k, v in d["settings"].items()
+            ],
             title=f"config file: {d['config_file']}" + ("" if d["exists"] else " (none)"),
         )
     )

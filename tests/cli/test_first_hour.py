@@ -308,3 +308,150 @@ def test_invoice_help_shows_that_options_work_alone(home: Path) -> None:
     r = run(home, "invoice", "--help")
     assert r.code == 0 and "Usage: lnctl invoice [OPTIONS] [COMMAND [ARGS]...]" in r.out
     assert "[OPTIONS] COMMAND [ARGS]" not in r.out
+
+
+# -- 8: messages --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fast", ["1", "0"])
+def test_option_errors_name_the_option_and_hint_the_commands_help(home: Path, fast: str) -> None:
+    env = {"LNCTL_FAST_PATH": fast}
+    cases = [
+        (["invoices", "--limit", "abc"], "--limit takes a whole number from 1 to 1000, not 'abc'",
+         "see lnctl invoices --help"),
+        (["pay", "--timeout", "abc", "x"], "--timeout takes a number of at least 0.001, not 'abc'",
+         "see lnctl pay --help"),
+        (["invoice", "--amount", "0"], "--amount takes a whole number of at least 1, not 0",
+         "see lnctl invoice --help"),
+        (["channel", "list", "--bogus"], "No such option: --bogus",
+         "see lnctl channel list --help"),
+    ]  # fmt: skip
+    for args, message, hint in cases:
+        r = run_here(home, *args, "--json", env=env)
+        assert r.code == 2 and r.json["error"]["code"] == "USAGE", args
+        assert r.json["error"]["message"] == message and r.json["error"]["hint"] == hint
+        assert "valid integer range" not in run_here(home, *args, env=env).err
+
+
+def test_a_bad_backend_or_network_hints_at_how_it_was_given(home: Path) -> None:
+    r = run_here(home, "--backend", "foo", "info", "--json")
+    assert r.code == 2 and r.json["error"]["hint"].startswith("--backend is one of")
+    r = run_here(home, "info", "--json", env={"LNCTL_BACKEND": "foo"})
+    assert r.code == 2 and r.json["error"]["hint"].startswith("LNCTL_BACKEND is one of")
+    r = run_here(home, "--network", "moon", "info", "--json")
+    assert r.code == 2 and r.json["error"]["hint"].startswith("--network is one of")
+
+
+def test_mainnet_is_bitcoin(tmp_path: Path) -> None:
+    for how in (["--network", "mainnet"], ["--network", "MAINNET"]):
+        r = run_here(tmp_path / how[1], *how, "info", "--json")
+        assert r.code == 0 and r.json["network"] == "bitcoin", r.out
+    r = run_here(tmp_path / "env", "info", "--json", env={"LNCTL_NETWORK": "mainnet"})
+    assert r.code == 0 and r.json["network"] == "bitcoin"
+    (tmp_path / "file").mkdir()
+    (tmp_path / "file" / "config.toml").write_text('network = "mainnet"\n')
+    r = run_here(tmp_path / "file", "info", "--json")
+    assert r.code == 0 and r.json["network"] == "bitcoin", r.out
+
+
+def test_the_wrong_network_hints_at_another_home(home: Path) -> None:
+    assert run_here(home, "info").code == 0  # a regtest wallet
+    r = run_here(home, "--network", "bitcoin", "info", "--json")
+    assert r.code == 2 and r.json["error"]["code"] == "WRONG_NETWORK"
+    assert "another LNCTL_HOME" in r.json["error"]["hint"]
+    assert "set LNCTL_NETWORK" not in r.json["error"]["hint"]
+
+
+def test_a_simulator_setting_out_of_bounds_is_named_alone(home: Path) -> None:
+    r = run_here(home, "info", "--json", env={"LNCTL_SIM_FAILURE_RATE": "2"})
+    assert r.code == 2 and r.json["error"]["code"] == "INVALID_SETTING"
+    assert "LNCTL_SIM_FAILURE_RATE" in r.json["error"]["message"]
+    assert "LATENCY" not in r.json["error"]["message"] + r.json["error"]["hint"]
+
+
+def test_a_bad_config_value_says_what_it_must_be(home: Path) -> None:
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text("timeout_s = 'abc'\n")
+    r = run_here(home, "info", "--json")
+    assert r.code == 2 and r.json["error"]["code"] == "CONFIG_INVALID"
+    message = r.json["error"]["message"]
+    assert message.endswith(
+        "timeout_s = 'abc': timeout_s is a number of seconds, more than 0 and at most 86400 "
+        "(the default of --timeout)"
+    ), message
+    assert r.json["error"]["hint"]
+
+
+def test_config_show_never_prints_none(home: Path) -> None:
+    r = run_here(home, "config", "show")
+    assert r.code == 0 and "None" not in r.out and "not set  (default)" in r.out
+
+
+def test_verbose_lines_read_as_logs_without_empty_fields(home: Path) -> None:
+    import re
+
+    made = run_here(home, "simulate", "invoice", "--amount", "3").out.strip()
+    r = run_here(home, "-v", "pay", made)
+    lines = r.err.splitlines()
+    assert r.code == 0 and lines, r.err
+    for line in lines:
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (INFO|DEBUG) \w+ ", line), line
+        assert not line.startswith("lnctl") and "=None" not in line
+
+
+@pytest.mark.parametrize("fast", ["1", "0"])
+def test_json_before_the_command_means_the_same(home: Path, fast: str) -> None:
+    env = {"LNCTL_FAST_PATH": fast}
+    before = run_here(home, "--json", "info", env=env)
+    after = run_here(home, "info", "--json", env=env)
+    assert before.code == 0 and before.json == after.json
+    r = run_here(home, "--json", "channel", "list", env=env)
+    assert r.code == 0 and "channels" in r.json
+    r = run_here(home, "--json", "lookup", "zz", env=env)
+    assert r.code == 2 and r.json["error"]["code"] == "INVALID_HASH"
+    r = run_here(home, "-q", "--json", "invoices", "--limit", "abc", env=env)
+    assert r.code == 2 and r.json["error"]["code"] == "USAGE"
+
+
+def test_every_common_error_has_a_real_hint(home: Path, tmp_path: Path) -> None:
+    zeros = "0" * 64
+    cases = [
+        ["lookup", "zz"], ["lookup", zeros], ["pay", "lnbcrt1bogus"], ["decode", "garbage"],
+        ["memo", "show", zeros], ["memo", "verify", zeros, "x"], ["channel", "close", "nope"],
+        ["invoice", "--amount", "1", "--amount-msat", "1"], ["pay", "--file", str(tmp_path / "no")],
+        ["--log-format", "xml", "info"], ["metrics", "--textfile", "x.txt"],
+        ["channel", "open", "--peer", "xx", "--capacity", "100000"], ["pay", "--bogus"],
+        ["invoice", "wait", zeros, "--timeout", "0.01"], ["simulate", "pay", "lnbcrt1bogus"],
+        ["nosuch"],
+    ]  # fmt: skip
+    for args in cases:
+        r = run_here(home, *args, "--json")
+        assert r.code != 0, args
+        error = r.json["error"]
+        assert error["hint"].strip() and set(error) >= {"code", "message", "hint", "exit_code"}
+        human = run_here(home, *args)
+        assert "(hint: " in human.err, (args, human.err)
+
+
+def test_ctrl_c_in_invoice_wait_speaks_of_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lnctl.cli import entry
+
+    assert entry._waits(["invoice", "wait", "ab"]) and entry._waits(["-q", "invoice", "wait"])
+    assert not entry._waits(["pay", "x"]) and not entry._waits(["invoice", "--amount", "1"])
+
+    def interrupted(args: list[str]) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(entry, "_run", interrupted)
+    monkeypatch.setenv("LNCTL_FAST_PATH", "0")
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert entry.main(["invoice", "wait", "0" * 64]) == 130
+    assert "in flight" not in err.getvalue() and "invoice wait" in err.getvalue()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert entry.main(["pay", "x"]) == 130
+    assert "in flight" in err.getvalue()

@@ -83,7 +83,10 @@ def decoded(d: dict[str, Any]) -> None:
         rows.append(
             (
                 f"route hint {i + 1}",
-                " -> ".join(f"{h['pubkey'][:16]}.. {h['short_channel_id']}" for h in hops),
+                " -> ".join(
+                    f"{h['pubkey'] if piped() else h['pubkey'][:16] + '…'} {h['short_channel_id']}"
+                    for h in hops
+                ),
             )
         )
     if d["fallback_addresses"]:

@@ -455,3 +455,23 @@ def test_ctrl_c_in_invoice_wait_speaks_of_the_wait(monkeypatch: pytest.MonkeyPat
     with contextlib.redirect_stderr(err):
         assert entry.main(["pay", "x"]) == 130
     assert "in flight" in err.getvalue()
+
+
+def test_decode_piped_shows_route_hint_node_ids_whole(home: Path) -> None:
+    from lnctl import bolt11
+    from tests.unit.test_bolt11 import BASE, craft, f
+
+    pubkey = "029e03a901b85534ff1e92c43c74431f7ce72046060fcf7a95c37e148f78c77255"
+    hop = bytes.fromhex(pubkey) + bytes(8) + (1).to_bytes(4, "big") + bytes(4) + bytes(2)
+    text = craft("lnbc2500u", BASE + [f("r", hop)])
+    assert bolt11.decode(text).route_hints
+    r = run_here(home, "decode", text)
+    assert r.code == 0 and f"{pubkey} 0x0x0" in r.out, r.out
+    shown = _shown(tty(home, "decode", text, columns=100).out)
+    assert f"{pubkey[:16]}… 0x0x0" in shown
+
+
+def test_invoice_network_mainnet_is_bitcoin(home: Path) -> None:
+    r = run_here(home, "invoice", "--amount", "1", "--network", "mainnet", "--json")
+    assert r.code == 2 and r.json["error"]["code"] == "WRONG_NETWORK"  # a regtest wallet
+    assert "not bitcoin" in r.json["error"]["message"]

@@ -131,13 +131,9 @@ def global_json(args: list[str]) -> list[str]:
     """``lnctl --json info`` as ``lnctl info --json``: --json among the global options (before
     the command) means what it means after it. Only a command line that names a command is
     changed."""
-    from lnctl.cli.commands import NAMES, GlobalOptions
-    from lnctl.cli.declare import params
+    from lnctl.cli.commands import NAMES
 
-    taking = {f for p in params(GlobalOptions) if p.takes_value for f in p.flags}
-    i = 0
-    while i < len(args) and args[i].startswith("-") and args[i] != "--":
-        i += 2 if args[i] in taking else 1
+    i, taking = _command_at(args)
     if i >= len(args) or args[i] not in NAMES or "--json" not in args[:i]:
         return args
     before = [
@@ -221,16 +217,25 @@ def default_hint(exit_code: int, args: list[str], code: str = "") -> str:
     return f"see {command_path(args)} --help"
 
 
-def command_path(args: list[str]) -> str:
-    """``lnctl pay`` or ``lnctl channel open``: the command ``args`` run, as far as it is one
-    (``lnctl`` alone else)."""
-    from lnctl.cli.commands import NAMES, GlobalOptions, declared
+def _command_at(args: list[str]) -> tuple[int, set[str]]:
+    """Where the command is in ``args`` (the index after the global options), and the global
+    options that take a value."""
+    from lnctl.cli.commands import GlobalOptions
     from lnctl.cli.declare import params
 
     taking = {f for p in params(GlobalOptions) if p.takes_value for f in p.flags}
     i = 0
     while i < len(args) and args[i].startswith("-") and args[i] != "--":
         i += 2 if args[i] in taking else 1
+    return i, taking
+
+
+def command_path(args: list[str]) -> str:
+    """``lnctl pay`` or ``lnctl channel open``: the command ``args`` run, as far as it is one
+    (``lnctl`` alone else)."""
+    from lnctl.cli.commands import NAMES, declared
+
+    i = _command_at(args)[0]
     if i >= len(args) or args[i] not in NAMES:
         return "lnctl"
     words = ["lnctl", args[i]]

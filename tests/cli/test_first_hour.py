@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -12,6 +13,14 @@ from tests.conftest import Result, lnctl_env, run, run_here, shell
 from tests.helpers import rows
 
 LNCTL = f"{sys.executable} -m lnctl"
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
 
 # -- 1: several invoices piped into pay ---------------------------------------------------------
 
@@ -104,14 +113,10 @@ def test_a_terminal_console_whose_reader_goes_away_is_pipe_closed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Rich exits 1 itself on a broken pipe: lnctl's console says PipeClosed (exit 0)."""
-    import io
 
     from lnctl.cli import output
 
-    class Gone(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
+    class Gone(Terminal):
         def write(self, text: str) -> int:
             raise BrokenPipeError
 
@@ -136,10 +141,6 @@ def tty(home: Path, *args: str, columns: int = 80, colour: bool = False) -> Resu
 
     from lnctl.cli import output
     from lnctl.cli.entry import main
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
 
     wanted = {**lnctl_env(home), "COLUMNS": str(columns), "TERM": "xterm-256color"}
     if not colour:
@@ -259,10 +260,6 @@ def test_errors_are_red_on_a_terminals_stderr_unless_no_color(
 
     from lnctl.cli.output import print_error
     from lnctl.errors import InvalidInputError
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
 
     error = InvalidInputError("bad", code="USAGE", hint="see lnctl pay --help")
     monkeypatch.delenv("NO_COLOR", raising=False)

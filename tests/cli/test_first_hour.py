@@ -136,7 +136,6 @@ def test_a_terminal_console_whose_reader_goes_away_is_pipe_closed(
 def tty(home: Path, *args: str, columns: int = 80, colour: bool = False) -> Result:
     """lnctl in this process with stdout a terminal of ``columns`` (the text it shows)."""
     import contextlib
-    import io
     import os
 
     from lnctl.cli import output
@@ -256,8 +255,6 @@ def test_batch_rows_duplicate_without_amounts_and_error_with_its_message(
 def test_errors_are_red_on_a_terminals_stderr_unless_no_color(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import io
-
     from lnctl.cli.output import print_error
     from lnctl.errors import InvalidInputError
 
@@ -442,7 +439,6 @@ def test_ctrl_c_in_invoice_wait_speaks_of_the_wait(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(entry, "_run", interrupted)
     monkeypatch.setenv("LNCTL_FAST_PATH", "0")
     import contextlib
-    import io
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err):

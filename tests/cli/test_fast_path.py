@@ -29,7 +29,7 @@ SLOW = {"LNCTL_FAST_PATH": "0"}
         ["-v", "decode", "x"],
         ["--home"],
         ["decode", "--json=1"],
-        ["invoice", "--network", "mainnet"],
+        ["invoice", "--network", "moon"],
         ["invoice", "--description"],
         ["invoice", "--memo", "--json"],
         ["pay", "x", "--induce-failure"],

@@ -11,6 +11,7 @@ from lnctl.backends import registry
 
 BACKENDS = registry.NAMES
 NETWORKS = ("bitcoin", "testnet", "signet", "regtest")
+NETWORK_ALIASES = {"mainnet": "bitcoin"}  # what lncli users type
 DEFAULT_TIMEOUT_S = 30.0
 CONFIG_FILE = "config.toml"
 MAX_CONFIG_BYTES = 1 << 20  # a larger config.toml is refused, never read in part
@@ -24,6 +25,16 @@ FILE_KEYS = {
     "lnbits_invoice_key_file": "path of the file holding the LNbits invoice key (0600)",
     "max_fee_sat": "default --max-fee, whole sats",
     "timeout_s": "default --timeout, seconds",
+}
+# what a value of each key must be, for the message that refuses another
+FILE_VALUES = {
+    "backend": f"one of {FILE_KEYS['backend']}",
+    "network": f"one of {FILE_KEYS['network']}",
+    "lnbits_url": "an http:// or https:// URL",
+    "lnbits_admin_key_file": "a path (text, not empty)",
+    "lnbits_invoice_key_file": "a path (text, not empty)",
+    "max_fee_sat": "a whole number of sats (the default of --max-fee)",
+    "timeout_s": "a number of seconds, more than 0 and at most 86400 (the default of --timeout)",
 }
 
 
@@ -112,20 +123,26 @@ class Config:
             sources[key] = "default"
             return default
 
+        def given_as(key: str, var: str) -> str:
+            """How the setting was given, for the hint that refuses it."""
+            return f"--{key}" if sources[key].startswith("option") else var
+
         backend = pick("backend", backend, "LNCTL_BACKEND", registry.DEFAULT).lower()
         if backend not in BACKENDS:
             raise InvalidInputError(
                 f"unknown backend {backend!r}",
                 code="INVALID_BACKEND",
-                hint=f"LNCTL_BACKEND is one of: {', '.join(BACKENDS)}",
+                hint=f"{given_as('backend', 'LNCTL_BACKEND')} is one of: {', '.join(BACKENDS)}",
             )
         default_network = registry.capabilities(backend).default_network
         network = pick("network", network, "LNCTL_NETWORK", default_network).lower()
+        network = NETWORK_ALIASES.get(network, network)
         if network not in NETWORKS:
             raise InvalidInputError(
                 f"unknown network {network!r}",
                 code="INVALID_NETWORK",
-                hint=f"LNCTL_NETWORK is one of: {', '.join(NETWORKS)}",
+                hint=f"{given_as('network', 'LNCTL_NETWORK')} is one of: {', '.join(NETWORKS)}"
+                " (mainnet: bitcoin)",
             )
         config = cls(
             home=home,
@@ -213,7 +230,7 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
             )
         ok = {
             "backend": isinstance(value, str) and value.lower() in BACKENDS,
-            "network": isinstance(value, str) and value.lower() in NETWORKS,
+            "network": isinstance(value, str) and value.lower() in (*NETWORKS, *NETWORK_ALIASES),
             "lnbits_url": isinstance(value, str) and value.startswith(("http://", "https://")),
             "lnbits_admin_key_file": isinstance(value, str) and bool(value),
             "lnbits_invoice_key_file": isinstance(value, str) and bool(value),
@@ -227,7 +244,9 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
                 else sanitize(repr(value))[:200]
             )
             raise InvalidInputError(
-                f"{where}: {key} = {shown} is not {FILE_KEYS[key]}", code="CONFIG_INVALID"
+                f"{where}: {key} = {shown}: {key} is {FILE_VALUES[key]}",
+                code="CONFIG_INVALID",
+                hint=f"correct or remove that line of {CONFIG_FILE}",
             )
         out[key] = (float(value) if key == "timeout_s" else value, line)
     return out

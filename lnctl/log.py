@@ -53,8 +53,11 @@ def event(level: str, name: str, **fields: object) -> None:
     else:
         from lnctl.sanitize import sanitize
 
-        parts = " ".join(f"{k}={sanitize(v)}" for k, v in safe.items())
-        line = f"lnctl {level}: {name} {parts}".rstrip()
+        # a time and a level first: the line is not mistaken for a command's own words
+        # (``lnctl info: ...`` read like ``lnctl info``); a field without a value is left out
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        parts = " ".join(f"{k}={sanitize(v)}" for k, v in safe.items() if v is not None)
+        line = f"{stamp} {level.upper()} {name} {parts}".rstrip()
     try:
         sys.stderr.write(line + "\n")
     except (OSError, ValueError):  # a stderr that cannot be written: the log line is lost

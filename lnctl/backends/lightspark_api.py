@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 
 READ_TIMEOUT_S = 15.0  # the longest a call other than a payment may take (within the deadline)
 ALLOW_VAR = "LNCTL_LIGHTSPARK_ALLOW_INSECURE"
-EXTRA = "pip install 'lnctl[lightspark]'"
+# installed from the package index, or from a clone of lnctl's source (where the first would
+# ask the index for lnctl)
+EXTRA = "pip install 'lnctl[lightspark]' (from a clone of lnctl: pip install '.[lightspark]')"
 
 # Lightspark's PaymentFailureReason names that are lnctl's own; INVOICE_ALREADY_PAID is
 # ALREADY_PAID (exit 5); every other name is kept as Lightspark gives it (one to one)

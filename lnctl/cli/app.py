@@ -129,15 +129,23 @@ def _typer_param(param: Param) -> tuple[Any, Any]:
 
 def _add(parent: typer.Typer, command: Command) -> None:
     """``command`` (and its subcommands) under ``parent``."""
+    short = short_help(command.help)
     if not command.subcommands:
         if command.options is not None:
-            parent.command(command.name)(_callback(command.options, _run(command), command.help))
+            parent.command(command.name, short_help=short)(
+                _callback(command.options, _run(command), command.help)
+            )
         return
     if command.options is not None:  # a group that runs its own action without a subcommand
-        sub = typer.Typer(help=command.help, invoke_without_command=True)
+        sub = typer.Typer(
+            help=command.help,
+            short_help=short,
+            invoke_without_command=True,
+            subcommand_metavar="[COMMAND [ARGS]...]",  # its options work alone
+        )
         sub.callback()(_callback(command.options, _run(command), command.help))
     else:
-        sub = typer.Typer(help=command.help, no_args_is_help=True)
+        sub = typer.Typer(help=command.help, short_help=short, no_args_is_help=True)
     for child in command.subcommands:
         _add(sub, child)
     parent.add_typer(sub, name=command.name)
@@ -170,5 +178,16 @@ def build(args: list[str] | None = None) -> typer.Typer:
     return app
 
 
+def short_help(text: str) -> str:
+    """A command's line in its group's list of commands: the first sentence of its help,
+    whole (click would cut it to the terminal's width, mid-sentence)."""
+    first = " ".join(text.split()).split(". ")[0]
+    return first.removesuffix(".")
+
+
 def get_command(args: list[str] | None = None) -> Any:
-    return typer.main.get_command(build(args))
+    command = typer.main.get_command(build(args))
+    # Typer lists commands before groups; lnctl --help lists them in the order of NAMES
+    listed = command.commands  # type: ignore[attr-defined]
+    command.commands = {name: listed[name] for name in NAMES if name in listed}  # type: ignore[attr-defined]
+    return command

@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return _version(f"lnctl {__version__}\n")
     call: Call | None = None
+    if "--json" in args:
+        args = global_json(args)
     try:
         if os.environ.get("LNCTL_FAST_PATH", "1") != "0":
             from lnctl.cli import fast
@@ -61,9 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         from lnctl.errors import Interrupted
 
+        waiting = _waits(args)  # invoice wait: nothing was in flight, only a wait
         return _fail(
             Interrupted(
-                "interrupted", hint="anything in flight is resolved by the next lnctl command"
+                "interrupted",
+                hint="nothing changed: lnctl invoice wait PAYMENT_HASH waits again"
+                if waiting
+                else "anything in flight is resolved by the next lnctl command",
             ),
             _json_requested(args, call),
             args,
@@ -115,6 +121,31 @@ def main(argv: list[str] | None = None) -> int:
         )
 
 
+def _waits(args: list[str]) -> bool:
+    """Is this ``lnctl invoice wait``?"""
+    words = [a for a in args if not a.startswith("-")]
+    return any(words[i : i + 2] == ["invoice", "wait"] for i in range(len(words)))
+
+
+def global_json(args: list[str]) -> list[str]:
+    """``lnctl --json info`` as ``lnctl info --json``: --json among the global options (before
+    the command) means what it means after it. Only a command line that names a command is
+    changed."""
+    from lnctl.cli.commands import NAMES
+
+    i, taking = _command_at(args)
+    if i >= len(args) or args[i] not in NAMES or "--json" not in args[:i]:
+        return args
+    before = [
+        a for j, a in enumerate(args[:i]) if not (a == "--json" and args[j - 1] not in taking)
+    ]
+    if len(before) == i:  # every --json there was an option's value (--home --json)
+        return args
+    rest = args[i:]
+    end = rest.index("--") if "--" in rest else len(rest)
+    return before + rest[:end] + ["--json"] + rest[end:]
+
+
 def _version(line: str) -> int:
     """``lnctl --version``: before anything else is imported, and a stdout that cannot be
     written is one line on stderr (exit 1), as for every command."""
@@ -138,6 +169,9 @@ def _version(line: str) -> int:
 def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
     from lnctl.cli.output import PipeClosed, print_error
 
+    if not exc.hint:  # every error says what to do: "hint" is never empty
+        exc.hint = default_hint(int(exc.exit_code), args, exc.code)
+
     if _wants_traceback(args) and exc.__cause__ is not None:
         import traceback
 
@@ -153,6 +187,61 @@ def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
 
         write_err(f"lnctl: error: {sanitize(exc.message)}\n")
     return int(exc.exit_code)
+
+
+# what to do about an error whose raiser said nothing more, by its exit code (2: the help of
+# the command that was run)
+HINTS = {
+    1: "run again with --traceback (or LNCTL_DEBUG=1) for the details",
+    3: "the node refused the payment: nothing was paid; fix the cause before paying again",
+    4: "nothing was paid: try again later, or raise --retries / --timeout",
+    5: "lnctl lookup PAYMENT_HASH shows the payment already made or in flight",
+    6: "do not pay again: lnctl lookup PAYMENT_HASH later",
+    130: "anything in flight is resolved by the next lnctl command",
+}
+
+
+CODE_HINTS = {
+    "NOT_FOUND": "lnctl invoices and lnctl payments list the payment hashes this wallet knows",
+    "NO_MEMO": "only an invoice or payment made with --memo (or --memo-file) has a memo",
+    "INVALID_PATH": "check the path: it must name a file lnctl can read or write",
+}
+
+
+def default_hint(exit_code: int, args: list[str], code: str = "") -> str:
+    """A hint for an error raised without one."""
+    if code in CODE_HINTS:
+        return CODE_HINTS[code]
+    if exit_code in HINTS:
+        return HINTS[exit_code]
+    return f"see {command_path(args)} --help"
+
+
+def _command_at(args: list[str]) -> tuple[int, set[str]]:
+    """Where the command is in ``args`` (the index after the global options), and the global
+    options that take a value."""
+    from lnctl.cli.commands import GlobalOptions
+    from lnctl.cli.declare import params
+
+    taking = {f for p in params(GlobalOptions) if p.takes_value for f in p.flags}
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] in taking else 1
+    return i, taking
+
+
+def command_path(args: list[str]) -> str:
+    """``lnctl pay`` or ``lnctl channel open``: the command ``args`` run, as far as it is one
+    (``lnctl`` alone else)."""
+    from lnctl.cli.commands import NAMES, declared
+
+    i = _command_at(args)[0]
+    if i >= len(args) or args[i] not in NAMES:
+        return "lnctl"
+    words = ["lnctl", args[i]]
+    if i + 1 < len(args) and declared(args[i]).subcommand(args[i + 1]) is not None:
+        words.append(args[i + 1])
+    return " ".join(words)
 
 
 def _json_requested(args: list[str], call: Call | None) -> bool:
@@ -188,8 +277,14 @@ def _run(args: list[str]) -> int:
     """The Typer application runs the command line."""
     from lnctl.cli._click import click_exceptions
     from lnctl.cli.app import get_command, needed
+    from lnctl.cli.completion import requested
     from lnctl.errors import ExitCode, InvalidInputError
 
+    completion = requested(args)
+    if completion is not None:
+        from lnctl.cli.completion import run
+
+        return run(*completion)
     args = _optional_values(args, needed(args))
     command = get_command(args)
     Exit, Abort, ClickException, NoArgsIsHelp = click_exceptions()
@@ -216,8 +311,11 @@ def _run(args: list[str]) -> int:
         write_err(str(exc.format_message()).rstrip() + "\n")  # type: ignore[attr-defined]
         return ExitCode.INVALID
     except ClickException as exc:
-        message = exc.format_message()  # type: ignore[attr-defined]
-        raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from None
+        ctx = getattr(exc, "ctx", None)  # the command whose option or argument it was
+        where = ctx.command_path if ctx is not None else "lnctl"
+        raise InvalidInputError(
+            usage_message(exc), code="USAGE", hint=f"see {where} --help"
+        ) from None
     if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a return value of 130
         raise KeyboardInterrupt
     if not result and sys.stdout is None and HELP_WORDS.intersection(args):
@@ -229,6 +327,35 @@ def _run(args: list[str]) -> int:
 
 
 HELP_WORDS = frozenset({"--help", "-h", "--show-completion"})
+
+
+def usage_message(exc: Exception) -> str:
+    """click's message for a usage error, but a number out of its range or not a number at all
+    says which option takes what (click: "'abc' is not a valid integer range.")."""
+    import re
+
+    message = str(exc.format_message())  # type: ignore[attr-defined]
+    param = getattr(exc, "param", None)
+    kind = getattr(getattr(param, "type", None), "name", "")
+    found = re.search(r": '(.*)' is not a valid \w+ range\.$|: (.*) is not in the range ", message)
+    if param is None or kind not in ("integer range", "float range") or found is None:
+        return message
+    value = found.group(1) if found.group(1) is not None else found.group(2)
+    bounds = param.type  # click's IntRange / FloatRange: min, max and whether they are open
+    least = None if bounds.min is None else f"{bounds.min:g}"
+    most = None if bounds.max is None else f"{bounds.max:g}"
+    if least is not None and most is not None:
+        within = f" from {least} to {most}"
+    elif least is not None:
+        within = f" {'more than' if bounds.min_open else 'of at least'} {least}"
+    elif most is not None:
+        within = f" {'less than' if bounds.max_open else 'of at most'} {most}"
+    else:
+        within = ""
+    what = "a whole number" if kind == "integer range" else "a number"
+    flag = max(param.opts, key=len) if param.opts else param.human_readable_name
+    shown = value if re.fullmatch(r"-?[0-9.]+", value) else repr(value)
+    return f"{flag} takes {what}{within}, not {shown}"
 
 
 def _written_by_click(exc: OSError) -> bool:

@@ -8,9 +8,11 @@ import sys
 MAX_STDIN_BYTES = 1 << 20  # an invoice piped in: more is refused, never read in part
 
 
-def read_stdin_invoice(lnurl: bool = False) -> str:
-    """The invoice piped in (``lnctl invoice | lnctl pay``); a terminal is not read. ``lnurl``:
-    a Lightning Address or an LNURL piped alone (one word) is taken too (``lnctl pay``)."""
+def read_stdin_invoice(several: str | None = None, lnurl: bool = False) -> str:
+    """The invoice piped in (``lnctl invoice | lnctl pay``); a terminal is not read.
+    ``several``: how to act on several invoices, when more than one is refused (``pay``,
+    which would pay only one); else the first is taken. ``lnurl``: a Lightning Address or an
+    LNURL piped alone (one word) is taken too (``lnctl pay``)."""
     from lnctl.errors import InvalidInputError
 
     if sys.stdin is None or sys.stdin.isatty():
@@ -27,12 +29,13 @@ def read_stdin_invoice(lnurl: bool = False) -> str:
 
         if len(words) == 1 and looks_like_lnurl(words[0]):
             return words[0]
-    return read_invoice_from_text(text)
+    return read_invoice_from_text(text, several)
 
 
-def read_invoice_from_text(text: str) -> str:
+def read_invoice_from_text(text: str, several: str | None = None) -> str:
     """The invoice in piped input: a JSON document's ``invoice`` field, or the first BOLT 11
-    string found in the text."""
+    string found in the text; with ``several`` (the command that takes many), more than one
+    distinct invoice is refused."""
     import json
     import re
 
@@ -44,12 +47,14 @@ def read_invoice_from_text(text: str) -> str:
             doc = None
         if isinstance(doc, dict) and isinstance(doc.get("invoice"), str):
             return str(doc["invoice"])
-    match = re.search(
+    found: dict[str, str] = {}  # each invoice once, in order: the same one twice is one
+    for m in re.findall(
         r"(?<![0-9A-Za-z])ln(?:bcrt|bc|tbs|tb)[0-9a-z]*1[02-9ac-hj-np-z]{6,}"
         r"|(?<![0-9A-Za-z])LN(?:BCRT|BC|TBS|TB)[0-9A-Z]*1[02-9AC-HJ-NP-Z]{6,}",
         text,
-    )
-    if match is None:
+    ):
+        found.setdefault(m.lower(), m)
+    if not found:
         from lnctl.errors import InvalidInvoiceError
 
         raise InvalidInvoiceError(
@@ -57,7 +62,15 @@ def read_invoice_from_text(text: str) -> str:
             code="NO_INVOICE",
             hint="pass the invoice as an argument",
         )
-    return match.group(0)
+    if several is not None and len(found) > 1:
+        from lnctl.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"{len(found)} invoices in the input, and one is paid at a time",
+            code="USAGE",
+            hint=f"pay them all with: {several}",
+        )
+    return next(iter(found.values()))
 
 
 def memo_text(memo: str | None, memo_file: str | None, *, stdin_taken: bool = False) -> str | None:

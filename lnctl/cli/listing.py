@@ -33,16 +33,19 @@ CURSOR = option(
 def show_page(
     state: State,
     lister: Callable[[Wallet, str | None, int, int | None], Mapping[str, Any]],
-    render: Callable[[dict[str, Any]], None],
+    render: Callable[[dict[str, Any], bool], None],
     status: str | None,
     limit: int,
     cursor: int | None,
     as_json: bool,
 ) -> None:
-    """A page of a listing, with the warnings of opening the wallet."""
+    """A page of a listing, with the warnings of opening the wallet; ``render`` is told
+    whether the listing was narrowed (``--status``, ``--cursor``): an empty page then is not
+    an empty wallet."""
     from lnctl.cli.output import deliver
 
     with state.wallet() as wallet:
         doc = lister(wallet, status, limit, cursor)
         warnings = wallet.warnings
-    deliver(doc, as_json, render, warnings)
+    narrowed = status is not None or cursor is not None
+    deliver(doc, as_json, lambda d: render(d, narrowed), warnings)

@@ -198,15 +198,29 @@ _consoles: dict[str, Console] = {}
 def console(stderr: bool = False) -> Console:
     key = "err" if stderr else "out"
     if key not in _consoles:
-        from rich.console import Console
-
         stream = sys.stderr if stderr else sys.stdout
         if stream is None and not stderr:
             raise stdout_closed()  # Rich would write nothing, and say nothing of it
         # Piped output is read by programs: wide enough that hashes and invoices never wrap.
         width = None if stream is not None and stream.isatty() else 240
-        _consoles[key] = Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+        _consoles[key] = _console_class()(
+            stderr=stderr, highlight=False, soft_wrap=False, width=width
+        )
     return _consoles[key]
+
+
+def _console_class() -> type[Console]:
+    """Rich's Console, but a reader that goes away is PipeClosed (exit 0, as for every
+    command) rather than Rich's own exit 1."""
+    from rich.console import Console
+
+    class Lnctl(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            silence_stdout()
+            raise PipeClosed
+
+    return Lnctl
 
 
 def say(line: str) -> None:
@@ -251,10 +265,25 @@ def print_error(exc: LnctlError, as_json: bool) -> None:
     if as_json and not _Written.document:
         emit_json(error_document(exc))
         return
-    line = f"lnctl: error: {sanitize(exc.message)}"
+    line = f"{_red('lnctl: error:')} {sanitize(exc.message)}"
     if exc.hint:
         line += f" (hint: {sanitize(exc.hint)})"
     write_err(line + "\n")
+
+
+def _red(words: str) -> str:
+    """``words`` in red on a terminal's stderr, unless NO_COLOR is set (https://no-color.org)
+    or TERM is dumb; as they are anywhere else."""
+    import os
+
+    stream = sys.stderr
+    try:
+        terminal = stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        terminal = False
+    if not terminal or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return words
+    return f"\x1b[31m{words}\x1b[0m"
 
 
 def piped() -> bool:
@@ -268,6 +297,7 @@ def table(title: str | None = None) -> Any:
     is sanitized (it may hold a path) and never read as markup."""
     if piped():
         return _PlainTable(None if title is None else sanitize(title))
+    from rich import box
     from rich.table import Table
 
     return Table(
@@ -275,7 +305,103 @@ def table(title: str | None = None) -> Any:
         show_header=True,
         header_style="bold",
         title_justify="left",
+        box=box.SIMPLE_HEAD,  # a rule under the header, columns two spaces apart
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
     )
+
+
+# how a column of a terminal table gives way when the terminal is narrow (``fit``)
+AMOUNT = "amount"  # never cut: "1,000,000 sat" wraps to "1,000,000" over "sat" at most
+FIXED = "fixed"  # never cut, never wrapped (a state, a count, a channel id)
+PREFIX = "prefix"  # a hash: its first characters (at least 12), as git shows them
+DATE = "date"  # "2026-12-02 02:30": the time wraps under the day when narrow
+TEXT = "text"  # words that wrap (a memo, a failure)
+ID = "id"  # shortened with an ellipsis (a node id)
+BAR = "bar"  # draws itself at the width it is given (at least 8)
+
+_FLOORS = {PREFIX: 12, DATE: 10, TEXT: 6, ID: 8, BAR: 8}
+_SEPARATOR = 2  # the spaces between two columns of ``table()``
+
+
+def fit(t: Any, kinds: tuple[str, ...]) -> None:
+    """Size the columns of a terminal ``table()`` to the terminal: amounts, states and counts
+    whole; hashes, ids, dates and text give way first (to their floor), and only then do
+    amounts wrap before their unit. A pipe's plain table is never cut: nothing to do."""
+    if isinstance(t, _PlainTable):
+        return
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    columns = t.columns
+    if len(kinds) != len(columns):
+        raise ValueError(f"{len(columns)} columns, {len(kinds)} kinds")
+    width = console().width - _SEPARATOR * (len(columns) - 1)
+
+    def length(cell: object) -> int:
+        if isinstance(cell, str):
+            return Text(cell).cell_len
+        if isinstance(cell, Text):
+            return cell.cell_len
+        return Measurement.get(console(), console().options, cell).maximum  # type: ignore[arg-type]
+
+    def words(value: object) -> int:
+        plain = value if isinstance(value, str) else getattr(value, "plain", "")
+        return max((len(w) for w in plain.split()), default=0)
+
+    natural, floor = [], []
+    for column, kind in zip(columns, kinds, strict=True):
+        header = words(column.header)
+        cells = list(column.cells)
+        widest = max([header, *(length(c) for c in cells)])
+        natural.append(widest)
+        if kind == AMOUNT:
+            floor.append(max([header, *(words(c) for c in cells)]))
+        elif kind == FIXED:
+            floor.append(widest)
+        else:
+            floor.append(min(widest, max(header, _FLOORS[kind])))
+    firm = [n if k in (AMOUNT, FIXED) else 0 for n, k in zip(natural, kinds, strict=True)]
+    if (
+        sum(firm) + sum(f for f, k in zip(floor, kinds, strict=True) if k not in (AMOUNT, FIXED))
+        > width
+    ):
+        firm = [f if k == AMOUNT else n for n, f, k in zip(natural, floor, kinds, strict=True)]
+        firm = [w if k in (AMOUNT, FIXED) else 0 for w, k in zip(firm, kinds, strict=True)]
+    sizes = list(firm)
+    left = width - sum(firm)
+    flexible = sorted(  # a date whole first (it is short), then the narrowest first
+        (i for i, k in enumerate(kinds) if k not in (AMOUNT, FIXED)),
+        key=lambda i: (kinds[i] != DATE, natural[i]),
+    )
+    for n, i in enumerate(flexible):  # the narrowest first: what one leaves, the next gets
+        share = left // (len(flexible) - n)
+        if kinds[i] == DATE:  # whole, or the day over the time: never cut between
+            share = (
+                natural[i] if left - natural[i] >= sum(floor[j] for j in flexible[n + 1 :]) else 0
+            )
+        sizes[i] = min(natural[i], max(floor[i], share))
+        left -= sizes[i]
+    for i in sorted(flexible, key=sizes.__getitem__, reverse=True):  # a very narrow terminal:
+        if left >= 0:  # the flexible columns below their floors, never an amount
+            break
+        cut = min(-left, sizes[i] - 1)
+        sizes[i] -= cut
+        left += cut
+    for column, kind, size in zip(columns, kinds, sizes, strict=True):
+        column.width = size
+        if kind == AMOUNT:
+            column.justify = "right"
+            column.overflow = "fold"
+        elif kind in (FIXED, PREFIX):
+            column.no_wrap = True
+            column.overflow = "crop"
+        elif kind == ID:
+            column.no_wrap = True
+            column.overflow = "ellipsis"
+        elif kind in (TEXT, DATE):
+            column.overflow = "fold"
 
 
 def text(value: object, style: str = "") -> Any:
@@ -355,7 +481,10 @@ def kv_table(rows: list[tuple[str, object]], title: str | None = None) -> Any:
     t.add_column(style="bold")
     t.add_column(overflow="fold")
     for key, value in rows:
-        t.add_row(key, text("-" if value is None or value == "" else value))
+        if hasattr(value, "__rich_console__"):  # made for the terminal already: a styled state
+            t.add_row(key, value)
+        else:
+            t.add_row(key, text("-" if value is None or value == "" else value))
     return t
 
 
@@ -371,12 +500,18 @@ def when(timestamp: int | None) -> str:
         return "far future" if timestamp > 0 else "far past"
 
 
+def day_and_time(timestamp: int | None) -> str:
+    """A Unix time for a table's column, in UTC (said in the header), to the minute."""
+    return when(timestamp).removesuffix(" UTC")[:16]
+
+
 def msat(value: int | None) -> str:
-    """An amount for people: sats with msat precision, never a float."""
+    """An amount for people: sats with msat precision, never a float, and no trailing zeros
+    (``1.5 sat``, never ``1.500 sat``, which reads as 1,500 beside ``5,000 sat``)."""
     if value is None:
         return "-"
     sats, rem = divmod(int(value), 1000)
-    return f"{sats:,}.{rem:03d} sat" if rem else f"{sats:,} sat"
+    return f"{sats:,}.{rem:03d}".rstrip("0") + " sat" if rem else f"{sats:,} sat"
 
 
 def deliver(doc: Any, as_json: bool, render: Any, warnings: list[str] | None = None) -> None:

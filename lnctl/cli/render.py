@@ -10,8 +10,16 @@ imported only for a terminal (``output.piped()`` is false): a pipe gets plain li
 from __future__ import annotations
 
 from lnctl.cli.output import (
+    AMOUNT,
+    BAR,
+    DATE,
+    FIXED,
+    ID,
+    PREFIX,
+    TEXT,
     cell,
     console,
+    fit,
     kv_table,
     msat,
     piped,
@@ -23,12 +31,33 @@ from lnctl.cli.output import (
     when,
     write_err,
 )
+from lnctl.cli.output import day_and_time as day
 from lnctl.sanitize import sanitize
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
+
+
+# a state's colour on a terminal (Rich leaves colour out under NO_COLOR; a pipe gets none)
+STATUS_STYLES = {
+    "SUCCEEDED": "green",
+    "SETTLED": "green",
+    "PAID": "green",
+    "FAILED": "red",
+    "ERROR": "red",
+    "EXPIRED": "red",
+    "IN_FLIGHT": "yellow",
+    "PENDING": "yellow",
+    "NEEDS_ATTENTION": "yellow",
+    "DUPLICATE": "yellow",
+}
+
+
+def status(value: str) -> Any:
+    """A payment's, invoice's or batch line's state: coloured on a terminal."""
+    return cell(value, STATUS_STYLES.get(value, ""))
 
 
 def decoded(d: dict[str, Any]) -> None:
@@ -54,7 +83,10 @@ def decoded(d: dict[str, Any]) -> None:
         rows.append(
             (
                 f"route hint {i + 1}",
-                " -> ".join(f"{h['pubkey'][:16]}.. {h['short_channel_id']}" for h in hops),
+                " -> ".join(
+                    f"{h['pubkey'] if piped() else h['pubkey'][:16] + '…'} {h['short_channel_id']}"
+                    for h in hops
+                ),
             )
         )
     if d["fallback_addresses"]:
@@ -93,7 +125,7 @@ def settlement(d: dict[str, Any]) -> None:
     show(
         kv_table(
             [
-                ("status", d["status"]),
+                ("status", status(d["status"])),
                 ("received", msat(d["received_msat"])),
                 ("settled at", when(d["settled_at"])),
                 ("preimage", d["preimage"]),
@@ -111,22 +143,40 @@ def info(d: dict[str, Any]) -> None:
 def _page(t: Any, next_cursor: object) -> None:
     """A page of a listing, then how to get the next one."""
     show(t)
-    if next_cursor:
-        say(f"more: --cursor {next_cursor}")
+    if next_cursor:  # on stderr when piped: stdout holds the header and the rows alone
+        line = f"more: --cursor {next_cursor}"
+        if piped():
+            write_err(line + "\n")
+        else:
+            say(line)
 
 
-def payments(d: dict[str, Any]) -> None:
-    """``lnctl payments``."""
+def payments(d: dict[str, Any], narrowed: bool = False) -> None:
+    """``lnctl payments``: a line per payment, the hash whole when piped."""
+    if not d["payments"] and not piped():  # a pipe gets the header alone: no rows
+        say("no payments match" if narrowed else "no payments yet")
+        return
     t = table()
     paid_to = any(p.get("paid_to") for p in d["payments"])  # a column only when one has it
-    for col in ("payment hash", "status", "amount", "fee", "attempts", "failure", "memo"):
+    heads = (
+        "created (UTC)",
+        "payment hash",
+        "status",
+        "amount",
+        "fee",
+        "attempts",
+        "failure",
+        "memo",
+    )
+    for col in heads:
         t.add_column(col)
     if paid_to:
         t.add_column("paid to")
     for p in d["payments"]:
         row = [
-            p["payment_hash"][:16] + "..",
-            p["status"],
+            day(p["created_at"]),
+            p["payment_hash"],
+            status(p["status"]),
             msat(p["amount_msat"]),
             msat(p["fee_msat"]),
             str(p["attempts"]),
@@ -134,6 +184,7 @@ def payments(d: dict[str, Any]) -> None:
             cell(p["memo"] or ""),
         ]
         t.add_row(*row, *([cell(p.get("paid_to") or "")] if paid_to else []))
+    fit(t, (DATE, PREFIX, FIXED, AMOUNT, AMOUNT, FIXED, TEXT, TEXT, *((TEXT,) if paid_to else ())))
     _page(t, d["next_cursor"])
 
 
@@ -141,7 +192,7 @@ def payment(d: dict[str, Any]) -> None:
     """One payment (``lnctl pay``, ``lnctl lookup``); what it was paid to (a Lightning Address
     or an LNURL), its key and its success action only where it has them."""
     rows: list[tuple[str, object]] = [
-        ("status", d["status"]),
+        ("status", status(d["status"])),
         ("payment hash", d["payment_hash"]),
         ("amount", msat(d["amount_msat"])),
         ("fee", msat(d["fee_msat"])),
@@ -180,20 +231,27 @@ def success_action_rows(action: dict[str, Any] | None) -> list[tuple[str, object
     return rows
 
 
-def invoices(d: dict[str, Any]) -> None:
-    """``lnctl invoices``."""
+def invoices(d: dict[str, Any], narrowed: bool = False) -> None:
+    """``lnctl invoices``: a line per invoice, the hash whole when piped."""
+    if not d["invoices"] and not piped():  # a pipe gets the header alone: no rows
+        say("no invoices match" if narrowed else "no invoices yet")
+        return
     t = table()
-    for col in ("payment hash", "status", "amount", "description", "memo", "expires at"):
+    heads = ("created (UTC)", "payment hash", "status", "amount", "description", "memo",
+             "expires (UTC)")  # fmt: skip
+    for col in heads:
         t.add_column(col)
     for inv in d["invoices"]:
         t.add_row(
-            inv["payment_hash"][:16] + "..",
-            inv["status"],
+            day(inv["created_at"]),
+            inv["payment_hash"],
+            status(inv["status"]),
             msat(inv["amount_msat"]) if inv["amount_msat"] else "any",
             cell(inv["description"] if inv["description_hash"] is None else "(hashed)"),
             cell(inv["memo"] or ""),
-            when(inv["expires_at"]),
+            day(inv["expires_at"]),
         )
+    fit(t, (DATE, PREFIX, FIXED, AMOUNT, TEXT, TEXT, DATE))
     _page(t, d["next_cursor"])
 
 
@@ -204,7 +262,7 @@ def lookup(d: dict[str, Any]) -> None:
         show(
             kv_table(
                 [
-                    ("status", i["status"]),
+                    ("status", status(i["status"])),
                     ("amount", msat(i["amount_msat"])),
                     ("description", i["description"]),
                     ("description hash", i["description_hash"]),
@@ -262,14 +320,21 @@ def batch(d: Mapping[str, Any]) -> None:
         t.add_column(col)
     for r in d["payments"]:
         p = r["payment"] or {}
+        error = r["error"] or {}
+        fresh = r["status"] not in ("DUPLICATE", "ERROR", "NOT_STARTED")  # moved money now
         t.add_row(
             str(r["line"]),
-            (p.get("payment_hash") or "")[:16] + ".." if p else "-",
-            r["status"],
-            msat(p.get("amount_msat")),
-            msat(p.get("fee_msat")),
-            cell((r["error"] or {}).get("code") or ""),
+            p.get("payment_hash") or "-",
+            status(r["status"]),
+            msat(p.get("amount_msat")) if fresh else "-",
+            msat(p.get("fee_msat")) if fresh else "-",
+            cell(
+                f"{error['code']}: {error['message']}"
+                if r["status"] == "ERROR" and error.get("message")
+                else error.get("code") or ""
+            ),
         )
+    fit(t, (FIXED, PREFIX, FIXED, AMOUNT, AMOUNT, TEXT))
     show(t)
     s = d["summary"]
     show(
@@ -298,31 +363,56 @@ def batch(d: Mapping[str, Any]) -> None:
 BAR_WIDTH = 24
 
 
-def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
-    """local | in flight | remote, in BAR_WIDTH cells (remote is the rest of the capacity)."""
-    n_local = round(BAR_WIDTH * local / capacity) if capacity > 0 else 0
-    n_inflight = round(BAR_WIDTH * inflight / capacity) if capacity > 0 else 0
-    n_remote = max(0, BAR_WIDTH - n_local - n_inflight) if capacity > 0 else 0
-    if piped():
-        return "█" * n_local + "▒" * n_inflight + "░" * n_remote
-    from rich.text import Text
+class _Bar:
+    """local | in flight | remote, drawn in the cells a terminal table gives it (8 to
+    BAR_WIDTH)."""
 
-    bar = Text()
-    bar.append("█" * n_local, style="green")
-    bar.append("▒" * n_inflight, style="yellow")
-    bar.append("░" * n_remote, style="blue")
-    return bar
+    def __init__(self, local: int, inflight: int, capacity: int) -> None:
+        self.local, self.inflight, self.capacity = local, inflight, capacity
+
+    def cells(self, width: int) -> tuple[int, int, int]:
+        if self.capacity <= 0:
+            return 0, 0, 0
+        n_local = round(width * self.local / self.capacity)
+        n_inflight = round(width * self.inflight / self.capacity)
+        return n_local, n_inflight, max(0, width - n_local - n_inflight)
+
+    def __str__(self) -> str:
+        n_local, n_inflight, n_remote = self.cells(BAR_WIDTH)
+        return "█" * n_local + "▒" * n_inflight + "░" * n_remote
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.measure import Measurement
+
+        return Measurement(8, BAR_WIDTH)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.text import Text
+
+        n_local, n_inflight, n_remote = self.cells(min(BAR_WIDTH, options.max_width))
+        bar = Text()
+        bar.append("█" * n_local, style="green")
+        bar.append("▒" * n_inflight, style="yellow")
+        bar.append("░" * n_remote, style="blue")
+        yield bar
+
+
+def liquidity_bar(local: int, inflight: int, capacity: int) -> Any:
+    """local | in flight | remote (remote is the rest of the capacity): BAR_WIDTH cells when
+    piped, as many as the terminal leaves (at least 8) on a terminal."""
+    bar = _Bar(local, inflight, capacity)
+    return str(bar) if piped() else bar
 
 
 def channels(d: dict[str, Any]) -> None:
-    """``lnctl channel list``."""
+    """``lnctl channel list``: amounts never cut (the peer's id gives way, then the bar)."""
     t = table()
     for col in (
         "channel",
         "peer",
         "state",
         "local",
-        "liquidity local|remote",
+        "local|remote",
         "remote",
         "in flight",
         "capacity",
@@ -331,7 +421,7 @@ def channels(d: dict[str, Any]) -> None:
     for ch in d["channels"]:
         t.add_row(
             cell(ch["channel_id"]),
-            cell(ch["peer"][:16] + ".."),
+            cell(ch["peer"]),
             ch["state"],
             msat(ch["local_msat"]),
             liquidity_bar(ch["local_msat"], ch["inflight_msat"], ch["capacity_msat"]),
@@ -339,6 +429,7 @@ def channels(d: dict[str, Any]) -> None:
             msat(ch["inflight_msat"]),
             msat(ch["capacity_msat"]),
         )
+    fit(t, (FIXED, ID, FIXED, AMOUNT, BAR, AMOUNT, AMOUNT, AMOUNT))
     show(t)
 
 
@@ -379,7 +470,7 @@ def received(d: dict[str, Any]) -> None:
     show(
         kv_table(
             [
-                ("status", d["status"]),
+                ("status", status(d["status"])),
                 ("received", msat(d["amount_msat"])),
                 ("payment hash", d["payment_hash"]),
                 ("channel", d["channel_id"]),
@@ -395,7 +486,13 @@ def memo(d: dict[str, Any]) -> None:
 
 def memo_match(d: dict[str, Any]) -> None:
     """``lnctl memo verify`` when the text matches (a mismatch is an error)."""
-    say("match: the text is what the invoice commits to")
+    say(
+        {
+            "memo": "match: the text is the private memo (stored encrypted, never in the invoice)",
+            "description": "match: the text is the invoice's public description",
+            "description_hash": "match: the text hashes to the invoice's description hash",
+        }.get(d["against"], f"match: the text is the {d['against']}")
+    )
 
 
 def rotation(d: dict[str, Any]) -> None:
@@ -417,7 +514,10 @@ def settings(d: dict[str, Any]) -> None:
     """``lnctl config show``: each setting and where it came from."""
     show(
         kv_table(
-            [(k, f"{v['value']}  ({v['source']})") for k, v in d["settings"].items()],
+            [
+                (k, f"{'not set' if v['value'] is None else v['value']}  ({v['source']})")
+                for k, v in d["settings"].items()
+            ],
             title=f"config file: {d['config_file']}" + ("" if d["exists"] else " (none)"),
         )
     )
@@ -433,27 +533,44 @@ def pushed(d: dict[str, Any]) -> None:
     write_err(f"pushed to {d['gateway']} (job {sanitize(d['job'])})\n")
 
 
-def demo(d: dict[str, Any]) -> None:
-    """``lnctl demo``: the invoice, the payment with its retry, the metrics."""
-    out = console()
+def demo(d: dict[str, Any], explain: bool = False) -> None:
+    """``lnctl demo``: what happened, in a few lines; with ``--explain`` the invoice, the
+    payment's details and the metrics as well."""
     inv, pay = d["invoice"], d["payment"]
-    out.print("[bold]1. invoice[/bold] (signed by this wallet's node key, memo stored encrypted)")
-    out.print(inv["invoice"], soft_wrap=True, markup=False)
-    out.print(
-        f"[bold]2. pay[/bold] with an induced temporary channel failure on the first "
-        f"attempt: {pay['attempts']} attempts"
-    )
-    show(
-        kv_table(
-            [
-                ("status", pay["status"]),
-                ("amount", msat(pay["amount_msat"])),
-                ("fee", msat(pay["fee_msat"])),
-                ("latency", f"{pay['latency_ms']} ms"),
-                ("preimage", pay["preimage"]),
-                ("proof", "sha256(preimage) == payment_hash" if d["proof_ok"] else "MISMATCH"),
-            ]
+    if explain:
+        _heading("1. invoice (signed by this wallet's node key, memo stored encrypted)")
+        plain_line(inv["invoice"])
+        _heading(
+            "2. pay with an induced temporary channel failure on the first attempt: "
+            f"{pay['attempts']} attempts"
         )
-    )
-    out.print("[bold]3. metrics[/bold]")
-    out.print(d["metrics"], markup=False, highlight=False)
+    proof = "sha256(preimage) == payment_hash" if d["proof_ok"] else "MISMATCH"
+    rows: list[tuple[str, object]] = [
+        ("status", status(pay["status"])),
+        ("amount", msat(pay["amount_msat"])),
+        ("fee", msat(pay["fee_msat"])),
+        ("attempts", f"{pay['attempts']} (the first failed on purpose, a temporary failure)"),
+        ("proof", proof),
+    ]
+    if explain:
+        rows[4:4] = [("latency", f"{pay['latency_ms']} ms"), ("preimage", pay["preimage"])]
+    else:
+        say("demo: a 100,000-sat invoice with a private memo, paid by this wallet")
+    show(kv_table(rows))
+    if explain:
+        _heading("3. metrics")
+        if not piped():
+            console().file.flush()
+        plain_line(d["metrics"].rstrip("\n"))
+    else:
+        say("see: lnctl payments, lnctl metrics; every step: lnctl demo --explain")
+
+
+def _heading(line: str) -> None:
+    """A heading of lnctl's own words: bold on a terminal."""
+    if piped():
+        plain_line(line)
+    else:
+        from rich.text import Text
+
+        console().print(Text(line, style="bold"))

@@ -47,8 +47,8 @@ def create_invoice(
         raise InvalidInputError(
             f"this wallet's node is on {wallet.config.network}, not {network}",
             code="WRONG_NETWORK",
-            hint="the node issues invoices for its own network: set LNCTL_NETWORK (or the "
-            "global --network) for a wallet on another network",
+            hint="the node issues invoices for its own network: a wallet on another network "
+            "lives in its own folder (another LNCTL_HOME, or --home)",
         )
     if amount_msat is not None:
         check_amount(amount_msat)

@@ -64,7 +64,8 @@ def validate(
         raise InvalidInvoiceError(
             f"invoice is for {invoice.network}, this wallet is on {wallet.config.network}",
             code="WRONG_NETWORK",
-            hint="set LNCTL_NETWORK (or --network) to the wallet's network",
+            hint=f"pay it from a wallet on {invoice.network}: its own folder (another "
+            "LNCTL_HOME, or --home)",
         )
     if invoice.is_expired():
         raise InvalidInvoiceError(

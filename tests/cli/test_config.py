@@ -44,7 +44,7 @@ def test_file_defaults_apply_to_pay(home: Path) -> None:
 def test_bad_files_name_the_file_and_the_line(home: Path) -> None:
     for text, line in (
         ('backend = "simulated"\nfoo = 1\n', "line 2"),
-        ('network = "mainnet"\n', "line 1"),
+        ('network = "moon"\n', "line 1"),
         ("timeout_s = -3\n", "line 1"),
         ("timeout_s =\n", "line 1"),
         ('\n\nmax_fee_sat = "a lot"\n', "line 3"),

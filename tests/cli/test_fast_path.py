@@ -29,7 +29,7 @@ SLOW = {"LNCTL_FAST_PATH": "0"}
         ["-v", "decode", "x"],
         ["--home"],
         ["decode", "--json=1"],
-        ["invoice", "--network", "mainnet"],
+        ["invoice", "--network", "moon"],
         ["invoice", "--description"],
         ["invoice", "--memo", "--json"],
         ["pay", "x", "--induce-failure"],
@@ -260,9 +260,9 @@ def test_a_table_page_ends_with_the_next_cursor(tmp_path: Path) -> None:
         assert run_here(home, "invoice", "--amount", "1").code == 0
     page = run_here(home, "invoices", "--limit", "2")
     cursor = run_here(home, "invoices", "--limit", "2", "--json").json["next_cursor"]
-    assert page.code == 0 and page.out.rstrip().endswith(f"more: --cursor {cursor}")
+    assert page.code == 0 and page.err == f"more: --cursor {cursor}\n"  # piped: on stderr
     last = run_here(home, "invoices", "--limit", "2", "--cursor", str(cursor))
-    assert last.code == 0 and "more: --cursor" not in last.out
+    assert last.code == 0 and "more: --cursor" not in last.out + last.err
 
 
 def _norm(value: Any, home: Path, key: str = "") -> Any:

@@ -24,13 +24,14 @@ def test_tables_for_a_pipe_are_plain_aligned_lines(home: Path) -> None:
     assert run(home, "pay", made.json["invoice"], "--json").code == 0
     assert run(home, "invoice", "--amount", "7", "--json").code == 0
 
-    lines, rich = _piped(home, "invoices", "--limit", "1")
-    assert not rich
-    header, row, more = lines
-    assert header.split() == ["payment", "hash", "status", "amount", "description", "memo",
-                              "expires", "at"]  # fmt: skip
-    assert row.split("  ")[0].endswith("..") and "OPEN" in row and "7 sat" in row
-    assert more == "more: --cursor 2"
+    r, loaded = run_probed(home, ("rich", "lnctl"), "invoices", "--limit", "1")
+    assert r.code == 0 and "rich" not in loaded, r.err
+    header, row = r.out.splitlines()  # the header and the rows alone (issue #22)
+    assert header.split() == ["created", "(UTC)", "payment", "hash", "status", "amount",
+                              "description", "memo", "expires", "(UTC)"]  # fmt: skip
+    made_hash = row.split("  ")[1]
+    assert len(made_hash) == 64 and "OPEN" in row and "7 sat" in row  # the hash whole
+    assert r.err == "more: --cursor 2"  # how to go on: on stderr
     lines, rich = _piped(home, "invoices", "--cursor", "2")
     [_, settled] = lines
     # the untrusted memo and description: no escape or bell reaches the reader, no markup read
@@ -40,11 +41,13 @@ def test_tables_for_a_pipe_are_plain_aligned_lines(home: Path) -> None:
 
     lines, rich = _piped(home, "payments")
     assert not rich
-    assert lines[0].startswith("payment hash") and "SUCCEEDED" in lines[1]
+    assert lines[0].startswith("created (UTC)") and "SUCCEEDED" in lines[1]
+    assert made.json["payment_hash"] in lines[1]  # the hash whole
     assert all(line == line.rstrip() for line in lines)
     lines, rich = _piped(home, "channel", "list")
     assert not rich
     assert lines[0].split("  ")[0] == "channel" and "█" in lines[1] and "OPEN" in lines[1]
+    assert len(lines[1].split("  ")[1]) == 66  # the peer's node id whole
     assert not any(ch in "".join(lines) for ch in "┃│━─┏")  # no Rich box drawing
 
 

@@ -230,7 +230,8 @@ def test_a_missing_extra_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
     }
     got = run_here(tmp_path / "h", "info", "--json", env=env)
     assert got.code == 2 and got.json["error"]["code"] == "EXTRA_MISSING"
-    assert "lnctl[lightspark]" in got.json["error"]["hint"]
+    assert "pip install 'lnctl[lightspark]'" in got.json["error"]["hint"]
+    assert "from a clone of lnctl: pip install '.[lightspark]'" in got.json["error"]["hint"]
     human = run_here(tmp_path / "h", "info", env=env)
     assert human.code == 2 and human.err.count("\n") == 1 and "Traceback" not in human.err
 

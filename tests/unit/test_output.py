@@ -41,6 +41,8 @@ def test_sanitize_leaves_no_control_or_bidi_characters(text: str) -> None:
 def test_msat_for_people_is_exact() -> None:
     assert msat(1_000) == "1 sat"
     assert msat(1_234_567) == "1,234.567 sat"
+    assert msat(1_500) == "1.5 sat" and msat(1_150) == "1.15 sat"  # never read as 1,500
+    assert msat(5_000_001) == "5,000.001 sat" and msat(10) == "0.01 sat"
     assert msat(None) == "-"
 
 

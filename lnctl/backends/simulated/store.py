@@ -174,13 +174,18 @@ class SimSettings:
             raise InvalidInputError(
                 "LNCTL_SIM_LATENCY_MS must be an integer and LNCTL_SIM_FAILURE_RATE a number",
                 code="INVALID_SETTING",
+                hint="e.g. LNCTL_SIM_LATENCY_MS=100 LNCTL_SIM_FAILURE_RATE=0.2, or unset them",
             ) from None
-        if not 0 <= latency <= 3_600_000 or not 0.0 <= rate <= 1.0:
-            raise InvalidInputError(
-                "LNCTL_SIM_LATENCY_MS must be within 0..3600000 and LNCTL_SIM_FAILURE_RATE "
-                "within 0..1",
-                code="INVALID_SETTING",
-            )
+        for name, value, top in (
+            ("LNCTL_SIM_LATENCY_MS", latency, 3_600_000),
+            ("LNCTL_SIM_FAILURE_RATE", rate, 1),
+        ):  # the one out of bounds is named, alone
+            if not 0 <= value <= top:
+                raise InvalidInputError(
+                    f"{name} must be within 0..{top}, not {value:g}",
+                    code="INVALID_SETTING",
+                    hint=f"set {name} within 0..{top}, or unset it",
+                )
         return cls(latency, rate, env.get("LNCTL_SIM_SEED") or None, env)
 
 
@@ -348,8 +353,8 @@ class NodeStore:
             raise InvalidInputError(
                 f"this wallet's node is on {meta['network']}, not {self.network}",
                 code="WRONG_NETWORK",
-                hint=f"set LNCTL_NETWORK={meta['network']} (or --network), or use another "
-                "LNCTL_HOME for a wallet on another network",
+                hint=f"a wallet on {self.network} lives in its own folder: use another "
+                f"LNCTL_HOME (or --home); this one stays on {meta['network']}",
             )
         if not self.ledger.exists():
             raise CorruptStateError(

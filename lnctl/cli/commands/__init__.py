@@ -14,27 +14,29 @@ from __future__ import annotations
 from lnctl.cli.declare import Command, Param, option, options, params
 
 HELP = (
-    "A scriptable Lightning Network wallet. Every command takes --json; exit codes are "
+    "A scriptable Lightning Network wallet. Every command takes --json (after the command, "
+    "or before it); exit codes are "
     "documented in the README (0 ok, 1 internal/storage, 2 invalid input, 3 payment failed, "
     "4 failed after retries, 5 duplicate, 6 pending, 130 interrupted)."
 )
 
-# the top-level commands: each one's module declares it (and its subcommands)
+# the top-level commands: each one's module declares it (and its subcommands); `lnctl --help`
+# lists them in this order: receiving and paying first, then what is looked up, then the rest
 NAMES = (
-    "info",
-    "decode",
     "invoice",
-    "invoices",
     "pay",
-    "payments",
+    "decode",
     "lookup",
+    "invoices",
+    "payments",
+    "info",
     "channel",
-    "simulate",
     "memo",
+    "simulate",
     "metrics",
     "serve-metrics",
-    "demo",
     "config",
+    "demo",
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lnctl.cli.commands import JSON
-from lnctl.cli.declare import command, options
+from lnctl.cli.declare import command, option, options
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -12,6 +12,11 @@ if TYPE_CHECKING:
 
 @options
 class DemoOptions:
+    explain: bool = option(
+        "--explain",
+        default=False,
+        help="Show each step: the invoice, the payment's preimage and latency, the metrics.",
+    )
     as_json: bool = JSON
 
 
@@ -19,7 +24,8 @@ class DemoOptions:
 @command("demo", DemoOptions, fast=False)
 def demo(state: State, opts: DemoOptions) -> None:
     """Create a 100,000-sat invoice with memo "demo", pay it with one induced temporary
-    failure so the retry shows, then print the result and the metrics."""
+    failure so the retry shows, then print a short summary (--explain: every step, with the
+    metrics)."""
     from lnctl.cli import render
     from lnctl.cli.output import deliver
     from lnctl.core.demo import run_demo
@@ -28,7 +34,7 @@ def demo(state: State, opts: DemoOptions) -> None:
     with state.wallet() as wallet:
         doc = run_demo(wallet)
         warnings = wallet.warnings
-    deliver(doc, opts.as_json, render.demo, warnings)
+    deliver(doc, opts.as_json, lambda d: render.demo(d, opts.explain), warnings)
     if doc["payment"]["status"] != "SUCCEEDED":
         raise Done(3)
 

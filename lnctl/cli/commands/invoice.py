@@ -70,11 +70,11 @@ class InvoiceOptions:
         min=1,
         help="Seconds until it expires.",
     )
-    network: Literal["bitcoin", "testnet", "signet", "regtest"] | None = option(
+    network: Literal["bitcoin", "testnet", "signet", "regtest", "mainnet"] | None = option(
         "--network",
         default=None,
         show_default=False,
-        help="Network of the invoice (default: the wallet's, regtest).",
+        help="Network of the invoice (default: the wallet's, regtest; mainnet is bitcoin).",
     )
     qr: bool = option("--qr", default=False, help="Also show a QR code.")
     as_json: bool = JSON
@@ -97,7 +97,7 @@ def invoice(state: State, opts: InvoiceOptions) -> None:
             description=opts.description,
             memo=text,
             expiry=opts.expiry,
-            network=opts.network,
+            network="bitcoin" if opts.network == "mainnet" else opts.network,
         )
         warnings = wallet.warnings
     deliver(doc, opts.as_json, lambda d: render.invoice(d, opts.qr), warnings)

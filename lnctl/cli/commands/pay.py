@@ -176,7 +176,11 @@ def pay(state: State, opts: PayOptions) -> None:
 
     amount_msat = given_msat(opts.amount, opts.amount_msat)  # one of them, before stdin is read
     memo = memo_text(opts.memo, opts.memo_file, stdin_taken=opts.invoice is None)
-    text = opts.invoice if opts.invoice is not None else read_stdin_invoice(lnurl=True)
+    text = (
+        opts.invoice
+        if opts.invoice is not None
+        else read_stdin_invoice(several="lnctl pay --file -", lnurl=True)
+    )
     from lnctl.deadline import Deadline
 
     how.check(memo)

@@ -57,11 +57,13 @@ class RetryClock:
 
 
 class TokenBucket:
-    """At most ``rate`` starts per second (bursts of at most one second's worth)."""
+    """At most ``rate`` starts per second: starts spaced at least ``1 / rate`` seconds apart,
+    with no burst after an idle spell (a bucket of one token). A bucket that saved up a second's
+    worth would let a stalled batch start ``2 * rate`` in one second."""
 
     def __init__(self, rate: float | None) -> None:
         self.rate = rate
-        self.capacity = max(1.0, rate or 1.0)
+        self.capacity = 1.0
         self.tokens = self.capacity if rate is None else 1.0
         self.updated = time.monotonic()
         import threading  # a batch's threads: a single pay starts without the module

@@ -360,11 +360,11 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
         self._signing_key()  # nothing is sent without it
         payments = self._payments(payment_hash)
         statuses = [status_of(p, self._raw_reasons) for p in payments]
-        if any(s.state is PaymentState.SUCCEEDED for s in statuses):
+        if any(s.state == PaymentState.SUCCEEDED for s in statuses):
             return Answer(PAID_ALREADY, detail="this node has paid the invoice already")
-        if any(s.state is PaymentState.PENDING for s in statuses):
+        if any(s.state == PaymentState.PENDING for s in statuses):
             return Answer(IN_FLIGHT_ALREADY, detail="this node has a payment of it in flight")
-        failed = sum(s.state is PaymentState.FAILED for s in statuses)
+        failed = sum(s.state == PaymentState.FAILED for s in statuses)
         # the same key for every payer that has seen the same failures (one payment, whoever
         # sends it), a new one after each failure (a genuine retry)
         key = payment_hash if failed == 0 else f"{payment_hash}:{failed}"
@@ -410,7 +410,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
         key = self._keys.get(payment_hash)
         for p in self._payments(payment_hash):
             status = status_of(p, self._raw_reasons)
-            if status.state is PaymentState.FAILED and key is not None and p.idempotency_key != key:
+            if status.state == PaymentState.FAILED and key is not None and p.idempotency_key != key:
                 continue  # a failure before this attempt: not its outcome
             statuses.append(status)
         for state in (PaymentState.SUCCEEDED, PaymentState.PENDING, PaymentState.FAILED):

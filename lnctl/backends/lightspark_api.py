@@ -451,9 +451,9 @@ def kept_reason(name: object, status: str) -> str:
 
 def answer_of(status: PaymentStatus) -> Answer:
     """What pay_invoice's payment object says, as an Answer."""
-    if status.state is PaymentState.SUCCEEDED:
+    if status.state == PaymentState.SUCCEEDED:
         return Answer(SUCCESS, preimage=status.preimage, fee_msat=status.fee_msat)
-    if status.state is PaymentState.FAILED:
+    if status.state == PaymentState.FAILED:
         return Answer(FAILURE, failure_reason=status.failure_reason)
     return Answer(PENDING)
 

@@ -62,11 +62,11 @@ def predict(
         lock.release()
         if existing_outcome(wallet.history.get_payment(invoice.payment_hash), if_paid) is None:
             at_node = backend.payment_status(invoice.payment_hash)
-            if at_node.state is PaymentState.SUCCEEDED and if_paid != "ok":
+            if at_node.state == PaymentState.SUCCEEDED and if_paid != "ok":
                 code, reason = ExitCode.DUPLICATE, ALREADY_PAID
-            elif at_node.state is PaymentState.PENDING:
+            elif at_node.state == PaymentState.PENDING:
                 code, reason = ExitCode.DUPLICATE, "ALREADY_IN_FLIGHT"
-            elif at_node.state is not PaymentState.SUCCEEDED:
+            elif at_node.state != PaymentState.SUCCEEDED:
                 code, reason = _predict_route(wallet, doc, invoice, amount, cap)
     except DuplicatePaymentError as exc:
         code, reason = exc.exit_code, exc.code

@@ -238,7 +238,7 @@ def wait_invoice(
             answered, silent = True, None
             if status is None:
                 raise NotFoundError(f"the node has no invoice with payment hash {payment_hash}")
-            if status.state is InvoiceState.SETTLED:
+            if status.state == InvoiceState.SETTLED:
                 if wallet.history.has_invoice(payment_hash):
                     with wallet.history.transaction():
                         wallet.history.settle_invoice(
@@ -255,7 +255,7 @@ def wait_invoice(
                     "settled_at": status.settled_at,
                     "preimage": status.preimage,
                 }
-            if status.state is InvoiceState.EXPIRED:
+            if status.state == InvoiceState.EXPIRED:
                 raise InvalidInvoiceError(
                     "the invoice expired unpaid",
                     code="INVOICE_EXPIRED",

@@ -71,7 +71,7 @@ class NodeNetwork(PayingNode):
                 )
             if row["settled_at"] is not None:
                 raise DuplicatePaymentError("that invoice is already settled", code="ALREADY_PAID")
-            if self._payment_status(payment_hash).state is PaymentState.PENDING:
+            if self._payment_status(payment_hash).state == PaymentState.PENDING:
                 raise DuplicatePaymentError(
                     "this wallet is paying that invoice itself", code="ALREADY_IN_FLIGHT"
                 )

@@ -185,12 +185,12 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
     try:
         text = raw.decode("utf-8")
         doc = tomllib.loads(text)
-    except RecursionError:
-        raise InvalidInputError(f"{path}: nested too deeply", code="CONFIG_INVALID") from None
+    except RecursionError as exc:
+        raise InvalidInputError(f"{path}: nested too deeply", code="CONFIG_INVALID") from exc
     except ValueError as exc:  # not UTF-8, not TOML, or an integer too long to convert
         raise InvalidInputError(
             f"{path}: {sanitize(str(exc))[:200]}", code="CONFIG_INVALID"
-        ) from None
+        ) from exc
 
     def line_of(key: str) -> int:
         for number, content in enumerate(text.splitlines(), 1):

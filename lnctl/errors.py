@@ -111,8 +111,8 @@ def check_text(value: str | None, what: str) -> str | None:
     if value is not None:
         try:
             value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInputError(f"{what} is not valid UTF-8", code="INVALID_TEXT") from None
+        except UnicodeEncodeError as exc:
+            raise InvalidInputError(f"{what} is not valid UTF-8", code="INVALID_TEXT") from exc
     return value
 
 

@@ -63,8 +63,8 @@ def parse_blob(blob: str) -> tuple[str, bytes, bytes]:
     """(key id, nonce, ciphertext+tag) of a stored memo, or MemoKeyError if malformed."""
     try:
         raw = base64.b64decode(blob, validate=True)
-    except (binascii.Error, ValueError):
-        raise MemoKeyError("stored memo is not valid base64: it was altered") from None
+    except (binascii.Error, ValueError) as exc:
+        raise MemoKeyError("stored memo is not valid base64: it was altered") from exc
     if len(raw) < 1 + KEY_ID_BYTES + NONCE_BYTES + TAG_BYTES or raw[0] != FORMAT_VERSION:
         raise MemoKeyError(
             "stored memo has an unknown format: it was altered or is from a newer lnctl"
@@ -145,7 +145,7 @@ class Keyring:
             raise CorruptStateError(
                 f"memo keyring {path} is damaged ({type(exc).__name__})",
                 hint="restore it from your backup; lnctl never overwrites a damaged keyring",
-            ) from None
+            ) from exc
         return cls(path, keys, primary, retiring, rotating=rotating)
 
     def save(self) -> None:
@@ -186,12 +186,12 @@ class Keyring:
             return (
                 AESGCM(key).decrypt(nonce, ct, associated_data(purpose, kid, payment_hash)).decode()
             )
-        except InvalidTag:
+        except InvalidTag as exc:
             raise MemoKeyError(
                 "memo failed authentication: wrong key, or it was altered or moved",
                 code="MEMO_TAMPERED",
                 hint="restore the history store or the key from a backup",
-            ) from None
+            ) from exc
 
 
 def _decode_env_key(value: str) -> bytes:

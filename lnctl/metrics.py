@@ -283,8 +283,8 @@ def check_gateway(gateway: str) -> str:
         parts = urlsplit(full)
         port = parts.port
         host = parts.hostname
-    except ValueError:
-        raise bad("not a URL") from None
+    except ValueError as exc:
+        raise bad("not a URL") from exc
     if parts.scheme not in ("http", "https"):
         raise bad(f"{parts.scheme}:// is not http or https")
     if not host:
@@ -311,7 +311,7 @@ def push(config: Config, gateway: str, job: str) -> None:
             f"cannot push to {shown}: {redact_text(str(reason), url)}",
             code="PUSH_FAILED",
             hint="check --gateway and that the Pushgateway is running",
-        ) from None
+        ) from exc
 
 
 def missing_history_warning(config: Config) -> str | None:

@@ -86,10 +86,10 @@ def serve(config: Config, host: str, port: int, started: Callable[[str, int], No
                 f"port {port} on {host} is already in use",
                 code="PORT_IN_USE",
                 hint="pick another with --port",
-            ) from None
+            ) from exc
         raise StorageError(
             f"cannot listen on {host}:{port}: {exc.strerror}", code="LISTEN_FAILED"
-        ) from None
+        ) from exc
     server.daemon_threads = True
     stop = threading.Event()
 

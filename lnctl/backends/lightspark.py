@@ -220,18 +220,18 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
                 decrypt_private_key(sealed["cipher"], sealed["encrypted_value"], password)
             )
             key.sign_payload(b"lnctl")  # a key that cannot sign fails here, before any payment
-        except self.sdk.LightsparkException:  # a cipher version this SDK does not know
+        except self.sdk.LightsparkException as exc:  # a cipher version this SDK does not know
             raise BackendError(
                 "the Lightspark node's signing key is in a format this SDK cannot open",
                 hint="update lnctl's Lightspark extra",
-            ) from None
-        except (InvalidTag, ValueError, TypeError, UnsupportedAlgorithm):
+            ) from exc
+        except (InvalidTag, ValueError, TypeError, UnsupportedAlgorithm) as exc:
             # AES-GCM refuses the tag; AES-CBC unpads garbage, or yields bytes that are no key
             raise BackendAuthError(
                 "the node password did not unlock the Lightspark node's signing key",
                 code="NODE_PASSWORD_WRONG",
                 hint="check LNCTL_LIGHTSPARK_NODE_PASSWORD (or the password file)",
-            ) from None
+            ) from exc
         self.client.load_node_signing_key(self.settings.node_id, key)
         self._signing_loaded = True
 
@@ -258,13 +258,13 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
         except Unanswered as exc:
             raise BackendUnavailableError(
                 f"{exc.args[0]}; no invoice was recorded", hint="try again"
-            ) from None
+            ) from exc
         except Refused as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
         except GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark API did not create the invoice: {clip(exc.args[0])}"
-            ) from None
+            ) from exc
         new = self._checked_invoice(made.data.encoded_payment_request, amount_msat)
         if new.payment_hash != made.data.payment_hash:
             raise BackendError("the Lightspark API returned an invoice that is not the one asked")
@@ -279,8 +279,8 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             raise BackendError("the Lightspark API returned no invoice")
         try:
             inv = bolt11.decode(text)
-        except InvalidInvoiceError:
-            raise BackendError("the Lightspark API returned an invoice lnctl cannot read") from None
+        except InvalidInvoiceError as exc:
+            raise BackendError("the Lightspark API returned an invoice lnctl cannot read") from exc
         if amount_msat is not None and inv.amount_msat != amount_msat:
             raise BackendError("the Lightspark API returned an invoice for another amount")
         if self.network is not None and inv.network != self.network:
@@ -302,9 +302,9 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             return None  # the node has no invoice with this hash
         try:
             invoice = invoice_from_json(self.client._requester, raw)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BackendError("the Lightspark API described the invoice in a way lnctl cannot "
-                               "read") from None  # fmt: skip
+                               "read") from exc  # fmt: skip
         if getattr(invoice.data.destination, "id", None) != self.settings.node_id:
             return None  # not an invoice of this node
         paid = msat(invoice.amount_paid)
@@ -331,15 +331,15 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
                 amount_msats=amount_msat if invoice.amount_msat is None else None,
             )
         except Unanswered as exc:
-            raise BackendUnavailableError(exc.args[0], hint="try again later") from None
+            raise BackendUnavailableError(exc.args[0], hint="try again later") from exc
         except Refused as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
         except GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark node gave no fee estimate: {clip(exc.args[0])}",
                 hint="a dry run cannot tell how paying would end without it (lnctl does not "
                 "read a reason from an error's words)",
-            ) from None
+            ) from exc
         estimate = msat(fee)
         if estimate is None or estimate < 0:
             raise BackendError("the Lightspark API gave no fee estimate")
@@ -477,13 +477,13 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             raise BackendUnavailableError(
                 f"{exc.args[0]}; the test payment may have been made",
                 hint=f"lnctl lookup {invoice.payment_hash}",
-            ) from None
+            ) from exc
         except Refused as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
         except GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark API refused the test payment: {clip(exc.args[0])}"
-            ) from None
+            ) from exc
         status = getattr(incoming.status, "value", "UNKNOWN")
         return {
             "payment_hash": invoice.payment_hash,

@@ -63,13 +63,13 @@ def load_sdk() -> Any:
     """The ``lightspark`` package, its logger silenced; exit 2 naming the extra when missing."""
     try:
         import lightspark
-    except ImportError:
+    except ImportError as exc:
         raise UnsupportedError(
             "the Lightspark backend needs the optional extra lnctl[lightspark] (Lightspark's "
             "SDK), which is not installed",
             code="EXTRA_MISSING",
             hint=f"{EXTRA} (the SDK's signing library has wheels for CPython 3.9-3.12 only)",
-        ) from None
+        ) from exc
     import logging
 
     logger = logging.getLogger("lightspark")
@@ -195,20 +195,20 @@ class LightsparkClient:
         try:
             return fn(*args, **kw)
         except Undelivered as exc:
-            raise Unanswered(f"the Lightspark API did not answer: {exc.reason}") from None
-        except requests.exceptions.RequestException:  # a redirect (none is followed)
-            raise Unanswered("the Lightspark API answered with a redirect") from None
+            raise Unanswered(f"the Lightspark API did not answer: {exc.reason}") from exc
+        except requests.exceptions.RequestException as exc:  # a redirect (none is followed)
+            raise Unanswered("the Lightspark API answered with a redirect") from exc
         except LightsparkException as exc:
             code = str(exc.args[0]) if exc.args else ""
             reply = adapter.last
             if code == "HTTP_ERROR" and reply is not None:
-                raise self._http_error(reply) from None
+                raise self._http_error(reply) from exc
             if code == "GRAPHQL_ERROR":
-                raise GraphqlError(*graphql_error(reply)) from None
-            raise Unanswered("the Lightspark API sent an answer the SDK cannot read") from None
-        except (ValueError, KeyError, TypeError, AttributeError):
+                raise GraphqlError(*graphql_error(reply)) from exc
+            raise Unanswered("the Lightspark API sent an answer the SDK cannot read") from exc
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # an answer the SDK could not read (not JSON, a missing or mistyped key)
-            raise Unanswered("the Lightspark API sent an answer lnctl cannot read") from None
+            raise Unanswered("the Lightspark API sent an answer lnctl cannot read") from exc
 
     def _http_error(self, reply: Reply) -> Exception:
         status = reply.status
@@ -240,13 +240,13 @@ class LightsparkClient:
         try:
             return self._call(fn, *args, **kw)
         except Unanswered as exc:
-            raise BackendUnavailableError(exc.args[0], hint="try again later") from None
+            raise BackendUnavailableError(exc.args[0], hint="try again later") from exc
         except Refused as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
         except GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark API answered an error: {clip(exc.args[0])}"
-            ) from None
+            ) from exc
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> Any:
         """A read of the SDK's own kind, whose raw answer lnctl reads itself."""

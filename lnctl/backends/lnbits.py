@@ -212,14 +212,14 @@ class LnbitsBackend(KeepsNoRecords):
     def _get(self, path: str, *, admin: bool = False) -> tuple[int, Any]:
         try:
             status, doc = self._request("GET", path, admin=admin)
-        except Oversize:
+        except Oversize as exc:
             raise BackendError(
                 f"the LNbits server sent an answer larger than {MAX_BODY} bytes"
-            ) from None
+            ) from exc
         except Undelivered as exc:
             raise BackendUnavailableError(
                 f"the LNbits server did not answer: {exc.reason}", hint="try again later"
-            ) from None
+            ) from exc
         self._check_auth(status, doc)
         if status == 404 and not isinstance(doc, dict):
             raise self._no_api(status)
@@ -286,7 +286,7 @@ class LnbitsBackend(KeepsNoRecords):
             raise BackendUnavailableError(
                 f"the LNbits server did not answer ({exc.reason}); no invoice was recorded",
                 hint="try again",
-            ) from None
+            ) from exc
         self._check_auth(status, doc)
         if status == 404:
             raise self._no_api(status)

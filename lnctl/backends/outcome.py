@@ -109,7 +109,7 @@ def pay(
             invoice, amount_msat, max_fee_msat, deadline=deadline, induce_failure=induce_failure
         )
     except NOT_SENT as exc:
-        raise NotSent(exc) from None
+        raise NotSent(exc) from exc
     return settle(answer, invoice.payment_hash, backend.payment_status, deadline)
 
 

@@ -232,7 +232,7 @@ class Transport:
                 conn = _connection_class(False)(host, port, timeout=timeout)
             conn.connect()
         except (OSError, ValueError) as exc:  # refused, unreachable, no such host, TLS refused
-            raise self._unreachable(describe(exc)) from None
+            raise self._unreachable(describe(exc)) from exc
         return conn
 
     def _proxy_headers(self) -> dict[str, str]:
@@ -278,7 +278,7 @@ class Transport:
                 conn.close()  # the request was not written whole: no server acts on it
                 if kept and attempt == 1:
                     continue  # a kept connection the server had closed: a fresh one
-                raise self._unreachable(describe(exc)) from None
+                raise self._unreachable(describe(exc)) from exc
             try:
                 resp = conn.getresponse()  # a redirect is an answer like any other: not followed
                 raw = resp.read(max_body + 1)
@@ -286,7 +286,7 @@ class Transport:
                 conn.close()
                 if kept and attempt == 1 and not once and _before_any_answer(exc):
                     continue  # idempotent, on a kept connection closed under us: ask again
-                raise Undelivered(describe(exc)) from None
+                raise Undelivered(describe(exc)) from exc
             if len(raw) > max_body:
                 conn.close()
                 raise Oversize(f"an answer larger than {max_body} bytes")

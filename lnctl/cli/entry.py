@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, LnctlError):
             return _fail(exc, as_json, args)
         if _wants_traceback(args):
-            raise
+            _print_traceback(exc)  # as Python would, without the secrets
+            return 1
         import sqlite3
 
         if isinstance(exc, sqlite3.Error):
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         return _fail(
             LnctlError(
-                f"internal error: {type(exc).__name__}: {exc}",
+                f"internal error: {type(exc).__name__}: {_redacted(str(exc))}",
                 hint="run again with --traceback and report it",
             ),
             as_json,
@@ -139,9 +140,7 @@ def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
     from lnctl.cli.output import PipeClosed, print_error
 
     if _wants_traceback(args) and exc.__cause__ is not None:
-        import traceback
-
-        traceback.print_exception(exc)
+        _print_traceback(exc)
     from lnctl.errors import LnctlError as Error
 
     try:
@@ -153,6 +152,25 @@ def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
 
         write_err(f"lnctl: error: {sanitize(exc.message)}\n")
     return int(exc.exit_code)
+
+
+def _redacted(text: str) -> str:
+    """``text`` without the secrets read (``lnctl.sanitize.remember_secret``) nor those of
+    the environment (``LNCTL_*`` variables named as secrets are: ``LNCTL_MEMO_KEY``)."""
+    from lnctl.config import looks_secret
+    from lnctl.sanitize import redact_secrets
+
+    env = [v.strip() for k, v in os.environ.items() if k.startswith("LNCTL_") and looks_secret(k)]
+    return redact_secrets(text, env)
+
+
+def _print_traceback(exc: BaseException) -> None:
+    """The traceback behind an error, with its causes (``--traceback``), secrets redacted."""
+    import traceback
+
+    if sys.stderr is not None:
+        sys.stderr.write(_redacted("".join(traceback.format_exception(exc))))
+        sys.stderr.flush()
 
 
 def _json_requested(args: list[str], call: Call | None) -> bool:
@@ -206,7 +224,7 @@ def _run(args: list[str]) -> int:
         if _written_by_click(exc):  # help or completion on a stdout that fails: OUTPUT_FAILED
             from lnctl.cli.output import output_failed
 
-            raise output_failed(exc) from None
+            raise output_failed(exc) from exc
         raise
     except Abort:
         raise KeyboardInterrupt from None
@@ -217,7 +235,7 @@ def _run(args: list[str]) -> int:
         return ExitCode.INVALID
     except ClickException as exc:
         message = exc.format_message()  # type: ignore[attr-defined]
-        raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from None
+        raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from exc
     if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a return value of 130
         raise KeyboardInterrupt
     if not result and sys.stdout is None and HELP_WORDS.intersection(args):

@@ -73,6 +73,6 @@ def memo_text(memo: str | None, memo_file: str | None, *, stdin_taken: bool = Fa
     raw = read_input(memo_file, MAX_MEMO_BYTES + 1, "--memo-file", too_large="MEMO_TOO_LONG")
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError("the memo file is not UTF-8 text", code="INVALID_TEXT") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError("the memo file is not UTF-8 text", code="INVALID_TEXT") from exc
     return text[:-1] if text.endswith("\n") else text

@@ -115,7 +115,7 @@ def write_out(text: str) -> None:
     except BrokenPipeError:
         raise PipeClosed from None
     except OSError as exc:
-        raise output_failed(exc) from None
+        raise output_failed(exc) from exc
 
 
 def write_err(text: str) -> None:
@@ -415,4 +415,4 @@ def deliver(doc: Any, as_json: bool, render: Any, warnings: list[str] | None = N
     except BrokenPipeError:
         raise PipeClosed from None
     except OSError as exc:
-        raise output_failed(exc) from None
+        raise output_failed(exc) from exc

@@ -388,16 +388,16 @@ def pay(
         try:
             _send(flight)
         except NotSent as exc:
-            raise flight.not_sent(exc.error) from None
+            raise flight.not_sent(exc.error) from exc.error.__cause__  # the error, as it was
         except KeyboardInterrupt:
             raise flight.interrupted() from None
         except LnctlError as exc:  # not counted, or not known: it stays as it is stored
-            raise flight.failed(exc) from None
+            raise flight.failed(exc) from exc.__cause__  # the error (or its copy), as it was
         failpoints.hit("after_send", wallet.env)
         try:
             final = flight.record()
         except LnctlError as exc:  # nothing recorded: it stays in flight, for recovery
-            raise flight.failed(exc) from None
+            raise flight.failed(exc) from exc.__cause__
         return flight.result(final)
 
 
@@ -430,7 +430,7 @@ def _send(flight: Flight) -> None:
     try:
         backend = wallet.backend  # opening the node (its identity check) sends nothing of this
     except NOT_SENT as exc:
-        raise NotSent(exc) from None
+        raise NotSent(exc) from exc
     flight.sending(not backend.capabilities.retries_itself)
     while True:
         flight.count_attempt()

@@ -57,7 +57,7 @@ def read_input(
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot read {what} {path}: {exc.strerror}", code=code
-            ) from None
+            ) from exc
         try:
             if regular_only:
                 import stat
@@ -72,7 +72,7 @@ def read_input(
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot read {what} {path}: {exc.strerror}", code=code
-            ) from None
+            ) from exc
         finally:
             os.close(fd)
     if len(raw) > limit:
@@ -103,7 +103,7 @@ def read_private(path: str, limit: int = 1 << 20) -> bytes:
                 f"{path} is a symbolic link; lnctl reads secrets only from regular files",
                 hint=f"replace the link with the file itself: cp --remove-destination "
                 f'"$(readlink -f {path})" {path}',
-            ) from None
+            ) from exc
         raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
     try:
         st = os.fstat(fd)

@@ -153,17 +153,17 @@ def parse(raw: bytes, path: str) -> Doc:
             f"{SCHEMA_VERSION}",
             code="UNKNOWN_SCHEMA",
             hint="upgrade lnctl if the file is newer; the ledger was not changed",
-        ) from None
-    except RecursionError:
+        ) from exc
+    except RecursionError as exc:
         raise CorruptStateError(
             f"channel ledger {path} is damaged (nested too deeply)",
             hint="restore it from a backup; lnctl never overwrites a damaged ledger",
-        ) from None
+        ) from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorruptStateError(
             f"channel ledger {path} is damaged: {exc}",
             hint="restore it from a backup; lnctl never overwrites a damaged ledger",
-        ) from None
+        ) from exc
 
 
 def check_document(found: Any) -> Doc:
@@ -235,10 +235,10 @@ class NodeLock:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
-                except BlockingIOError:
+                except BlockingIOError as exc:
                     if time.monotonic() >= deadline:
                         os.close(fd)
-                        raise self._busy() from None
+                        raise self._busy() from exc
                     time.sleep(0.002)
         except BaseException:
             self.local.release()

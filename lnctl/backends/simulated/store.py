@@ -161,11 +161,11 @@ class SimSettings:
         try:
             latency = int(env.get("LNCTL_SIM_LATENCY_MS", "0") or 0)
             rate = float(env.get("LNCTL_SIM_FAILURE_RATE", "0") or 0)
-        except ValueError:
+        except ValueError as exc:
             raise InvalidInputError(
                 "LNCTL_SIM_LATENCY_MS must be an integer and LNCTL_SIM_FAILURE_RATE a number",
                 code="INVALID_SETTING",
-            ) from None
+            ) from exc
         if not 0 <= latency <= 3_600_000 or not 0.0 <= rate <= 1.0:
             raise InvalidInputError(
                 "LNCTL_SIM_LATENCY_MS must be within 0..3600000 and LNCTL_SIM_FAILURE_RATE "
@@ -372,7 +372,7 @@ class NodeStore:
                     raise CorruptStateError(
                         f"channel ledger {old} (lnctl 0.1) cannot be carried over: {exc}",
                         hint="restore it from a backup",
-                    ) from None
+                    ) from exc
             else:
                 doc = {"schema_version": L.SCHEMA_VERSION, "channels": []}
                 L.new_channel(doc, peer.node_id, FIRST_CHANNEL_MSAT, 0)

@@ -21,7 +21,7 @@ import os
 import secrets
 from hashlib import sha256
 
-from lnctl.errors import CorruptStateError, InvalidInputError, MemoKeyError, StorageError
+from lnctl.errors import Code, CorruptStateError, InvalidInputError, MemoKeyError, StorageError
 from lnctl.storage.files import (
     atomic_write,
     check_private,
@@ -124,7 +124,7 @@ class Keyring:
             if doc.get("version") != KEYRING_VERSION:
                 raise CorruptStateError(
                     f"memo keyring {path} has unknown version {doc.get('version')!r}",
-                    code="UNKNOWN_SCHEMA",
+                    code=Code.UNKNOWN_SCHEMA,
                     hint="upgrade lnctl; the keyring was not changed",
                 )
             keys = {
@@ -179,7 +179,7 @@ class Keyring:
         if key is None:
             raise MemoKeyError(
                 f"memo key {kid} is not available",
-                code="MEMO_KEY_MISSING",
+                code=Code.MEMO_KEY_MISSING,
                 hint="set LNCTL_MEMO_KEY to that key, or restore secrets/memo.keys from a backup",
             )
         try:
@@ -189,7 +189,7 @@ class Keyring:
         except InvalidTag as exc:
             raise MemoKeyError(
                 "memo failed authentication: wrong key, or it was altered or moved",
-                code="MEMO_TAMPERED",
+                code=Code.MEMO_TAMPERED,
                 hint="restore the history store or the key from a backup",
             ) from exc
 
@@ -202,7 +202,7 @@ def _decode_env_key(value: str) -> bytes:
     if len(key) != 32:
         raise InvalidInputError(
             "LNCTL_MEMO_KEY is not the base64 of 32 bytes",
-            code="INVALID_MEMO_KEY",
+            code=Code.INVALID_MEMO_KEY,
             hint="make one with: head -c 32 /dev/urandom | base64",
         )
     return key

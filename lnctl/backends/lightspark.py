@@ -72,6 +72,7 @@ from lnctl.errors import (
     BackendAuthError,
     BackendError,
     BackendUnavailableError,
+    Code,
     InvalidInputError,
     InvalidInvoiceError,
     UnsupportedError,
@@ -155,7 +156,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             raise InvalidInputError(
                 "the Lightspark API knows no node with LNCTL_LIGHTSPARK_NODE_ID for these "
                 "credentials",
-                code="LIGHTSPARK_NODE_NOT_FOUND",
+                code=Code.LIGHTSPARK_NODE_NOT_FOUND,
                 hint="copy the node's id from Lightspark's dashboard",
             )
         kind = entity.get("__typename")
@@ -167,7 +168,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             raise UnsupportedError(
                 f"the Lightspark node LNCTL_LIGHTSPARK_NODE_ID is a {name}{remote}: lnctl "
                 "supports only nodes whose signing key Lightspark keeps for you (OSK nodes)",
-                code="LIGHTSPARK_NODE_UNSUPPORTED",
+                code=Code.LIGHTSPARK_NODE_UNSUPPORTED,
                 hint="use an OSK node's id (LightsparkNodeWithOSK:...)",
             )
 
@@ -198,7 +199,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
         if not password:
             raise BackendAuthError(
                 "paying needs the Lightspark node's password (it unlocks the node's signing key)",
-                code="NODE_PASSWORD_REQUIRED",
+                code=Code.NODE_PASSWORD_REQUIRED,
                 hint="set LNCTL_LIGHTSPARK_NODE_PASSWORD or put it in "
                 "secrets/lightspark-node-password (0600)",
             )
@@ -229,7 +230,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             # AES-GCM refuses the tag; AES-CBC unpads garbage, or yields bytes that are no key
             raise BackendAuthError(
                 "the node password did not unlock the Lightspark node's signing key",
-                code="NODE_PASSWORD_WRONG",
+                code=Code.NODE_PASSWORD_WRONG,
                 hint="check LNCTL_LIGHTSPARK_NODE_PASSWORD (or the password file)",
             ) from exc
         self.client.load_node_signing_key(self.settings.node_id, key)
@@ -287,7 +288,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             raise InvalidInputError(
                 f"the Lightspark node issues {inv.network} invoices; this wallet is on "
                 f"{self.network}",
-                code="WRONG_NETWORK",
+                code=Code.WRONG_NETWORK,
                 hint=f"set LNCTL_NETWORK={inv.network} (or --network {inv.network}) for this node",
             )
         return NewInvoice(text, inv.payment_hash, inv.timestamp, inv.expires_at, inv.payee)

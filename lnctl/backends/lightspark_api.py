@@ -29,6 +29,7 @@ from lnctl.errors import (
     BackendAuthError,
     BackendError,
     BackendUnavailableError,
+    Code,
     InvalidInputError,
     LnctlError,
     UnsupportedError,
@@ -67,7 +68,7 @@ def load_sdk() -> Any:
         raise UnsupportedError(
             "the Lightspark backend needs the optional extra lnctl[lightspark] (Lightspark's "
             "SDK), which is not installed",
-            code="EXTRA_MISSING",
+            code=Code.EXTRA_MISSING,
             hint=f"{EXTRA} (the SDK's signing library has wheels for CPython 3.9-3.12 only)",
         ) from exc
     import logging
@@ -110,7 +111,7 @@ class LightsparkSettings:
             if not value:
                 raise InvalidInputError(
                     f"the Lightspark backend needs {var}{where}",
-                    code="LIGHTSPARK_CONFIG_MISSING",
+                    code=Code.LIGHTSPARK_CONFIG_MISSING,
                     hint=f"export {var}=... (see the README's Lightspark section)",
                 )
             return value
@@ -137,7 +138,7 @@ class LightsparkSettings:
             if not value.isprintable() or any(c.isspace() for c in value):
                 raise InvalidInputError(
                     "a Lightspark credential holds a space or a control character",
-                    code="LIGHTSPARK_CONFIG_INVALID",
+                    code=Code.LIGHTSPARK_CONFIG_INVALID,
                 )
         base_url = env.get("LNCTL_LIGHTSPARK_BASE_URL", "").strip() or None
         if base_url is not None:
@@ -230,7 +231,7 @@ class LightsparkClient:
             return Refused(
                 BackendError(
                     f"the Lightspark API refused the request ({status}{said}); nothing was done",
-                    code="BACKEND_REFUSED",
+                    code=Code.BACKEND_REFUSED,
                 )
             )
         return Unanswered(f"the Lightspark API answered HTTP {status}")

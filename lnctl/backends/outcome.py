@@ -28,6 +28,7 @@ from lnctl.backends.base import ALREADY_PAID, CANCELED, PaymentState, PaymentSta
 from lnctl.errors import (
     BackendAuthError,
     BackendUnavailableError,
+    Code,
     DuplicatePaymentError,
     InvalidInputError,
     LnctlError,
@@ -162,7 +163,7 @@ def settle(
             DuplicatePaymentError(
                 "the node already has a payment of this invoice in flight, not this wallet's; "
                 "nothing was sent",
-                code="ALREADY_IN_FLIGHT",
+                code=Code.ALREADY_IN_FLIGHT,
                 hint="do not pay again; the payment in flight decides (lnctl pay --dry-run asks "
                 "the node again)",
             )

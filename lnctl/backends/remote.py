@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-from lnctl.errors import InvalidInputError
+from lnctl.errors import Code, InvalidInputError
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
@@ -29,7 +29,7 @@ def check_server_url(url: str, var: str, allow_var: str, env: dict[str, str], co
     if parts.scheme == "http" and parts.hostname not in LOOPBACK and env.get(allow_var) != "1":
         raise InvalidInputError(
             f"refusing to send credentials over plain HTTP to {parts.hostname}",
-            code="INSECURE_URL",
+            code=Code.INSECURE_URL,
             hint=f"use https://, or set {allow_var}=1 if you accept the risk",
         )
     return url

@@ -24,7 +24,7 @@ import io
 import time
 from urllib.parse import urlsplit
 
-from lnctl.errors import BackendUnavailableError
+from lnctl.errors import BackendUnavailableError, Code
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ class Transport:
         left = deadline.left()
         if left <= 0:
             raise BackendUnavailableError(
-                f"no time left to ask {self.what} (--timeout)", code="BACKEND_UNAVAILABLE"
+                f"no time left to ask {self.what} (--timeout)", code=Code.BACKEND_UNAVAILABLE
             )
         timeout = min(CONNECT_TIMEOUT_S, left)
         host, port = self.host, self.port

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except Exception as exc:
         from lnctl.cli.output import PipeClosed
-        from lnctl.errors import Done, LnctlError, StorageError
+        from lnctl.errors import Code, Done, LnctlError, StorageError
 
         if isinstance(exc, Done):
             return exc.code
@@ -95,12 +95,16 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, OSError):
             import errno
 
-            code = {errno.ENOSPC: "DISK_FULL", errno.EROFS: "READ_ONLY", errno.EACCES: "READ_ONLY"}
+            code = {
+                errno.ENOSPC: Code.DISK_FULL,
+                errno.EROFS: Code.READ_ONLY,
+                errno.EACCES: Code.READ_ONLY,
+            }
             return _fail(
                 StorageError(
                     f"storage error: {exc.strerror or exc}"
                     + (f": {exc.filename}" if exc.filename else ""),
-                    code=code.get(exc.errno or 0, "STORAGE_ERROR"),
+                    code=code.get(exc.errno or 0, Code.STORAGE_ERROR),
                     hint="check LNCTL_HOME, the disk and permissions; --traceback shows details",
                 ),
                 as_json,
@@ -141,11 +145,12 @@ def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
 
     if _wants_traceback(args) and exc.__cause__ is not None:
         _print_traceback(exc)
+    from lnctl.errors import Code
     from lnctl.errors import LnctlError as Error
 
     try:
         # stdout itself failed: the one line goes to stderr, whatever --json asked
-        print_error(exc, as_json and exc.code != "OUTPUT_FAILED")
+        print_error(exc, as_json and exc.code != Code.OUTPUT_FAILED)
     except (PipeClosed, OSError, Error):  # stdout is gone too: say it on stderr, once
         from lnctl.cli.output import write_err
         from lnctl.sanitize import sanitize
@@ -206,7 +211,7 @@ def _run(args: list[str]) -> int:
     """The Typer application runs the command line."""
     from lnctl.cli._click import click_exceptions
     from lnctl.cli.app import get_command, needed
-    from lnctl.errors import ExitCode, InvalidInputError
+    from lnctl.errors import Code, ExitCode, InvalidInputError
 
     args = _optional_values(args, needed(args))
     command = get_command(args)
@@ -235,7 +240,7 @@ def _run(args: list[str]) -> int:
         return ExitCode.INVALID
     except ClickException as exc:
         message = exc.format_message()  # type: ignore[attr-defined]
-        raise InvalidInputError(str(message), code="USAGE", hint="see lnctl --help") from exc
+        raise InvalidInputError(str(message), code=Code.USAGE, hint="see lnctl --help") from exc
     if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a return value of 130
         raise KeyboardInterrupt
     if not result and sys.stdout is None and HELP_WORDS.intersection(args):

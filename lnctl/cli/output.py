@@ -94,11 +94,11 @@ class _Written:
 
 def stdout_closed() -> StorageError:
     """The error for a stdout that was closed when lnctl started (``lnctl ... >&-``)."""
-    from lnctl.errors import StorageError
+    from lnctl.errors import Code, StorageError
 
     return StorageError(
         "cannot write the output: stdout is closed",
-        code="OUTPUT_FAILED",
+        code=Code.OUTPUT_FAILED,
         hint="what was done is recorded: lnctl payments / lnctl invoices show it",
     )
 
@@ -134,12 +134,12 @@ def write_err(text: str) -> None:
 def output_failed(exc: OSError) -> StorageError:
     """The error for stdout that cannot be written (stdout is pointed at /dev/null first, so
     that the interpreter's last flush cannot fail again)."""
-    from lnctl.errors import StorageError
+    from lnctl.errors import Code, StorageError
 
     silence_stdout()
     return StorageError(
         f"cannot write the output: {exc.strerror or exc}",
-        code="OUTPUT_FAILED",
+        code=Code.OUTPUT_FAILED,
         hint="what was done is recorded: lnctl payments / lnctl invoices show it",
     )
 

@@ -19,7 +19,7 @@ from lnctl.core.clocks import TokenBucket
 from lnctl.core.payments import pay
 from lnctl.core.recovery import recover
 from lnctl.core.wallet import Wallet
-from lnctl.errors import ExitCode, InvalidInputError, LnctlError
+from lnctl.errors import Code, ExitCode, InvalidInputError, LnctlError
 from lnctl.storage.rows import FAILED, IN_FLIGHT, SUCCEEDED
 
 if TYPE_CHECKING:
@@ -66,23 +66,23 @@ def parse_lines(text: str) -> list[Line]:
         parts = content.split()
         if len(parts) > 2:
             raise InvalidInputError(
-                f"line {number}: expected INVOICE [AMOUNT_SAT]", code="INVALID_BATCH_LINE"
+                f"line {number}: expected INVOICE [AMOUNT_SAT]", code=Code.INVALID_BATCH_LINE
             )
         amount = None
         if len(parts) == 2:
             if not parts[1].isdigit() or not parts[1].isascii() or len(parts[1]) > 16:
                 raise InvalidInputError(
                     f"line {number}: the amount must be a whole number of sats",
-                    code="INVALID_BATCH_LINE",
+                    code=Code.INVALID_BATCH_LINE,
                 )
             amount = int(parts[1]) * 1000
         lines.append(Line(number, parts[0], amount))
         if len(lines) > MAX_LINES:
             raise InvalidInputError(
-                f"more than {MAX_LINES} invoices in one batch", code="BATCH_TOO_LARGE"
+                f"more than {MAX_LINES} invoices in one batch", code=Code.BATCH_TOO_LARGE
             )
     if not lines:
-        raise InvalidInputError("the batch file has no invoice", code="EMPTY_BATCH")
+        raise InvalidInputError("the batch file has no invoice", code=Code.EMPTY_BATCH)
     return lines
 
 
@@ -124,9 +124,9 @@ def run_batch(
     """Pay every line; returns ``{"payments": [...in file order...], "summary": {...}}``."""
     options.check()  # the very checks of a single pay: --timeout nan, inf or 1e308 is refused
     if not 1 <= concurrency <= 256:
-        raise InvalidInputError("--concurrency must be between 1 and 256", code="USAGE")
+        raise InvalidInputError("--concurrency must be between 1 and 256", code=Code.USAGE)
     if rate_limit is not None and not 0 < rate_limit <= 100_000:
-        raise InvalidInputError("--rate-limit must be between 0 and 100000", code="USAGE")
+        raise InvalidInputError("--rate-limit must be between 0 and 100000", code=Code.USAGE)
     stop = stop or threading.Event()
     bucket = TokenBucket(rate_limit)
     batch = Batch([None] * len(lines))

@@ -9,7 +9,7 @@ from lnctl.backends.base import ALREADY_PAID, FEE_LIMIT_EXCEEDED, INSUFFICIENT_B
 from lnctl.core.locks import HashLock
 from lnctl.core.payments import existing_outcome, lock_busy, prepare
 from lnctl.deadline import Deadline
-from lnctl.errors import DuplicatePaymentError, ExitCode, PaymentFailedError
+from lnctl.errors import Code, DuplicatePaymentError, ExitCode, PaymentFailedError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def predict(
             if at_node.state == PaymentState.SUCCEEDED and if_paid != "ok":
                 code, reason = ExitCode.DUPLICATE, ALREADY_PAID
             elif at_node.state == PaymentState.PENDING:
-                code, reason = ExitCode.DUPLICATE, "ALREADY_IN_FLIGHT"
+                code, reason = ExitCode.DUPLICATE, Code.ALREADY_IN_FLIGHT
             elif at_node.state != PaymentState.SUCCEEDED:
                 code, reason = _predict_route(wallet, doc, invoice, amount, cap)
     except DuplicatePaymentError as exc:

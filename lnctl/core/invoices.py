@@ -7,7 +7,7 @@ import time
 
 from lnctl import bolt11, log
 from lnctl.core.documents import normalize_hash
-from lnctl.errors import InvalidInputError, check_amount, check_text
+from lnctl.errors import Code, InvalidInputError, check_amount, check_text
 from lnctl.storage.rows import OPEN, SETTLED
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -47,7 +47,7 @@ def create_invoice(
     if network is not None and network != wallet.config.network:
         raise InvalidInputError(
             f"this wallet's node is on {wallet.config.network}, not {network}",
-            code="WRONG_NETWORK",
+            code=Code.WRONG_NETWORK,
             hint="the node issues invoices for its own network: set LNCTL_NETWORK (or the "
             "global --network) for a wallet on another network",
         )
@@ -57,16 +57,18 @@ def create_invoice(
         wallet.require("amountless_invoices", "an invoice without an amount")
     if not 0 < expiry <= MAX_EXPIRY:
         raise InvalidInputError(
-            f"expiry must be between 1 and {MAX_EXPIRY} seconds", code="INVALID_EXPIRY"
+            f"expiry must be between 1 and {MAX_EXPIRY} seconds", code=Code.INVALID_EXPIRY
         )
     if description is not None and len(description.encode("utf-8")) > bolt11.MAX_DESCRIPTION_BYTES:
         raise InvalidInputError(
             f"description is longer than BOLT 11 allows ({bolt11.MAX_DESCRIPTION_BYTES} bytes)",
-            code="DESCRIPTION_TOO_LONG",
+            code=Code.DESCRIPTION_TOO_LONG,
             hint="put the long text in --memo: it stays private and is not in the invoice",
         )
     if memo is not None and len(memo.encode("utf-8")) > MAX_MEMO_BYTES:
-        raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
+        raise InvalidInputError(
+            f"memo is longer than {MAX_MEMO_BYTES} bytes", code=Code.MEMO_TOO_LONG
+        )
     description = description or ""
     backend = wallet.backend
     if memo is None:
@@ -197,7 +199,7 @@ MAX_WAIT_S = 86_400 * 7
 def check_wait_timeout(timeout_s: float) -> None:
     if not 0 < timeout_s <= MAX_WAIT_S:
         raise InvalidInputError(
-            f"--timeout must be between 0 and {MAX_WAIT_S} seconds", code="INVALID_TIMEOUT"
+            f"--timeout must be between 0 and {MAX_WAIT_S} seconds", code=Code.INVALID_TIMEOUT
         )
 
 
@@ -209,7 +211,7 @@ def wait_invoice(
     WAIT_TIMEOUT). A node that stops answering once it has answered (a restart, a freeze) is
     asked again until the deadline; one that cannot be reached at all from the start is an
     error at once (exit 1). Lookups of a remote node back off to ``WAIT_CAP_S``."""
-    from lnctl.backends.base import InvoiceState
+    from lnctl.backends.base import INVOICE_EXPIRED, InvoiceState
     from lnctl.deadline import Deadline
     from lnctl.errors import (
         BackendUnavailableError,
@@ -258,7 +260,7 @@ def wait_invoice(
             if status.state == InvoiceState.EXPIRED:
                 raise InvalidInvoiceError(
                     "the invoice expired unpaid",
-                    code="INVOICE_EXPIRED",
+                    code=INVOICE_EXPIRED,
                     hint="make a new invoice",
                     details={"payment_hash": payment_hash},
                 )
@@ -270,7 +272,7 @@ def wait_invoice(
             )
             raise PaymentPendingError(
                 f"{what} after {timeout_s:g} s",
-                code="WAIT_TIMEOUT",
+                code=Code.WAIT_TIMEOUT,
                 hint=f"wait again: lnctl invoice wait {payment_hash}",
                 details={"payment_hash": payment_hash},
             )

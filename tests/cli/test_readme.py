@@ -61,14 +61,27 @@ def error_codes(root: Path = ROOT / "lnctl") -> dict[str, set[str]]:
     import ast
 
     trees = {p: ast.parse(p.read_text()) for p in sorted(root.rglob("*.py"))}
-    constants: dict[str, str] = {}
-    for tree in trees.values():
-        for node in tree.body:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
-                for target in node.targets:
-                    if isinstance(target, ast.Name) and isinstance(node.value.value, str):
-                        constants[target.id] = node.value.value
+    constants: dict[str, str] = {}  # NAME or Class.NAME -> its string, at module or class level
     found: dict[str, set[str]] = {}
+    for path, tree in trees.items():
+        for scope_name, body in [("", tree.body)] + [
+            (f"{n.name}.", n.body) for n in tree.body if isinstance(n, ast.ClassDef)
+        ]:
+            for node in body:
+                value: ast.expr | None
+                if isinstance(node, ast.Assign):
+                    value, targets = node.value, node.targets
+                elif isinstance(node, ast.AnnAssign):
+                    value, targets = node.value, [node.target]
+                else:
+                    continue
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    for target in targets:
+                        if isinstance(target, ast.Name):
+                            constants[scope_name + target.id] = value.value
+                            if scope_name == "Code." and path.name == "errors.py":
+                                place = f"{path.relative_to(root.parent)}:{node.lineno}"
+                                found.setdefault(value.value, set()).add(place)  # the catalogue
     for path, tree in trees.items():
         functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
 
@@ -81,6 +94,13 @@ def error_codes(root: Path = ROOT / "lnctl") -> dict[str, set[str]]:
             for n in ast.walk(expr):
                 if isinstance(n, ast.Constant) and isinstance(n.value, str):
                     out |= {n.value} if _CODE.match(n.value) else set()
+                elif (
+                    isinstance(n, ast.Attribute)
+                    and isinstance(n.value, ast.Name)
+                    and f"{n.value.id}.{n.attr}" in constants
+                ):
+                    named = constants[f"{n.value.id}.{n.attr}"]
+                    out |= {named} if _CODE.match(named) else set()
                 elif isinstance(n, ast.Name) and n.id in constants:
                     out |= {constants[n.id]} if _CODE.match(constants[n.id]) else set()
                 elif isinstance(n, ast.Name) and where is not None and depth < 2:
@@ -95,6 +115,19 @@ def error_codes(root: Path = ROOT / "lnctl") -> dict[str, set[str]]:
             given: ast.expr | None = None
             if isinstance(item, ast.keyword) and item.arg in _CODE_ARGUMENTS:
                 given = item.value
+            elif isinstance(item, ast.arguments):  # def f(code="INVALID_PATH")
+                params = [*item.posonlyargs, *item.args]
+                pairs = list(
+                    zip(params[len(params) - len(item.defaults) :], item.defaults, strict=True)
+                )
+                pairs += [
+                    (a, d) for a, d in zip(item.kwonlyargs, item.kw_defaults, strict=True) if d
+                ]
+                for arg, default in pairs:
+                    if arg.arg in _CODE_ARGUMENTS and default is not None:
+                        for code in codes(default, None):
+                            place = f"{path.relative_to(root.parent)}:{default.lineno}"
+                            found.setdefault(code, set()).add(place)
             elif isinstance(item, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "default_code" for t in item.targets
             ):
@@ -130,10 +163,14 @@ def test_the_error_codes_are_found_in_every_form(tmp_path: Path) -> None:
         "    raise E('m', code=NAMED if full else 'OTHER_CODE', hint='NOT_A_CODE')\n"
         "def i(path):\n"
         "    return read(path, too_large='TOO_LARGE_CODE')\n"
+        "def read(path, code='PARAMETER_CODE', *, too_large=Code.KW_PARAMETER_CODE):\n"
+        "    raise E('m', code=Code.ATTRIBUTE_CODE)\n"
+        "class Code:\n"
+        "    ATTRIBUTE_CODE = 'ATTRIBUTE_CODE'\n    KW_PARAMETER_CODE = 'KW_PARAMETER_CODE'\n"
     )
     assert set(error_codes(tmp_path)) == {
         "NAMED_CODE", "DEFAULT_CODE", "LITERAL_CODE", "DICT_CODE", "FALLBACK_CODE",
-        "OTHER_CODE", "TOO_LARGE_CODE",
+        "OTHER_CODE", "TOO_LARGE_CODE", "PARAMETER_CODE", "KW_PARAMETER_CODE", "ATTRIBUTE_CODE",
     }  # fmt: skip
     found = error_codes()
     assert {"CORRUPT_STATE", "DISK_FULL", "INVALID_HASH", "CANCELED"} <= set(found)

@@ -28,7 +28,7 @@ import os
 import time
 
 from lnctl.backends.channels import CLOSED, IN, OPEN, OUT
-from lnctl.errors import CorruptStateError, LockTimeoutError, StorageError
+from lnctl.errors import Code, CorruptStateError, LockTimeoutError, StorageError
 from lnctl.storage.files import atomic_write, os_storage_error, sweep_temp_files
 
 SCHEMA_VERSION = 2
@@ -151,7 +151,7 @@ def parse(raw: bytes, path: str) -> Doc:
         raise CorruptStateError(
             f"channel ledger {path} has schema version {found!r}; this lnctl knows "
             f"{SCHEMA_VERSION}",
-            code="UNKNOWN_SCHEMA",
+            code=Code.UNKNOWN_SCHEMA,
             hint="upgrade lnctl if the file is newer; the ledger was not changed",
         ) from exc
     except RecursionError as exc:

@@ -46,7 +46,7 @@ import sqlite3
 import time
 
 from lnctl.backends.simulated import ledger as L
-from lnctl.errors import CorruptStateError, InvalidInputError, StorageError
+from lnctl.errors import Code, CorruptStateError, InvalidInputError, StorageError
 from lnctl.records import record
 from lnctl.storage.files import ensure_private_dir
 from lnctl.storage.keys import NodeKey, load_or_create_key, read_key
@@ -164,13 +164,13 @@ class SimSettings:
         except ValueError as exc:
             raise InvalidInputError(
                 "LNCTL_SIM_LATENCY_MS must be an integer and LNCTL_SIM_FAILURE_RATE a number",
-                code="INVALID_SETTING",
+                code=Code.INVALID_SETTING,
             ) from exc
         if not 0 <= latency <= 3_600_000 or not 0.0 <= rate <= 1.0:
             raise InvalidInputError(
                 "LNCTL_SIM_LATENCY_MS must be within 0..3600000 and LNCTL_SIM_FAILURE_RATE "
                 "within 0..1",
-                code="INVALID_SETTING",
+                code=Code.INVALID_SETTING,
             )
         return cls(latency, rate, env.get("LNCTL_SIM_SEED") or None, env)
 
@@ -338,7 +338,7 @@ class NodeStore:
         if meta.get("network", self.network) != self.network:
             raise InvalidInputError(
                 f"this wallet's node is on {meta['network']}, not {self.network}",
-                code="WRONG_NETWORK",
+                code=Code.WRONG_NETWORK,
                 hint=f"set LNCTL_NETWORK={meta['network']} (or --network), or use another "
                 "LNCTL_HOME for a wallet on another network",
             )
@@ -421,7 +421,7 @@ class NodeStore:
         if not os.path.lexists(self._key_path):
             raise StorageError(
                 f"the node key {self._key_path} is missing, while this wallet's node exists",
-                code="NODE_KEY_MISSING",
+                code=Code.NODE_KEY_MISSING,
                 hint="restore secrets/node.key from this wallet's backup; lnctl never makes a new "
                 "key for an existing node (it would be another node)",
             )

@@ -434,8 +434,8 @@ def decode(text: str) -> Invoice:
         elif tag == TAG_D:
             try:
                 seen[tag] = _to_bytes(field).decode("utf-8")
-            except UnicodeDecodeError:
-                raise _fail("description is not valid UTF-8") from None
+            except UnicodeDecodeError as exc:
+                raise _fail("description is not valid UTF-8") from exc
         elif tag == TAG_X:
             expiry = _minimal_int(field, "x")
             seen[tag] = expiry

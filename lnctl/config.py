@@ -84,7 +84,7 @@ class Config:
         backend: str | None = None,
         network: str | None = None,
     ) -> Config:
-        from lnctl.errors import InvalidInputError
+        from lnctl.errors import Code, InvalidInputError
 
         env = dict(os.environ if environ is None else environ)
         sources: dict[str, str] = {}
@@ -96,7 +96,7 @@ class Config:
         if home is not None and not home.strip():
             raise InvalidInputError(
                 "the wallet folder is empty (--home '' or LNCTL_HOME=)",
-                code="INVALID_HOME",
+                code=Code.INVALID_HOME,
                 hint="name a folder, or unset LNCTL_HOME to use ~/.lnctl",
             )
         if home is None:
@@ -104,7 +104,7 @@ class Config:
             sources["home"] = "default"
         if os.path.exists(home) and not os.path.isdir(home):
             raise InvalidInputError(
-                f"the wallet folder {home} is not a folder", code="INVALID_HOME"
+                f"the wallet folder {home} is not a folder", code=Code.INVALID_HOME
             )
         home = os.path.abspath(home)
         path = os.path.join(home, CONFIG_FILE)
@@ -131,7 +131,7 @@ class Config:
         if backend not in BACKENDS:
             raise InvalidInputError(
                 f"unknown backend {backend!r}",
-                code="INVALID_BACKEND",
+                code=Code.INVALID_BACKEND,
                 hint=f"{given_as('backend', 'LNCTL_BACKEND')} is one of: {', '.join(BACKENDS)}",
             )
         default_network = registry.capabilities(backend).default_network
@@ -140,7 +140,7 @@ class Config:
         if network not in NETWORKS:
             raise InvalidInputError(
                 f"unknown network {network!r}",
-                code="INVALID_NETWORK",
+                code=Code.INVALID_NETWORK,
                 hint=f"{given_as('network', 'LNCTL_NETWORK')} is one of: {', '.join(NETWORKS)}"
                 " (mainnet: bitcoin)",
             )
@@ -187,7 +187,7 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
     with the file and the line."""
     import tomllib
 
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import Code, InvalidInputError
     from lnctl.sanitize import redact_url, sanitize
     from lnctl.storage.files import read_input
 
@@ -195,19 +195,19 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
         path,
         MAX_CONFIG_BYTES,
         "the configuration file",
-        code="CONFIG_INVALID",
-        too_large="CONFIG_INVALID",
+        code=Code.CONFIG_INVALID,
+        too_large=Code.CONFIG_INVALID,
         regular_only=True,
     )
     try:
         text = raw.decode("utf-8")
         doc = tomllib.loads(text)
-    except RecursionError:
-        raise InvalidInputError(f"{path}: nested too deeply", code="CONFIG_INVALID") from None
+    except RecursionError as exc:
+        raise InvalidInputError(f"{path}: nested too deeply", code=Code.CONFIG_INVALID) from exc
     except ValueError as exc:  # not UTF-8, not TOML, or an integer too long to convert
         raise InvalidInputError(
-            f"{path}: {sanitize(str(exc))[:200]}", code="CONFIG_INVALID"
-        ) from None
+            f"{path}: {sanitize(str(exc))[:200]}", code=Code.CONFIG_INVALID
+        ) from exc
 
     def line_of(key: str) -> int:
         for number, content in enumerate(text.splitlines(), 1):
@@ -223,7 +223,7 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
             secret = looks_secret(key)
             raise InvalidInputError(
                 f"{where}: unknown key {key!r}",
-                code="CONFIG_INVALID",
+                code=Code.CONFIG_INVALID,
                 hint="secrets belong in secrets/ (or the environment), never in config.toml"
                 if secret
                 else f"known keys: {', '.join(FILE_KEYS)}",
@@ -245,7 +245,7 @@ def read_file(path: str) -> dict[str, tuple[object, int]]:
             )
             raise InvalidInputError(
                 f"{where}: {key} = {shown}: {key} is {FILE_VALUES[key]}",
-                code="CONFIG_INVALID",
+                code=Code.CONFIG_INVALID,
                 hint=f"correct or remove that line of {CONFIG_FILE}",
             )
         out[key] = (float(value) if key == "timeout_s" else value, line)

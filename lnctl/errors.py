@@ -23,6 +23,107 @@ class ExitCode:
     INTERRUPTED = 130
 
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from typing import Final
+
+
+class Code:
+    """The error codes of the scripting contract: the ``code`` of an error document, a stable
+    name scripts branch on. Plain strings (as ``ExitCode`` holds plain ints), each in the
+    README with its exit code (tests/cli/test_readme.py finds every code the code gives, named
+    here or not). A payment's failure reason is its error's code too: those are the constants
+    of ``lnctl.backends.base`` (``NO_ROUTE``, ``INSUFFICIENT_BALANCE``, ...)."""
+
+    ADMIN_KEY_REQUIRED: Final = "ADMIN_KEY_REQUIRED"
+    ALREADY_IN_FLIGHT: Final = "ALREADY_IN_FLIGHT"
+    AMOUNT_NOT_ALLOWED: Final = "AMOUNT_NOT_ALLOWED"
+    AMOUNT_REQUIRED: Final = "AMOUNT_REQUIRED"
+    AUTH_FAILED: Final = "AUTH_FAILED"
+    BACKEND_ERROR: Final = "BACKEND_ERROR"
+    BACKEND_REFUSED: Final = "BACKEND_REFUSED"
+    BACKEND_UNAVAILABLE: Final = "BACKEND_UNAVAILABLE"
+    BATCH_TOO_LARGE: Final = "BATCH_TOO_LARGE"
+    CHANNEL_CLOSED: Final = "CHANNEL_CLOSED"
+    CHANNEL_NOT_FOUND: Final = "CHANNEL_NOT_FOUND"
+    CONFIG_INVALID: Final = "CONFIG_INVALID"
+    CORRUPT_STATE: Final = "CORRUPT_STATE"
+    DESCRIPTION_TOO_LONG: Final = "DESCRIPTION_TOO_LONG"
+    DISK_ERROR: Final = "DISK_ERROR"
+    DISK_FULL: Final = "DISK_FULL"
+    DUPLICATE_PAYMENT: Final = "DUPLICATE_PAYMENT"
+    EMPTY_BATCH: Final = "EMPTY_BATCH"
+    EXTRA_MISSING: Final = "EXTRA_MISSING"
+    HTLCS_IN_FLIGHT: Final = "HTLCS_IN_FLIGHT"
+    INPUT_TOO_LARGE: Final = "INPUT_TOO_LARGE"
+    INSECURE_URL: Final = "INSECURE_URL"
+    INTERNAL_ERROR: Final = "INTERNAL_ERROR"
+    INTERRUPTED: Final = "INTERRUPTED"
+    INVALID_AMOUNT: Final = "INVALID_AMOUNT"
+    INVALID_BACKEND: Final = "INVALID_BACKEND"
+    INVALID_BATCH_LINE: Final = "INVALID_BATCH_LINE"
+    INVALID_CURSOR: Final = "INVALID_CURSOR"
+    INVALID_EXPIRY: Final = "INVALID_EXPIRY"
+    INVALID_FEE_CAP: Final = "INVALID_FEE_CAP"
+    INVALID_HASH: Final = "INVALID_HASH"
+    INVALID_HOME: Final = "INVALID_HOME"
+    INVALID_INPUT: Final = "INVALID_INPUT"
+    INVALID_INVOICE: Final = "INVALID_INVOICE"
+    INVALID_LIMIT: Final = "INVALID_LIMIT"
+    INVALID_MEMO_KEY: Final = "INVALID_MEMO_KEY"
+    INVALID_NETWORK: Final = "INVALID_NETWORK"
+    INVALID_OPTION: Final = "INVALID_OPTION"
+    INVALID_PATH: Final = "INVALID_PATH"
+    INVALID_PEER: Final = "INVALID_PEER"
+    INVALID_RETRIES: Final = "INVALID_RETRIES"
+    INVALID_SETTING: Final = "INVALID_SETTING"
+    INVALID_STATUS: Final = "INVALID_STATUS"
+    INVALID_TEXT: Final = "INVALID_TEXT"
+    INVALID_TIMEOUT: Final = "INVALID_TIMEOUT"
+    INVALID_URL: Final = "INVALID_URL"
+    LIGHTSPARK_CONFIG_INVALID: Final = "LIGHTSPARK_CONFIG_INVALID"
+    LIGHTSPARK_CONFIG_MISSING: Final = "LIGHTSPARK_CONFIG_MISSING"
+    LIGHTSPARK_NODE_NOT_FOUND: Final = "LIGHTSPARK_NODE_NOT_FOUND"
+    LIGHTSPARK_NODE_UNSUPPORTED: Final = "LIGHTSPARK_NODE_UNSUPPORTED"
+    LISTEN_FAILED: Final = "LISTEN_FAILED"
+    LNBITS_KEY_INVALID: Final = "LNBITS_KEY_INVALID"
+    LNBITS_KEY_MISSING: Final = "LNBITS_KEY_MISSING"
+    LNBITS_URL_MISSING: Final = "LNBITS_URL_MISSING"
+    LOCKED: Final = "LOCKED"
+    LOCK_TIMEOUT: Final = "LOCK_TIMEOUT"
+    MEMO_KEY_ERROR: Final = "MEMO_KEY_ERROR"
+    MEMO_KEY_EXHAUSTED: Final = "MEMO_KEY_EXHAUSTED"
+    MEMO_KEY_FROM_ENV: Final = "MEMO_KEY_FROM_ENV"
+    MEMO_KEY_MISSING: Final = "MEMO_KEY_MISSING"
+    MEMO_MISMATCH: Final = "MEMO_MISMATCH"
+    MEMO_TAMPERED: Final = "MEMO_TAMPERED"
+    MEMO_TOO_LONG: Final = "MEMO_TOO_LONG"
+    NEEDS_ATTENTION: Final = "NEEDS_ATTENTION"
+    NODE_KEY_MISSING: Final = "NODE_KEY_MISSING"
+    NODE_PASSWORD_REQUIRED: Final = "NODE_PASSWORD_REQUIRED"
+    NODE_PASSWORD_WRONG: Final = "NODE_PASSWORD_WRONG"
+    NOT_FOUND: Final = "NOT_FOUND"
+    NOT_OUR_INVOICE: Final = "NOT_OUR_INVOICE"
+    NO_INVOICE: Final = "NO_INVOICE"
+    NO_MEMO: Final = "NO_MEMO"
+    OUTPUT_FAILED: Final = "OUTPUT_FAILED"
+    PAYMENT_FAILED: Final = "PAYMENT_FAILED"
+    PAYMENT_PENDING: Final = "PAYMENT_PENDING"
+    PORT_IN_USE: Final = "PORT_IN_USE"
+    PUSH_FAILED: Final = "PUSH_FAILED"
+    READ_ONLY: Final = "READ_ONLY"
+    RETRIES_EXHAUSTED: Final = "RETRIES_EXHAUSTED"
+    STORAGE_ERROR: Final = "STORAGE_ERROR"
+    UNKNOWN_INVOICE: Final = "UNKNOWN_INVOICE"
+    UNKNOWN_SCHEMA: Final = "UNKNOWN_SCHEMA"
+    UNSAFE_PERMISSIONS: Final = "UNSAFE_PERMISSIONS"
+    UNSUPPORTED_BACKEND: Final = "UNSUPPORTED_BACKEND"
+    USAGE: Final = "USAGE"
+    WAIT_TIMEOUT: Final = "WAIT_TIMEOUT"
+    WALLET_MISMATCH: Final = "WALLET_MISMATCH"
+    WRONG_NETWORK: Final = "WRONG_NETWORK"
+
+
 class LnctlError(Exception):
     """Root of every error lnctl raises on purpose.
 
@@ -31,7 +132,7 @@ class LnctlError(Exception):
     """
 
     exit_code: int = ExitCode.INTERNAL
-    default_code = "INTERNAL_ERROR"
+    default_code = Code.INTERNAL_ERROR
 
     def __init__(
         self,
@@ -51,45 +152,45 @@ class LnctlError(Exception):
 class StorageError(LnctlError):
     """The wallet's files cannot be read or written (disk, permissions, locks)."""
 
-    default_code = "STORAGE_ERROR"
+    default_code = Code.STORAGE_ERROR
 
 
 class CorruptStateError(StorageError):
     """A file on disk is not what lnctl wrote: refused, never overwritten."""
 
-    default_code = "CORRUPT_STATE"
+    default_code = Code.CORRUPT_STATE
 
 
 class LockTimeoutError(StorageError):
     """Another lnctl process held a lock past the wait: nothing was done (a payment stopped
     here was not sent, and is not recorded)."""
 
-    default_code = "LOCK_TIMEOUT"
+    default_code = Code.LOCK_TIMEOUT
 
 
 class UnsafePermissionsError(StorageError):
     """A secret is readable by group or others (refused, as ssh does)."""
 
-    default_code = "UNSAFE_PERMISSIONS"
+    default_code = Code.UNSAFE_PERMISSIONS
 
 
 class MemoKeyError(StorageError):
     """A memo cannot be decrypted: key missing, wrong, or ciphertext tampered with."""
 
-    default_code = "MEMO_KEY_ERROR"
+    default_code = Code.MEMO_KEY_ERROR
 
 
 class InvalidInputError(LnctlError):
     """Usage or invalid input (exit 2)."""
 
     exit_code = ExitCode.INVALID
-    default_code = "INVALID_INPUT"
+    default_code = Code.INVALID_INPUT
 
 
 class InvalidInvoiceError(InvalidInputError):
     """A BOLT 11 string that a strict reader must refuse."""
 
-    default_code = "INVALID_INVOICE"
+    default_code = Code.INVALID_INVOICE
 
 
 # 21 million BTC in msat (bolt11.MAX_MSAT is the same number; errors.py imports nothing of
@@ -101,7 +202,7 @@ def check_amount(amount_msat: int, what: str = "the amount") -> int:
     """An amount of msat a user gave: positive and at most 21 million BTC (exit 2 otherwise)."""
     if not 0 < amount_msat <= MAX_MSAT:
         raise InvalidInputError(
-            f"{what} must be between 1 msat and 21,000,000 BTC", code="INVALID_AMOUNT"
+            f"{what} must be between 1 msat and 21,000,000 BTC", code=Code.INVALID_AMOUNT
         )
     return amount_msat
 
@@ -111,42 +212,42 @@ def check_text(value: str | None, what: str) -> str | None:
     if value is not None:
         try:
             value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInputError(f"{what} is not valid UTF-8", code="INVALID_TEXT") from None
+        except UnicodeEncodeError as exc:
+            raise InvalidInputError(f"{what} is not valid UTF-8", code=Code.INVALID_TEXT) from exc
     return value
 
 
 class NotFoundError(InvalidInputError):
     """Nothing is stored under the given payment hash."""
 
-    default_code = "NOT_FOUND"
+    default_code = Code.NOT_FOUND
 
 
 class PaymentError(LnctlError):
     """A payment did not succeed. Carries the payment record for ``--json``."""
 
     exit_code = ExitCode.PAYMENT_FAILED
-    default_code = "PAYMENT_FAILED"
+    default_code = Code.PAYMENT_FAILED
 
 
 class PaymentFailedError(PaymentError):
     exit_code = ExitCode.PAYMENT_FAILED
-    default_code = "PAYMENT_FAILED"
+    default_code = Code.PAYMENT_FAILED
 
 
 class RetriesExhaustedError(PaymentError):
     exit_code = ExitCode.RETRIES_EXHAUSTED
-    default_code = "RETRIES_EXHAUSTED"
+    default_code = Code.RETRIES_EXHAUSTED
 
 
 class DuplicatePaymentError(PaymentError):
     exit_code = ExitCode.DUPLICATE
-    default_code = "DUPLICATE_PAYMENT"
+    default_code = Code.DUPLICATE_PAYMENT
 
 
 class PaymentPendingError(PaymentError):
     exit_code = ExitCode.PENDING
-    default_code = "PAYMENT_PENDING"
+    default_code = Code.PAYMENT_PENDING
 
 
 class NeedsAttentionError(PaymentError):
@@ -154,7 +255,7 @@ class NeedsAttentionError(PaymentError):
     a valid preimage or fee, a fee above the cap): kept aside, never paid again automatically."""
 
     exit_code = ExitCode.INTERNAL
-    default_code = "NEEDS_ATTENTION"
+    default_code = Code.NEEDS_ATTENTION
 
 
 # -- errors of the node behind the wallet (the backend), mapped to exit codes here -------------
@@ -163,31 +264,31 @@ class NeedsAttentionError(PaymentError):
 class BackendError(LnctlError):
     """The node answered something lnctl cannot use (exit 1)."""
 
-    default_code = "BACKEND_ERROR"
+    default_code = Code.BACKEND_ERROR
 
 
 class BackendUnavailableError(BackendError):
     """The node cannot be reached (server down, connection refused): nothing was decided."""
 
-    default_code = "BACKEND_UNAVAILABLE"
+    default_code = Code.BACKEND_UNAVAILABLE
 
 
 class BackendAuthError(BackendError):
     """The node refused our credentials (a wrong or missing key): exit 2, a usage problem."""
 
     exit_code = ExitCode.INVALID
-    default_code = "AUTH_FAILED"
+    default_code = Code.AUTH_FAILED
 
 
 class UnsupportedError(InvalidInputError):
     """What was asked is not something this backend can do (exit 2)."""
 
-    default_code = "UNSUPPORTED_BACKEND"
+    default_code = Code.UNSUPPORTED_BACKEND
 
 
 class Interrupted(LnctlError):
     exit_code = ExitCode.INTERRUPTED
-    default_code = "INTERRUPTED"
+    default_code = Code.INTERRUPTED
 
 
 class Done(Exception):  # noqa: N818 - not an error: a command's chosen exit code

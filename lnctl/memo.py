@@ -21,7 +21,7 @@ import os
 import secrets
 from hashlib import sha256
 
-from lnctl.errors import CorruptStateError, InvalidInputError, MemoKeyError, StorageError
+from lnctl.errors import Code, CorruptStateError, InvalidInputError, MemoKeyError, StorageError
 from lnctl.storage.files import (
     atomic_write,
     check_private,
@@ -63,8 +63,8 @@ def parse_blob(blob: str) -> tuple[str, bytes, bytes]:
     """(key id, nonce, ciphertext+tag) of a stored memo, or MemoKeyError if malformed."""
     try:
         raw = base64.b64decode(blob, validate=True)
-    except (binascii.Error, ValueError):
-        raise MemoKeyError("stored memo is not valid base64: it was altered") from None
+    except (binascii.Error, ValueError) as exc:
+        raise MemoKeyError("stored memo is not valid base64: it was altered") from exc
     if len(raw) < 1 + KEY_ID_BYTES + NONCE_BYTES + TAG_BYTES or raw[0] != FORMAT_VERSION:
         raise MemoKeyError(
             "stored memo has an unknown format: it was altered or is from a newer lnctl"
@@ -124,7 +124,7 @@ class Keyring:
             if doc.get("version") != KEYRING_VERSION:
                 raise CorruptStateError(
                     f"memo keyring {path} has unknown version {doc.get('version')!r}",
-                    code="UNKNOWN_SCHEMA",
+                    code=Code.UNKNOWN_SCHEMA,
                     hint="upgrade lnctl; the keyring was not changed",
                 )
             keys = {
@@ -145,7 +145,7 @@ class Keyring:
             raise CorruptStateError(
                 f"memo keyring {path} is damaged ({type(exc).__name__})",
                 hint="restore it from your backup; lnctl never overwrites a damaged keyring",
-            ) from None
+            ) from exc
         return cls(path, keys, primary, retiring, rotating=rotating)
 
     def save(self) -> None:
@@ -179,19 +179,19 @@ class Keyring:
         if key is None:
             raise MemoKeyError(
                 f"memo key {kid} is not available",
-                code="MEMO_KEY_MISSING",
+                code=Code.MEMO_KEY_MISSING,
                 hint="set LNCTL_MEMO_KEY to that key, or restore secrets/memo.keys from a backup",
             )
         try:
             return (
                 AESGCM(key).decrypt(nonce, ct, associated_data(purpose, kid, payment_hash)).decode()
             )
-        except InvalidTag:
+        except InvalidTag as exc:
             raise MemoKeyError(
                 "memo failed authentication: wrong key, or it was altered or moved",
-                code="MEMO_TAMPERED",
+                code=Code.MEMO_TAMPERED,
                 hint="restore the history store or the key from a backup",
-            ) from None
+            ) from exc
 
 
 def _decode_env_key(value: str) -> bytes:
@@ -202,7 +202,7 @@ def _decode_env_key(value: str) -> bytes:
     if len(key) != 32:
         raise InvalidInputError(
             "LNCTL_MEMO_KEY is not the base64 of 32 bytes",
-            code="INVALID_MEMO_KEY",
+            code=Code.INVALID_MEMO_KEY,
             hint="make one with: head -c 32 /dev/urandom | base64",
         )
     return key

@@ -216,14 +216,14 @@ def write_textfile(config: Config, path: str) -> None:
     file (what the collector reads) outside the wallet's folder: never one of the wallet's own."""
     from prometheus_client import generate_latest
 
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import Code, InvalidInputError
     from lnctl.sanitize import sanitize
     from lnctl.storage.files import atomic_write, os_storage_error, sweep_temp_files
 
     if not path.strip():
         raise InvalidInputError(
             "--textfile is empty",
-            code="INVALID_PATH",
+            code=Code.INVALID_PATH,
             hint="name a *.prom file in node_exporter's textfile directory (without --textfile, "
             "the exposition goes to stdout)",
         )
@@ -237,21 +237,21 @@ def write_textfile(config: Config, path: str) -> None:
             f"--textfile {shown}{via} does not end in .prom"
             if via
             else f"--textfile {shown} does not end in .prom",
-            code="INVALID_PATH",
+            code=Code.INVALID_PATH,
             hint="node_exporter's textfile collector reads only *.prom files"
             + ("; lnctl writes the file a link points to" if via else ""),
         )
     if target == home or target.startswith(home + os.sep):
         raise InvalidInputError(
             f"--textfile {shown}{via} is inside the wallet's folder {sanitize(config.home)}",
-            code="INVALID_PATH",
+            code=Code.INVALID_PATH,
             hint="write it to node_exporter's textfile directory instead",
         )
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        raise InvalidInputError(f"no such folder: {sanitize(folder)}", code="INVALID_PATH")
+        raise InvalidInputError(f"no such folder: {sanitize(folder)}", code=Code.INVALID_PATH)
     if os.path.isdir(target):
-        raise InvalidInputError(f"--textfile {shown}{via} is a folder", code="INVALID_PATH")
+        raise InvalidInputError(f"--textfile {shown}{via} is a folder", code=Code.INVALID_PATH)
     sweep_temp_files(folder, os.path.basename(target))
     body = generate_latest(registry(config))
     try:
@@ -266,13 +266,13 @@ def check_gateway(gateway: str) -> str:
     INVALID_URL otherwise)."""
     from urllib.parse import urlsplit
 
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import Code, InvalidInputError
     from lnctl.sanitize import redact_url
 
     def bad(why: str) -> InvalidInputError:
         return InvalidInputError(
             f"--gateway {redact_url(gateway)}: {why}",
-            code="INVALID_URL",
+            code=Code.INVALID_URL,
             hint="a Pushgateway URL, e.g. http://127.0.0.1:9091",
         )
 
@@ -283,8 +283,8 @@ def check_gateway(gateway: str) -> str:
         parts = urlsplit(full)
         port = parts.port
         host = parts.hostname
-    except ValueError:
-        raise bad("not a URL") from None
+    except ValueError as exc:
+        raise bad("not a URL") from exc
     if parts.scheme not in ("http", "https"):
         raise bad(f"{parts.scheme}:// is not http or https")
     if not host:
@@ -296,12 +296,12 @@ def check_gateway(gateway: str) -> str:
 def push(config: Config, gateway: str, job: str) -> None:
     from prometheus_client import push_to_gateway
 
-    from lnctl.errors import InvalidInputError, StorageError
+    from lnctl.errors import Code, InvalidInputError, StorageError
     from lnctl.sanitize import redact_url
 
     url = check_gateway(gateway)
     if not job or any(not ch.isprintable() for ch in job):
-        raise InvalidInputError("--job is empty or holds a control character", code="USAGE")
+        raise InvalidInputError("--job is empty or holds a control character", code=Code.USAGE)
     shown = redact_url(url)
     try:
         push_to_gateway(url, job=job, registry=registry(config), timeout=10)
@@ -309,9 +309,9 @@ def push(config: Config, gateway: str, job: str) -> None:
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise StorageError(
             f"cannot push to {shown}: {redact_text(str(reason), url)}",
-            code="PUSH_FAILED",
+            code=Code.PUSH_FAILED,
             hint="check --gateway and that the Pushgateway is running",
-        ) from None
+        ) from exc
 
 
 def missing_history_warning(config: Config) -> str | None:

@@ -2,7 +2,10 @@
 cost. ``dataclasses`` imports ``inspect`` and compiles methods for every class: 17 ms of every
 command's start for the backend contract's result types (measured, ``python -X importtime``).
 Here one set of methods serves every record. mypy sees the real ``dataclass`` and ``replace``,
-so the records are type-checked as dataclasses are. A leaf: imports nothing."""
+so the records are type-checked as dataclasses are. What a record cannot do as a dataclass would,
+it refuses when the class is made, not when it is first called: a record neither inherits nor is
+inherited (``TypeError`` at class creation; tests/unit/test_types.py holds the rest against
+``dataclass``). A leaf: imports nothing."""
 
 from __future__ import annotations
 
@@ -18,6 +21,12 @@ else:
         __slots__ = ()
         _fields: tuple[str, ...] = ()
         _defaults: dict = {}
+
+        def __init_subclass__(cls, **kwargs):
+            # only ``record`` makes subclasses of _Record, and always directly
+            if cls.__bases__ != (_Record,) or "_fields" not in cls.__dict__:
+                raise TypeError(f"{cls.__name__}: a record cannot be subclassed")
+            super().__init_subclass__(**kwargs)
 
         def __init__(self, *args, **kwargs):
             fields = self._fields
@@ -64,6 +73,8 @@ else:
             raise TypeError("records are frozen and slotted")
 
         def make(cls):
+            if cls.__bases__ != (object,):
+                raise TypeError(f"{cls.__name__}: a record cannot inherit from another class")
             fields = tuple(cls.__dict__.get("__annotations__", {}))
             namespace = {
                 k: v
@@ -73,8 +84,7 @@ else:
             namespace["__slots__"] = fields
             namespace["_fields"] = fields
             namespace["_defaults"] = {n: cls.__dict__[n] for n in fields if n in cls.__dict__}
-            bases = tuple(b for b in cls.__bases__ if b is not object)
-            return type(cls.__name__, (*bases, _Record), namespace)
+            return type(cls.__name__, (_Record,), namespace)
 
         return make
 

@@ -1,7 +1,11 @@
-"""Untrusted text (from an invoice, a server, a file) made safe for a terminal. A leaf: it
-imports nothing of lnctl, so that every layer may use it."""
+"""Untrusted text (from an invoice, a server, a file) made safe for a terminal, and secrets kept
+out of what is shown. A leaf: it imports nothing of lnctl, so that every layer may use it."""
 
 from __future__ import annotations
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # Unicode categories that never reach a terminal: controls (ESC included, so no escape sequence
 # survives), format characters (zero-width joiners and spaces, the BOM, bidi controls), line
@@ -61,3 +65,22 @@ def redact_url(url: str) -> str:
     except ValueError:
         return "<a URL that does not parse>"
     return sanitize(shown)
+
+
+# secrets as they were read (``remember_secret``): taken out of any text lnctl shows
+_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str) -> str:
+    """``value`` (a server key, a password) as it was read: remembered so that
+    ``redact_secrets`` takes it out of an error's message or a traceback. Returns it."""
+    if len(value) >= 4:  # shorter ones would redact ordinary words
+        _SECRETS.add(value)
+    return value
+
+
+def redact_secrets(text: str, more: Iterable[str] = ()) -> str:
+    """``text`` with every remembered secret (and those in ``more``) replaced by ``***``."""
+    for secret in sorted({*_SECRETS, *(s for s in more if len(s) >= 4)}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

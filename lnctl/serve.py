@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lnctl.errors import StorageError
+from lnctl.errors import Code, StorageError
 
 if TYPE_CHECKING:
     from lnctl.config import Config
@@ -94,12 +94,12 @@ def serve(config: Config, host: str, port: int, started: Callable[[str, int], No
         if exc.errno == errno.EADDRINUSE:
             raise StorageError(
                 f"port {port} on {host} is already in use",
-                code="PORT_IN_USE",
+                code=Code.PORT_IN_USE,
                 hint="pick another with --port",
-            ) from None
+            ) from exc
         raise StorageError(
-            f"cannot listen on {host}:{port}: {exc.strerror}", code="LISTEN_FAILED"
-        ) from None
+            f"cannot listen on {host}:{port}: {exc.strerror}", code=Code.LISTEN_FAILED
+        ) from exc
     server.daemon_threads = True
     stop = threading.Event()
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import coincurve
 
 from lnctl import bolt11
+
+T = TypeVar("T")
 
 CAPACITY_MSAT = 1_000_000_000
 RESERVE_MSAT = 10_000_000
@@ -36,6 +40,32 @@ def rows(home: Path, sql: str, *args: object) -> list[sqlite3.Row]:
         return conn.execute(sql, args).fetchall()
     finally:
         conn.close()
+
+
+def wait_for(condition: Callable[[], T], what: str, seconds: float = 30) -> T:
+    """Until ``condition()`` is true (its value is returned), asked every 20 ms; after
+    ``seconds`` an AssertionError saying ``what`` never happened. A test waits for the state it
+    needs (a row, a request, a line), not for a time a loaded machine may not keep."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {seconds} s for {what}")
+        time.sleep(0.02)
+
+
+def wait_for_attempt(home: Path, seconds: float = 20) -> None:
+    """Until the simulated network has received a payment attempt."""
+
+    def attempted() -> bool:
+        try:
+            return bool(network_rows(home, "SELECT 1 FROM attempts"))
+        except sqlite3.OperationalError:  # the network's store is not there yet
+            return False
+
+    wait_for(attempted, "a payment attempt to reach the network", seconds)
 
 
 def network_rows(home: Path, sql: str, *args: object) -> list[sqlite3.Row]:

@@ -72,6 +72,7 @@ from lnctl.errors import (
     BackendAuthError,
     BackendError,
     BackendUnavailableError,
+    Code,
     InvalidInputError,
     InvalidInvoiceError,
     UnsupportedError,
@@ -155,7 +156,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             raise InvalidInputError(
                 "the Lightspark API knows no node with LNCTL_LIGHTSPARK_NODE_ID for these "
                 "credentials",
-                code="LIGHTSPARK_NODE_NOT_FOUND",
+                code=Code.LIGHTSPARK_NODE_NOT_FOUND,
                 hint="copy the node's id from Lightspark's dashboard",
             )
         kind = entity.get("__typename")
@@ -167,7 +168,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             raise UnsupportedError(
                 f"the Lightspark node LNCTL_LIGHTSPARK_NODE_ID is a {name}{remote}: lnctl "
                 "supports only nodes whose signing key Lightspark keeps for you (OSK nodes)",
-                code="LIGHTSPARK_NODE_UNSUPPORTED",
+                code=Code.LIGHTSPARK_NODE_UNSUPPORTED,
                 hint="use an OSK node's id (LightsparkNodeWithOSK:...)",
             )
 
@@ -198,7 +199,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
         if not password:
             raise BackendAuthError(
                 "paying needs the Lightspark node's password (it unlocks the node's signing key)",
-                code="NODE_PASSWORD_REQUIRED",
+                code=Code.NODE_PASSWORD_REQUIRED,
                 hint="set LNCTL_LIGHTSPARK_NODE_PASSWORD or put it in "
                 "secrets/lightspark-node-password (0600)",
             )
@@ -220,18 +221,18 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
                 decrypt_private_key(sealed["cipher"], sealed["encrypted_value"], password)
             )
             key.sign_payload(b"lnctl")  # a key that cannot sign fails here, before any payment
-        except self.sdk.LightsparkException:  # a cipher version this SDK does not know
+        except self.sdk.LightsparkException as exc:  # a cipher version this SDK does not know
             raise BackendError(
                 "the Lightspark node's signing key is in a format this SDK cannot open",
                 hint="update lnctl's Lightspark extra",
-            ) from None
-        except (InvalidTag, ValueError, TypeError, UnsupportedAlgorithm):
+            ) from exc
+        except (InvalidTag, ValueError, TypeError, UnsupportedAlgorithm) as exc:
             # AES-GCM refuses the tag; AES-CBC unpads garbage, or yields bytes that are no key
             raise BackendAuthError(
                 "the node password did not unlock the Lightspark node's signing key",
-                code="NODE_PASSWORD_WRONG",
+                code=Code.NODE_PASSWORD_WRONG,
                 hint="check LNCTL_LIGHTSPARK_NODE_PASSWORD (or the password file)",
-            ) from None
+            ) from exc
         self.client.load_node_signing_key(self.settings.node_id, key)
         self._signing_loaded = True
 
@@ -258,13 +259,13 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
         except Unanswered as exc:
             raise BackendUnavailableError(
                 f"{exc.args[0]}; no invoice was recorded", hint="try again"
-            ) from None
+            ) from exc
         except Refused as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
         except GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark API did not create the invoice: {clip(exc.args[0])}"
-            ) from None
+            ) from exc
         new = self._checked_invoice(made.data.encoded_payment_request, amount_msat)
         if new.payment_hash != made.data.payment_hash:
             raise BackendError("the Lightspark API returned an invoice that is not the one asked")
@@ -279,15 +280,15 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             raise BackendError("the Lightspark API returned no invoice")
         try:
             inv = bolt11.decode(text)
-        except InvalidInvoiceError:
-            raise BackendError("the Lightspark API returned an invoice lnctl cannot read") from None
+        except InvalidInvoiceError as exc:
+            raise BackendError("the Lightspark API returned an invoice lnctl cannot read") from exc
         if amount_msat is not None and inv.amount_msat != amount_msat:
             raise BackendError("the Lightspark API returned an invoice for another amount")
         if self.network is not None and inv.network != self.network:
             raise InvalidInputError(
                 f"the Lightspark node issues {inv.network} invoices; this wallet is on "
                 f"{self.network}",
-                code="WRONG_NETWORK",
+                code=Code.WRONG_NETWORK,
                 hint=f"set LNCTL_NETWORK={inv.network} (or --network {inv.network}) for this node",
             )
         return NewInvoice(text, inv.payment_hash, inv.timestamp, inv.expires_at, inv.payee)
@@ -302,9 +303,9 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             return None  # the node has no invoice with this hash
         try:
             invoice = invoice_from_json(self.client._requester, raw)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise BackendError("the Lightspark API described the invoice in a way lnctl cannot "
-                               "read") from None  # fmt: skip
+                               "read") from exc  # fmt: skip
         if getattr(invoice.data.destination, "id", None) != self.settings.node_id:
             return None  # not an invoice of this node
         paid = msat(invoice.amount_paid)
@@ -331,15 +332,15 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
                 amount_msats=amount_msat if invoice.amount_msat is None else None,
             )
         except Unanswered as exc:
-            raise BackendUnavailableError(exc.args[0], hint="try again later") from None
+            raise BackendUnavailableError(exc.args[0], hint="try again later") from exc
         except Refused as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
         except GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark node gave no fee estimate: {clip(exc.args[0])}",
                 hint="a dry run cannot tell how paying would end without it (lnctl does not "
                 "read a reason from an error's words)",
-            ) from None
+            ) from exc
         estimate = msat(fee)
         if estimate is None or estimate < 0:
             raise BackendError("the Lightspark API gave no fee estimate")
@@ -360,11 +361,11 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
         self._signing_key()  # nothing is sent without it
         payments = self._payments(payment_hash)
         statuses = [status_of(p, self._raw_reasons) for p in payments]
-        if any(s.state is PaymentState.SUCCEEDED for s in statuses):
+        if any(s.state == PaymentState.SUCCEEDED for s in statuses):
             return Answer(PAID_ALREADY, detail="this node has paid the invoice already")
-        if any(s.state is PaymentState.PENDING for s in statuses):
+        if any(s.state == PaymentState.PENDING for s in statuses):
             return Answer(IN_FLIGHT_ALREADY, detail="this node has a payment of it in flight")
-        failed = sum(s.state is PaymentState.FAILED for s in statuses)
+        failed = sum(s.state == PaymentState.FAILED for s in statuses)
         # the same key for every payer that has seen the same failures (one payment, whoever
         # sends it), a new one after each failure (a genuine retry)
         key = payment_hash if failed == 0 else f"{payment_hash}:{failed}"
@@ -410,7 +411,7 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
         key = self._keys.get(payment_hash)
         for p in self._payments(payment_hash):
             status = status_of(p, self._raw_reasons)
-            if status.state is PaymentState.FAILED and key is not None and p.idempotency_key != key:
+            if status.state == PaymentState.FAILED and key is not None and p.idempotency_key != key:
                 continue  # a failure before this attempt: not its outcome
             statuses.append(status)
         for state in (PaymentState.SUCCEEDED, PaymentState.PENDING, PaymentState.FAILED):
@@ -487,13 +488,13 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
             raise BackendUnavailableError(
                 f"{exc.args[0]}; the test payment may have been made",
                 hint=f"lnctl lookup {invoice.payment_hash}",
-            ) from None
+            ) from exc
         except Refused as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
         except GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark API refused the test payment: {clip(exc.args[0])}"
-            ) from None
+            ) from exc
         status = getattr(incoming.status, "value", "UNKNOWN")
         return {
             "payment_hash": invoice.payment_hash,

@@ -29,6 +29,7 @@ from lnctl.errors import (
     BackendAuthError,
     BackendError,
     BackendUnavailableError,
+    Code,
     InvalidInputError,
     LnctlError,
     UnsupportedError,
@@ -65,13 +66,13 @@ def load_sdk() -> Any:
     """The ``lightspark`` package, its logger silenced; exit 2 naming the extra when missing."""
     try:
         import lightspark
-    except ImportError:
+    except ImportError as exc:
         raise UnsupportedError(
             "the Lightspark backend needs the optional extra lnctl[lightspark] (Lightspark's "
             "SDK), which is not installed",
-            code="EXTRA_MISSING",
+            code=Code.EXTRA_MISSING,
             hint=f"{EXTRA} (the SDK's signing library has wheels for CPython 3.9-3.12 only)",
-        ) from None
+        ) from exc
     import logging
 
     logger = logging.getLogger("lightspark")
@@ -112,7 +113,7 @@ class LightsparkSettings:
             if not value:
                 raise InvalidInputError(
                     f"the Lightspark backend needs {var}{where}",
-                    code="LIGHTSPARK_CONFIG_MISSING",
+                    code=Code.LIGHTSPARK_CONFIG_MISSING,
                     hint=f"export {var}=... (see the README's Lightspark section)",
                 )
             return value
@@ -139,7 +140,7 @@ class LightsparkSettings:
             if not value.isprintable() or any(c.isspace() for c in value):
                 raise InvalidInputError(
                     "a Lightspark credential holds a space or a control character",
-                    code="LIGHTSPARK_CONFIG_INVALID",
+                    code=Code.LIGHTSPARK_CONFIG_INVALID,
                 )
         base_url = env.get("LNCTL_LIGHTSPARK_BASE_URL", "").strip() or None
         if base_url is not None:
@@ -197,20 +198,20 @@ class LightsparkClient:
         try:
             return fn(*args, **kw)
         except Undelivered as exc:
-            raise Unanswered(f"the Lightspark API did not answer: {exc.reason}") from None
-        except requests.exceptions.RequestException:  # a redirect (none is followed)
-            raise Unanswered("the Lightspark API answered with a redirect") from None
+            raise Unanswered(f"the Lightspark API did not answer: {exc.reason}") from exc
+        except requests.exceptions.RequestException as exc:  # a redirect (none is followed)
+            raise Unanswered("the Lightspark API answered with a redirect") from exc
         except LightsparkException as exc:
             code = str(exc.args[0]) if exc.args else ""
             reply = adapter.last
             if code == "HTTP_ERROR" and reply is not None:
-                raise self._http_error(reply) from None
+                raise self._http_error(reply) from exc
             if code == "GRAPHQL_ERROR":
-                raise GraphqlError(*graphql_error(reply)) from None
-            raise Unanswered("the Lightspark API sent an answer the SDK cannot read") from None
-        except (ValueError, KeyError, TypeError, AttributeError):
+                raise GraphqlError(*graphql_error(reply)) from exc
+            raise Unanswered("the Lightspark API sent an answer the SDK cannot read") from exc
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             # an answer the SDK could not read (not JSON, a missing or mistyped key)
-            raise Unanswered("the Lightspark API sent an answer lnctl cannot read") from None
+            raise Unanswered("the Lightspark API sent an answer lnctl cannot read") from exc
 
     def _http_error(self, reply: Reply) -> Exception:
         status = reply.status
@@ -232,7 +233,7 @@ class LightsparkClient:
             return Refused(
                 BackendError(
                     f"the Lightspark API refused the request ({status}{said}); nothing was done",
-                    code="BACKEND_REFUSED",
+                    code=Code.BACKEND_REFUSED,
                 )
             )
         return Unanswered(f"the Lightspark API answered HTTP {status}")
@@ -242,13 +243,13 @@ class LightsparkClient:
         try:
             return self._call(fn, *args, **kw)
         except Unanswered as exc:
-            raise BackendUnavailableError(exc.args[0], hint="try again later") from None
+            raise BackendUnavailableError(exc.args[0], hint="try again later") from exc
         except Refused as exc:
-            raise exc.error from None
+            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
         except GraphqlError as exc:
             raise BackendError(
                 f"the Lightspark API answered an error: {clip(exc.args[0])}"
-            ) from None
+            ) from exc
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> Any:
         """A read of the SDK's own kind, whose raw answer lnctl reads itself."""
@@ -453,9 +454,9 @@ def kept_reason(name: object, status: str) -> str:
 
 def answer_of(status: PaymentStatus) -> Answer:
     """What pay_invoice's payment object says, as an Answer."""
-    if status.state is PaymentState.SUCCEEDED:
+    if status.state == PaymentState.SUCCEEDED:
         return Answer(SUCCESS, preimage=status.preimage, fee_msat=status.fee_msat)
-    if status.state is PaymentState.FAILED:
+    if status.state == PaymentState.FAILED:
         return Answer(FAILURE, failure_reason=status.failure_reason)
     return Answer(PENDING)
 

@@ -64,6 +64,7 @@ from lnctl.errors import (
     BackendAuthError,
     BackendError,
     BackendUnavailableError,
+    Code,
     InvalidInputError,
     InvalidInvoiceError,
     UnsupportedError,
@@ -111,7 +112,7 @@ class LnbitsSettings:
         if not url:
             raise InvalidInputError(
                 "no LNbits server: LNCTL_LNBITS_URL is not set (nor lnbits_url in config.toml)",
-                code="LNBITS_URL_MISSING",
+                code=Code.LNBITS_URL_MISSING,
                 hint="export LNCTL_LNBITS_URL=https://your-lnbits.example",
             )
         source = config.sources.get("lnbits_url", "environment LNCTL_LNBITS_URL")
@@ -124,12 +125,12 @@ class LnbitsSettings:
             raise InvalidInputError(
                 "no LNbits key: set LNCTL_LNBITS_ADMIN_KEY (or LNCTL_LNBITS_INVOICE_KEY), or put "
                 "the key in secrets/lnbits.key (0600)",
-                code="LNBITS_KEY_MISSING",
+                code=Code.LNBITS_KEY_MISSING,
             )
         for value in (admin, invoice):
             if value is not None and not (value.isascii() and value.isalnum()):
                 raise InvalidInputError(
-                    "an LNbits key is letters and digits only", code="LNBITS_KEY_INVALID"
+                    "an LNbits key is letters and digits only", code=Code.LNBITS_KEY_INVALID
                 )
         return cls(url, admin, invoice, allow)
 
@@ -165,7 +166,7 @@ class LnbitsBackend(KeepsNoRecords):
         if key is None:
             raise BackendAuthError(
                 "paying needs the LNbits wallet's admin key; only its invoice key is configured",
-                code="ADMIN_KEY_REQUIRED",
+                code=Code.ADMIN_KEY_REQUIRED,
                 hint="set LNCTL_LNBITS_ADMIN_KEY or put the admin key in secrets/lnbits.key",
             )
         return key
@@ -212,14 +213,14 @@ class LnbitsBackend(KeepsNoRecords):
     def _get(self, path: str, *, admin: bool = False) -> tuple[int, Any]:
         try:
             status, doc = self._request("GET", path, admin=admin)
-        except Oversize:
+        except Oversize as exc:
             raise BackendError(
                 f"the LNbits server sent an answer larger than {MAX_BODY} bytes"
-            ) from None
+            ) from exc
         except Undelivered as exc:
             raise BackendUnavailableError(
                 f"the LNbits server did not answer: {exc.reason}", hint="try again later"
-            ) from None
+            ) from exc
         self._check_auth(status, doc)
         if status == 404 and not isinstance(doc, dict):
             raise self._no_api(status)
@@ -286,7 +287,7 @@ class LnbitsBackend(KeepsNoRecords):
             raise BackendUnavailableError(
                 f"the LNbits server did not answer ({exc.reason}); no invoice was recorded",
                 hint="try again",
-            ) from None
+            ) from exc
         self._check_auth(status, doc)
         if status == 404:
             raise self._no_api(status)
@@ -423,7 +424,7 @@ class LnbitsBackend(KeepsNoRecords):
                 if detail == "Bolt11 decoding failed.":
                     raise InvalidInvoiceError(
                         f"the LNbits server refused the invoice: {_clip(detail)}",
-                        code="INVALID_INVOICE",
+                        code=Code.INVALID_INVOICE,
                     )
                 if detail == "Amountless invoices not supported.":
                     raise UnsupportedError("lnctl pays only invoices with an amount on LNbits")
@@ -447,7 +448,7 @@ class LnbitsBackend(KeepsNoRecords):
                 refusal=BackendError(
                     f"the LNbits server refused the payment request ({status}: "
                     f"{_clip(_detail(doc)) or 'no reason given'}); nothing was sent",
-                    code="BACKEND_REFUSED",
+                    code=Code.BACKEND_REFUSED,
                 ),
             )
         return Answer(UNKNOWN, detail=f"an answer lnctl cannot read (HTTP {status})")

@@ -28,6 +28,7 @@ from lnctl.backends.base import ALREADY_PAID, CANCELED, PaymentState, PaymentSta
 from lnctl.errors import (
     BackendAuthError,
     BackendUnavailableError,
+    Code,
     DuplicatePaymentError,
     InvalidInputError,
     LnctlError,
@@ -110,7 +111,7 @@ def pay(
             invoice, amount_msat, max_fee_msat, deadline=deadline, induce_failure=induce_failure
         )
     except NOT_SENT as exc:
-        raise NotSent(exc) from None
+        raise NotSent(exc) from exc
     return settle(answer, invoice.payment_hash, backend.payment_status, deadline)
 
 
@@ -140,13 +141,13 @@ def settle(
         if proves(answer.preimage, payment_hash):
             return claimed
         found = ask()  # a success without proof: the node's record may hold it
-        if found is not None and found.state is PaymentState.SUCCEEDED:
+        if found is not None and found.state == PaymentState.SUCCEEDED:
             return found
         return claimed  # kept aside by the wallet (NEEDS_ATTENTION), never a proven success
     if kind == PENDING:
         return poll(ask, deadline, answer.due_s)
     found = ask()
-    if found is not None and found.state is PaymentState.SUCCEEDED:
+    if found is not None and found.state == PaymentState.SUCCEEDED:
         duplicate = kind in (PAID_ALREADY, IN_FLIGHT_ALREADY)
         return _as(found, duplicate=duplicate, detail=answer.detail)
     if kind == FAILURE:
@@ -156,7 +157,7 @@ def settle(
             detail=answer.detail,
         )
     if kind in (PAID_ALREADY, IN_FLIGHT_ALREADY):
-        if found is not None and found.state is PaymentState.PENDING:
+        if found is not None and found.state == PaymentState.PENDING:
             return _as(found, duplicate=True, detail=answer.detail)
         if kind == PAID_ALREADY:  # paid by someone else: nothing of ours was sent or is due
             return PaymentStatus(
@@ -166,22 +167,22 @@ def settle(
             DuplicatePaymentError(
                 "the node already has a payment of this invoice in flight, not this wallet's; "
                 "nothing was sent",
-                code="ALREADY_IN_FLIGHT",
+                code=Code.ALREADY_IN_FLIGHT,
                 hint="do not pay again; the payment in flight decides (lnctl pay --dry-run asks "
                 "the node again)",
             )
         )
     if kind == REFUSED:
-        if found is None or found.state is PaymentState.UNKNOWN:
+        if found is None or found.state == PaymentState.UNKNOWN:
             assert answer.refusal is not None
             raise NotSent(answer.refusal)
-        if found.state is PaymentState.PENDING:
+        if found.state == PaymentState.PENDING:
             return poll(ask, deadline, None)
         return _as(found, detail=answer.detail)
     # UNKNOWN: what the lookup proves, else pending
-    if found is None or found.state is PaymentState.UNKNOWN:
+    if found is None or found.state == PaymentState.UNKNOWN:
         return PaymentStatus(PaymentState.PENDING, detail=answer.detail)
-    if found.state is PaymentState.PENDING:
+    if found.state == PaymentState.PENDING:
         return poll(ask, deadline, None)
     return found  # the node's own record of a failure
 

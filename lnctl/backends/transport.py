@@ -24,7 +24,7 @@ import io
 import time
 from urllib.parse import urlsplit
 
-from lnctl.errors import BackendUnavailableError
+from lnctl.errors import BackendUnavailableError, Code
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ class Transport:
         left = deadline.left()
         if left <= 0:
             raise BackendUnavailableError(
-                f"no time left to ask {self.what} (--timeout)", code="BACKEND_UNAVAILABLE"
+                f"no time left to ask {self.what} (--timeout)", code=Code.BACKEND_UNAVAILABLE
             )
         timeout = min(CONNECT_TIMEOUT_S, left)
         host, port = self.host, self.port
@@ -246,7 +246,7 @@ class Transport:
                 conn._create_connection = _bounded_connector(deadline)  # type: ignore[attr-defined]
             conn.connect()
         except (OSError, ValueError) as exc:  # refused, unreachable, no such host, TLS refused
-            raise self._unreachable(describe(exc)) from None
+            raise self._unreachable(describe(exc)) from exc
         return conn
 
     def _proxy_headers(self) -> dict[str, str]:
@@ -292,7 +292,7 @@ class Transport:
                 conn.close()  # the request was not written whole: no server acts on it
                 if kept and attempt == 1:
                     continue  # a kept connection the server had closed: a fresh one
-                raise self._unreachable(describe(exc)) from None
+                raise self._unreachable(describe(exc)) from exc
             try:
                 resp = conn.getresponse()  # a redirect is an answer like any other: not followed
                 raw = resp.read(max_body + 1)
@@ -300,7 +300,7 @@ class Transport:
                 conn.close()
                 if kept and attempt == 1 and not once and _before_any_answer(exc):
                     continue  # idempotent, on a kept connection closed under us: ask again
-                raise Undelivered(describe(exc)) from None
+                raise Undelivered(describe(exc)) from exc
             if len(raw) > max_body:
                 conn.close()
                 raise Oversize(f"an answer larger than {max_body} bytes")

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except Exception as exc:
         from lnctl.cli.output import PipeClosed
-        from lnctl.errors import Done, LnctlError, StorageError
+        from lnctl.errors import Code, Done, LnctlError, StorageError
 
         if isinstance(exc, Done):
             return exc.code
@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, LnctlError):
             return _fail(exc, as_json, args)
         if _wants_traceback(args):
-            raise
+            _print_traceback(exc)  # as Python would, without the secrets
+            return 1
         import sqlite3
 
         if isinstance(exc, sqlite3.Error):
@@ -100,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, OSError):
             import errno
 
-            code = {errno.ENOSPC: "DISK_FULL", errno.EROFS: "READ_ONLY", errno.EACCES: "READ_ONLY"}
+            code = {
+                errno.ENOSPC: Code.DISK_FULL,
+                errno.EROFS: Code.READ_ONLY,
+                errno.EACCES: Code.READ_ONLY,
+            }
             return _fail(
                 StorageError(
                     f"storage error: {exc.strerror or exc}"
                     + (f": {exc.filename}" if exc.filename else ""),
-                    code=code.get(exc.errno or 0, "STORAGE_ERROR"),
+                    code=code.get(exc.errno or 0, Code.STORAGE_ERROR),
                     hint="check LNCTL_HOME, the disk and permissions; --traceback shows details",
                 ),
                 as_json,
@@ -113,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         return _fail(
             LnctlError(
-                f"internal error: {type(exc).__name__}: {exc}",
+                f"internal error: {type(exc).__name__}: {_redacted(str(exc))}",
                 hint="run again with --traceback and report it",
             ),
             as_json,
@@ -173,14 +178,13 @@ def _fail(exc: LnctlError, as_json: bool, args: list[str]) -> int:
         exc.hint = default_hint(int(exc.exit_code), args, exc.code)
 
     if _wants_traceback(args) and exc.__cause__ is not None:
-        import traceback
-
-        traceback.print_exception(exc)
+        _print_traceback(exc)
+    from lnctl.errors import Code
     from lnctl.errors import LnctlError as Error
 
     try:
         # stdout itself failed: the one line goes to stderr, whatever --json asked
-        print_error(exc, as_json and exc.code != "OUTPUT_FAILED")
+        print_error(exc, as_json and exc.code != Code.OUTPUT_FAILED)
     except (PipeClosed, OSError, Error):  # stdout is gone too: say it on stderr, once
         from lnctl.cli.output import write_err
         from lnctl.sanitize import sanitize
@@ -244,6 +248,25 @@ def command_path(args: list[str]) -> str:
     return " ".join(words)
 
 
+def _redacted(text: str) -> str:
+    """``text`` without the secrets read (``lnctl.sanitize.remember_secret``) nor those of
+    the environment (``LNCTL_*`` variables named as secrets are: ``LNCTL_MEMO_KEY``)."""
+    from lnctl.config import looks_secret
+    from lnctl.sanitize import redact_secrets
+
+    env = [v.strip() for k, v in os.environ.items() if k.startswith("LNCTL_") and looks_secret(k)]
+    return redact_secrets(text, env)
+
+
+def _print_traceback(exc: BaseException) -> None:
+    """The traceback behind an error, with its causes (``--traceback``), secrets redacted."""
+    import traceback
+
+    if sys.stderr is not None:
+        sys.stderr.write(_redacted("".join(traceback.format_exception(exc))))
+        sys.stderr.flush()
+
+
 def _json_requested(args: list[str], call: Call | None) -> bool:
     """Did the command line ask for ``--json``? A call the fast path understood has only its
     own command's options; any other is read with every option declared (imports them all)."""
@@ -278,7 +301,7 @@ def _run(args: list[str]) -> int:
     from lnctl.cli._click import click_exceptions
     from lnctl.cli.app import get_command, needed
     from lnctl.cli.completion import requested
-    from lnctl.errors import ExitCode, InvalidInputError
+    from lnctl.errors import Code, ExitCode, InvalidInputError
 
     completion = requested(args)
     if completion is not None:
@@ -301,7 +324,7 @@ def _run(args: list[str]) -> int:
         if _written_by_click(exc):  # help or completion on a stdout that fails: OUTPUT_FAILED
             from lnctl.cli.output import output_failed
 
-            raise output_failed(exc) from None
+            raise output_failed(exc) from exc
         raise
     except Abort:
         raise KeyboardInterrupt from None
@@ -314,8 +337,8 @@ def _run(args: list[str]) -> int:
         ctx = getattr(exc, "ctx", None)  # the command whose option or argument it was
         where = ctx.command_path if ctx is not None else "lnctl"
         raise InvalidInputError(
-            usage_message(exc), code="USAGE", hint=f"see {where} --help"
-        ) from None
+            usage_message(exc), code=Code.USAGE, hint=f"see {where} --help"
+        ) from exc
     if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a return value of 130
         raise KeyboardInterrupt
     if not result and sys.stdout is None and HELP_WORDS.intersection(args):

@@ -13,11 +13,11 @@ def read_stdin_invoice(several: str | None = None, lnurl: bool = False) -> str:
     ``several``: how to act on several invoices, when more than one is refused (``pay``,
     which would pay only one); else the first is taken. ``lnurl``: a Lightning Address or an
     LNURL piped alone (one word) is taken too (``lnctl pay``)."""
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import Code, InvalidInputError
 
     if sys.stdin is None or sys.stdin.isatty():
         raise InvalidInputError(
-            "no invoice given", code="NO_INVOICE", hint="pass it as an argument or pipe it in"
+            "no invoice given", code=Code.NO_INVOICE, hint="pass it as an argument or pipe it in"
         )
     from lnctl.storage.files import read_input
 
@@ -55,11 +55,11 @@ def read_invoice_from_text(text: str, several: str | None = None) -> str:
     ):
         found.setdefault(m.lower(), m)
     if not found:
-        from lnctl.errors import InvalidInvoiceError
+        from lnctl.errors import Code, InvalidInvoiceError
 
         raise InvalidInvoiceError(
             "no BOLT 11 invoice found in the input",
-            code="NO_INVOICE",
+            code=Code.NO_INVOICE,
             hint="pass the invoice as an argument",
         )
     if several is not None and len(found) > 1:
@@ -75,25 +75,25 @@ def read_invoice_from_text(text: str, several: str | None = None) -> str:
 
 def memo_text(memo: str | None, memo_file: str | None, *, stdin_taken: bool = False) -> str | None:
     """The memo from --memo or --memo-file (UTF-8; one trailing newline dropped)."""
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import Code, InvalidInputError
 
     if memo_file is None:
         return memo
     if memo is not None:
-        raise InvalidInputError("give --memo or --memo-file, not both", code="USAGE")
+        raise InvalidInputError("give --memo or --memo-file, not both", code=Code.USAGE)
     if memo_file == "-" and stdin_taken:
         raise InvalidInputError(
             "stdin cannot be both the invoice and the memo",
-            code="USAGE",
+            code=Code.USAGE,
             hint="pass the invoice as an argument, or the memo in a file",
         )
     from lnctl.core.invoices import MAX_MEMO_BYTES
     from lnctl.storage.files import read_input
 
     # one trailing newline is dropped below: it does not count
-    raw = read_input(memo_file, MAX_MEMO_BYTES + 1, "--memo-file", too_large="MEMO_TOO_LONG")
+    raw = read_input(memo_file, MAX_MEMO_BYTES + 1, "--memo-file", too_large=Code.MEMO_TOO_LONG)
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError("the memo file is not UTF-8 text", code="INVALID_TEXT") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError("the memo file is not UTF-8 text", code=Code.INVALID_TEXT) from exc
     return text[:-1] if text.endswith("\n") else text

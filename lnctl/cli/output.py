@@ -16,10 +16,31 @@ if TYPE_CHECKING:
 
 from lnctl.sanitize import sanitize as sanitize  # noqa: E402 - re-exported for the commands
 
-try:
-    from _json import encode_basestring_ascii as _quote
-except ImportError:  # pragma: no cover - a Python without the C accelerator
-    from json.encoder import py_encode_basestring_ascii as _quote
+
+class _Escapes(dict[int, str]):
+    """``str.translate``'s table for a JSON string in ASCII (what ``json.dumps`` writes): the
+    printable ASCII characters stand for themselves, ``"`` and ``\\`` and the control characters
+    have their escapes, anything else becomes ``\\uXXXX`` (a surrogate pair above U+FFFF),
+    computed the first time it is met. Not ``_json`` (a private module of CPython) nor ``json``
+    (with the ``re`` and ``enum`` it imports, 13 ms of start-up: ``python -S -X importtime``)."""
+
+    def __missing__(self, code: int) -> str:
+        if code > 0xFFFF:
+            high, low = divmod(code - 0x10000, 0x400)
+            text = f"\\u{0xD800 | high:04x}\\u{0xDC00 | low:04x}"
+        else:
+            text = f"\\u{code:04x}"
+        self[code] = text
+        return text
+
+
+_ESCAPES = _Escapes({c: chr(c) for c in range(0x20, 0x7F)})
+_ESCAPES.update({0x22: '\\"', 0x5C: "\\\\", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"})
+_ESCAPES.update({0x08: "\\b", 0x0C: "\\f"})
+
+
+def _quote(text: str) -> str:
+    return '"' + text.translate(_ESCAPES) + '"'
 
 
 def to_json(value: Any, level: int = 0) -> str:
@@ -73,11 +94,11 @@ class _Written:
 
 def stdout_closed() -> StorageError:
     """The error for a stdout that was closed when lnctl started (``lnctl ... >&-``)."""
-    from lnctl.errors import StorageError
+    from lnctl.errors import Code, StorageError
 
     return StorageError(
         "cannot write the output: stdout is closed",
-        code="OUTPUT_FAILED",
+        code=Code.OUTPUT_FAILED,
         hint="what was done is recorded: lnctl payments / lnctl invoices show it",
     )
 
@@ -94,7 +115,7 @@ def write_out(text: str) -> None:
     except BrokenPipeError:
         raise PipeClosed from None
     except OSError as exc:
-        raise output_failed(exc) from None
+        raise output_failed(exc) from exc
 
 
 def write_err(text: str) -> None:
@@ -113,12 +134,12 @@ def write_err(text: str) -> None:
 def output_failed(exc: OSError) -> StorageError:
     """The error for stdout that cannot be written (stdout is pointed at /dev/null first, so
     that the interpreter's last flush cannot fail again)."""
-    from lnctl.errors import StorageError
+    from lnctl.errors import Code, StorageError
 
     silence_stdout()
     return StorageError(
         f"cannot write the output: {exc.strerror or exc}",
-        code="OUTPUT_FAILED",
+        code=Code.OUTPUT_FAILED,
         hint="what was done is recorded: lnctl payments / lnctl invoices show it",
     )
 
@@ -529,4 +550,4 @@ def deliver(doc: Any, as_json: bool, render: Any, warnings: list[str] | None = N
     except BrokenPipeError:
         raise PipeClosed from None
     except OSError as exc:
-        raise output_failed(exc) from None
+        raise output_failed(exc) from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from lnctl.errors import InvalidInputError
+from lnctl.errors import Code, InvalidInputError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -28,11 +28,11 @@ class State:
         from lnctl import log
 
         if given.log_format not in ("text", "json"):
-            raise InvalidInputError("--log-format is text or json", code="USAGE")
+            raise InvalidInputError("--log-format is text or json", code=Code.USAGE)
         level = os.environ.get("LNCTL_LOG_LEVEL", "warning").lower()
         if level not in log.LEVELS:
             raise InvalidInputError(
-                f"LNCTL_LOG_LEVEL {level!r} is not one of {', '.join(log.LEVELS)}", code="USAGE"
+                f"LNCTL_LOG_LEVEL {level!r} is not one of {', '.join(log.LEVELS)}", code=Code.USAGE
             )
         if given.quiet:
             level = "error"

@@ -19,7 +19,7 @@ from lnctl.core.clocks import TokenBucket
 from lnctl.core.payments import pay
 from lnctl.core.recovery import recover
 from lnctl.core.wallet import Wallet
-from lnctl.errors import ExitCode, InvalidInputError, LnctlError
+from lnctl.errors import Code, ExitCode, InvalidInputError, LnctlError
 from lnctl.storage.rows import FAILED, IN_FLIGHT, SUCCEEDED
 
 if TYPE_CHECKING:
@@ -82,20 +82,20 @@ def parse_lines(text: str) -> list[Line]:
         if len(parts) > 2:
             raise InvalidInputError(
                 f"line {number}: expected INVOICE [AMOUNT_SAT] [key=KEY]",
-                code="INVALID_BATCH_LINE",
+                code=Code.INVALID_BATCH_LINE,
             )
         amount = None
         if len(parts) == 2:
             if not parts[1].isdigit() or not parts[1].isascii() or len(parts[1]) > 16:
                 raise InvalidInputError(
                     f"line {number}: the amount must be a whole number of sats",
-                    code="INVALID_BATCH_LINE",
+                    code=Code.INVALID_BATCH_LINE,
                 )
             amount = int(parts[1]) * 1000
         lines.append(Line(number, parts[0], amount, key))
         if len(lines) > MAX_LINES:
             raise InvalidInputError(
-                f"more than {MAX_LINES} invoices in one batch", code="BATCH_TOO_LARGE"
+                f"more than {MAX_LINES} invoices in one batch", code=Code.BATCH_TOO_LARGE
             )
     return lines
 
@@ -140,9 +140,9 @@ def run_batch(
     """Pay every line; returns ``{"payments": [...in file order...], "summary": {...}}``."""
     options.check()  # the very checks of a single pay: --timeout nan, inf or 1e308 is refused
     if not 1 <= concurrency <= 256:
-        raise InvalidInputError("--concurrency must be between 1 and 256", code="USAGE")
+        raise InvalidInputError("--concurrency must be between 1 and 256", code=Code.USAGE)
     if rate_limit is not None and not 0 < rate_limit <= 100_000:
-        raise InvalidInputError("--rate-limit must be between 0 and 100000", code="USAGE")
+        raise InvalidInputError("--rate-limit must be between 0 and 100000", code=Code.USAGE)
     if not lines:  # as ``xargs -r``: nothing to pay is no error (a CI step with nothing due)
         return summarize(lines, Batch([]), [EMPTY_WARNING])
     stop = stop or threading.Event()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lnctl.backends.channels import OPEN, receivable_msat, spendable_msat
-from lnctl.errors import InvalidInputError
+from lnctl.errors import Code, InvalidInputError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _check_peer(peer: str) -> str:
     if not ok:
         raise InvalidInputError(
             f"not a node id: {peer[:80]!r}",
-            code="INVALID_PEER",
+            code=Code.INVALID_PEER,
             hint="a node id is a 33-byte compressed public key in hex",
         )
     return peer

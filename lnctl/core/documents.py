@@ -7,7 +7,7 @@ command's start). A document's keys are part of the scripting contract: add, nev
 
 from __future__ import annotations
 
-from lnctl.errors import InvalidInputError
+from lnctl.errors import Code, InvalidInputError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -271,7 +271,7 @@ def normalize_hash(value: str, *, prefix: bool = False) -> str:
     if not shortest <= len(value) <= 64 or any(c not in "0123456789abcdef" for c in value):
         raise InvalidInputError(
             f"not a payment hash: {value[:80]!r}",
-            code="INVALID_HASH",
+            code=Code.INVALID_HASH,
             hint="a payment hash is 64 hex characters"
             + (f", or a unique prefix of at least {MIN_HASH_PREFIX}" if prefix else ""),
         )

@@ -9,7 +9,13 @@ from lnctl.backends.base import ALREADY_PAID, FEE_LIMIT_EXCEEDED, INSUFFICIENT_B
 from lnctl.core.locks import HashLock
 from lnctl.core.payments import existing_outcome, lock_busy, looks_like_lnurl, prepare
 from lnctl.deadline import Deadline
-from lnctl.errors import DuplicatePaymentError, ExitCode, InvalidInputError, PaymentFailedError
+from lnctl.errors import (
+    Code,
+    DuplicatePaymentError,
+    ExitCode,
+    InvalidInputError,
+    PaymentFailedError,
+)
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -119,11 +125,11 @@ def predict(
         lock.release()
         if existing_outcome(wallet.history.get_payment(invoice.payment_hash), if_paid) is None:
             at_node = backend.payment_status(invoice.payment_hash)
-            if at_node.state is PaymentState.SUCCEEDED and if_paid != "ok":
+            if at_node.state == PaymentState.SUCCEEDED and if_paid != "ok":
                 code, reason = ExitCode.DUPLICATE, ALREADY_PAID
-            elif at_node.state is PaymentState.PENDING:
-                code, reason = ExitCode.DUPLICATE, "ALREADY_IN_FLIGHT"
-            elif at_node.state is not PaymentState.SUCCEEDED:
+            elif at_node.state == PaymentState.PENDING:
+                code, reason = ExitCode.DUPLICATE, Code.ALREADY_IN_FLIGHT
+            elif at_node.state != PaymentState.SUCCEEDED:
                 code, reason = _predict_route(wallet, doc, invoice, amount, cap)
     except DuplicatePaymentError as exc:
         code, reason = exc.exit_code, exc.code

@@ -225,7 +225,7 @@ class Engine:
             return
         now = time.monotonic()
         for f, status in zip(flights, statuses, strict=True):
-            if status.state is PaymentState.PENDING and now < self._deadline(f):
+            if status.state == PaymentState.PENDING and now < self._deadline(f):
                 f.due = min(now + 0.005, self._deadline(f))  # asked a hair early: ask again
                 continue
             self._answered(f, status, now - f.sent)

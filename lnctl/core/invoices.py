@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from lnctl import bolt11, log
-from lnctl.errors import InvalidInputError, check_amount, check_text
+from lnctl.errors import Code, InvalidInputError, check_amount, check_text
 from lnctl.storage.rows import OPEN, SETTLED
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -46,7 +46,7 @@ def create_invoice(
     if network is not None and network != wallet.config.network:
         raise InvalidInputError(
             f"this wallet's node is on {wallet.config.network}, not {network}",
-            code="WRONG_NETWORK",
+            code=Code.WRONG_NETWORK,
             hint="the node issues invoices for its own network: a wallet on another network "
             "lives in its own folder (another LNCTL_HOME, or --home)",
         )
@@ -56,16 +56,18 @@ def create_invoice(
         wallet.require("amountless_invoices", "an invoice without an amount")
     if not 0 < expiry <= MAX_EXPIRY:
         raise InvalidInputError(
-            f"expiry must be between 1 and {MAX_EXPIRY} seconds", code="INVALID_EXPIRY"
+            f"expiry must be between 1 and {MAX_EXPIRY} seconds", code=Code.INVALID_EXPIRY
         )
     if description is not None and len(description.encode("utf-8")) > bolt11.MAX_DESCRIPTION_BYTES:
         raise InvalidInputError(
             f"description is longer than BOLT 11 allows ({bolt11.MAX_DESCRIPTION_BYTES} bytes)",
-            code="DESCRIPTION_TOO_LONG",
+            code=Code.DESCRIPTION_TOO_LONG,
             hint="put the long text in --memo: it stays private and is not in the invoice",
         )
     if memo is not None and len(memo.encode("utf-8")) > MAX_MEMO_BYTES:
-        raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
+        raise InvalidInputError(
+            f"memo is longer than {MAX_MEMO_BYTES} bytes", code=Code.MEMO_TOO_LONG
+        )
     description = description or ""
     backend = wallet.backend
     if memo is None:
@@ -196,7 +198,7 @@ MAX_WAIT_S = 86_400 * 7
 def check_wait_timeout(timeout_s: float) -> None:
     if not 0 < timeout_s <= MAX_WAIT_S:
         raise InvalidInputError(
-            f"--timeout must be between 0 and {MAX_WAIT_S} seconds", code="INVALID_TIMEOUT"
+            f"--timeout must be between 0 and {MAX_WAIT_S} seconds", code=Code.INVALID_TIMEOUT
         )
 
 
@@ -208,7 +210,7 @@ def wait_invoice(
     WAIT_TIMEOUT). A node that stops answering once it has answered (a restart, a freeze) is
     asked again until the deadline; one that cannot be reached at all from the start is an
     error at once (exit 1). Lookups of a remote node back off to ``WAIT_CAP_S``."""
-    from lnctl.backends.base import InvoiceState
+    from lnctl.backends.base import INVOICE_EXPIRED, InvoiceState
     from lnctl.core.queries import resolve_hash
     from lnctl.deadline import Deadline
     from lnctl.errors import (
@@ -238,7 +240,7 @@ def wait_invoice(
             answered, silent = True, None
             if status is None:
                 raise NotFoundError(f"the node has no invoice with payment hash {payment_hash}")
-            if status.state is InvoiceState.SETTLED:
+            if status.state == InvoiceState.SETTLED:
                 if wallet.history.has_invoice(payment_hash):
                     with wallet.history.transaction():
                         wallet.history.settle_invoice(
@@ -255,10 +257,10 @@ def wait_invoice(
                     "settled_at": status.settled_at,
                     "preimage": status.preimage,
                 }
-            if status.state is InvoiceState.EXPIRED:
+            if status.state == InvoiceState.EXPIRED:
                 raise InvalidInvoiceError(
                     "the invoice expired unpaid",
-                    code="INVOICE_EXPIRED",
+                    code=INVOICE_EXPIRED,
                     hint="make a new invoice",
                     details={"payment_hash": payment_hash},
                 )
@@ -270,7 +272,7 @@ def wait_invoice(
             )
             raise PaymentPendingError(
                 f"{what} after {timeout_s:g} s",
-                code="WAIT_TIMEOUT",
+                code=Code.WAIT_TIMEOUT,
                 hint=f"wait again: lnctl invoice wait {payment_hash}",
                 details={"payment_hash": payment_hash},
             )

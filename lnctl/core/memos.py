@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from lnctl import failpoints
 from lnctl.core.queries import resolve_hash
-from lnctl.errors import InvalidInputError, LnctlError, MemoKeyError, NotFoundError
+from lnctl.errors import Code, InvalidInputError, LnctlError, MemoKeyError, NotFoundError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def check_key_usage(wallet: Wallet, key_id: str) -> None:
     if used >= MAX_ENCRYPTIONS:
         raise MemoKeyError(
             f"memo key {key_id} has encrypted {used} memos, the most lnctl allows per key",
-            code="MEMO_KEY_EXHAUSTED",
+            code=Code.MEMO_KEY_EXHAUSTED,
             hint="run lnctl memo rotate-key",
         )
     if used >= WARN_ENCRYPTIONS:
@@ -69,7 +69,7 @@ def reveal_memo(wallet: Wallet, row: InvoiceRow | PaymentRow, purpose: Purpose) 
     try:
         keyring = wallet.keyring(create=False)
         if keyring is None:
-            raise MemoKeyError("no memo key is available", code="MEMO_KEY_MISSING")
+            raise MemoKeyError("no memo key is available", code=Code.MEMO_KEY_MISSING)
         return keyring.decrypt(row.memo, purpose, row.payment_hash)
     except LnctlError as exc:
         warning = f"some memos cannot be shown: {exc.message}"
@@ -128,7 +128,7 @@ def _keyring_or_fail(wallet: Wallet) -> Keyring:
     if keyring is None:
         raise MemoKeyError(
             "no memo key is available",
-            code="MEMO_KEY_MISSING",
+            code=Code.MEMO_KEY_MISSING,
             hint="set LNCTL_MEMO_KEY, or restore secrets/memo.keys from a backup",
         )
     return keyring
@@ -145,7 +145,7 @@ def show(wallet: Wallet, payment_hash: str) -> MemoShown:
         (purpose, row.memo) for purpose, row in rows if row is not None and row.memo is not None
     ]
     if not found:
-        raise NotFoundError(f"no memo for payment hash {payment_hash}", code="NO_MEMO")
+        raise NotFoundError(f"no memo for payment hash {payment_hash}", code=Code.NO_MEMO)
     keyring = _keyring_or_fail(wallet)
     purpose, memo = found[0]
     return {
@@ -166,7 +166,7 @@ def rotate_key(wallet: Wallet) -> KeyRotation:
     if wallet.config.memo_key_b64:
         raise InvalidInputError(
             "the memo key comes from LNCTL_MEMO_KEY, which lnctl cannot rotate",
-            code="MEMO_KEY_FROM_ENV",
+            code=Code.MEMO_KEY_FROM_ENV,
             hint="unset LNCTL_MEMO_KEY to rotate the keyring in secrets/",
         )
     with KeyringLock(wallet.config.path("secrets")):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 from lnctl import bolt11, failpoints, log
-from lnctl.backends.base import TIMEOUT
+from lnctl.backends.base import ALREADY_PAID, INVOICE_EXPIRED, TIMEOUT
 from lnctl.backends.outcome import NOT_SENT, NotSent
 from lnctl.backends.outcome import pay as outcome_of_payment
 from lnctl.bolt11 import MAX_MSAT
@@ -27,6 +27,7 @@ from lnctl.core.settle import conclude
 from lnctl.core.verdict import outcome
 from lnctl.deadline import Deadline
 from lnctl.errors import (
+    Code,
     DuplicatePaymentError,
     Interrupted,
     InvalidInputError,
@@ -63,21 +64,21 @@ def validate(
     if invoice.network != wallet.config.network:
         raise InvalidInvoiceError(
             f"invoice is for {invoice.network}, this wallet is on {wallet.config.network}",
-            code="WRONG_NETWORK",
+            code=Code.WRONG_NETWORK,
             hint=f"pay it from a wallet on {invoice.network}: its own folder (another "
             "LNCTL_HOME, or --home)",
         )
     if invoice.is_expired():
         raise InvalidInvoiceError(
             "invoice has expired",
-            code="INVOICE_EXPIRED",
+            code=INVOICE_EXPIRED,
             hint="ask the payee for a new invoice",
             details={"expires_at": invoice.expires_at},
         )
     if invoice.amount_msat is None:
         if amount_msat is None:
             raise InvalidInputError(
-                "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
+                "the invoice has no amount", code=Code.AMOUNT_REQUIRED, hint="pass --amount SATS"
             )
         wallet.require("amountless_invoices", "paying an invoice without an amount")
         amount = check_amount(amount_msat)
@@ -85,13 +86,13 @@ def validate(
         if amount_msat is not None:
             raise InvalidInputError(
                 "the invoice already has an amount",
-                code="AMOUNT_NOT_ALLOWED",
+                code=Code.AMOUNT_NOT_ALLOWED,
                 hint="--amount is only for invoices without one",
             )
         amount = check_amount(invoice.amount_msat, "the invoice's amount")
     cap = default_fee_cap_msat(amount) if max_fee_msat is None else max_fee_msat
     if not 0 <= cap <= MAX_MSAT:
-        raise InvalidInputError("--max-fee is out of range", code="INVALID_FEE_CAP")
+        raise InvalidInputError("--max-fee is out of range", code=Code.INVALID_FEE_CAP)
     return invoice, amount, cap
 
 
@@ -114,20 +115,20 @@ def existing_outcome(
             return doc
         raise DuplicatePaymentError(
             f"{subject} is already paid",
-            code="ALREADY_PAID",
+            code=ALREADY_PAID,
             hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
             details={"payment": doc},
         )
     if row.status == NEEDS_ATTENTION:
         raise DuplicatePaymentError(
             f"a payment of {subject} needs attention: {row.attention}",
-            code="NEEDS_ATTENTION",
+            code=Code.NEEDS_ATTENTION,
             hint="check the node before paying it again (lnctl payments --status needs_attention)",
             details={"payment": doc},
         )
     raise DuplicatePaymentError(
         f"a payment of {subject} is already in flight",
-        code="ALREADY_IN_FLIGHT",
+        code=Code.ALREADY_IN_FLIGHT,
         hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
         details={"payment": doc},
     )
@@ -182,20 +183,22 @@ def check_options(
 ) -> None:
     """The options of ``pay`` (one payment or a batch) are in range."""
     if retries < 1:
-        raise InvalidInputError("--retries must be at least 1", code="INVALID_RETRIES")
+        raise InvalidInputError("--retries must be at least 1", code=Code.INVALID_RETRIES)
     if not 0 < timeout_s <= 86_400:
         raise InvalidInputError(
-            "--timeout must be between 0 and 86400 seconds", code="INVALID_TIMEOUT"
+            "--timeout must be between 0 and 86400 seconds", code=Code.INVALID_TIMEOUT
         )
     if if_paid not in ("error", "ok"):
-        raise InvalidInputError("--if-paid is 'error' or 'ok'", code="INVALID_OPTION")
+        raise InvalidInputError("--if-paid is 'error' or 'ok'", code=Code.INVALID_OPTION)
     if induce_failures < 0:
-        raise InvalidInputError("--induce-failure takes a count of 0 or more", code="USAGE")
+        raise InvalidInputError("--induce-failure takes a count of 0 or more", code=Code.USAGE)
     check_text(memo, "--memo")
     from lnctl.core.invoices import MAX_MEMO_BYTES
 
     if memo is not None and len(memo.encode("utf-8")) > MAX_MEMO_BYTES:
-        raise InvalidInputError(f"memo is longer than {MAX_MEMO_BYTES} bytes", code="MEMO_TOO_LONG")
+        raise InvalidInputError(
+            f"memo is longer than {MAX_MEMO_BYTES} bytes", code=Code.MEMO_TOO_LONG
+        )
 
 
 def lock_busy(wallet: Wallet, payment_hash: str, if_paid: str) -> PaymentDocument:
@@ -209,7 +212,7 @@ def lock_busy(wallet: Wallet, payment_hash: str, if_paid: str) -> PaymentDocumen
         return done
     raise DuplicatePaymentError(
         "a payment of this invoice is already in flight (another lnctl payment holds it)",
-        code="ALREADY_IN_FLIGHT",
+        code=Code.ALREADY_IN_FLIGHT,
         hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
         details={"payment": payment_document(stored) if stored is not None else None},
     )
@@ -465,16 +468,16 @@ def _pay(
         try:
             _send(flight)
         except NotSent as exc:
-            raise flight.not_sent(exc.error) from None
+            raise flight.not_sent(exc.error) from exc.error.__cause__  # the error, as it was
         except KeyboardInterrupt:
             raise flight.interrupted() from None
         except LnctlError as exc:  # not counted, or not known: it stays as it is stored
-            raise flight.failed(exc) from None
+            raise flight.failed(exc) from exc.__cause__  # the error (or its copy), as it was
         failpoints.hit("after_send", wallet.env)
         try:
             final = flight.record()
         except LnctlError as exc:  # nothing recorded: it stays in flight, for recovery
-            raise flight.failed(exc) from None
+            raise flight.failed(exc) from exc.__cause__
         return flight.result(final)
 
 
@@ -507,7 +510,7 @@ def _send(flight: Flight) -> None:
     try:
         backend = wallet.backend  # opening the node (its identity check) sends nothing of this
     except NOT_SENT as exc:
-        raise NotSent(exc) from None
+        raise NotSent(exc) from exc
     flight.sending(not backend.capabilities.retries_itself)
     while True:
         flight.count_attempt()

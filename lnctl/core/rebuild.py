@@ -49,7 +49,7 @@ def rebuild_history(
     added = corrected = 0
     recent = time.time() - RECENT_S
     for inv in backend.export_invoices(since):
-        settled = inv.status.state is InvoiceState.SETTLED
+        settled = inv.status.state == InvoiceState.SETTLED
         row = history.get_invoice(inv.payment_hash)
         if row is not None:
             if settled and row.status == OPEN:
@@ -88,7 +88,7 @@ def rebuild_history(
             # the node's record has one (a payment is claimed IN_FLIGHT before it is sent)
             if (
                 found.status == FAILED
-                and status.state is PaymentState.SUCCEEDED
+                and status.state == PaymentState.SUCCEEDED
                 and success_problem(found, status) is None
             ):
                 assert status.preimage is not None and status.fee_msat is not None

@@ -54,7 +54,7 @@ def _record(wallet: Wallet, row: PaymentRow, status: PaymentStatus) -> PaymentRo
     if status.duplicate and row.status == IN_FLIGHT and row.attempts > 0:
         # the node refused to send it again: what it has is not this wallet's attempt
         row = history.uncount_attempt(payment_hash)
-    if status.state is PaymentState.SUCCEEDED:
+    if status.state == PaymentState.SUCCEEDED:
         problem = success_problem(row, status)
         if problem is not None:
             log.event("info", "payment_needs_attention", payment_hash=payment_hash)
@@ -69,9 +69,9 @@ def _record(wallet: Wallet, row: PaymentRow, status: PaymentStatus) -> PaymentRo
         if row.payee == wallet.history.meta("node_id"):
             refresh_invoice(wallet, payment_hash)  # a payment to ourselves settles our invoice
         return final
-    if status.state is PaymentState.FAILED:
+    if status.state == PaymentState.FAILED:
         return history.record_failure(payment_hash, status.failure_reason or CANCELED)
-    if status.state is PaymentState.UNKNOWN and never_reached(wallet, row):
+    if status.state == PaymentState.UNKNOWN and never_reached(wallet, row):
         return history.record_failure(
             payment_hash, CANCELED if row.attempts == 0 else NEVER_REACHED_NODE
         )
@@ -94,7 +94,7 @@ def never_reached(wallet: Wallet, row: PaymentRow) -> bool:
 def refresh_invoice(wallet: Wallet, payment_hash: str) -> None:
     """Record what the node says of one of our OPEN invoices, if it has settled."""
     status = wallet.backend.invoice_status(payment_hash)
-    if status is not None and status.state is InvoiceState.SETTLED:
+    if status is not None and status.state == InvoiceState.SETTLED:
         with wallet.history.transaction():
             wallet.history.settle_invoice(
                 payment_hash, status.received_msat or 0, status.settled_at, status.preimage

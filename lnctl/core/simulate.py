@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lnctl import bolt11
 from lnctl.core.invoices import MAX_EXPIRY, refresh_invoices
-from lnctl.errors import InvalidInputError, check_amount
+from lnctl.errors import Code, InvalidInputError, check_amount
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -44,11 +44,11 @@ def remote_invoices(
             )
     if len(description.encode()) > bolt11.MAX_DESCRIPTION_BYTES:
         raise InvalidInputError(
-            "description is longer than BOLT 11 allows", code="DESCRIPTION_TOO_LONG"
+            "description is longer than BOLT 11 allows", code=Code.DESCRIPTION_TOO_LONG
         )
     if not 0 < expiry <= MAX_EXPIRY:
         raise InvalidInputError(
-            f"expiry must be between 1 and {MAX_EXPIRY} seconds", code="INVALID_EXPIRY"
+            f"expiry must be between 1 and {MAX_EXPIRY} seconds", code=Code.INVALID_EXPIRY
         )
     made = wallet.test_network.create_remote_invoices(
         amount_msat, description, expiry, count, hashed

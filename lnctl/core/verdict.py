@@ -18,6 +18,7 @@ from lnctl.backends.base import (
 )
 from lnctl.core.documents import payment_document
 from lnctl.errors import (
+    Code,
     DuplicatePaymentError,
     NeedsAttentionError,
     PaymentFailedError,
@@ -61,7 +62,7 @@ def outcome(
                 return doc
             raise DuplicatePaymentError(
                 "the node has already paid this invoice",
-                code="ALREADY_PAID",
+                code=ALREADY_PAID,
                 hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
                 details=details,
             )
@@ -70,7 +71,7 @@ def outcome(
         if status.duplicate:
             raise DuplicatePaymentError(
                 "the node already has a payment of this invoice in flight",
-                code="ALREADY_IN_FLIGHT",
+                code=Code.ALREADY_IN_FLIGHT,
                 hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
                 details=details,
             )
@@ -81,7 +82,7 @@ def outcome(
             message = f"the outcome is not known yet{why}: the payment is still in flight"
         raise PaymentPendingError(
             message,
-            code="PAYMENT_PENDING",
+            code=Code.PAYMENT_PENDING,
             hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
             details=details,
         )
@@ -89,7 +90,7 @@ def outcome(
     if reason == ALREADY_PAID:
         raise DuplicatePaymentError(
             "the payee says this invoice is already paid",
-            code="ALREADY_PAID",
+            code=ALREADY_PAID,
             hint="nothing was sent this time; lnctl lookup shows what is known",
             details=details,
         )

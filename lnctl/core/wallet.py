@@ -24,7 +24,7 @@ import os
 from lnctl.backends import registry
 from lnctl.config import Config
 from lnctl.deadline import NO_DEADLINE, Deadline
-from lnctl.errors import CorruptStateError, UnsupportedError
+from lnctl.errors import Code, CorruptStateError, UnsupportedError
 from lnctl.storage.files import ensure_private_dir
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -159,7 +159,7 @@ class Wallet:
             raise CorruptStateError(
                 f"this wallet's history ({history.path}) belongs to another node "
                 f"({history.meta('backend') or 'unknown'} backend)",
-                code="WALLET_MISMATCH",
+                code=Code.WALLET_MISMATCH,
                 hint="use the LNCTL_HOME (and backend settings) this history was made with, or "
                 "another LNCTL_HOME for this node",
             )
@@ -241,7 +241,7 @@ class Wallet:
                 raise MemoKeyError(
                     f"the memo keyring {os.path.join(secrets, 'memo.keys')} is missing, while "
                     "this wallet's history holds memos encrypted with it",
-                    code="MEMO_KEY_MISSING",
+                    code=Code.MEMO_KEY_MISSING,
                     hint="restore secrets/memo.keys from a backup (or set LNCTL_MEMO_KEY to the "
                     "key the memos were made with); lnctl makes no new keyring in its place",
                 )

@@ -112,16 +112,16 @@ class LnurlClient:
             except BackendUnavailableError as exc:  # nothing was sent
                 raise LnurlUnreachableError(
                     exc.message, hint="check the address or link; nothing was paid"
-                ) from None
-            except Oversize:
+                ) from exc
+            except Oversize as exc:
                 raise LnurlError(
                     f"{what} sent an answer larger than {max_body:,} bytes: refused"
-                ) from None
+                ) from exc
             except Undelivered as exc:
                 raise LnurlUnreachableError(
                     f"{what} did not answer: {exc.reason}",
                     hint="try again (--timeout gives it longer); nothing was paid",
-                ) from None
+                ) from exc
             if reply.status not in _REDIRECTS:
                 return reply.status, reply.body
             location = reply.headers.get("location", "")

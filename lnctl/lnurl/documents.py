@@ -165,11 +165,14 @@ def _answer_json(body: bytes, what: str, status: int) -> dict[str, object]:
 
     try:
         doc = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+    except (
+        ValueError,
+        RecursionError,
+    ) as exc:  # RecursionError: nesting deeper than the parser goes
         raise LnurlError(
             f"{what} answered (HTTP {status}) with something that is not JSON",
             code=LNURL_INVALID_RESPONSE,
-        ) from None
+        ) from exc
     if not isinstance(doc, dict):
         raise LnurlError(f"{what} answered with JSON that is not an object")
     if isinstance(doc.get("status"), str) and str(doc["status"]).upper() == "ERROR":
@@ -195,8 +198,8 @@ def _string(value: object, what: str, limit: int) -> str:
         raise LnurlError(f"{what} is longer than {limit:,} characters")
     try:
         value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate escaped in JSON (\ud800)
-        raise LnurlError(f"{what} is not valid Unicode") from None
+    except UnicodeEncodeError as exc:  # a lone surrogate escaped in JSON (\ud800)
+        raise LnurlError(f"{what} is not valid Unicode") from exc
     return value
 
 
@@ -271,14 +274,14 @@ def _read_metadata(metadata: str, what: str) -> dict[str, str]:
 
     try:
         size = len(metadata.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise LnurlError(f"{what}'s metadata is not valid Unicode") from None
+    except UnicodeEncodeError as exc:
+        raise LnurlError(f"{what}'s metadata is not valid Unicode") from exc
     if size > MAX_METADATA_BYTES:
         raise LnurlError(f"{what}'s metadata is larger than {MAX_METADATA_BYTES:,} bytes")
     try:
         entries = json.loads(metadata)
-    except (ValueError, RecursionError):
-        raise LnurlError(f"{what}'s metadata is not JSON") from None
+    except (ValueError, RecursionError) as exc:
+        raise LnurlError(f"{what}'s metadata is not JSON") from exc
     if not isinstance(entries, list):
         raise LnurlError(f"{what}'s metadata is not a JSON array")
     found: dict[str, str] = {}
@@ -397,8 +400,8 @@ def decrypt_aes(ciphertext: str, iv: str, preimage: str) -> str:
     )
     try:
         key = bytes.fromhex(preimage)
-    except ValueError:
-        raise fail from None
+    except ValueError as exc:
+        raise fail from exc
     raw_iv, data = _base64(iv), _base64(ciphertext)
     if len(key) != 32 or raw_iv is None or len(raw_iv) != 16 or not data or len(data) % 16:
         raise fail
@@ -411,8 +414,8 @@ def decrypt_aes(ciphertext: str, iv: str, preimage: str) -> str:
         plain = unpadder.update(decryptor.update(data) + decryptor.finalize())
         plain += unpadder.finalize()
         return plain.decode("utf-8")
-    except ValueError:  # bad padding (a wrong key, most likely), or not UTF-8
-        raise fail from None
+    except ValueError as exc:  # bad padding (a wrong key, most likely), or not UTF-8
+        raise fail from exc
 
 
 @record(frozen=True, slots=True)
@@ -472,7 +475,7 @@ def read_invoice(
     except InvalidInvoiceError as exc:
         raise LnurlError(
             f"{what} sent an invoice that is not valid: {exc.message}", code=LNURL_INVOICE_INVALID
-        ) from None
+        ) from exc
     refused = ": refused, nothing paid"
     if invoice.network != network:
         raise LnurlError(

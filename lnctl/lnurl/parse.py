@@ -198,13 +198,13 @@ def check_host(host: str) -> str:
             raise bad  # no zone ids: they name this machine's interfaces
         try:
             return str(ipaddress.IPv6Address(host))
-        except ValueError:
-            raise bad from None
+        except ValueError as exc:
+            raise bad from exc
     if not host.isascii():
         try:
             host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise bad from None
+        except UnicodeError as exc:
+            raise bad from exc
     host = host.lower()
     if not host or len(host) > 253:
         raise bad
@@ -214,8 +214,8 @@ def check_host(host: str) -> str:
 
         try:
             return str(ipaddress.IPv4Address(host))
-        except ValueError:
-            raise bad from None
+        except ValueError as exc:
+            raise bad from exc
     for label in labels:
         if not 0 < len(label) <= 63 or not set(label) <= _HOST_CHARS:
             raise bad
@@ -244,8 +244,8 @@ def split_url(url: str, what: str) -> SplitResult:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    except ValueError:
-        raise LnurlError(f"{what} is not a valid URL", code=INVALID_LNURL) from None
+    except ValueError as exc:
+        raise LnurlError(f"{what} is not a valid URL", code=INVALID_LNURL) from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise LnurlError(f"{what} is not an http(s) URL with a host", code=INVALID_LNURL)
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
@@ -279,7 +279,7 @@ def _parse_bech32(raw: str) -> Target:
     try:
         hrp, data = bolt11.bech32_decode(raw)
     except InvalidInvoiceError as exc:  # its words name an invoice: this is an LNURL
-        raise _invalid(exc.message.replace("invoice", "the LNURL", 1)) from None
+        raise _invalid(exc.message.replace("invoice", "the LNURL", 1)) from exc
     if hrp != "lnurl":
         raise _invalid("an LNURL's prefix is lnurl1")
     leftover = 5 * len(data) % 8  # BIP 173: at most 4 bits of padding, all zero
@@ -287,8 +287,8 @@ def _parse_bech32(raw: str) -> Target:
         raise _invalid("the LNURL's bech32 data has invalid padding")
     try:
         url = bytes(bolt11.convertbits(data, 5, 8, pad=False)).decode("utf-8")
-    except UnicodeDecodeError:
-        raise _invalid("the LNURL does not hold a URL (not UTF-8)") from None
+    except UnicodeDecodeError as exc:
+        raise _invalid("the LNURL does not hold a URL (not UTF-8)") from exc
     parts = split_url(url, "the LNURL's URL")
     _check_tag_parameter(parts, "the LNURL")
     return Target(kind="lnurl", text=raw.lower(), url=url, host=check_host(parts.hostname or ""))
@@ -300,8 +300,8 @@ def _parse_lnurlp(raw: str) -> Target:
 
     try:
         host = urlsplit("//" + rest).hostname or ""
-    except ValueError:
-        raise _invalid("the lnurlp:// link is not a valid URL") from None
+    except ValueError as exc:
+        raise _invalid("the lnurlp:// link is not a valid URL") from exc
     scheme = "http" if host.endswith(".onion") else "https"  # LUD-17
     url = f"{scheme}://{rest}"
     parts = split_url(url, "the lnurlp:// link")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 
-from lnctl.errors import StorageError, UnsafePermissionsError
+from lnctl.errors import Code, StorageError, UnsafePermissionsError
 
 
 def ensure_private_dir(path: str) -> None:
@@ -31,9 +31,9 @@ def read_input(
     path: str,
     limit: int,
     what: str,
-    code: str = "INVALID_PATH",
+    code: str = Code.INVALID_PATH,
     *,
-    too_large: str = "INPUT_TOO_LARGE",
+    too_large: str = Code.INPUT_TOO_LARGE,
     regular_only: bool = False,
 ) -> bytes:
     """The whole of a file the user named (``-``: stdin). Never a part of it: more than
@@ -46,7 +46,7 @@ def read_input(
 
     if path == "-":
         if sys.stdin is None:
-            raise InvalidInputError(f"{what} -: there is no stdin", code="USAGE")
+            raise InvalidInputError(f"{what} -: there is no stdin", code=Code.USAGE)
         try:
             raw = sys.stdin.buffer.read(limit + 1)
         except AttributeError:  # a text-only stdin (tests)
@@ -57,7 +57,7 @@ def read_input(
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot read {what} {path}: {exc.strerror}", code=code
-            ) from None
+            ) from exc
         try:
             if regular_only:
                 import stat
@@ -72,7 +72,7 @@ def read_input(
         except OSError as exc:
             raise InvalidInputError(
                 f"cannot read {what} {path}: {exc.strerror}", code=code
-            ) from None
+            ) from exc
         finally:
             os.close(fd)
     if len(raw) > limit:
@@ -103,7 +103,7 @@ def read_private(path: str, limit: int = 1 << 20) -> bytes:
                 f"{path} is a symbolic link; lnctl reads secrets only from regular files",
                 hint=f"replace the link with the file itself: cp --remove-destination "
                 f'"$(readlink -f {path})" {path}',
-            ) from None
+            ) from exc
         raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
     try:
         st = os.fstat(fd)
@@ -139,13 +139,13 @@ def os_storage_error(exc: OSError, what: str) -> StorageError:
     """A storage error named for what it is: a full disk, a read-only file or folder, or
     another failure of the operating system (exit 1 each; never taken for damage)."""
     codes = {
-        errno.ENOSPC: "DISK_FULL",
-        errno.EDQUOT: "DISK_FULL",
-        errno.EROFS: "READ_ONLY",
-        errno.EACCES: "READ_ONLY",
-        errno.EPERM: "READ_ONLY",
+        errno.ENOSPC: Code.DISK_FULL,
+        errno.EDQUOT: Code.DISK_FULL,
+        errno.EROFS: Code.READ_ONLY,
+        errno.EACCES: Code.READ_ONLY,
+        errno.EPERM: Code.READ_ONLY,
     }
-    code = codes.get(exc.errno or 0, "STORAGE_ERROR")
+    code = codes.get(exc.errno or 0, Code.STORAGE_ERROR)
     hint = {
         "DISK_FULL": "free some space, then run the command again",
         "READ_ONLY": "check the permissions of LNCTL_HOME (lnctl needs to write there)",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from lnctl.errors import InvalidInputError, NotFoundError
+from lnctl.errors import Code, InvalidInputError, NotFoundError
 from lnctl.storage.rows import (
     FAILED,
     IN_FLIGHT,
@@ -478,7 +478,7 @@ class History:
         if status is not None and status.upper() not in PAYMENT_STATUSES:
             raise InvalidInputError(
                 f"unknown payment status {status!r}",
-                code="INVALID_STATUS",
+                code=Code.INVALID_STATUS,
                 hint=f"one of: {', '.join(s.lower() for s in PAYMENT_STATUSES)}",
             )
         where = ("status = ?", (status.upper(),)) if status else None
@@ -496,12 +496,12 @@ class History:
         """One page of ``columns`` (the last is ``id``), newest first, and the next cursor."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInputError(
-                f"--limit must be between 1 and {MAX_PAGE}", code="INVALID_LIMIT"
+                f"--limit must be between 1 and {MAX_PAGE}", code=Code.INVALID_LIMIT
             )
         clauses, args = ([where[0]], list(where[1])) if where else ([], [])
         if cursor is not None and not 0 < cursor < 1 << 63:
             raise InvalidInputError(
-                "--cursor is not a cursor lnctl gave", code="INVALID_CURSOR",
+                "--cursor is not a cursor lnctl gave", code=Code.INVALID_CURSOR,
                 hint="use the next_cursor of the previous page",
             )  # fmt: skip
         if cursor is not None:

@@ -80,8 +80,8 @@ def read_key(path: str) -> NodeKey:
     raw = read_private(path).strip()
     try:
         return NodeKey(bytes.fromhex(raw.decode("ascii")))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError) as exc:
         raise CorruptStateError(
             f"{path} does not hold a valid node key",
             hint="restore it from your backup; lnctl never overwrites a key file",
-        ) from None
+        ) from exc

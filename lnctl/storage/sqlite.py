@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from lnctl.errors import CorruptStateError, StorageError
+from lnctl.errors import Code, CorruptStateError, StorageError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -57,17 +57,17 @@ def diagnose(exc: sqlite3.Error, what: str, path: str) -> StorageError:
     disk are not damage, and a backup restore would not help."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return StorageError(f"{what} {path} is locked: {exc}", code="LOCKED", hint="try again")
+        return StorageError(f"{what} {path} is locked: {exc}", code=Code.LOCKED, hint="try again")
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return StorageError(
             f"{what} {path} cannot be written: the file or its folder is read-only",
-            code="READ_ONLY",
+            code=Code.READ_ONLY,
             hint="check the permissions of LNCTL_HOME (lnctl needs to write there)",
         )
     if "disk is full" in text or "disk i/o" in text:
         return StorageError(
             f"{what} {path} cannot be written: {exc}",
-            code="DISK_FULL" if "full" in text else "DISK_ERROR",
+            code=Code.DISK_FULL if "full" in text else Code.DISK_ERROR,
             hint="free some space (or check the disk), then run the command again",
         )
     if any(word in text for word in ("not a database", "malformed", "corrupt")):
@@ -84,7 +84,7 @@ def _migrate(
     if seen > len(migrations):
         raise CorruptStateError(
             f"{what} {path} has schema version {seen}; this lnctl knows up to {len(migrations)}",
-            code="UNKNOWN_SCHEMA",
+            code=Code.UNKNOWN_SCHEMA,
             hint="upgrade lnctl; an older lnctl never rewrites a newer store",
         )
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":

@@ -129,21 +129,21 @@ def test_invoice_is_created_open_then_settled_when_paid(side: Harness) -> None:
     assert inv.payment_hash == new.payment_hash and inv.amount_msat == 21_000
     assert inv.description == "coffee" and new.expires_at - new.created_at == 600
     status = backend.invoice_status(new.payment_hash)
-    assert status is not None and status.state is InvoiceState.OPEN
+    assert status is not None and status.state == InvoiceState.OPEN
     assert backend.invoice_status("00" * 32) is None
     side.pay_ours(inv)
     settled = backend.invoice_status(new.payment_hash)
-    assert settled is not None and settled.state is InvoiceState.SETTLED
+    assert settled is not None and settled.state == InvoiceState.SETTLED
     assert settled.received_msat == 21_000
 
 
 def test_pay_succeeds_with_proof_and_fee_within_the_cap(side: Harness) -> None:
     backend = side.backend
     inv = side.payable(50_000)
-    assert backend.payment_status(inv.payment_hash).state is PaymentState.UNKNOWN
+    assert backend.payment_status(inv.payment_hash).state == PaymentState.UNKNOWN
     before = backend.balance().spendable_msat
     result = pay(backend, inv, 50_000, 10_000, deadline=Deadline.after(10))
-    assert result.state is PaymentState.SUCCEEDED and not result.duplicate
+    assert result.state == PaymentState.SUCCEEDED and not result.duplicate
     assert result.preimage is not None
     assert hashlib.sha256(bytes.fromhex(result.preimage)).hexdigest() == inv.payment_hash
     assert result.fee_msat is not None and 0 <= result.fee_msat <= 10_000
@@ -157,7 +157,7 @@ def test_the_node_refuses_to_pay_a_hash_twice_and_says_what_it_knows(side: Harne
     first = pay(backend, inv, 30_000, 10_000, deadline=Deadline.after(10))
     spent = backend.balance().spendable_msat
     again = pay(backend, inv, 30_000, 10_000, deadline=Deadline.after(10))
-    assert again.duplicate and again.state is PaymentState.SUCCEEDED
+    assert again.duplicate and again.state == PaymentState.SUCCEEDED
     assert again.preimage == first.preimage and again.fee_msat == first.fee_msat
     assert backend.balance().spendable_msat == spent  # nothing moved the second time
 
@@ -169,7 +169,7 @@ def test_the_node_enforces_the_fee_cap(side: Harness) -> None:
     inv = side.payable(10_000_000)
     before = backend.balance().spendable_msat
     result = pay(backend, inv, 10_000_000, 0, deadline=Deadline.after(10))
-    assert result.state is PaymentState.FAILED and result.failure_reason == side.fee_cap_reason
+    assert result.state == PaymentState.FAILED and result.failure_reason == side.fee_cap_reason
     assert not result.transient
     assert backend.balance().spendable_msat == before
 
@@ -185,4 +185,4 @@ def test_invoice_expiry_is_reported(side: Harness) -> None:
     new = backend.create_invoice(1_000, description="", description_hash=None, expiry=1)
     time.sleep(1.1)
     status = backend.invoice_status(new.payment_hash)
-    assert status is not None and status.state is InvoiceState.EXPIRED
+    assert status is not None and status.state == InvoiceState.EXPIRED

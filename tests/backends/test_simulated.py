@@ -103,12 +103,12 @@ def test_pending_until_resolved_and_never_sent_twice_meanwhile(tmp_path: Path) -
     n = node(tmp_path, latency_ms=600)
     inv = peer_invoice(n)
     first = pay(n, inv, 50_000, 10_000, timeout_s=0.1)
-    assert first.state is PaymentState.PENDING
+    assert first.state == PaymentState.PENDING
     again = pay(n, inv, 50_000, 10_000, timeout_s=0.1)
-    assert again.duplicate and again.state is PaymentState.PENDING
+    assert again.duplicate and again.state == PaymentState.PENDING
     assert n.balance().inflight_msat == 50_000 + routing_fee_msat(50_000)
     time.sleep(0.6)
-    assert n.payment_status(inv.payment_hash).state is PaymentState.SUCCEEDED
+    assert n.payment_status(inv.payment_hash).state == PaymentState.SUCCEEDED
     assert n.balance().inflight_msat == 0
 
 
@@ -116,9 +116,9 @@ def test_transient_failure_then_retry_succeeds(tmp_path: Path) -> None:
     n = node(tmp_path)
     inv = peer_invoice(n)
     first = pay(n, inv, 50_000, 10_000, timeout_s=1, induce_failure=True)
-    assert first.state is PaymentState.FAILED and first.transient
+    assert first.state == PaymentState.FAILED and first.transient
     assert first.failure_reason == TEMPORARY_CHANNEL_FAILURE
-    assert pay(n, inv, 50_000, 10_000, timeout_s=1).state is PaymentState.SUCCEEDED
+    assert pay(n, inv, 50_000, 10_000, timeout_s=1).state == PaymentState.SUCCEEDED
 
 
 def test_refusals_at_our_node_reserve_nothing(tmp_path: Path) -> None:
@@ -151,7 +151,7 @@ def test_outgoing_over_a_leftover_incoming_htlc_of_the_same_hash(tmp_path: Path)
         L.reserve(doc["channels"][2], inv.payment_hash, 2_000_000, IN, 1)
         n._write_ledger(doc)
     result = pay(n, inv, 2_000_000, 100_000, timeout_s=1)
-    assert result.state is PaymentState.SUCCEEDED and result.fee_msat == routing_fee_msat(2_000_000)
+    assert result.state == PaymentState.SUCCEEDED and result.fee_msat == routing_fee_msat(2_000_000)
     chans = n.channels()  # the leftover incoming HTLC (never paid) was released
     assert all(ch["htlcs"] == [] for ch in chans)
     assert chans[0]["local_msat"] == 1_000_000_000 - 2_000_000 - routing_fee_msat(2_000_000)
@@ -262,7 +262,7 @@ def _hammer(home: str, invoices: list[str]) -> None:
     n = node(Path(home), create=False)
     for text in invoices:
         inv = bolt11.decode(text)
-        assert pay(n, inv, 1000, 5000, timeout_s=5).state is PaymentState.SUCCEEDED
+        assert pay(n, inv, 1000, 5000, timeout_s=5).state == PaymentState.SUCCEEDED
     n.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tests.helpers import (
     network_rows,
     rows,
     settled_books,
+    wait_for,
 )
 
 
@@ -110,7 +112,16 @@ def test_ctrl_c_stops_starting_and_leaves_nothing_stuck(home: Path, tmp_path: Pa
         home, "pay", "--file", str(path), "--concurrency", "2", "--json",
         env={"LNCTL_SIM_LATENCY_MS": "150"},
     )  # fmt: skip
-    time.sleep(1.5)
+    assert (home / "history.sqlite").is_file()  # (rows() would make an empty one)
+
+    def paid_one() -> bool:
+        try:
+            return bool(rows(home, "SELECT 1 FROM payments WHERE status = 'SUCCEEDED'"))
+        except sqlite3.OperationalError:  # busy while the batch writes: ask again
+            return False
+
+    # Ctrl-C once a payment is recorded: the batch is under way, most of it not started
+    wait_for(paid_one, "the batch to record its first payment")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

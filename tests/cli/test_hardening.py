@@ -21,7 +21,7 @@ import pytest
 
 from lnctl import bolt11
 from tests.conftest import lnctl_env, run, run_here, shell
-from tests.helpers import check_ledger
+from tests.helpers import check_ledger, wait_for_attempt
 
 
 def _remote(home: Path, sats: int = 1000) -> str:
@@ -250,7 +250,7 @@ def test_in_flight_elsewhere_carries_the_payment_record(home: Path) -> None:
     from tests.conftest import popen
 
     first = popen(home, "pay", invoice, "--json", env=slow)
-    time.sleep(1.0)
+    wait_for_attempt(home)  # the first is in flight at the node
     r = run(home, "pay", invoice, "--json")
     first.communicate(timeout=30)
     assert r.code == 5 and r.json["error"]["code"] == "ALREADY_IN_FLIGHT"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,24 +18,12 @@ from tests.helpers import (
     network_rows,
     peer_key,
     rows,
+    wait_for_attempt,
 )
 
 
 def local_msat(home: Path) -> int:
     return sum(ch["local_msat"] for ch in check_ledger(home)["channels"])
-
-
-def wait_for_attempt(home: Path, seconds: float = 20) -> None:
-    """Until the simulated network has received a payment attempt."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if network_rows(home, "SELECT 1 FROM attempts"):
-                return
-        except sqlite3.OperationalError:  # the network's store is not there yet
-            pass
-        time.sleep(0.02)
-    raise AssertionError("no payment attempt reached the network")
 
 
 def remote_invoice(cli, sats: int, **kw: str) -> str:  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Result, lnbits_env, popen, run, run_here
-from tests.helpers import foreign_invoice, rows
+from tests.helpers import foreign_invoice, rows, wait_for
 from tests.lnbits_proxy import MisbehavingProxy, Rule, html_page, json_body, pay_requests
 from tests.lnbits_server import LnbitsServer, lnbits_python
 
@@ -188,9 +188,15 @@ def test_invoice_wait_polls_through_a_server_restart(
     env = via(proxy, lnbits_env(lnbits, alice, admin=False))
     home = tmp_path / "alice"
     made = run_here(home, "invoice", "--amount", "21", "--json", env=env).json
+    before = len(proxy.seen)  # `invoice` itself looked at the invoice
     waiter = popen(home, "invoice", "wait", made["payment_hash"], "--timeout", "30", "--json",
                    env=env)  # fmt: skip
-    time.sleep(1.5)
+    # the waiter has looked at the invoice twice: its first look was answered (unanswered, it
+    # would have ended: a server never reached is an error at once), and it is waiting
+    wait_for(
+        lambda: sum(made["payment_hash"] in path for _, path in proxy.seen[before:]) >= 2,
+        "the waiter's second look at the invoice",
+    )
     proxy.down()  # connection refused while it restarts
     time.sleep(3)
     status, _ = lnbits.pay(bob, made["invoice"])

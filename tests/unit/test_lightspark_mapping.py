@@ -42,12 +42,12 @@ def amount(value: Any, unit: str) -> Any:
 def test_only_success_is_a_success_and_unknown_statuses_stay_pending(status: str) -> None:
     got = status_of(payment(status))
     if status == "SUCCESS":
-        assert got.state is PaymentState.SUCCEEDED
+        assert got.state == PaymentState.SUCCEEDED
         assert got.preimage == "ab" * 32 and got.fee_msat == 1500
     elif status in ("FAILED", "CANCELLED", "EXPIRED"):
-        assert got.state is PaymentState.FAILED and got.failure_reason in FINAL_REASONS
+        assert got.state == PaymentState.FAILED and got.failure_reason in FINAL_REASONS
     else:  # PENDING, NOT_STARTED, the SDK's future value, a status no SDK knows yet
-        assert got.state is PaymentState.PENDING
+        assert got.state == PaymentState.PENDING
 
 
 @pytest.mark.parametrize("reason", [r.value for r in PaymentFailureReason] + ["SOMETHING_NEW"])
@@ -56,7 +56,7 @@ def test_every_failure_reason_is_kept_one_to_one(reason: str) -> None:
     share one, INVOICE_ALREADY_PAID as ALREADY_PAID (exit 5), any other as Lightspark gives it:
     never all CANCELED."""
     got = status_of(payment("FAILED", reason))
-    assert got.state is PaymentState.FAILED
+    assert got.state == PaymentState.FAILED
     expected = {
         "INVOICE_ALREADY_PAID": "ALREADY_PAID",
         "NONE": "CANCELED",  # no reason given

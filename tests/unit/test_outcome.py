@@ -75,17 +75,17 @@ def test_every_answer_ends_in_one_of_four_outcomes(kind: str, found: str) -> Non
         )
         assert isinstance(exc.error, LnctlError)
         return
-    if got.state is PaymentState.SUCCEEDED:
+    if got.state == PaymentState.SUCCEEDED:
         # a success proven by its preimage, or one the wallet will keep aside (never exit 0)
         proven = got.preimage == PREIMAGE
         assert proven or (kind == SUCCESS and found != "proven") or found == "lied"
         assert got.duplicate == (kind in (PAID_ALREADY, IN_FLIGHT_ALREADY))
-    elif got.state is PaymentState.FAILED:
+    elif got.state == PaymentState.FAILED:
         # the node's own statement, or its record of this payment: never a guess
         assert kind == FAILURE or found == "failed" or kind == PAID_ALREADY
         assert found not in ("proven", "lied") or kind not in (FAILURE,)
     else:  # unknown: pending, never sent again
-        assert got.state is PaymentState.PENDING
+        assert got.state == PaymentState.PENDING
         assert kind not in (SUCCESS, FAILURE)
         assert found in ("in flight", "nothing", "no answer")
     if kind not in (SUCCESS, PENDING):
@@ -95,7 +95,7 @@ def test_every_answer_ends_in_one_of_four_outcomes(kind: str, found: str) -> Non
 def test_a_failure_the_lookup_contradicts_is_the_success() -> None:
     _, lookup = lookup_of(PROVEN)
     got = settle(answer(FAILURE), HASH, lookup, Deadline.after(1))  # type: ignore[arg-type]
-    assert got.state is PaymentState.SUCCEEDED and got.preimage == PREIMAGE
+    assert got.state == PaymentState.SUCCEEDED and got.preimage == PREIMAGE
 
 
 def test_a_failure_keeps_the_servers_words() -> None:
@@ -119,7 +119,7 @@ def test_pending_is_polled_with_backoff_until_it_ends_or_the_deadline() -> None:
     calls.clear()
     began = time.monotonic()
     got = settle(Answer(PENDING), HASH, lambda h: IN_FLIGHT, Deadline.after(0.5))
-    assert got.state is PaymentState.PENDING and time.monotonic() - began < 0.7
+    assert got.state == PaymentState.PENDING and time.monotonic() - began < 0.7
 
 
 # -- the transport's deadline -------------------------------------------------------------------

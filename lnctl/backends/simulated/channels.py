@@ -12,7 +12,7 @@ from lnctl.backends.base import Balance
 from lnctl.backends.channels import CLOSED, OPEN, receivable_msat, spendable_msat
 from lnctl.backends.simulated import ledger as L
 from lnctl.backends.simulated.payments import PayingNode
-from lnctl.errors import InvalidInputError, NotFoundError, check_amount
+from lnctl.errors import Code, InvalidInputError, NotFoundError, check_amount
 from lnctl.storage.sqlite import transaction
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -46,11 +46,11 @@ class NodeChannels(PayingNode):
             )
         if not 0 <= push_msat <= capacity_msat:
             raise InvalidInputError(
-                "push must be between 0 and the capacity", code="INVALID_AMOUNT"
+                "push must be between 0 and the capacity", code=Code.INVALID_AMOUNT
             )
         if peer == self.node_id():
             raise InvalidInputError(
-                "cannot open a channel to this wallet itself", code="INVALID_PEER"
+                "cannot open a channel to this wallet itself", code=Code.INVALID_PEER
             )
         with self.lock:
             doc = self._settled_ledger()
@@ -78,18 +78,18 @@ class NodeChannels(PayingNode):
             if not matches:
                 raise NotFoundError(
                     f"no channel {channel_id}",
-                    code="CHANNEL_NOT_FOUND",
+                    code=Code.CHANNEL_NOT_FOUND,
                     hint="see lnctl channel list",
                 )
             ch = matches[0]
             if ch["state"] == CLOSED:
                 raise InvalidInputError(
-                    f"channel {channel_id} is already closed", code="CHANNEL_CLOSED"
+                    f"channel {channel_id} is already closed", code=Code.CHANNEL_CLOSED
                 )
             if ch["htlcs"]:
                 raise InvalidInputError(
                     f"channel {channel_id} has {len(ch['htlcs'])} HTLC(s) in flight",
-                    code="HTLCS_IN_FLIGHT",
+                    code=Code.HTLCS_IN_FLIGHT,
                     hint="wait for the payments to resolve (lnctl payments --status in_flight)",
                 )
             ch["state"] = CLOSED

@@ -28,7 +28,7 @@ import os
 import time
 
 from lnctl.backends.channels import CLOSED, IN, OPEN, OUT
-from lnctl.errors import CorruptStateError, LockTimeoutError, StorageError
+from lnctl.errors import Code, CorruptStateError, LockTimeoutError, StorageError
 from lnctl.storage.files import atomic_write, os_storage_error, sweep_temp_files
 
 SCHEMA_VERSION = 2
@@ -152,19 +152,19 @@ def parse(raw: bytes, path: str) -> Doc:
         raise CorruptStateError(
             f"channel ledger {path} has schema version {found!r}; this lnctl knows "
             f"{SCHEMA_VERSION}",
-            code="UNKNOWN_SCHEMA",
+            code=Code.UNKNOWN_SCHEMA,
             hint="upgrade lnctl if the file is newer; the ledger was not changed",
-        ) from None
-    except RecursionError:
+        ) from exc
+    except RecursionError as exc:
         raise CorruptStateError(
             f"channel ledger {path} is damaged (nested too deeply)",
             hint="restore it from a backup; lnctl never overwrites a damaged ledger",
-        ) from None
+        ) from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorruptStateError(
             f"channel ledger {path} is damaged: {exc}",
             hint="restore it from a backup; lnctl never overwrites a damaged ledger",
-        ) from None
+        ) from exc
 
 
 def check_document(found: Any) -> Doc:
@@ -236,10 +236,10 @@ class NodeLock:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
-                except BlockingIOError:
+                except BlockingIOError as exc:
                     if time.monotonic() >= deadline:
                         os.close(fd)
-                        raise self._busy() from None
+                        raise self._busy() from exc
                     time.sleep(0.002)
         except BaseException:
             self.local.release()

@@ -8,11 +8,18 @@ from __future__ import annotations
 import time
 
 from lnctl import failpoints
-from lnctl.backends.base import INSUFFICIENT_BALANCE, NewInvoice, PaymentState
+from lnctl.backends.base import (
+    ALREADY_PAID,
+    INSUFFICIENT_BALANCE,
+    INVOICE_EXPIRED,
+    NewInvoice,
+    PaymentState,
+)
 from lnctl.backends.channels import IN, best_channel, receivable_msat
 from lnctl.backends.simulated import ledger as L
 from lnctl.backends.simulated.payments import PayingNode
 from lnctl.errors import (
+    Code,
     DuplicatePaymentError,
     InvalidInputError,
     InvalidInvoiceError,
@@ -66,7 +73,7 @@ class NodeNetwork(PayingNode):
         """The simulated network pays one of our invoices: remote -> local."""
         if invoice.payee != self.node_id():
             raise InvalidInputError(
-                "that invoice was not issued by this wallet", code="NOT_OUR_INVOICE"
+                "that invoice was not issued by this wallet", code=Code.NOT_OUR_INVOICE
             )
         payment_hash = invoice.payment_hash
         with self.lock:
@@ -77,17 +84,17 @@ class NodeNetwork(PayingNode):
             ).fetchone()
             if row is None:
                 raise InvalidInputError(
-                    "this node has no record of that invoice", code="UNKNOWN_INVOICE"
+                    "this node has no record of that invoice", code=Code.UNKNOWN_INVOICE
                 )
             if row["settled_at"] is not None:
-                raise DuplicatePaymentError("that invoice is already settled", code="ALREADY_PAID")
-            if self._payment_status(payment_hash).state is PaymentState.PENDING:
+                raise DuplicatePaymentError("that invoice is already settled", code=ALREADY_PAID)
+            if self._payment_status(payment_hash).state == PaymentState.PENDING:
                 raise DuplicatePaymentError(
-                    "this wallet is paying that invoice itself", code="ALREADY_IN_FLIGHT"
+                    "this wallet is paying that invoice itself", code=Code.ALREADY_IN_FLIGHT
                 )
             now = time.time()
             if row["expires_at"] <= now:
-                raise InvalidInvoiceError("that invoice has expired", code="INVOICE_EXPIRED")
+                raise InvalidInvoiceError("that invoice has expired", code=INVOICE_EXPIRED)
             amount = self._receivable_amount(row["amount_msat"], amount_msat)
             channel = best_channel(doc["channels"], IN)
             if channel is None or receivable_msat(channel) < amount:
@@ -128,12 +135,12 @@ class NodeNetwork(PayingNode):
         if invoice_msat is not None:
             if amount_msat is not None:
                 raise InvalidInputError(
-                    "the invoice already has an amount", code="AMOUNT_NOT_ALLOWED"
+                    "the invoice already has an amount", code=Code.AMOUNT_NOT_ALLOWED
                 )
             return int(invoice_msat)
         if amount_msat is None:
             raise InvalidInputError(
-                "the invoice has no amount", code="AMOUNT_REQUIRED", hint="pass --amount SATS"
+                "the invoice has no amount", code=Code.AMOUNT_REQUIRED, hint="pass --amount SATS"
             )
         return check_amount(amount_msat)
 

@@ -464,15 +464,15 @@ def answer_of(status: PaymentStatus, resolve_at: float) -> Answer:
     )
 
     if status.duplicate:
-        paid = status.state is PaymentState.SUCCEEDED
+        paid = status.state == PaymentState.SUCCEEDED
         return Answer(PAID_ALREADY if paid else IN_FLIGHT_ALREADY)
-    if status.state is PaymentState.SUCCEEDED:
+    if status.state == PaymentState.SUCCEEDED:
         return Answer(
             SUCCESS,
             preimage=status.preimage,
             fee_msat=status.fee_msat,
             channel_id=status.channel_id,
         )
-    if status.state is PaymentState.FAILED:
+    if status.state == PaymentState.FAILED:
         return Answer(FAILURE, failure_reason=status.failure_reason)
     return Answer(PENDING, due_s=max(0.0, resolve_at - time.time()))

@@ -46,7 +46,7 @@ import sqlite3
 import time
 
 from lnctl.backends.simulated import ledger as L
-from lnctl.errors import CorruptStateError, InvalidInputError, StorageError
+from lnctl.errors import Code, CorruptStateError, InvalidInputError, StorageError
 from lnctl.records import record
 from lnctl.storage.files import ensure_private_dir
 from lnctl.storage.keys import NodeKey, load_or_create_key, read_key
@@ -170,12 +170,12 @@ class SimSettings:
         try:
             latency = int(env.get("LNCTL_SIM_LATENCY_MS", "0") or 0)
             rate = float(env.get("LNCTL_SIM_FAILURE_RATE", "0") or 0)
-        except ValueError:
+        except ValueError as exc:
             raise InvalidInputError(
                 "LNCTL_SIM_LATENCY_MS must be an integer and LNCTL_SIM_FAILURE_RATE a number",
-                code="INVALID_SETTING",
+                code=Code.INVALID_SETTING,
                 hint="e.g. LNCTL_SIM_LATENCY_MS=100 LNCTL_SIM_FAILURE_RATE=0.2, or unset them",
-            ) from None
+            ) from exc
         for name, value, top in (
             ("LNCTL_SIM_LATENCY_MS", latency, 3_600_000),
             ("LNCTL_SIM_FAILURE_RATE", rate, 1),
@@ -183,7 +183,7 @@ class SimSettings:
             if not 0 <= value <= top:
                 raise InvalidInputError(
                     f"{name} must be within 0..{top}, not {value:g}",
-                    code="INVALID_SETTING",
+                    code=Code.INVALID_SETTING,
                     hint=f"set {name} within 0..{top}, or unset it",
                 )
         return cls(latency, rate, env.get("LNCTL_SIM_SEED") or None, env)
@@ -352,7 +352,7 @@ class NodeStore:
         if meta.get("network", self.network) != self.network:
             raise InvalidInputError(
                 f"this wallet's node is on {meta['network']}, not {self.network}",
-                code="WRONG_NETWORK",
+                code=Code.WRONG_NETWORK,
                 hint=f"a wallet on {self.network} lives in its own folder: use another "
                 f"LNCTL_HOME (or --home); this one stays on {meta['network']}",
             )
@@ -387,7 +387,7 @@ class NodeStore:
                     raise CorruptStateError(
                         f"channel ledger {old} (lnctl 0.1) cannot be carried over: {exc}",
                         hint="restore it from a backup",
-                    ) from None
+                    ) from exc
             else:
                 doc = {"schema_version": L.SCHEMA_VERSION, "channels": []}
                 L.new_channel(doc, peer.node_id, FIRST_CHANNEL_MSAT, 0)
@@ -437,7 +437,7 @@ class NodeStore:
         if not os.path.lexists(self._key_path):
             raise StorageError(
                 f"the node key {self._key_path} is missing, while this wallet's node exists",
-                code="NODE_KEY_MISSING",
+                code=Code.NODE_KEY_MISSING,
                 hint="restore secrets/node.key from this wallet's backup; lnctl never makes a new "
                 "key for an existing node (it would be another node)",
             )

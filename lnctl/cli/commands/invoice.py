@@ -108,10 +108,10 @@ COMMAND = invoice
 
 def amount_msat(sats: int | None, msats: int | None) -> int | None:
     """--amount or --amount-msat, in msat."""
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import Code, InvalidInputError
 
     if sats is not None and msats is not None:
-        raise InvalidInputError("give --amount or --amount-msat, not both", code="USAGE")
+        raise InvalidInputError("give --amount or --amount-msat, not both", code=Code.USAGE)
     if sats is not None:
         return sats * 1000
     return msats

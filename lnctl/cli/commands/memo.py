@@ -46,14 +46,14 @@ def verify(state: State, opts: VerifyOptions) -> None:
     from lnctl.cli import render
     from lnctl.cli.output import deliver
     from lnctl.core.memos import memo_verify
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import Code, InvalidInputError
 
     with state.wallet() as wallet:
         doc = memo_verify(wallet, opts.payment_hash, opts.text)
     if not doc["match"]:
         raise InvalidInputError(
             "the text does not match the memo (or the invoice's description)",
-            code="MEMO_MISMATCH",
+            code=Code.MEMO_MISMATCH,
             hint="check for a typo or extra spaces",
             details={
                 "description_hash": doc["description_hash"],

@@ -142,7 +142,7 @@ def pay(state: State, opts: PayOptions) -> None:
     from lnctl.cli.output import deliver
     from lnctl.core.payments import PayOptions as HowToPay
     from lnctl.core.payments import pay as core_pay
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import Code, InvalidInputError
 
     config = state.config  # --timeout and --max-fee as given, else config.toml's, else defaults
     timeout = opts.timeout if opts.timeout is not None else config.timeout_s
@@ -168,7 +168,7 @@ def pay(state: State, opts: PayOptions) -> None:
             raise InvalidInputError(
                 "--file takes the invoices (and amounts, and keys) from the file: no INVOICE, "
                 "--amount, --amount-msat, --comment, --idempotency-key, --dry-run or memo with it",
-                code="USAGE",
+                code=Code.USAGE,
             )
         pay_batch(state, opts, opts.file, how)
         return
@@ -226,7 +226,7 @@ def deliver_outcome(code: int, write: Callable[[], None]) -> None:
     the exit code. Output that cannot be written is one line on stderr, and OUTPUT_FAILED
     (exit 1) only when the outcome is 0; a reader that went away changes nothing."""
     from lnctl.cli.output import PipeClosed, silence_stdout, write_err
-    from lnctl.errors import Done, LnctlError
+    from lnctl.errors import Code, Done, LnctlError
 
     try:
         write()
@@ -234,7 +234,7 @@ def deliver_outcome(code: int, write: Callable[[], None]) -> None:
         silence_stdout()
         raise Done(code) from None
     except LnctlError as exc:
-        if exc.code != "OUTPUT_FAILED" or not code:
+        if exc.code != Code.OUTPUT_FAILED or not code:
             raise
         write_err(f"lnctl: error: {exc.message}\n")
         raise Done(code) from None
@@ -248,7 +248,7 @@ def pay_batch(state: State, opts: PayOptions, path: str, how: HowToPay) -> None:
     from lnctl.cli import render
     from lnctl.cli.output import PipeClosed, emit_json, warn, write_out
     from lnctl.core.batch import parse_lines, run_batch
-    from lnctl.errors import LnctlError
+    from lnctl.errors import Code, LnctlError
     from lnctl.storage.files import read_input
 
     jsonl, as_json = opts.jsonl, opts.as_json
@@ -276,7 +276,7 @@ def pay_batch(state: State, opts: PayOptions, path: str, how: HowToPay) -> None:
             except PipeClosed as exc:
                 lost.append(exc)
             except LnctlError as exc:
-                if exc.code != "OUTPUT_FAILED":
+                if exc.code != Code.OUTPUT_FAILED:
                     raise
                 lost.append(exc)
         if progress is not None:

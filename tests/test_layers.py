@@ -41,6 +41,7 @@ FLOORS = {
     "lnctl/core/": 6,
     "lnctl/serve.py": 6,
     "lnctl/metrics.py": 5,
+    "lnctl/lnurl/": 5,  # LNURL-pay: over the node's HTTP transport, under the integrator
     "lnctl/backends/": 4,
     "lnctl/memo.py": 3,
     "lnctl/config.py": 3,

@@ -335,8 +335,10 @@ def batch(d: Mapping[str, Any]) -> None:
             ),
         )
     fit(t, (FIXED, PREFIX, FIXED, AMOUNT, AMOUNT, TEXT))
-    show(t)
+    if d["payments"]:  # an empty batch: the summary alone (its warning is on stderr)
+        show(t)
     s = d["summary"]
+    latency = s["latency_ms"]
     show(
         kv_table(
             [
@@ -347,7 +349,11 @@ def batch(d: Mapping[str, Any]) -> None:
                 ("not started", s["not_started"]),
                 ("amount", msat(s["amount_msat"])),
                 ("fees", msat(s["fees_msat"])),
-                ("latency p50/p95/max", "/".join(str(v) for v in s["latency_ms"].values()) + " ms"),
+                *(
+                    [("latency p50/p95/max", "/".join(str(v) for v in latency.values()) + " ms")]
+                    if latency["max"] is not None
+                    else []
+                ),
                 ("wall time", f"{s['wall_ms']} ms"),
                 *(
                     [("stopped by", f"{s['stopped']['code']}: {s['stopped']['message']}")]

@@ -341,4 +341,7 @@ def test_an_empty_batch_is_nothing_to_do_exit_0(home: Path, text: str) -> None:
             assert (summary["total"], summary["paid"], summary["exit_code"]) == (0, 0, 0)
         elif fmt == "--jsonl":
             assert json.loads(r.out)["summary"]["total"] == 0
+        else:  # the summary alone: no header without rows, no latency of nothing
+            assert r.out.startswith("summary\n") and "None" not in r.out, r.out
+            assert "paid         0 of 0" in r.out
     assert not home.exists() or not (home / "history.sqlite").exists()

@@ -33,20 +33,20 @@ def requested(args: list[str]) -> tuple[str, str | None] | None:
 
 def run(flag: str, shell: str | None) -> int:
     """Print (or install) the script for ``shell``, or for the current shell."""
-    from lnctl.errors import InvalidInputError
+    from lnctl.errors import Code, InvalidInputError
 
     if shell is None:
         shell = _current_shell()
         if shell is None:
             raise InvalidInputError(
                 "cannot tell which shell this is",
-                code="USAGE",
+                code=Code.USAGE,
                 hint=f"name it: lnctl {flag} bash (or {', '.join(SHELLS[1:])})",
             )
     if shell not in SHELLS:
         raise InvalidInputError(
             f"no completion for the shell {shell!r}",
-            code="USAGE",
+            code=Code.USAGE,
             hint=f"{flag} takes {', '.join(SHELLS[:-1])} or {SHELLS[-1]}",
         )
     from typer._completion_shared import get_completion_script, install

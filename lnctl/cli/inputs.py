@@ -67,7 +67,7 @@ def read_invoice_from_text(text: str, several: str | None = None) -> str:
 
         raise InvalidInputError(
             f"{len(found)} invoices in the input, and one is paid at a time",
-            code="USAGE",
+            code=Code.USAGE,
             hint=f"pay them all with: {several}",
         )
     return next(iter(found.values()))

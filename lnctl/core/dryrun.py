@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from lnctl.backends.base import ALREADY_PAID, FEE_LIMIT_EXCEEDED, INSUFFICIENT_BALANCE, PaymentState
 from lnctl.core.locks import HashLock
-from lnctl.core.payments import existing_outcome, lock_busy, looks_like_lnurl, prepare
+from lnctl.core.payments import lock_busy, looks_like_lnurl, prepare
+from lnctl.core.verdict import existing_outcome
 from lnctl.deadline import Deadline
 from lnctl.errors import (
     Code,
@@ -49,7 +50,7 @@ def dry_run(
     if not looks_like_lnurl(text):
         if comment is not None:
             raise InvalidInputError(
-                "--comment is for a Lightning Address or an LNURL", code="USAGE"
+                "--comment is for a Lightning Address or an LNURL", code=Code.USAGE
             )
         invoice, amount, cap, _ = prepare(wallet, text, options, amount_msat, None, deadline)
         return predict(wallet, invoice, amount, cap, options.if_paid)

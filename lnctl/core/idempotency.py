@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from lnctl.core.documents import payment_document
 from lnctl.core.locks import HashLock
-from lnctl.core.payments import existing_outcome
-from lnctl.errors import DuplicatePaymentError, InvalidInputError
+from lnctl.core.verdict import existing_outcome
+from lnctl.errors import Code, DuplicatePaymentError, InvalidInputError
 from lnctl.storage.rows import NEEDS_ATTENTION, SUCCEEDED
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -36,7 +36,7 @@ def check_key(key: str) -> str:
     ):
         raise InvalidInputError(
             "--idempotency-key is 1 to 128 printable ASCII characters without spaces",
-            code="INVALID_IDEMPOTENCY_KEY",
+            code=Code.INVALID_IDEMPOTENCY_KEY,
         )
     return key
 
@@ -64,7 +64,7 @@ def hold_key(wallet: Wallet, key: str, if_paid: str) -> HashLock | PaymentDocume
             return done
         raise DuplicatePaymentError(
             f"{subject} is already in flight (another lnctl payment holds the key)",
-            code="ALREADY_IN_FLIGHT",
+            code=Code.ALREADY_IN_FLIGHT,
             hint="do not pay again; look it up later: lnctl payments",
             details={"payment": payment_document(stored) if stored is not None else None},
         )

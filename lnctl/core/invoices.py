@@ -211,7 +211,7 @@ def wait_invoice(
     asked again until the deadline; one that cannot be reached at all from the start is an
     error at once (exit 1). Lookups of a remote node back off to ``WAIT_CAP_S``."""
     from lnctl.backends.base import INVOICE_EXPIRED, InvoiceState
-    from lnctl.core.queries import resolve_hash
+    from lnctl.core.hashes import resolve_hash
     from lnctl.deadline import Deadline
     from lnctl.errors import (
         BackendUnavailableError,

@@ -5,7 +5,7 @@ invoice's amount, description hash and network), then paid by the one pay path a
 
 from __future__ import annotations
 
-from lnctl.errors import InvalidInputError
+from lnctl.errors import Code, InvalidInputError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def resolve(
             if low != high:
                 raise InvalidInputError(
                     f"{target.name} takes {amount_range(low, high)}: say how much",
-                    code="AMOUNT_REQUIRED",
+                    code=Code.AMOUNT_REQUIRED,
                     hint="pass --amount SATS",
                     details={"min_sendable_msat": low, "max_sendable_msat": high},
                 )

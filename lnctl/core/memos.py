@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from lnctl import failpoints
-from lnctl.core.queries import resolve_hash
+from lnctl.core.hashes import resolve_hash
 from lnctl.errors import Code, InvalidInputError, LnctlError, MemoKeyError, NotFoundError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 from lnctl import bolt11, failpoints, log
-from lnctl.backends.base import ALREADY_PAID, INVOICE_EXPIRED, TIMEOUT
+from lnctl.backends.base import INVOICE_EXPIRED, TIMEOUT
 from lnctl.backends.outcome import NOT_SENT, NotSent
 from lnctl.backends.outcome import pay as outcome_of_payment
 from lnctl.bolt11 import MAX_MSAT
@@ -24,7 +24,7 @@ from lnctl.core.clocks import RetryClock
 from lnctl.core.documents import payment_document
 from lnctl.core.locks import HashLock
 from lnctl.core.settle import conclude
-from lnctl.core.verdict import outcome
+from lnctl.core.verdict import existing_outcome, outcome
 from lnctl.deadline import Deadline
 from lnctl.errors import (
     Code,
@@ -37,7 +37,7 @@ from lnctl.errors import (
     check_text,
 )
 from lnctl.records import record, replace
-from lnctl.storage.rows import FAILED, NEEDS_ATTENTION, SUCCEEDED
+from lnctl.storage.rows import NEEDS_ATTENTION, SUCCEEDED
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -97,41 +97,6 @@ def validate(
 
 
 # -- what an existing record means (one decision for pay and --dry-run) ----------------------------
-
-
-def existing_outcome(
-    row: PaymentRow | None, if_paid: str, subject: str = "this invoice"
-) -> PaymentDocument | None:
-    """For a hash (or an idempotency key: ``subject`` names it) this wallet has a record of: the
-    stored document when it is already paid and ``if_paid == 'ok'``; raises
-    DuplicatePaymentError (exit 5) when paid, in flight or needing attention; None when it may
-    be paid (no record, or FAILED)."""
-    if row is None or row.status == FAILED:
-        return None
-    doc = payment_document(row)
-    payment_hash = row.payment_hash
-    if row.status == SUCCEEDED:
-        if if_paid == "ok":
-            return doc
-        raise DuplicatePaymentError(
-            f"{subject} is already paid",
-            code=ALREADY_PAID,
-            hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
-            details={"payment": doc},
-        )
-    if row.status == NEEDS_ATTENTION:
-        raise DuplicatePaymentError(
-            f"a payment of {subject} needs attention: {row.attention}",
-            code=Code.NEEDS_ATTENTION,
-            hint="check the node before paying it again (lnctl payments --status needs_attention)",
-            details={"payment": doc},
-        )
-    raise DuplicatePaymentError(
-        f"a payment of {subject} is already in flight",
-        code=Code.ALREADY_IN_FLIGHT,
-        hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
-        details={"payment": doc},
-    )
 
 
 # -- what a payment is made to ---------------------------------------------------------------------
@@ -431,7 +396,7 @@ def pay(
         if not looks_like_lnurl(text):
             if comment is not None:
                 raise InvalidInputError(
-                    "--comment is for a Lightning Address or an LNURL", code="USAGE"
+                    "--comment is for a Lightning Address or an LNURL", code=Code.USAGE
                 )
             recipient = Recipient(idempotency_key=idempotency_key)
             return _pay(wallet, text, options, amount_msat, memo, deadline, recipient, started)

@@ -32,7 +32,7 @@ def remote_invoices(
     if description_hash is not None:
         if description:
             raise InvalidInputError(
-                "give --description or --description-hash, not both", code="USAGE"
+                "give --description or --description-hash, not both", code=Code.USAGE
             )
         try:
             hashed = bytes.fromhex(description_hash)
@@ -40,7 +40,8 @@ def remote_invoices(
             hashed = b""
         if len(hashed) != 32:
             raise InvalidInputError(
-                "--description-hash is 64 hex digits (a SHA-256)", code="INVALID_DESCRIPTION_HASH"
+                "--description-hash is 64 hex digits (a SHA-256)",
+                code=Code.INVALID_DESCRIPTION_HASH,
             )
     if len(description.encode()) > bolt11.MAX_DESCRIPTION_BYTES:
         raise InvalidInputError(

@@ -25,7 +25,7 @@ from lnctl.errors import (
     PaymentPendingError,
     RetriesExhaustedError,
 )
-from lnctl.storage.rows import IN_FLIGHT, NEEDS_ATTENTION, SUCCEEDED
+from lnctl.storage.rows import FAILED, IN_FLIGHT, NEEDS_ATTENTION, SUCCEEDED
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -156,3 +156,38 @@ _FAILURE_HINTS = {
     FEE_LIMIT_EXCEEDED: "the route costs more than the fee cap: raise --max-fee",
     NEVER_REACHED_NODE: "the node never had this payment; it may be paid again",
 }
+
+
+def existing_outcome(
+    row: PaymentRow | None, if_paid: str, subject: str = "this invoice"
+) -> PaymentDocument | None:
+    """For a hash (or an idempotency key: ``subject`` names it) this wallet has a record of: the
+    stored document when it is already paid and ``if_paid == 'ok'``; raises
+    DuplicatePaymentError (exit 5) when paid, in flight or needing attention; None when it may
+    be paid (no record, or FAILED)."""
+    if row is None or row.status == FAILED:
+        return None
+    doc = payment_document(row)
+    payment_hash = row.payment_hash
+    if row.status == SUCCEEDED:
+        if if_paid == "ok":
+            return doc
+        raise DuplicatePaymentError(
+            f"{subject} is already paid",
+            code=ALREADY_PAID,
+            hint=f"lnctl lookup {payment_hash} shows it; --if-paid ok exits 0 instead",
+            details={"payment": doc},
+        )
+    if row.status == NEEDS_ATTENTION:
+        raise DuplicatePaymentError(
+            f"a payment of {subject} needs attention: {row.attention}",
+            code=Code.NEEDS_ATTENTION,
+            hint="check the node before paying it again (lnctl payments --status needs_attention)",
+            details={"payment": doc},
+        )
+    raise DuplicatePaymentError(
+        f"a payment of {subject} is already in flight",
+        code=Code.ALREADY_IN_FLIGHT,
+        hint=f"do not pay again; look it up later: lnctl lookup {payment_hash}",
+        details={"payment": doc},
+    )

@@ -41,7 +41,7 @@ class NodeChannels(PayingNode):
             raise InvalidInputError(
                 f"the capacity must be at least {L.MIN_CAPACITY_SAT:,} sat, the smallest channel "
                 "the node opens (LND's default minimum)",
-                code="INVALID_AMOUNT",
+                code=Code.INVALID_AMOUNT,
                 hint=f"--capacity {L.MIN_CAPACITY_SAT} or more",
             )
         if not 0 <= push_msat <= capacity_msat:

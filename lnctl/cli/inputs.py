@@ -63,7 +63,7 @@ def read_invoice_from_text(text: str, several: str | None = None) -> str:
             hint="pass the invoice as an argument",
         )
     if several is not None and len(found) > 1:
-        from lnctl.errors import InvalidInputError
+        from lnctl.errors import Code, InvalidInputError
 
         raise InvalidInputError(
             f"{len(found)} invoices in the input, and one is paid at a time",

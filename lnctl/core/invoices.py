@@ -138,14 +138,17 @@ def _create_and_record(
     return new, encrypted
 
 
-def refresh_invoices(wallet: Wallet, payment_hashes: list[str]) -> None:
-    """Record what the node says of those of these invoices the history still has OPEN."""
+def refresh_invoices(wallet: Wallet, payment_hashes: list[str]) -> bool:
+    """Record what the node says of those of these invoices the history still has OPEN. True
+    if any has settled: a row read before is stale."""
     # settling's module (and the payment outcomes it brings) only when one may have settled:
     # making an invoice starts without it
     from lnctl.core.settle import refresh_invoice
 
+    settled = False
     for payment_hash in wallet.history.open_invoice_hashes(payment_hashes):
-        refresh_invoice(wallet, payment_hash)
+        settled = refresh_invoice(wallet, payment_hash) or settled
+    return settled
 
 
 EXPIRED: Final = "EXPIRED"  # an invoice OPEN in the history, past its expiry (never stored)
@@ -181,9 +184,10 @@ def invoice_document(wallet: Wallet, row: InvoiceRow, *, with_memo: bool = True)
 def list_invoices(
     wallet: Wallet, status: str | None, limit: int, cursor: int | None
 ) -> InvoiceList:
-    rows, _ = wallet.history.list_invoices(status, limit, cursor)
-    refresh_invoices(wallet, [r.payment_hash for r in rows if r.status == OPEN])
     rows, next_cursor = wallet.history.list_invoices(status, limit, cursor)
+    # the page is read again only if the node settled one of it (a settled one may leave it)
+    if refresh_invoices(wallet, [r.payment_hash for r in rows if r.status == OPEN]):
+        rows, next_cursor = wallet.history.list_invoices(status, limit, cursor)
     return {
         "invoices": [invoice_document(wallet, r) for r in rows],
         "next_cursor": next_cursor,

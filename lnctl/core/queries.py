@@ -37,12 +37,13 @@ def lookup(wallet: Wallet, payment_hash: str) -> LookupDocument:
     # payments starts without it; the memos' module, as for a listing
     from lnctl.core.invoices import invoice_document, refresh_invoices
     from lnctl.core.memos import reveal_memo
+    from lnctl.storage.rows import OPEN
 
     payment_hash = resolve_hash(wallet, payment_hash)
     doc: LookupDocument = {"payment_hash": payment_hash, "invoice": None, "payment": None}
-    if wallet.history.get_invoice(payment_hash) is not None:
-        refresh_invoices(wallet, [payment_hash])
     inv = wallet.history.get_invoice(payment_hash)
+    if inv is not None and inv.status == OPEN and refresh_invoices(wallet, [payment_hash]):
+        inv = wallet.history.get_invoice(payment_hash)  # settled since: read it again
     if inv is not None:
         doc["invoice"] = invoice_document(wallet, inv)
     pay_row = wallet.history.get_payment(payment_hash)

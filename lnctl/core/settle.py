@@ -91,12 +91,15 @@ def never_reached(wallet: Wallet, row: PaymentRow) -> bool:
     return expired and time.time() - float(sent) > UNKNOWN_GRACE_S
 
 
-def refresh_invoice(wallet: Wallet, payment_hash: str) -> None:
-    """Record what the node says of one of our OPEN invoices, if it has settled."""
+def refresh_invoice(wallet: Wallet, payment_hash: str) -> bool:
+    """Record what the node says of one of our OPEN invoices, if it has settled. True if the
+    node says it has (recorded here or by another process): the history's row has changed."""
     status = wallet.backend.invoice_status(payment_hash)
-    if status is not None and status.state == InvoiceState.SETTLED:
-        with wallet.history.transaction():
-            wallet.history.settle_invoice(
-                payment_hash, status.received_msat or 0, status.settled_at, status.preimage
-            )
-            wallet.note_node()
+    if status is None or status.state != InvoiceState.SETTLED:
+        return False
+    with wallet.history.transaction():
+        wallet.history.settle_invoice(
+            payment_hash, status.received_msat or 0, status.settled_at, status.preimage
+        )
+        wallet.note_node()
+    return True

@@ -167,12 +167,6 @@ class History:
         ).fetchone()
         return None if row is None else InvoiceRow(row)
 
-    def require_invoice(self, payment_hash: str) -> InvoiceRow:
-        row = self.get_invoice(payment_hash)
-        if row is None:
-            raise NotFoundError(f"no invoice with payment hash {payment_hash}")
-        return row
-
     def settle_invoice(
         self,
         payment_hash: str,

@@ -149,6 +149,23 @@ def test_every_error_code_is_documented() -> None:
     assert {c for c in codes if f"`{c}`" not in README} == set()
 
 
+def test_every_code_constant_is_given_somewhere() -> None:
+    """The other way round: a constant of ``errors.Code`` that no code gives any more (as
+    EMPTY_BATCH once an empty batch became no error) is dead, and its README line a promise
+    that nothing keeps."""
+    import re
+
+    from lnctl.errors import Code
+
+    root = Path(__file__).resolve().parents[2] / "lnctl"
+    text = "\n".join(
+        p.read_text() for p in root.rglob("*.py") if p.name != "errors.py" or p.parent != root
+    )
+    text += re.sub(r"(?ms)^class Code:.*?(?=^\S)", "", (root / "errors.py").read_text())
+    unused = {c for c in vars(Code) if c.isupper() and not re.search(rf"\bCode\.{c}\b", text)}
+    assert unused == set()
+
+
 def test_the_error_codes_are_found_in_every_form(tmp_path: Path) -> None:
     """The scan finds a code however it is given (so that it cannot pass by finding none)."""
     (tmp_path / "a.py").write_text(

@@ -88,8 +88,20 @@ def serve(config: Config, host: str, port: int, started: Callable[[str, int], No
             f"lnctl: warning: serving metrics on {host}: the endpoint has no authentication; "
             "anyone who can reach it reads this wallet's counters and balances\n"
         )
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            """A request that fails outside the handler's own care (a client that resets or
+            times out mid-request): one line on stderr at most, never socketserver's traceback."""
+            exc = sys.exc_info()[1]
+            if isinstance(exc, ConnectionError | TimeoutError):
+                return  # the client went away: nothing of ours failed
+            _say(f"lnctl: error: a request failed: {type(exc).__name__}\n")
+
     try:
-        server = ThreadingHTTPServer((host, port), handler)
+        server = Server((host, port), handler)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise StorageError(
@@ -100,7 +112,6 @@ def serve(config: Config, host: str, port: int, started: Callable[[str, int], No
         raise StorageError(
             f"cannot listen on {host}:{port}: {exc.strerror}", code=Code.LISTEN_FAILED
         ) from exc
-    server.daemon_threads = True
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

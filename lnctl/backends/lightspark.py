@@ -59,7 +59,6 @@ from lnctl.backends.lightspark_api import (
     Refused,
     Unanswered,
     answer_of,
-    clip,
     msat,
     raw_reasons,
     status_of,
@@ -71,7 +70,6 @@ from lnctl.deadline import NO_DEADLINE
 from lnctl.errors import (
     BackendAuthError,
     BackendError,
-    BackendUnavailableError,
     Code,
     InvalidInputError,
     InvalidInvoiceError,
@@ -248,24 +246,18 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
     ) -> NewInvoice:
         if description_hash is not None:
             raise UnsupportedError("Lightspark issues invoices with a text description only")
-        try:
-            made = self._call(
+        made = self._ask(
+            lambda: self._call(
                 self.client.create_invoice,
                 node_id=self.settings.node_id,
                 amount_msats=amount_msat or 0,
                 memo=description or "",
                 expiry_secs=expiry,
-            )
-        except Unanswered as exc:
-            raise BackendUnavailableError(
-                f"{exc.args[0]}; no invoice was recorded", hint="try again"
-            ) from exc
-        except Refused as exc:
-            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
-        except GraphqlError as exc:
-            raise BackendError(
-                f"the Lightspark API did not create the invoice: {clip(exc.args[0])}"
-            ) from exc
+            ),
+            failed="the Lightspark API did not create the invoice",
+            unanswered="; no invoice was recorded",
+            unanswered_hint="try again",
+        )
         new = self._checked_invoice(made.data.encoded_payment_request, amount_msat)
         if new.payment_hash != made.data.payment_hash:
             raise BackendError("the Lightspark API returned an invoice that is not the one asked")
@@ -324,23 +316,17 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
         """The node's fee estimate for paying this invoice now (a read: nothing is sent). An
         estimate the API refuses is a backend error with its words: lnctl does not guess a
         reason from them."""
-        try:
-            fee = self._call(
+        fee = self._ask(
+            lambda: self._call(
                 self.client.get_lightning_fee_estimate_for_invoice,
                 node_id=self.settings.node_id,
                 encoded_payment_request=invoice.bolt11,
                 amount_msats=amount_msat if invoice.amount_msat is None else None,
-            )
-        except Unanswered as exc:
-            raise BackendUnavailableError(exc.args[0], hint="try again later") from exc
-        except Refused as exc:
-            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
-        except GraphqlError as exc:
-            raise BackendError(
-                f"the Lightspark node gave no fee estimate: {clip(exc.args[0])}",
-                hint="a dry run cannot tell how paying would end without it (lnctl does not "
-                "read a reason from an error's words)",
-            ) from exc
+            ),
+            failed="the Lightspark node gave no fee estimate",
+            failed_hint="a dry run cannot tell how paying would end without it (lnctl does not "
+            "read a reason from an error's words)",
+        )
         estimate = msat(fee)
         if estimate is None or estimate < 0:
             raise BackendError("the Lightspark API gave no fee estimate")
@@ -477,24 +463,17 @@ class LightsparkBackend(KeepsNoRecords, LightsparkClient):
     def simulate_incoming(self, invoice: Invoice, amount_msat: int | None) -> dict[str, Any]:
         """Lightspark's test network pays one of this node's invoices (create_test_mode_payment)."""
         self._require_regtest()
-        try:
-            incoming = self._call(
+        incoming = self._ask(
+            lambda: self._call(
                 self.client.create_test_mode_payment,
                 local_node_id=self.settings.node_id,
                 encoded_invoice=invoice.bolt11,
                 amount_msats=amount_msat,
-            )
-        except Unanswered as exc:
-            raise BackendUnavailableError(
-                f"{exc.args[0]}; the test payment may have been made",
-                hint=f"lnctl lookup {invoice.payment_hash}",
-            ) from exc
-        except Refused as exc:
-            raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
-        except GraphqlError as exc:
-            raise BackendError(
-                f"the Lightspark API refused the test payment: {clip(exc.args[0])}"
-            ) from exc
+            ),
+            failed="the Lightspark API refused the test payment",
+            unanswered="; the test payment may have been made",
+            unanswered_hint=f"lnctl lookup {invoice.payment_hash}",
+        )
         status = getattr(incoming.status, "value", "UNKNOWN")
         return {
             "payment_hash": invoice.payment_hash,

@@ -36,6 +36,8 @@ from lnctl.errors import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lnctl.backends.transport import Reply
     from lnctl.config import Config
     from lnctl.deadline import Deadline
@@ -240,16 +242,30 @@ class LightsparkClient:
 
     def _read(self, fn: Any, *args: Any, **kw: Any) -> Any:
         """A read: an unanswered read is 'unavailable'; asking again later is safe."""
+        return self._ask(
+            lambda: self._call(fn, *args, **kw), failed="the Lightspark API answered an error"
+        )
+
+    @staticmethod
+    def _ask(
+        call: Callable[[], Any],
+        *,
+        failed: str,
+        failed_hint: str = "",
+        unanswered: str = "",
+        unanswered_hint: str = "try again later",
+    ) -> Any:
+        """``call`` (one ``_call``), its errors as lnctl's: Unanswered is 'unavailable' (its
+        words, then ``unanswered``: what that leaves behind), Refused its own error, and an
+        error the API answered a BackendError, ``failed`` then its words."""
         try:
-            return self._call(fn, *args, **kw)
+            return call()
         except Unanswered as exc:
-            raise BackendUnavailableError(exc.args[0], hint="try again later") from exc
+            raise BackendUnavailableError(exc.args[0] + unanswered, hint=unanswered_hint) from exc
         except Refused as exc:
             raise exc.error from exc.error.__cause__ or exc  # its own cause, else where it came
         except GraphqlError as exc:
-            raise BackendError(
-                f"the Lightspark API answered an error: {clip(exc.args[0])}"
-            ) from exc
+            raise BackendError(f"{failed}: {clip(exc.args[0])}", hint=failed_hint) from exc
 
     def _graphql(self, query: str, variables: dict[str, Any]) -> Any:
         """A read of the SDK's own kind, whose raw answer lnctl reads itself."""

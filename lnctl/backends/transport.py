@@ -361,6 +361,11 @@ def resolve_within(host: str, port: int, seconds: float) -> list[Any]:
             answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
         except OSError as exc:  # socket.gaierror: no such host
             answer.append(exc)
+        except Exception as exc:  # noqa: BLE001 - nothing escapes the thread (no traceback):
+            # a name the codec refuses (UnicodeError for a bad IDNA label), told as unreachable
+            failed = OSError(f"{host} cannot be looked up: {exc}")
+            failed.__cause__ = exc
+            answer.append(failed)
 
     thread = threading.Thread(target=lookup, name="lnctl-dns", daemon=True)
     thread.start()

@@ -921,6 +921,33 @@ def test_a_name_that_never_resolves_ends_by_the_deadline(monkeypatch: pytest.Mon
     assert info.value.exit_code == ExitCode.INTERNAL
 
 
+def test_a_lookup_that_fails_otherwise_is_an_error_not_a_thread_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resolver raising something other than OSError (UnicodeError for a label the IDNA
+    codec refuses) is told as an unreachable host at once: nothing escapes the lookup's thread
+    (a traceback on stderr) and the command does not wait out its deadline."""
+    import socket
+    import threading
+
+    from lnctl.backends.transport import resolve_within
+
+    real = socket.getaddrinfo
+    escaped: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: escaped.append(args.exc_value))
+
+    def refuse(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "bad-label.example":
+            return real(host, *args, **kwargs)
+        raise UnicodeError("label too long")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    began = time.monotonic()
+    with pytest.raises(OSError, match="cannot be looked up: label too long"):
+        resolve_within("bad-label.example", 443, 5.0)
+    assert time.monotonic() - began < 1 and escaped == []
+
+
 # -- import cost -----------------------------------------------------------------------------------
 
 

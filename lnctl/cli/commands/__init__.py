@@ -11,7 +11,7 @@ every declaration (``--help``, completion, an error on the Typer path).
 
 from __future__ import annotations
 
-from lnctl.cli.declare import Command, Param, option, options, params
+from lnctl.cli.declare import Command, Param, argument, option, options, params
 
 HELP = (
     "A scriptable Lightning Network wallet. Every command takes --json (after the command, "
@@ -49,6 +49,9 @@ AMOUNT_MSAT = option(  # invoice and pay: --amount in msat (one of the two)
     min=1,
     show_default=False,
     help="Amount in msat (instead of --amount).",
+)
+PAYMENT_HASH = argument(  # lookup, invoice wait, memo show|verify
+    metavar="PAYMENT_HASH", help="64 hex characters, or a unique prefix (8 or more)."
 )
 MEMO_FILE = option(
     "--memo-file",

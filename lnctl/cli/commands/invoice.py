@@ -4,8 +4,8 @@ paid, expired, or the timeout has passed)."""
 from __future__ import annotations
 
 from lnctl.bolt11 import DEFAULT_EXPIRY
-from lnctl.cli.commands import AMOUNT_MSAT, JSON, MEMO_FILE
-from lnctl.cli.declare import argument, command, option, options
+from lnctl.cli.commands import AMOUNT_MSAT, JSON, MEMO_FILE, PAYMENT_HASH
+from lnctl.cli.declare import command, option, options
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -16,11 +16,7 @@ if TYPE_CHECKING:
 
 @options
 class WaitOptions:
-    payment_hash: str = argument(
-        metavar="PAYMENT_HASH",
-        show_default=False,
-        help="64 hex characters, or a unique prefix (8 or more).",
-    )
+    payment_hash: str = PAYMENT_HASH
     timeout: float = option(
         "--timeout", default=300.0, metavar="SECONDS", min=0.001, help="Seconds to wait at most."
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lnctl.cli.commands import JSON
-from lnctl.cli.declare import argument, command, options
+from lnctl.cli.commands import JSON, PAYMENT_HASH
+from lnctl.cli.declare import command, options
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
 if TYPE_CHECKING:
@@ -12,9 +12,7 @@ if TYPE_CHECKING:
 
 @options
 class LookupOptions:
-    payment_hash: str = argument(
-        metavar="PAYMENT_HASH", help="64 hex characters, or a unique prefix (8 or more)."
-    )
+    payment_hash: str = PAYMENT_HASH
     as_json: bool = JSON
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lnctl.cli.commands import JSON
+from lnctl.cli.commands import JSON, PAYMENT_HASH
 from lnctl.cli.declare import argument, command, group, options
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy treats this name as typing's
@@ -12,9 +12,7 @@ if TYPE_CHECKING:
 
 @options
 class ShowOptions:
-    payment_hash: str = argument(
-        metavar="PAYMENT_HASH", help="64 hex characters, or a unique prefix (8 or more)."
-    )
+    payment_hash: str = PAYMENT_HASH
     as_json: bool = JSON
 
 
@@ -32,6 +30,8 @@ def show(state: State, opts: ShowOptions) -> None:
 
 @options
 class VerifyOptions:
+    # declared here, not PAYMENT_HASH: mypy reads a field as required only from an argument()
+    # call, and TEXT (required) follows
     payment_hash: str = argument(
         metavar="PAYMENT_HASH", help="64 hex characters, or a unique prefix (8 or more)."
     )
